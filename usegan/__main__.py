@@ -1,0 +1,5 @@
+import sys
+
+from usegan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""Colour maps for strain and shear-wave elastography, with inversion back to the scalar they encode.
+
+Conventions (DOMAIN.md section 2 -- they are *opposite* in meaning, though both run blue -> green -> red):
+
+* **Strain (SE)**, Hitachi/Fujifilm: the scalar is *normalised strain* in [0, 1] inside the elastography box:
+  1 = most strained = **soft = red**, 0.5 = intermediate = green, 0 = least strained = **hard = blue**.
+* **Shear-wave (SWE)**, SuperSonic style: the scalar is Young's modulus in kPa on an absolute scale
+  (default 0-180 kPa): **blue = soft, red = stiff**.
+
+Both maps are a 256-entry lookup table along blue -> cyan -> green -> yellow -> red. ``apply`` maps scalars to
+RGB; ``invert`` maps RGB back to the scalar by the nearest LUT colour in CIE Lab and returns that distance
+(Delta E 1976) so pixels that are not on the map (gray B-mode showing through, annotations) are marked unknown
+(NaN) instead of being silently scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+# Control points of the shared hue path, position in [0, 1] -> RGB in [0, 1].
+_PATH = np.array(
+    [
+        [0.00, 0.00, 0.00, 0.55],  # dark blue
+        [0.15, 0.00, 0.10, 1.00],  # blue
+        [0.35, 0.00, 0.85, 1.00],  # cyan
+        [0.50, 0.00, 0.85, 0.10],  # green
+        [0.65, 0.95, 0.95, 0.00],  # yellow
+        [0.85, 1.00, 0.20, 0.00],  # orange-red
+        [1.00, 0.60, 0.00, 0.00],  # dark red
+    ]
+)
+LUT_SIZE = 256
+UNKNOWN_DELTA_E = 12.0  # a pixel farther than this (CIE76) from every LUT colour is "not on the map"
+
+
+def _build_lut(n: int = LUT_SIZE) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n)
+    rgb = np.stack([np.interp(t, _PATH[:, 0], _PATH[:, c]) for c in (1, 2, 3)], axis=-1)
+    return np.round(rgb * 255).astype(np.uint8)
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (..., 3) uint8 or float in [0, 255] -> CIE Lab (..., 3) float32, D65 white."""
+    c = np.asarray(rgb, dtype=np.float32) / 255.0
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    m = np.array(
+        [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]],
+        dtype=np.float32,
+    )
+    xyz = c @ m.T / np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    lab = np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+    return lab.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Colormap:
+    """A scalar <-> RGB lookup table. ``vmin``/``vmax`` give the scalar range that spans the LUT."""
+
+    mode: str  # "strain" or "swe"
+    vmin: float  # scalar at the blue end
+    vmax: float  # scalar at the red end
+    unit: str  # "relative strain" or "kPa"
+    low_label: str  # meaning of the blue end, for colour bars
+    high_label: str  # meaning of the red end
+
+    def __post_init__(self) -> None:
+        if not self.vmax > self.vmin:
+            raise ValueError(f"colour map range must increase, got vmin={self.vmin} vmax={self.vmax}")
+
+    @cached_property
+    def lut(self) -> np.ndarray:
+        """(256, 3) uint8 RGB, index 0 = ``vmin`` (blue) ... 255 = ``vmax`` (red)."""
+        return _build_lut()
+
+    @cached_property
+    def lut_lab(self) -> np.ndarray:
+        return rgb_to_lab(self.lut)
+
+    @cached_property
+    def _tree(self):
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.lut_lab)
+
+    @property
+    def resolution(self) -> float:
+        """Scalar step between neighbouring LUT entries: the best precision ``invert`` can give."""
+        return (self.vmax - self.vmin) / (LUT_SIZE - 1)
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Scalars of any shape -> uint8 RGB of shape ``values.shape + (3,)``. Out-of-range values clip;
+        NaN maps to black."""
+        v = np.asarray(values, dtype=np.float64)
+        idx = np.clip(np.rint((v - self.vmin) / (self.vmax - self.vmin) * (LUT_SIZE - 1)), 0, LUT_SIZE - 1)
+        out = self.lut[np.nan_to_num(idx, nan=0).astype(np.int64)]
+        out[np.isnan(v)] = 0
+        return out
+
+    def invert(self, rgb: np.ndarray, max_delta_e: float = UNKNOWN_DELTA_E) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 RGB ``(..., 3)`` -> ``(scalar, distance)``, each of shape ``(...)``, float32.
+
+        ``scalar`` is NaN where the nearest LUT colour is farther than ``max_delta_e`` in CIE Lab. The work is done
+        once per distinct colour, so typical elastograms (few thousand colours) invert in milliseconds.
+        """
+        arr = np.asarray(rgb)
+        if arr.ndim < 1 or arr.shape[-1] not in (3, 4):
+            raise ValueError(f"expected RGB(A) pixels with last axis 3, got shape {arr.shape}")
+        arr = arr[..., :3].astype(np.uint8, copy=False)
+        flat = arr.reshape(-1, 3).astype(np.uint32)
+        packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
+        uniq, inverse = np.unique(packed, return_inverse=True)
+        colours = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], -1)
+        dist, index = self._tree.query(rgb_to_lab(colours))
+        scalar = self.vmin + index.astype(np.float64) * self.resolution
+        scalar = np.where(dist <= max_delta_e, scalar, np.nan)
+        shape = arr.shape[:-1]
+        return (
+            scalar[inverse].reshape(shape).astype(np.float32),
+            dist[inverse].reshape(shape).astype(np.float32),
+        )
+
+
+def strain_colormap() -> Colormap:
+    """Strain elastography: normalised strain 0 (hard, blue) .. 1 (soft, red)."""
+    return Colormap("strain", 0.0, 1.0, "relative strain", "hard", "soft")
+
+
+def swe_colormap(vmin_kpa: float = 0.0, vmax_kpa: float = 180.0) -> Colormap:
+    """Shear-wave elastography: Young's modulus ``vmin_kpa`` (soft, blue) .. ``vmax_kpa`` (stiff, red)."""
+    return Colormap("swe", float(vmin_kpa), float(vmax_kpa), "kPa", "soft", "stiff")
+
+
+def colormap_for(mode: str, vmin: float | None = None, vmax: float | None = None) -> Colormap:
+    """The colour map of a mode name (``"strain"`` or ``"swe"``)."""
+    if mode == "strain":
+        return strain_colormap()
+    if mode == "swe":
+        return swe_colormap(0.0 if vmin is None else vmin, 180.0 if vmax is None else vmax)
+    raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``usegan`` CLI, one module each; see :mod:`usegan.cli`."""

@@ -1,0 +1,117 @@
+"""Deployment settings: one place, read from ``USEGAN_*`` environment variables or a TOML file.
+
+Precedence: environment variable > TOML file (``USEGAN_CONFIG``, else ``<data_dir>/usegan.toml``) > default.
+Defaults work on a fresh clone: everything lives under the repository's ``data/`` folder.
+
+>>> from usegan.settings import get_settings
+>>> get_settings().db_path  # doctest: +SKIP
+PosixPath('.../data/usegan.duckdb')
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+BUNDLED_MODEL_DIR = REPO_DATA_DIR / "models"
+BUNDLED_SAMPLES_DIR = REPO_DATA_DIR / "samples"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = REPO_DATA_DIR  # database, images, spool, logs (USEGAN_DATA_DIR)
+    model_dir: Path = BUNDLED_MODEL_DIR  # bundled / registered checkpoints (USEGAN_MODEL_DIR)
+    samples_dir: Path = BUNDLED_SAMPLES_DIR  # bundled sample cases (USEGAN_SAMPLES_DIR)
+    host: str = "localhost"  # address the app binds to (USEGAN_HOST)
+    port: int = 8501  # app port (USEGAN_PORT)
+    max_image_pixels: int = 40_000_000  # larger images are refused (decompression bombs) (USEGAN_MAX_IMAGE_PIXELS)
+    max_upload_mb: int = 200  # largest accepted upload in MB (USEGAN_MAX_UPLOAD_MB)
+    department: str = "Ultrasound Department"  # report header (USEGAN_DEPARTMENT)
+    report_language: str = "en"  # "en" or "zh" (USEGAN_REPORT_LANGUAGE)
+    store_patient_names: bool = False  # names are off by default: pseudonymous ids only (USEGAN_STORE_PATIENT_NAMES)
+    dicom_ae_title: str = "USEGAN"  # our AE title (USEGAN_DICOM_AE_TITLE)
+    dicom_port: int = 11112  # C-STORE SCP port (USEGAN_DICOM_PORT)
+    dicom_allowed_aes: tuple[str, ...] = ()  # calling AE titles accepted; empty = any (USEGAN_DICOM_ALLOWED_AES)
+    dicom_destination: str = ""  # HOST:PORT:AE for send-back; empty = off (USEGAN_DICOM_DESTINATION)
+    vgg19_weights: str = ""  # optional local torchvision-format vgg19 state dict (USEGAN_VGG19_WEIGHTS)
+    torch_threads: int = 0  # 0 = torch default (USEGAN_TORCH_THREADS)
+    extra: dict = field(default_factory=dict)  # unknown TOML keys, kept for plugins
+
+    # Derived locations under the data directory.
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "usegan.duckdb"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+
+def _coerce(name: str, kind: type | str, raw: object) -> object:
+    kind = str(kind)
+    try:
+        if "Path" in kind:
+            return Path(str(raw)).expanduser()
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("bool"):
+            return raw if isinstance(raw, bool) else str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if kind.startswith("tuple"):
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+    except ValueError as exc:
+        raise ValueError(f"setting {name!r}: cannot read {raw!r} as {kind}") from exc
+    return str(raw)
+
+
+def get_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Resolve settings from the environment (``os.environ`` by default) and the optional TOML file."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    data_dir = Path(env.get("USEGAN_DATA_DIR", REPO_DATA_DIR)).expanduser()
+    toml_path = Path(env.get("USEGAN_CONFIG", data_dir / "usegan.toml"))
+    extra: dict = {}
+    known = {f.name: f for f in fields(Settings) if f.name != "extra"}
+    if toml_path.is_file():
+        try:
+            table = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"config file {toml_path}: {exc}") from exc
+        for key, raw in table.items():
+            if key in known:
+                values[key] = _coerce(key, known[key].type, raw)
+            else:
+                extra[key] = raw
+    for name, f in known.items():
+        raw = env.get(f"USEGAN_{name.upper()}")
+        if raw is not None and raw != "":
+            values[name] = _coerce(name, f.type, raw)
+    values.setdefault("data_dir", data_dir)
+    return Settings(**values, extra=extra)
