@@ -1,0 +1,27 @@
+"""Elasticity scoring: the algorithm's proposal (DOMAIN.md section 3, invention step S4).
+
+Scalar-level engines take inverted maps: :func:`score_tsukuba`, :func:`score_rago`, :func:`strain_ratio` on
+normalised strain, :func:`qbox` on kPa. :func:`propose` takes a coloured elastogram and an ROI, inverts the
+colour map and dispatches. Every engine returns a :class:`ScoreResult` with all the figures behind the score.
+"""
+
+from __future__ import annotations
+
+from usegan.scoring.rago import score_rago
+from usegan.scoring.ratio import strain_ratio
+from usegan.scoring.result import ALGORITHM_VERSION, ScoreResult, cannot_score
+from usegan.scoring.swe import qbox
+from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from usegan.scoring.tsukuba import score_tsukuba
+
+__all__ = [
+    "ALGORITHM_VERSION",
+    "DEFAULT_THRESHOLDS",
+    "ScoreResult",
+    "Thresholds",
+    "cannot_score",
+    "qbox",
+    "score_rago",
+    "score_tsukuba",
+    "strain_ratio",
+]
