@@ -1,0 +1,88 @@
+"""Inference API: any input layout and size in, an elastogram in the input's geometry out, with metadata."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from usegan.checkpoint import save_checkpoint
+from usegan.inference import VirtualElastographer
+from usegan.models.generator import GeneratorConfig, USEGANGenerator
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "tiny-strain.pt"
+    generator = USEGANGenerator(GeneratorConfig(base_channels=4, image_size=32, n_res_blocks=1))
+    save_checkpoint(path, generator, mode="strain", version="usegan-strain-tiny")
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(checkpoint):
+    return VirtualElastographer.from_checkpoint(checkpoint)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.random.default_rng(0).integers(0, 256, (50, 70), dtype=np.uint8),  # 8-bit gray, landscape
+        np.random.default_rng(1).integers(0, 65536, (90, 40), dtype=np.uint16),  # 16-bit gray, portrait
+        np.random.default_rng(2).integers(0, 256, (33, 33, 3), dtype=np.uint8),  # RGB
+        np.random.default_rng(3).integers(0, 256, (40, 64, 4), dtype=np.uint8),  # RGBA
+    ],
+    ids=["gray8", "gray16", "rgb", "rgba"],
+)
+def test_generate_any_layout_maps_back_to_input_geometry(engine, image):
+    result = engine.generate(image)
+    assert result.rgb.shape == (*image.shape[:2], 3) and result.rgb.dtype == np.uint8
+    assert result.model_rgb.shape == (32, 32, 3)
+    assert result.model_version == "usegan-strain-tiny" and result.mode == "strain"
+    assert result.ms > 0 and "VIRTUAL" in result.caption and "usegan-strain-tiny" in result.caption
+
+
+def test_paths_and_pil_give_same_result_as_arrays(engine, tmp_path):
+    arr = np.random.default_rng(5).integers(0, 256, (48, 48), dtype=np.uint8)
+    Image.fromarray(arr).save(tmp_path / "b.png")
+    a = engine.generate(arr).rgb
+    b = engine.generate(tmp_path / "b.png").rgb
+    c = engine.generate(Image.fromarray(arr)).rgb
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+
+
+def test_batch_matches_single_and_keeps_order(engine):
+    rng = np.random.default_rng(9)
+    images = [rng.integers(0, 256, (32, 32), dtype=np.uint8) for _ in range(5)]
+    batch = engine.generate_batch(images, batch_size=2)
+    singles = [engine.generate(im) for im in images]
+    for b, s in zip(batch, singles, strict=True):
+        assert np.abs(b.model_rgb.astype(int) - s.model_rgb.astype(int)).max() <= 1
+
+
+def test_letterbox_padding_is_dropped_in_output(engine):
+    wide = np.full((20, 80), 200, dtype=np.uint8)
+    result = engine.generate(wide)
+    assert result.letterbox.pad_top > 0 and result.rgb.shape == (20, 80, 3)
+    pts = result.letterbox.points_to_source(result.letterbox.points_to_model(np.array([[5.0, 7.0]])))
+    np.testing.assert_allclose(pts, [[5.0, 7.0]])
+
+
+def test_bundled_lookup_names_missing_mode(tmp_path, checkpoint):
+    with pytest.raises(FileNotFoundError, match="no swe checkpoint"):
+        VirtualElastographer.bundled("swe", model_dir=checkpoint.parent)
+    assert VirtualElastographer.bundled("strain", model_dir=checkpoint.parent).info.mode == "strain"
+
+
+def test_importing_usegan_does_not_import_streamlit():
+    code = (
+        "import sys, usegan, usegan.inference, usegan.checkpoint, usegan.cli, usegan.colormaps;"
+        "import usegan.models.losses; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

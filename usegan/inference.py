@@ -1,0 +1,156 @@
+"""Generate virtual elastograms from B-mode images: a notebook-friendly API over a loaded generator.
+
+>>> from usegan.inference import VirtualElastographer
+>>> elastographer = VirtualElastographer.from_checkpoint("data/models/usegan-strain-v1.pt")  # doctest: +SKIP
+>>> result = elastographer.generate("bmode.png")  # doctest: +SKIP
+>>> result.rgb.shape, result.model_version, result.mode  # doctest: +SKIP
+((480, 640, 3), 'usegan-strain-1.0.0', 'strain')
+
+Any size, channel layout or bit depth goes in (8/16-bit gray, RGB, RGBA; path, bytes, PIL image or array); the image
+is converted to gray, letterboxed to the model's square size, run under ``torch.inference_mode()``, and the output is
+mapped back to the input's geometry. Only the generator is built.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from usegan import VIRTUAL_LABEL
+from usegan.checkpoint import ModelInfo, bundled_checkpoints, load_generator
+from usegan.imageio import DEFAULT_MAX_PIXELS, ImageLike, load_image, to_gray
+from usegan.letterbox import Letterbox
+from usegan.models.generator import USEGANGenerator
+
+
+@dataclass(frozen=True)
+class Elastogram:
+    """One generated virtual elastogram and where it came from."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8 in the input image's geometry
+    model_rgb: np.ndarray  # (size, size, 3) uint8 as the model produced it
+    bmode_model: np.ndarray  # (size, size) float32 in [0, 1]: the letterboxed gray input
+    letterbox: Letterbox  # maps ROIs between input and model pixels
+    model_version: str  # version of the checkpoint that made it
+    mode: str  # "strain" or "swe"
+    colour_scale: dict  # {"vmin", "vmax", "unit"} to invert colours to strain / kPa
+    ms: float  # milliseconds spent in this image's share of the forward pass
+    label: str = VIRTUAL_LABEL  # shown with the image wherever it goes
+
+    @property
+    def caption(self) -> str:
+        return f"VIRTUAL {self.mode.upper()} elastogram - model {self.model_version}"
+
+    def metadata(self) -> dict:
+        return {
+            "model_version": self.model_version,
+            "mode": self.mode,
+            "colour_scale": self.colour_scale,
+            "ms": round(self.ms, 2),
+            "label": self.label,
+        }
+
+
+def tensor_to_rgb(batch: torch.Tensor) -> np.ndarray:
+    """``(B, 3, H, W)`` in [-1, 1] -> ``(B, H, W, 3)`` uint8."""
+    arr = ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return arr.permute(0, 2, 3, 1).cpu().numpy()
+
+
+class VirtualElastographer:
+    """A generator in ``eval()`` mode plus its :class:`ModelInfo`; never mutated after construction, so one
+    instance can be shared by threads (the app caches one per checkpoint)."""
+
+    def __init__(
+        self,
+        generator: USEGANGenerator,
+        info: ModelInfo,
+        device: str | torch.device = "cpu",
+        channels_last: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        self.generator = generator.eval()
+        self.info = info
+        self.device = torch.device(device)
+        self.channels_last = channels_last
+        self.max_pixels = max_pixels
+        if channels_last:
+            self.generator.to(memory_format=torch.channels_last)
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | Path, device: str | torch.device = "cpu", **kwargs
+    ) -> VirtualElastographer:
+        generator, info = load_generator(path, device)
+        return cls(generator, info, device, **kwargs)
+
+    @classmethod
+    def bundled(
+        cls, mode: str = "strain", model_dir: str | Path | None = None, **kwargs
+    ) -> VirtualElastographer:
+        """The bundled (or ``model_dir``'s newest) checkpoint for ``mode``."""
+        from usegan.settings import get_settings
+
+        directory = Path(model_dir) if model_dir else get_settings().model_dir
+        found = bundled_checkpoints(directory)
+        if mode not in found:
+            raise FileNotFoundError(
+                f"no {mode} checkpoint in {directory} (found modes: {sorted(found) or 'none'})"
+            )
+        return cls.from_checkpoint(found[mode], **kwargs)
+
+    @property
+    def size(self) -> int:
+        return self.info.generator_config.image_size
+
+    def prepare(self, image: ImageLike) -> tuple[np.ndarray, Letterbox]:
+        """Any image -> the model's ``(size, size)`` gray input in [0, 1] and the letterbox that made it."""
+        gray = to_gray(load_image(image, self.max_pixels))
+        box = Letterbox.fit(gray.shape[0], gray.shape[1], self.size)
+        return box.to_model(gray), box
+
+    @torch.inference_mode()
+    def run_model(self, gray_batch: np.ndarray) -> np.ndarray:
+        """``(B, size, size)`` float gray in [0, 1] -> ``(B, size, size, 3)`` uint8 elastograms."""
+        x = torch.from_numpy(np.ascontiguousarray(gray_batch, dtype=np.float32))[:, None] * 2 - 1
+        x = x.to(self.device)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return tensor_to_rgb(self.generator(x))
+
+    def generate(self, image: ImageLike) -> Elastogram:
+        return self.generate_batch([image])[0]
+
+    def generate_batch(self, images: Sequence[ImageLike], batch_size: int = 8) -> list[Elastogram]:
+        """Generate for many images, ``batch_size`` at a time; results keep the input order."""
+        prepared = [self.prepare(image) for image in images]
+        results: list[Elastogram] = []
+        for start in range(0, len(prepared), batch_size):
+            chunk = prepared[start : start + batch_size]
+            t0 = time.perf_counter()
+            outputs = self.run_model(np.stack([gray for gray, _ in chunk]))
+            ms = (time.perf_counter() - t0) * 1000 / len(chunk)
+            for (gray, box), out in zip(chunk, outputs, strict=True):
+                results.append(
+                    Elastogram(
+                        rgb=box.to_source(out),
+                        model_rgb=out,
+                        bmode_model=gray,
+                        letterbox=box,
+                        model_version=self.info.version,
+                        mode=self.info.mode,
+                        colour_scale=dict(self.info.colour_scale),
+                        ms=ms,
+                    )
+                )
+        return results
+
+    def iter_generate(self, images: Iterable[ImageLike]):
+        """One :class:`Elastogram` per image, lazily (for large folders)."""
+        for image in images:
+            yield self.generate(image)
