@@ -1,0 +1,41 @@
+"""The case store (issue 6): DuckDB tables + content-addressed image files + users + audit + model registry.
+
+>>> from usegan.store import open_store
+>>> store = open_store()                                   # doctest: +SKIP
+>>> case_id = store.create_case(bmode, organ="breast", created_by="dr_li")   # doctest: +SKIP
+"""
+
+from usegan.store.cases import Case, DuplicateCaseError, Generation, PreScore
+from usegan.store.db import Store, open_store
+from usegan.store.errors import (
+    AuthError,
+    ImageStoreError,
+    NotFoundError,
+    ReviewSignedError,
+    StaleReviewError,
+    StoreBusyError,
+    StoreError,
+)
+from usegan.store.registry import ModelRecord
+from usegan.store.reviews import Review
+from usegan.store.users import ROLES, User
+
+__all__ = [
+    "AuthError",
+    "Case",
+    "DuplicateCaseError",
+    "Generation",
+    "ImageStoreError",
+    "ModelRecord",
+    "NotFoundError",
+    "PreScore",
+    "ROLES",
+    "Review",
+    "ReviewSignedError",
+    "StaleReviewError",
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "User",
+    "open_store",
+]

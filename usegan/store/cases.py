@@ -1,0 +1,402 @@
+"""Cases and what hangs off them: patients, generations, pre-scores, real elastograms and report files.
+
+Mixed into :class:`usegan.store.Store`; every mutation runs in ``self._write()`` with its audit row.
+Images go to the content-addressed image store first, then the row that names them is committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from usegan.store.errors import NotFoundError, StoreError
+from usegan.store.images import ImageStore
+from usegan.store.util import from_json, new_id, to_json
+
+SOURCES = ("upload", "sample", "dicom", "phantom")
+MODES = ("strain", "swe")
+
+
+class DuplicateCaseError(StoreError):
+    """A DICOM instance (SOP Instance UID) is already stored; ``case_id`` is the existing case."""
+
+    def __init__(self, message: str, case_id: str) -> None:
+        super().__init__(message)
+        self.case_id = case_id
+
+
+@dataclass(frozen=True)
+class Case:
+    """One stored case. ``bmode()`` / ``original_bytes()`` load its files from the image store."""
+
+    case_id: str
+    patient_id: str | None
+    organ: str
+    side: str | None
+    source: str  # upload / sample / dicom / phantom
+    acquired_at: dt.datetime | None
+    created_at: dt.datetime
+    created_by: str
+    bmode_sha: str  # PNG of the B-mode, (H, W) or (H, W, 3) uint8
+    height: int
+    width: int
+    original_sha: str | None  # the file as received, byte for byte
+    original_name: str | None
+    notes: str
+    sop_instance_uid: str | None
+    dicom_uids: dict | None
+    crop: list | None  # the crop box applied to a screen capture, as given
+    status: str  # new / generated / draft / signed / amended
+    exam_at: dt.datetime  # acquired_at, else created_at
+    reviewer: str | None
+    proposed_score: int | None
+    confirmed_score: int | None
+    updated_at: dt.datetime
+    images: ImageStore = field(repr=False, compare=False, default=None)
+
+    def bmode(self) -> np.ndarray:
+        return self.images.get(self.bmode_sha)
+
+    def original_bytes(self) -> bytes | None:
+        return None if self.original_sha is None else self.images.read_bytes(self.original_sha)
+
+
+@dataclass(frozen=True)
+class Generation:
+    generation_id: str
+    case_id: str
+    mode: str  # strain / swe
+    model_version: str
+    checkpoint_sha256: str
+    colour_scale: dict  # e.g. {"vmin": 0, "vmax": 180, "unit": "kPa"}
+    elasto_sha: str  # PNG of the (H, W, 3) uint8 elastogram
+    ms: float | None  # generation time
+    created_at: dt.datetime
+    created_by: str
+    images: ImageStore = field(repr=False, compare=False, default=None)
+
+    def elastogram(self) -> np.ndarray:
+        return self.images.get(self.elasto_sha)
+
+
+@dataclass(frozen=True)
+class PreScore:
+    prescore_id: str
+    case_id: str
+    generation_id: str | None
+    algorithm_version: str | None
+    score: int | None
+    result: dict  # ScoreResult.to_dict(), as given
+    roi: dict
+    created_at: dt.datetime
+    created_by: str
+
+
+_CASE_COLUMNS = [f.name for f in fields(Case) if f.name != "images"]
+_GEN_COLUMNS = [f.name for f in fields(Generation) if f.name != "images"]
+_PRE_COLUMNS = [f.name for f in fields(PreScore)]
+
+
+def _uint8_image(array: np.ndarray, name: str, colour_only: bool = False) -> np.ndarray:
+    arr = np.asarray(array)
+    ok_shape = (arr.ndim == 3 and arr.shape[2] == 3) or (arr.ndim == 2 and not colour_only)
+    if arr.dtype != np.uint8 or not ok_shape:
+        wanted = "(H, W, 3)" if colour_only else "(H, W) or (H, W, 3)"
+        raise ValueError(f"{name} must be a uint8 {wanted} array, got {arr.dtype} {arr.shape}")
+    return arr
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+class CasesMixin:
+    def create_case(
+        self,
+        bmode: np.ndarray,
+        *,
+        organ: str,
+        created_by: str,
+        side: str | None = None,
+        source: str = "upload",
+        patient_id: str | None = None,
+        patient_name: str | None = None,
+        acquired_at: dt.datetime | None = None,
+        original_bytes: bytes | None = None,
+        original_name: str | None = None,
+        notes: str = "",
+        dicom_uids: dict | None = None,
+        crop: tuple | None = None,
+    ) -> str:
+        """Store a new case and return its id (``C-YYYYMMDD-xxxxxxxx``).
+
+        ``bmode``: (H, W) or (H, W, 3) uint8, as cropped for the model. ``patient_id`` is a pseudonym (a new
+        ``P-...`` one is made when omitted); ``patient_name`` is kept only when ``settings.store_patient_names`` is
+        on, otherwise dropped. ``dicom_uids["SOPInstanceUID"]`` must be new (:class:`DuplicateCaseError`).
+        """
+        bmode = _uint8_image(bmode, "bmode")
+        if not isinstance(organ, str) or not organ.strip():
+            raise ValueError(f"organ must be a non-empty string, got {organ!r}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        if acquired_at is not None and not isinstance(acquired_at, dt.datetime):
+            raise ValueError(f"acquired_at must be a datetime or None, got {acquired_at!r}")
+        sop_uid = (dicom_uids or {}).get("SOPInstanceUID") or (dicom_uids or {}).get("sop_instance_uid")
+        now = self.clock()
+        case_id = f"C-{now:%Y%m%d}-{secrets.token_hex(4)}"
+        patient_id = patient_id or f"P-{secrets.token_hex(5)}"
+        name = patient_name if self.store_patient_names else None
+        bmode_sha = self.images.put(bmode)
+        original_sha = self.images.put(original_bytes) if original_bytes is not None else None
+        row = {
+            "case_id": case_id,
+            "patient_id": patient_id,
+            "organ": organ.strip(),
+            "side": side,
+            "source": source,
+            "acquired_at": acquired_at,
+            "created_at": now,
+            "created_by": created_by,
+            "bmode_sha": bmode_sha,
+            "height": int(bmode.shape[0]),
+            "width": int(bmode.shape[1]),
+            "original_sha": original_sha,
+            "original_name": original_name,
+            "notes": notes or "",
+            "sop_instance_uid": sop_uid,
+            "dicom_uids": to_json(dicom_uids),
+            "crop": to_json(list(crop) if crop is not None else None),
+            "status": "new",
+            "exam_at": acquired_at or now,
+            "updated_at": now,
+        }
+        with self._write() as cur:
+            if sop_uid:
+                existing = cur.execute("SELECT case_id FROM cases WHERE sop_instance_uid = ?", [sop_uid]).fetchone()
+                if existing:
+                    raise DuplicateCaseError(
+                        f"DICOM instance {sop_uid} is already stored as case {existing[0]}", existing[0]
+                    )
+            cur.execute("INSERT INTO patients VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [patient_id, name, now])
+            if name:
+                cur.execute("UPDATE patients SET real_name = ? WHERE patient_id = ?", [name, patient_id])
+            cur.execute(
+                f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+            )
+            self._audit(
+                cur,
+                created_by,
+                "case.create",
+                "case",
+                case_id,
+                None,
+                {k: v for k, v in row.items() if k not in ("created_at", "updated_at")},
+            )
+        return case_id
+
+    def get_case(self, case_id: str) -> Case:
+        row = (
+            self._cursor()
+            .execute(f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases WHERE case_id = ?", [case_id])
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"no case {case_id!r}")
+        values = dict(zip(_CASE_COLUMNS, row, strict=True))
+        values["dicom_uids"], values["crop"] = from_json(values["dicom_uids"]), from_json(values["crop"])
+        return Case(**values, images=self.images)
+
+    def find_case_by_sop_uid(self, sop_instance_uid: str) -> str | None:
+        """The case id holding this DICOM SOP Instance UID, or ``None`` (dedupe before creating)."""
+        row = (
+            self._cursor()
+            .execute("SELECT case_id FROM cases WHERE sop_instance_uid = ?", [sop_instance_uid])
+            .fetchone()
+        )
+        return row[0] if row else None
+
+    def patient_name(self, patient_id: str) -> str | None:
+        row = self._cursor().execute("SELECT real_name FROM patients WHERE patient_id = ?", [patient_id]).fetchone()
+        return row[0] if row else None
+
+    def _require_case(self, cur, case_id: str) -> tuple:
+        row = cur.execute("SELECT status, proposed_score FROM cases WHERE case_id = ?", [case_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no case {case_id!r}")
+        return row
+
+    # -- generations -------------------------------------------------------------------------------------------
+    def add_generation(
+        self,
+        case_id: str,
+        elasto_rgb: np.ndarray,
+        *,
+        model_version: str,
+        checkpoint_sha256: str,
+        mode: str,
+        colour_scale: dict,
+        ms: float | None,
+        created_by: str,
+    ) -> str:
+        """Store a generated (virtual) elastogram, (H, W, 3) uint8, with the model that made it; returns its id."""
+        elasto = _uint8_image(elasto_rgb, "elasto_rgb", colour_only=True)
+        _check_mode(mode)
+        if not isinstance(colour_scale, dict):
+            raise ValueError(f"colour_scale must be a dict (vmin, vmax, unit...), got {colour_scale!r}")
+        sha = self.images.put(elasto)
+        generation_id, now = new_id("G"), self.clock()
+        row = [
+            generation_id,
+            case_id,
+            mode,
+            model_version,
+            checkpoint_sha256,
+            to_json(colour_scale),
+            sha,
+            None if ms is None else float(ms),
+            now,
+            created_by,
+        ]
+        with self._write() as cur:
+            status, _ = self._require_case(cur, case_id)
+            cur.execute(f"INSERT INTO generations ({', '.join(_GEN_COLUMNS)}) VALUES ({', '.join('?' * 10)})", row)
+            if status == "new":
+                cur.execute("UPDATE cases SET status = 'generated', updated_at = ? WHERE case_id = ?", [now, case_id])
+            self._audit(
+                cur, created_by, "generation.add", "case", case_id, None, dict(zip(_GEN_COLUMNS, row, strict=True))
+            )
+        return generation_id
+
+    def _generation(self, row) -> Generation:
+        values = dict(zip(_GEN_COLUMNS, row, strict=True))
+        values["colour_scale"] = from_json(values["colour_scale"])
+        return Generation(**values, images=self.images)
+
+    def latest_generation(self, case_id: str, mode: str | None = None) -> Generation | None:
+        """The newest generation of a case (of ``mode`` if given), or ``None``."""
+        sql = f"SELECT {', '.join(_GEN_COLUMNS)} FROM generations WHERE case_id = ?"
+        params: list = [case_id]
+        if mode is not None:
+            sql, params = sql + " AND mode = ?", [case_id, mode]
+        row = self._cursor().execute(sql + " ORDER BY created_at DESC, generation_id LIMIT 1", params).fetchone()
+        return None if row is None else self._generation(row)
+
+    def get_generation(self, generation_id: str) -> Generation:
+        row = (
+            self._cursor()
+            .execute(f"SELECT {', '.join(_GEN_COLUMNS)} FROM generations WHERE generation_id = ?", [generation_id])
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"no generation {generation_id!r}")
+        return self._generation(row)
+
+    # -- pre-scores (the algorithm's proposal; kept apart from the clinician's review) -------------------------
+    def add_prescore(self, case_id: str, generation_id: str | None, result: dict, roi: dict, *, created_by: str) -> str:
+        """Store the algorithm's proposal. ``result`` is ``ScoreResult.to_dict()`` (its ``score`` and
+        ``algorithm_version``/``version`` keys are indexed when present); returns the pre-score id."""
+        if not isinstance(result, dict) or not isinstance(roi, dict):
+            raise ValueError(f"result and roi must be dicts, got {type(result).__name__}, {type(roi).__name__}")
+        score = result.get("score")
+        algorithm_version = result.get("algorithm_version") or result.get("version")
+        prescore_id, now = new_id("S"), self.clock()
+        row = [
+            prescore_id,
+            case_id,
+            generation_id,
+            algorithm_version,
+            None if score is None else int(score),
+            to_json(result),
+            to_json(roi),
+            now,
+            created_by,
+        ]
+        with self._write() as cur:
+            self._require_case(cur, case_id)
+            cur.execute(f"INSERT INTO prescores ({', '.join(_PRE_COLUMNS)}) VALUES ({', '.join('?' * 9)})", row)
+            cur.execute("UPDATE cases SET proposed_score = ?, updated_at = ? WHERE case_id = ?", [row[4], now, case_id])
+            self._audit(
+                cur, created_by, "prescore.add", "case", case_id, None, dict(zip(_PRE_COLUMNS, row, strict=True))
+            )
+        return prescore_id
+
+    def latest_prescore(self, case_id: str) -> PreScore | None:
+        row = (
+            self._cursor()
+            .execute(
+                f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE case_id = ? ORDER BY created_at DESC LIMIT 1",
+                [case_id],
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        values = dict(zip(_PRE_COLUMNS, row, strict=True))
+        values["result"], values["roi"] = from_json(values["result"]), from_json(values["roi"])
+        return PreScore(**values)
+
+    # -- real elastograms and reports ------------------------------------------------------------------------
+    def attach_real_elastogram(
+        self,
+        case_id: str,
+        rgb: np.ndarray,
+        mode: str,
+        source: str,
+        *,
+        created_by: str,
+        colour_scale: dict | None = None,
+    ) -> str:
+        """Attach a measured elastogram (H, W, 3) uint8 to a case (audit, fine-tuning pairs); returns its id."""
+        image = _uint8_image(rgb, "rgb", colour_only=True)
+        _check_mode(mode)
+        sha = self.images.put(image)
+        elastogram_id, now = new_id("E"), self.clock()
+        row = [elastogram_id, case_id, mode, source, sha, to_json(colour_scale), now, created_by]
+        with self._write() as cur:
+            self._require_case(cur, case_id)
+            cur.execute("INSERT INTO real_elastograms VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            self._audit(
+                cur,
+                created_by,
+                "real_elastogram.attach",
+                "case",
+                case_id,
+                None,
+                {"elastogram_id": elastogram_id, "mode": mode, "source": source, "sha256": sha},
+            )
+        return elastogram_id
+
+    def real_elastograms(self, case_id: str) -> list[dict]:
+        """Attached real elastograms, oldest first: dicts with ids, mode, source, ``elasto_sha``."""
+        df = self.query("SELECT * FROM real_elastograms WHERE case_id = ? ORDER BY created_at", [case_id])
+        return df.to_dict("records")
+
+    def add_report(self, case_id: str, review_id: str | None, pdf_bytes: bytes, *, created_by: str) -> str:
+        """Archive a PDF report of a case; returns its sha256 (the file name in the image store)."""
+        if not isinstance(pdf_bytes, bytes | bytearray) or not bytes(pdf_bytes[:5]) == b"%PDF-":
+            raise ValueError("pdf_bytes must be the bytes of a PDF file (starting with %PDF-)")
+        sha = self.images.put(bytes(pdf_bytes))
+        report_id, now = new_id("R"), self.clock()
+        with self._write() as cur:
+            self._require_case(cur, case_id)
+            cur.execute(
+                "INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?)", [report_id, case_id, review_id, sha, now, created_by]
+            )
+            self._audit(
+                cur,
+                created_by,
+                "report.add",
+                "case",
+                case_id,
+                None,
+                {"report_id": report_id, "review_id": review_id, "sha256": sha},
+            )
+        return sha
+
+    def reports(self, case_id: str) -> list[dict]:
+        """Archived reports of a case, oldest first (``report_id, review_id, pdf_sha, created_at, created_by``)."""
+        return self.query("SELECT * FROM reports WHERE case_id = ? ORDER BY created_at", [case_id]).to_dict("records")

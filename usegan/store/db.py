@@ -1,0 +1,207 @@
+"""The :class:`Store`: one DuckDB file + one content-addressed image folder, shared safely by threads.
+
+Concurrency model (issue 6, item 3):
+
+* One process (the app) owns the database file; DuckDB locks it, and another process that tries to open it gets
+  :class:`StoreBusyError` naming the inbox folder to hand files in through instead.
+* Inside the process, every thread reads through its own ``cursor()`` of the shared connection (DuckDB
+  connections must not be used by two threads at once), and every write runs in ``_write()``: one transaction,
+  serialised by a lock (single writer), that also appends the audit row, so a mutation and its audit entry commit
+  or vanish together. A process killed mid-transaction leaves the last committed state (DuckDB's WAL).
+* Images are written *before* the rows that reference them, so a committed row never points at a missing file.
+
+The domain methods live in mixins (:mod:`.cases`, :mod:`.reviews`, :mod:`.users`, :mod:`.worklist`); the model
+registry is ``store.registry`` (:mod:`.registry`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from usegan.store.cases import CasesMixin
+from usegan.store.errors import StoreBusyError, StoreError
+from usegan.store.images import ImageProblem, ImageStore
+from usegan.store.migrations import current_version, migrate
+from usegan.store.reviews import ReviewsMixin
+from usegan.store.schema import SCHEMA_VERSION
+from usegan.store.users import UsersMixin
+from usegan.store.util import from_json, new_id, to_json, utc_now  # noqa: F401  (re-exported)
+from usegan.store.worklist import WorklistMixin
+
+
+class Store(CasesMixin, ReviewsMixin, UsersMixin, WorklistMixin):
+    """The case store. Use :func:`open_store` for the configured locations, or pass paths (tests, scripts).
+
+    ``clock`` returns naive-UTC ``datetime`` and is injectable for tests (lockout expiry, ordering).
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        images_dir: str | Path,
+        *,
+        read_only: bool = False,
+        store_patient_names: bool = False,
+        inbox_dir: str | Path | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.images = ImageStore(Path(images_dir))
+        self.read_only = read_only
+        self.store_patient_names = store_patient_names
+        self.clock = clock
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        if not read_only:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.db_path.is_file():
+            raise StoreError(f"no database at {self.db_path}")
+        try:
+            self._con = duckdb.connect(str(self.db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                inbox = inbox_dir or self.db_path.parent / "inbox"
+                raise StoreBusyError(
+                    f"the database {self.db_path} is open in another process (the app?): stop it, or hand files "
+                    f"in through {inbox}"
+                ) from exc
+            raise StoreError(f"cannot open the database {self.db_path}: {exc}") from exc
+        if read_only:
+            if current_version(self._con) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.db_path} has schema version {current_version(self._con)}, "
+                    f"expected {SCHEMA_VERSION}: open it once for writing to upgrade"
+                )
+        else:
+            migrate(self._con)
+        from usegan.store.registry import Registry
+
+        self.registry = Registry(self)
+
+    # -- connections ---------------------------------------------------------------------------------------
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor (created on first use)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            if self._con is None:
+                raise StoreError(f"the store {self.db_path} is closed")
+            cur = self._con.cursor()
+            self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
+        return cur
+
+    @contextmanager
+    def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One serialised write transaction; rolled back on any exception."""
+        if self.read_only:
+            raise StoreError(f"the store {self.db_path} was opened read-only")
+        with self._write_lock:
+            cur = self._cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def _audit(
+        self,
+        cur,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: str | None,
+        before: object = None,
+        after: object = None,
+    ) -> None:
+        """Append one audit row inside the caller's transaction (there is no update or delete of audit rows)."""
+        if not actor or not isinstance(actor, str):
+            raise ValueError(f"every change needs the acting user name, got {actor!r}")
+        cur.execute(
+            "INSERT INTO audit (logged_at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
+            [self.clock(), actor, action, entity, entity_id, to_json(before), to_json(after)],
+        )
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read-only SQL query on this thread's cursor and return a DataFrame (for exports and tooling)."""
+        return self._cursor().execute(sql, params or []).df()
+
+    def close(self) -> None:
+        with self._cursors_lock:
+            for cur in self._cursors:
+                try:
+                    cur.close()
+                except duckdb.Error:
+                    pass
+            self._cursors.clear()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._local = threading.local()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- store-wide ----------------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return current_version(self._cursor())
+
+    def referenced_images(self) -> list[str]:
+        """Every sha256 the database points at (B-mode, originals, elastograms, reports)."""
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT bmode_sha FROM cases UNION SELECT original_sha FROM cases WHERE original_sha IS NOT NULL "
+                "UNION SELECT elasto_sha FROM generations UNION SELECT elasto_sha FROM real_elastograms "
+                "UNION SELECT pdf_sha FROM reports"
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def check(self) -> list[ImageProblem]:
+        """Hash every referenced image file; return the missing or corrupt ones (empty = healthy)."""
+        return self.images.check(self.referenced_images())
+
+    def audit_log(
+        self, *, entity: str | None = None, entity_id: str | None = None, actor: str | None = None, limit: int = 100
+    ) -> pd.DataFrame:
+        """Newest-first audit rows (``audit_id, logged_at, actor, action, entity, entity_id, before, after``)."""
+        where, params = [], []
+        for column, value in (("entity", entity), ("entity_id", entity_id), ("actor", actor)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
+        return self.query(sql + " ORDER BY audit_id DESC LIMIT ?", [*params, int(limit)])
+
+
+def open_store(settings=None, *, read_only: bool = False, **kwargs) -> Store:
+    """Open the store at the configured locations (``settings.db_path``, ``settings.images_dir``)."""
+    if settings is None:
+        from usegan.settings import get_settings
+
+        settings = get_settings()
+    return Store(
+        settings.db_path,
+        settings.images_dir,
+        read_only=read_only,
+        store_patient_names=settings.store_patient_names,
+        inbox_dir=settings.inbox_dir,
+        **kwargs,
+    )

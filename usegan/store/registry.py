@@ -1,0 +1,145 @@
+"""The model registry: which checkpoint versions exist, their metrics and card, and which one is active per mode.
+
+Status moves ``candidate`` -> ``active`` -> ``retired``; exactly one ``active`` version per mode at a time
+(:meth:`Registry.set_active` retires the previous one in the same transaction). Reached as ``store.registry``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from usegan.store.errors import NotFoundError
+from usegan.store.util import from_json, to_json
+
+_COLUMNS = "version, mode, path, sha256, metrics, card, status, created_at, promoted_at"
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    version: str
+    mode: str  # strain / swe
+    path: str  # checkpoint file
+    sha256: str  # of the checkpoint file
+    metrics: dict  # evaluation numbers, e.g. {"l1": 0.08, "ssim": 0.71}
+    card: dict  # model card: training data, intended use, "trained_on": "simulated phantoms", ...
+    status: str  # candidate / active / retired
+    created_at: dt.datetime
+    promoted_at: dt.datetime | None
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Registry:
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def _record(self, row) -> ModelRecord:
+        values = list(row)
+        values[4], values[5] = from_json(values[4]) or {}, from_json(values[5]) or {}
+        return ModelRecord(*values)
+
+    def register(
+        self,
+        version: str,
+        mode: str,
+        path: str | Path,
+        *,
+        created_by: str,
+        sha256: str | None = None,
+        metrics: dict | None = None,
+        card: dict | None = None,
+    ) -> ModelRecord:
+        """Add a candidate version. ``sha256`` defaults to the hash of the file at ``path`` (which must exist)."""
+        if mode not in ("strain", "swe"):
+            raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
+        if not isinstance(version, str) or not version.strip():
+            raise ValueError(f"version must be a non-empty string, got {version!r}")
+        if sha256 is None:
+            if not Path(path).is_file():
+                raise ValueError(f"no checkpoint file at {path}")
+            sha256 = file_sha256(path)
+        store = self._store
+        row = [
+            version,
+            mode,
+            str(path),
+            sha256,
+            to_json(metrics or {}),
+            to_json(card or {}),
+            "candidate",
+            store.clock(),
+            None,
+        ]
+        with store._write() as cur:
+            if cur.execute("SELECT 1 FROM models WHERE version = ?", [version]).fetchone():
+                raise ValueError(f"model version {version!r} is already registered")
+            cur.execute(f"INSERT INTO models ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            store._audit(
+                cur,
+                created_by,
+                "model.register",
+                "model",
+                version,
+                None,
+                {"mode": mode, "path": str(path), "sha256": sha256, "metrics": metrics or {}},
+            )
+        return self.get(version)
+
+    def get(self, version: str) -> ModelRecord:
+        row = self._store._cursor().execute(f"SELECT {_COLUMNS} FROM models WHERE version = ?", [version]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no model version {version!r} in the registry")
+        return self._record(row)
+
+    def active(self, mode: str) -> ModelRecord | None:
+        """The active version for ``mode``, or ``None`` if none was promoted."""
+        row = (
+            self._store._cursor()
+            .execute(f"SELECT {_COLUMNS} FROM models WHERE mode = ? AND status = 'active'", [mode])
+            .fetchone()
+        )
+        return None if row is None else self._record(row)
+
+    def list(self, mode: str | None = None) -> list[ModelRecord]:
+        sql, params = f"SELECT {_COLUMNS} FROM models", []
+        if mode is not None:
+            sql, params = sql + " WHERE mode = ?", [mode]
+        rows = self._store._cursor().execute(sql + " ORDER BY created_at, version", params).fetchall()
+        return [self._record(r) for r in rows]
+
+    def set_active(self, version: str, *, by: str) -> ModelRecord:
+        """Promote ``version``; the previously active version of the same mode becomes ``retired``."""
+        store = self._store
+        now = store.clock()
+        with store._write() as cur:
+            row = cur.execute("SELECT mode, status FROM models WHERE version = ?", [version]).fetchone()
+            if row is None:
+                raise NotFoundError(f"no model version {version!r} in the registry")
+            mode, status = row
+            previous = cur.execute(
+                "SELECT version FROM models WHERE mode = ? AND status = 'active' AND version <> ?", [mode, version]
+            ).fetchall()
+            cur.execute(
+                "UPDATE models SET status = 'retired' WHERE mode = ? AND status = 'active' AND version <> ?",
+                [mode, version],
+            )
+            cur.execute("UPDATE models SET status = 'active', promoted_at = ? WHERE version = ?", [now, version])
+            store._audit(
+                cur,
+                by,
+                "model.set_active",
+                "model",
+                version,
+                {"status": status, "previous_active": [p[0] for p in previous]},
+                {"status": "active"},
+            )
+        return self.get(version)

@@ -1,0 +1,161 @@
+"""The database schema, as an ordered list of migrations (the newest schema = all of them applied in order).
+
+Never edit a released migration: add a new one. Timestamps are naive UTC (``TIMESTAMP``); JSON columns hold
+dicts serialised with ``json.dumps``; images are sha256 names into :mod:`usegan.store.images`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int  # schema version after this migration
+    description: str  # one line, shown in schema_version
+    statements: tuple[str, ...]  # SQL run in one transaction
+
+
+V1_BASE = Migration(
+    1,
+    "base tables: patients, cases, generations, prescores, reviews, reports, real elastograms, models, users, audit",
+    (
+        """CREATE TABLE patients (
+            patient_id VARCHAR PRIMARY KEY,      -- pseudonymous id
+            real_name VARCHAR,                   -- only when settings.store_patient_names
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE cases (
+            case_id VARCHAR PRIMARY KEY,
+            patient_id VARCHAR,
+            organ VARCHAR NOT NULL,
+            side VARCHAR,
+            source VARCHAR NOT NULL,             -- upload / sample / dicom / phantom
+            acquired_at TIMESTAMP,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            bmode_sha VARCHAR NOT NULL,
+            height INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            original_sha VARCHAR,
+            original_name VARCHAR,
+            notes VARCHAR NOT NULL DEFAULT '',
+            sop_instance_uid VARCHAR,
+            dicom_uids JSON,
+            crop JSON)""",
+        """CREATE TABLE generations (
+            generation_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,
+            model_version VARCHAR NOT NULL,
+            checkpoint_sha256 VARCHAR NOT NULL,
+            colour_scale JSON NOT NULL,
+            elasto_sha VARCHAR NOT NULL,
+            ms DOUBLE,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        """CREATE TABLE prescores (
+            prescore_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            generation_id VARCHAR,
+            algorithm_version VARCHAR,
+            score INTEGER,
+            result JSON NOT NULL,
+            roi JSON NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        """CREATE TABLE reviews (
+            review_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,            -- 1 = original, 2.. = amendments
+            status VARCHAR NOT NULL,             -- draft / signed / amended
+            reviewer VARCHAR NOT NULL,
+            rois JSON NOT NULL,
+            confirmed_score INTEGER,
+            conclusion VARCHAR NOT NULL DEFAULT '',
+            row_version INTEGER NOT NULL,        -- optimistic lock, +1 per write
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL,
+            signed_at TIMESTAMP,
+            signed_by VARCHAR,
+            amends_review_id VARCHAR,
+            amend_reason VARCHAR)""",
+        """CREATE TABLE reports (
+            report_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            review_id VARCHAR,
+            pdf_sha VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        """CREATE TABLE real_elastograms (
+            elastogram_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            elasto_sha VARCHAR NOT NULL,
+            colour_scale JSON,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        """CREATE TABLE models (
+            version VARCHAR PRIMARY KEY,
+            mode VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            metrics JSON NOT NULL,
+            card JSON NOT NULL,
+            status VARCHAR NOT NULL,             -- candidate / active / retired
+            created_at TIMESTAMP NOT NULL,
+            promoted_at TIMESTAMP)""",
+        """CREATE TABLE users (
+            username VARCHAR PRIMARY KEY,
+            password_hash VARCHAR NOT NULL,      -- argon2id, never logged
+            role VARCHAR NOT NULL,               -- admin / clinician / researcher / viewer
+            disabled BOOLEAN NOT NULL DEFAULT FALSE,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TIMESTAMP,
+            created_at TIMESTAMP NOT NULL,
+            last_login_at TIMESTAMP)""",
+        "CREATE SEQUENCE audit_seq START 1",
+        """CREATE TABLE audit (
+            audit_id BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+            logged_at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL,
+            entity_id VARCHAR,
+            before JSON,
+            after JSON)""",
+    ),
+)
+
+# Version 2 denormalises the worklist: status, reviewer and scores live on the case row, so listing the latest
+# 50 of 100,000 cases is one scan of one table with no joins. Existing rows are back-filled from the child tables.
+V2_WORKLIST = Migration(
+    2,
+    "worklist columns on cases (status, exam_at, reviewer, scores, updated_at) and a SOP-UID index",
+    (
+        "ALTER TABLE cases ADD COLUMN status VARCHAR DEFAULT 'new'",
+        "ALTER TABLE cases ADD COLUMN exam_at TIMESTAMP",
+        "ALTER TABLE cases ADD COLUMN reviewer VARCHAR",
+        "ALTER TABLE cases ADD COLUMN proposed_score INTEGER",
+        "ALTER TABLE cases ADD COLUMN confirmed_score INTEGER",
+        "ALTER TABLE cases ADD COLUMN updated_at TIMESTAMP",
+        """UPDATE cases SET exam_at = coalesce(acquired_at, created_at), updated_at = created_at,
+            status = CASE WHEN EXISTS (SELECT 1 FROM generations g WHERE g.case_id = cases.case_id)
+                     THEN 'generated' ELSE 'new' END""",
+        """UPDATE cases SET proposed_score = p.score FROM (
+            SELECT case_id, arg_max(score, created_at) AS score FROM prescores GROUP BY case_id) p
+            WHERE p.case_id = cases.case_id""",
+        """UPDATE cases SET status = r.status, reviewer = r.reviewer, confirmed_score = r.confirmed_score,
+            updated_at = r.updated_at FROM (
+            SELECT case_id, arg_max(status, version) AS status, arg_max(reviewer, version) AS reviewer,
+                   arg_max(confirmed_score, version) AS confirmed_score, max(updated_at) AS updated_at
+            FROM reviews GROUP BY case_id) r WHERE r.case_id = cases.case_id""",
+        "CREATE INDEX cases_sop_uid ON cases (sop_instance_uid)",
+        "CREATE INDEX reviews_case ON reviews (case_id)",
+        "CREATE INDEX generations_case ON generations (case_id)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST)
+SCHEMA_VERSION = MIGRATIONS[-1].version
