@@ -15,6 +15,7 @@ RGB; ``invert`` maps RGB back to the scalar by the nearest LUT colour in CIE Lab
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -47,7 +48,11 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     c = np.asarray(rgb, dtype=np.float32) / 255.0
     c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
     m = np.array(
-        [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]],
+        [
+            [0.4124564, 0.3575761, 0.1804375],
+            [0.2126729, 0.7151522, 0.0721750],
+            [0.0193339, 0.1191920, 0.9503041],
+        ],
         dtype=np.float32,
     )
     xyz = c @ m.T / np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
@@ -80,12 +85,6 @@ class Colormap:
     def lut_lab(self) -> np.ndarray:
         return rgb_to_lab(self.lut)
 
-    @cached_property
-    def _tree(self):
-        from scipy.spatial import cKDTree
-
-        return cKDTree(self.lut_lab)
-
     @property
     def resolution(self) -> float:
         """Scalar step between neighbouring LUT entries: the best precision ``invert`` can give."""
@@ -93,7 +92,7 @@ class Colormap:
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Scalars of any shape -> uint8 RGB of shape ``values.shape + (3,)``. Out-of-range values clip;
-        NaN maps to black."""
+        NaN maps to black (which ``invert`` reads back as unknown)."""
         v = np.asarray(values, dtype=np.float64)
         idx = np.clip(np.rint((v - self.vmin) / (self.vmax - self.vmin) * (LUT_SIZE - 1)), 0, LUT_SIZE - 1)
         out = self.lut[np.nan_to_num(idx, nan=0).astype(np.int64)]
@@ -101,27 +100,73 @@ class Colormap:
         return out
 
     def invert(self, rgb: np.ndarray, max_delta_e: float = UNKNOWN_DELTA_E) -> tuple[np.ndarray, np.ndarray]:
-        """uint8 RGB ``(..., 3)`` -> ``(scalar, distance)``, each of shape ``(...)``, float32.
+        """uint8 RGB(A) ``(..., 3|4)`` -> ``(scalar, distance)``, each of shape ``(...)``, float32.
 
-        ``scalar`` is NaN where the nearest LUT colour is farther than ``max_delta_e`` in CIE Lab. The work is done
-        once per distinct colour, so typical elastograms (few thousand colours) invert in milliseconds.
+        ``scalar`` is the value of the nearest LUT colour in CIE Lab, within ``resolution / 2`` of the value that
+        was applied; NaN where that colour is farther than ``max_delta_e`` (Delta E 1976), i.e. not on the map.
+        Colours are looked up in a table over all 2^24 RGB colours shared by every map with this LUT, filled
+        lazily: a colour's nearest neighbour is searched once per process, so warm calls are a table gather.
         """
-        arr = np.asarray(rgb)
-        if arr.ndim < 1 or arr.shape[-1] not in (3, 4):
-            raise ValueError(f"expected RGB(A) pixels with last axis 3, got shape {arr.shape}")
-        arr = arr[..., :3].astype(np.uint8, copy=False)
-        flat = arr.reshape(-1, 3).astype(np.uint32)
-        packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
-        uniq, inverse = np.unique(packed, return_inverse=True)
-        colours = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], -1)
-        dist, index = self._tree.query(rgb_to_lab(colours))
-        scalar = self.vmin + index.astype(np.float64) * self.resolution
-        scalar = np.where(dist <= max_delta_e, scalar, np.nan)
+        arr = _check_rgb(rgb)
+        flat = arr.reshape(-1, arr.shape[-1])
+        packed = (flat[:, 0].astype(np.int32) << 16) | (flat[:, 1].astype(np.int32) << 8) | flat[:, 2]
+        index, dist = _colour_index(self.lut).lookup(packed)
+        scalar = (self.vmin + index.astype(np.float32) * np.float32(self.resolution)).astype(np.float32)
+        dist = dist.astype(np.float32)
+        scalar[dist > max_delta_e] = np.nan
         shape = arr.shape[:-1]
-        return (
-            scalar[inverse].reshape(shape).astype(np.float32),
-            dist[inverse].reshape(shape).astype(np.float32),
-        )
+        return scalar.reshape(shape), dist.reshape(shape)
+
+
+def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    arr = np.asarray(rgb)
+    if arr.ndim < 1 or arr.shape[-1] not in (3, 4):
+        raise ValueError(f"expected RGB(A) pixels with last axis 3 or 4, got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        if not np.issubdtype(arr.dtype, np.integer) or (arr.size and (arr.min() < 0 or arr.max() > 255)):
+            raise ValueError(f"expected uint8 RGB values in [0, 255], got dtype {arr.dtype}")
+        arr = arr.astype(np.uint8)
+    return arr[..., :3]
+
+
+class _ColourIndex:
+    """Nearest-LUT-entry index and Lab distance for every 24-bit colour, computed on first sight.
+
+    Memory: 16 MiB (uint8 index) + 32 MiB (float16 distance, NaN = not computed yet). Concurrent fills from
+    several threads write identical values, so the lock only guards creating the tables.
+    """
+
+    def __init__(self, lut: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self._tree = cKDTree(rgb_to_lab(lut))
+        self.index = np.zeros(1 << 24, dtype=np.uint8)
+        self.dist = np.full(1 << 24, np.nan, dtype=np.float16)
+
+    def lookup(self, packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Packed ``0xRRGGBB`` int32 ``(N,)`` -> (LUT index uint8 ``(N,)``, distance float16 ``(N,)``)."""
+        dist = self.dist[packed]
+        missing = np.isnan(dist)
+        if missing.any():
+            new = np.unique(packed[missing])
+            colours = np.stack([(new >> 16) & 255, (new >> 8) & 255, new & 255], -1)
+            new_dist, new_index = self._tree.query(rgb_to_lab(colours))
+            self.index[new] = new_index
+            self.dist[new] = new_dist
+            dist = self.dist[packed]
+        return self.index[packed], dist
+
+
+_INDEXES: dict[bytes, _ColourIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _colour_index(lut: np.ndarray) -> _ColourIndex:
+    key = lut.tobytes()
+    with _INDEXES_LOCK:
+        if key not in _INDEXES:
+            _INDEXES[key] = _ColourIndex(lut)
+        return _INDEXES[key]
 
 
 def strain_colormap() -> Colormap:

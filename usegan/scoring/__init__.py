@@ -7,9 +7,11 @@ colour map and dispatches. Every engine returns a :class:`ScoreResult` with all 
 
 from __future__ import annotations
 
+from usegan.scoring.propose import propose, system_for
 from usegan.scoring.rago import score_rago
 from usegan.scoring.ratio import strain_ratio
 from usegan.scoring.result import ALGORITHM_VERSION, ScoreResult, cannot_score
+from usegan.scoring.roi import Polygon, Rect, RoiError, parse_rect, roi_from_dict, roi_to_mask
 from usegan.scoring.swe import qbox
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
@@ -17,11 +19,19 @@ from usegan.scoring.tsukuba import score_tsukuba
 __all__ = [
     "ALGORITHM_VERSION",
     "DEFAULT_THRESHOLDS",
+    "Polygon",
+    "Rect",
+    "RoiError",
     "ScoreResult",
     "Thresholds",
     "cannot_score",
+    "parse_rect",
+    "propose",
     "qbox",
+    "roi_from_dict",
+    "roi_to_mask",
     "score_rago",
     "score_tsukuba",
     "strain_ratio",
+    "system_for",
 ]

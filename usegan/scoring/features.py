@@ -30,9 +30,7 @@ def check_strain(strain: np.ndarray) -> np.ndarray:
     finite = arr[np.isfinite(arr)]
     if np.isinf(arr).any() or (finite.size and (finite.min() < -1e-6 or finite.max() > 1 + 1e-6)):
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
-        raise ValueError(
-            f"strain must be normalised to [0, 1] (NaN = unknown), got range [{lo:.4g}, {hi:.4g}]"
-        )
+        raise ValueError(f"strain must be normalised to [0, 1] (NaN = unknown), got range [{lo:.4g}, {hi:.4g}]")
     return np.clip(arr, 0.0, 1.0)
 
 
@@ -129,9 +127,9 @@ def bgr_sign(strain: np.ndarray, mask: np.ndarray, thresholds: Thresholds = DEFA
         values = values[~np.isnan(values)]
         out[key] = float(np.mean(test(values))) if values.size else math.nan
     fractions = [out[k] for k, _ in tests]
-    out["bgr_sign"] = all(
-        f >= thresholds.bgr_band_fraction for f in fractions if not math.isnan(f)
-    ) and not any(math.isnan(f) for f in fractions)
+    out["bgr_sign"] = all(f >= thresholds.bgr_band_fraction for f in fractions if not math.isnan(f)) and not any(
+        math.isnan(f) for f in fractions
+    )
     return out
 
 

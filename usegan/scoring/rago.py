@@ -43,9 +43,7 @@ def score_rago(
     if reason:
         return cannot_score(SYSTEM, reason, figures)
     # Grade as Tsukuba, but with the posterior ring standing in for the whole ring.
-    grade, rule = hardness_grade(
-        {**figures, "ring_hard_fraction": figures["posterior_hard_fraction"]}, thresholds
-    )
+    grade, rule = hardness_grade({**figures, "ring_hard_fraction": figures["posterior_hard_fraction"]}, thresholds)
     if grade == 5:
         rule = rule.replace("ring hard", "posterior (behind-nodule) hard")
     elif grade == 4 and not math.isnan(figures["posterior_hard_fraction"]):

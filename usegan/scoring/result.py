@@ -36,6 +36,7 @@ class ScoreResult:
     figures: dict[str, Any] = field(default_factory=dict)  # every number that led to the score
     reason: str | None = None  # why no score, or None
     algorithm_version: str = ALGORITHM_VERSION  # which rules made this proposal
+    secondary: tuple[ScoreResult, ...] = ()  # results computed alongside, e.g. the strain ratio with Tsukuba
 
     @property
     def scored(self) -> bool:
@@ -50,6 +51,7 @@ class ScoreResult:
             "figures": _plain(self.figures),
             "reason": self.reason,
             "algorithm_version": self.algorithm_version,
+            "secondary": [r.to_dict() for r in self.secondary],
         }
 
 

@@ -65,8 +65,7 @@ def interpret(organ: str, figures: dict, thresholds: Thresholds = DEFAULT_THRESH
     if emean >= t.liver_rule_out_cacld_kpa:
         return (
             3,
-            f"Emean {emean:.1f} kPa in {t.liver_rule_out_cacld_kpa:g}-{t.liver_cacld_kpa:g} kPa: "
-            "needs further tests",
+            f"Emean {emean:.1f} kPa in {t.liver_rule_out_cacld_kpa:g}-{t.liver_cacld_kpa:g} kPa: needs further tests",
         )
     if emean > t.liver_normal_kpa:
         return 2, f"Emean {emean:.1f} kPa < {t.liver_rule_out_cacld_kpa:g}: rules out cACLD"
@@ -98,9 +97,7 @@ def qbox(
     kpa = check_map(kpa, "kpa")
     finite = kpa[np.isfinite(kpa)]
     if np.isinf(kpa).any() or (finite.size and finite.min() < 0):
-        raise ValueError(
-            f"kpa must be >= 0 and finite (NaN = unknown), got minimum {float(np.nanmin(kpa))!r}"
-        )
+        raise ValueError(f"kpa must be >= 0 and finite (NaN = unknown), got minimum {float(np.nanmin(kpa))!r}")
     lesion = check_mask(lesion_mask, kpa.shape, "lesion_mask")
     regions = {"lesion": lesion}
     if reference_mask is not None:

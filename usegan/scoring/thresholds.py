@@ -54,9 +54,7 @@ class Thresholds:
 
     # --- input quality (operational) -----------------------------------------------------------------------
     max_unknown_fraction: float = 0.50  # more than this of an ROI off the colour map: cannot score
-    min_lesion_pixels: int = (
-        16  # smaller lesion ROIs have no meaningful core/rim: cannot score (Tsukuba/Rago)
-    )
+    min_lesion_pixels: int = 16  # smaller lesion ROIs have no meaningful core/rim: cannot score (Tsukuba/Rago)
     min_roi_pixels: int = 4  # smallest ROI for ratio / Q-box statistics
 
     # --- strain ratio [Zhi10] ------------------------------------------------------------------------------
@@ -69,13 +67,9 @@ class Thresholds:
     thyroid_emax_suspicious_kpa: float = 69.0  # SWE-max 69-120 kPa suspicious [Hang17]
     thyroid_emax_highly_suspicious_kpa: float = 120.0  # SWE-max >= 120 kPa highly suspicious [Hang17]
     liver_normal_kpa: float = 5.0  # <= 5 kPa: high probability of normal liver [SRU20]
-    liver_rule_out_cacld_kpa: float = (
-        9.0  # < 9 kPa rules out compensated advanced chronic liver disease [SRU20]
-    )
+    liver_rule_out_cacld_kpa: float = 9.0  # < 9 kPa rules out compensated advanced chronic liver disease [SRU20]
     liver_cacld_kpa: float = 13.0  # 9-13 needs further tests; > 13 kPa highly suggestive of cACLD [SRU20]
-    liver_portal_hypertension_kpa: float = (
-        17.0  # > 17 kPa suggests clinically significant portal hypertension
-    )
+    liver_portal_hypertension_kpa: float = 17.0  # > 17 kPa suggests clinically significant portal hypertension
 
     def as_table(self) -> list[dict[str, object]]:
         """Rows ``{"name", "value"}`` for display (the reviewer's "why" panel)."""

@@ -79,8 +79,7 @@ def hardness_grade(figures: dict, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
     if core >= t.centre_hard_fraction:
         return (
             3,
-            f"core hard fraction {core:.2f} >= {t.centre_hard_fraction:.2f} "
-            f"(rim {figures['rim_hard_fraction']:.2f})",
+            f"core hard fraction {core:.2f} >= {t.centre_hard_fraction:.2f} (rim {figures['rim_hard_fraction']:.2f})",
         )
     if hard >= t.scattered_hard_fraction:
         return 2, (

@@ -1,0 +1,105 @@
+"""The algorithm's proposal from a coloured elastogram: invert the colour map, then dispatch to an engine.
+
+=========  ========  =====================================================================
+mode       organ     engine
+=========  ========  =====================================================================
+strain     breast    Tsukuba (:func:`~usegan.scoring.tsukuba.score_tsukuba`)
+strain     thyroid   Rago (:func:`~usegan.scoring.rago.score_rago`)
+swe        any       Q-box statistics + organ interpretation (:func:`~usegan.scoring.swe.qbox`)
+=========  ========  =====================================================================
+
+With a reference ROI in strain mode, the strain ratio is attached as ``result.secondary[0]``; in SWE mode the
+reference gives the Eratio inside the Q-box result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from usegan.colormaps import Colormap, colormap_for
+from usegan.scoring.rago import score_rago
+from usegan.scoring.ratio import strain_ratio
+from usegan.scoring.result import ScoreResult, cannot_score
+from usegan.scoring.roi import Roi, RoiError, roi_to_mask
+from usegan.scoring.swe import ORGANS, qbox
+from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from usegan.scoring.tsukuba import score_tsukuba
+
+STRAIN_ENGINES = {"breast": ("tsukuba", score_tsukuba), "thyroid": ("rago", score_rago)}
+
+
+def system_for(mode: str, organ: str) -> str:
+    """The scoring system ``propose`` uses for a mode and organ; raises ``ValueError`` for unknown pairs."""
+    if organ not in ORGANS:
+        raise ValueError(f"organ must be one of {ORGANS}, got {organ!r}")
+    if mode == "swe":
+        return f"swe_{organ}"
+    if mode == "strain":
+        if organ not in STRAIN_ENGINES:
+            raise ValueError(f"strain elastography is scored for breast (Tsukuba) or thyroid (Rago), not {organ!r}")
+        return STRAIN_ENGINES[organ][0]
+    raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
+
+
+def _colour_figures(distance: np.ndarray, scalar: np.ndarray, mask: np.ndarray, cmap: Colormap) -> dict:
+    known = ~np.isnan(scalar[mask])
+    return {
+        "colormap_mode": cmap.mode,
+        "colormap_vmin": cmap.vmin,
+        "colormap_vmax": cmap.vmax,
+        "lesion_mean_delta_e": float(distance[mask].mean()),
+        "lesion_off_map_fraction": float(1.0 - known.mean()),
+    }
+
+
+def propose(
+    elasto_rgb: np.ndarray,
+    mode: str,
+    lesion_roi: Roi,
+    reference_roi: Roi | None = None,
+    organ: str = "breast",
+    colormap: Colormap | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> ScoreResult:
+    """Score a coloured elastogram inside a lesion ROI.
+
+    Args:
+        elasto_rgb: ``(H, W, 3|4)`` uint8 elastogram in the colours of ``colormap``.
+        mode: ``"strain"`` or ``"swe"``.
+        lesion_roi, reference_roi: a :class:`~usegan.scoring.roi.Rect`, a ``Polygon`` or an ``(H, W)`` mask.
+        organ: ``"breast"``, ``"thyroid"`` or ``"liver"`` (liver only with ``"swe"``).
+        colormap: the map the image was drawn with; default ``colormap_for(mode)`` (SWE 0-180 kPa).
+
+    Returns the engine's :class:`ScoreResult`, or ``score=None`` with a reason when an ROI is outside the image,
+    has zero area, does not match the image size, or covers mostly off-map colours. Raises ``ValueError`` for an
+    unknown mode/organ, a colour map of another mode, or an image that is not ``(H, W, 3|4)``.
+    """
+    system = system_for(mode, organ)
+    cmap = colormap or colormap_for(mode)
+    if cmap.mode != mode:
+        raise ValueError(f"colormap is for {cmap.mode!r} but mode is {mode!r}")
+    rgb = np.asarray(elasto_rgb)
+    if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
+        raise ValueError(f"elasto_rgb must be (H, W, 3) or (H, W, 4), got shape {rgb.shape}")
+    shape = rgb.shape[:2]
+    try:
+        lesion = roi_to_mask(lesion_roi, shape)
+        reference = None if reference_roi is None else roi_to_mask(reference_roi, shape)
+    except RoiError as exc:
+        return cannot_score(system, str(exc))
+    scalar, distance = cmap.invert(rgb)
+    colour_figures = _colour_figures(distance, scalar, lesion, cmap)
+    if mode == "swe":
+        result = qbox(scalar, lesion, reference, organ, thresholds)
+        return _with_figures(result, colour_figures)
+    result = _with_figures(STRAIN_ENGINES[organ][1](scalar, lesion, None, thresholds), colour_figures)
+    if reference is None:
+        return result
+    ratio = strain_ratio(scalar, lesion, reference, thresholds)
+    return replace(result, secondary=(ratio,))
+
+
+def _with_figures(result: ScoreResult, extra: dict) -> ScoreResult:
+    return replace(result, figures={**result.figures, **extra})

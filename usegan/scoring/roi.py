@@ -1,0 +1,125 @@
+"""Regions of interest: rectangle, polygon or free-hand mask -> a boolean mask of the image, validated.
+
+Coordinates are pixels with the origin at the image's top-left, x to the right and y down (PIL's convention).
+A rectangle partly outside the image is clipped to it; one entirely outside, one of zero area, a polygon with
+fewer than three vertices or a mask of another size raise :class:`RoiError`, which the CLI and ``propose`` turn
+into a "cannot score" result naming the problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+class RoiError(ValueError):
+    """An ROI cannot be used on this image; the message says why."""
+
+
+@dataclass(frozen=True)
+class Rect:
+    """An axis-aligned rectangle ROI."""
+
+    x: int  # left column
+    y: int  # top row
+    w: int  # width in pixels
+    h: int  # height in pixels
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "rect", "x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """A closed polygon ROI (free-hand outlines from a canvas are polygons too)."""
+
+    points: tuple[tuple[float, float], ...]  # (x, y) vertices in order; the last joins the first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "polygon", "points": [list(p) for p in self.points]}
+
+
+Roi = Rect | Polygon | np.ndarray
+
+
+def parse_rect(text: str) -> Rect:
+    """``"x,y,w,h"`` (integers) -> :class:`Rect`; raises :class:`RoiError` on anything else."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        x, y, w, h = (int(p) for p in parts)
+    except ValueError:
+        raise RoiError(f"a rectangle ROI is 'x,y,w,h' in integer pixels, got {text!r}") from None
+    return Rect(x, y, w, h)
+
+
+def roi_from_dict(data: dict[str, Any]) -> Rect | Polygon:
+    """Inverse of ``Rect.to_dict`` / ``Polygon.to_dict`` (for ROIs stored with a case)."""
+    kind = data.get("type")
+    if kind == "rect":
+        return Rect(int(data["x"]), int(data["y"]), int(data["w"]), int(data["h"]))
+    if kind == "polygon":
+        return Polygon(tuple((float(x), float(y)) for x, y in data["points"]))
+    raise RoiError(f"ROI type must be 'rect' or 'polygon', got {kind!r}")
+
+
+def _rect_mask(rect: Rect, shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    if rect.w <= 0 or rect.h <= 0:
+        raise RoiError(f"the ROI {rect.x},{rect.y},{rect.w},{rect.h} has zero area (width and height must be > 0)")
+    x0, y0 = max(rect.x, 0), max(rect.y, 0)
+    x1, y1 = min(rect.x + rect.w, width), min(rect.y + rect.h, height)
+    if x0 >= x1 or y0 >= y1:
+        raise RoiError(f"the ROI {rect.x},{rect.y},{rect.w},{rect.h} lies outside the {width}x{height} image")
+    mask = np.zeros(shape, dtype=bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _polygon_mask(polygon: Polygon, shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    points = [(float(x), float(y)) for x, y in polygon.points]
+    if len(points) < 3:
+        raise RoiError(f"a polygon ROI needs at least 3 vertices, got {len(points)}")
+    canvas = Image.new("1", (width, height), 0)
+    ImageDraw.Draw(canvas).polygon(points, fill=1, outline=1)
+    mask = np.array(canvas, dtype=bool)
+    if not mask.any():
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        inside = max(xs) >= 0 and min(xs) < width and max(ys) >= 0 and min(ys) < height
+        problem = "has zero area" if inside else f"lies outside the {width}x{height} image"
+        raise RoiError(f"the polygon ROI {problem}")
+    return mask
+
+
+def _array_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    arr = np.asarray(mask)
+    if arr.ndim == 3:  # a mask image saved in colour or with alpha: any non-zero channel is inside
+        arr = arr.any(axis=-1)
+    if arr.shape != tuple(shape):
+        raise RoiError(
+            f"the mask is {arr.shape[1] if arr.ndim > 1 else '?'}x{arr.shape[0]} pixels but the elastogram is "
+            f"{shape[1]}x{shape[0]}"
+        )
+    out = arr.astype(bool)
+    if not out.any():
+        raise RoiError("the mask ROI has zero area (no non-zero pixel)")
+    return out
+
+
+def roi_to_mask(roi: Roi, shape: tuple[int, int]) -> np.ndarray:
+    """An ROI -> ``(H, W)`` bool mask for an image of ``shape = (H, W)``.
+
+    ``roi`` is a :class:`Rect`, a :class:`Polygon`, or a mask array ``(H, W)`` / ``(H, W, C)`` (non-zero =
+    inside). Raises :class:`RoiError` for zero area, an ROI entirely outside the image or a mask of another size.
+    """
+    shape = (int(shape[0]), int(shape[1]))
+    if isinstance(roi, Rect):
+        return _rect_mask(roi, shape)
+    if isinstance(roi, Polygon):
+        return _polygon_mask(roi, shape)
+    if isinstance(roi, np.ndarray):
+        return _array_mask(roi, shape)
+    raise TypeError(f"roi must be a Rect, a Polygon or a mask array, got {type(roi).__name__}")
