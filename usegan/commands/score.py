@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--organ", default="breast", choices=("breast", "thyroid", "liver"), help="organ")
     parser.add_argument("--vmin", type=float, default=None, help="SWE colour scale minimum in kPa (default 0)")
     parser.add_argument("--vmax", type=float, default=None, help="SWE colour scale maximum in kPa (default 180)")
+    parser.add_argument(
+        "--strain-log-range",
+        type=float,
+        default=None,
+        metavar="R",
+        help="strain display is logarithmic from s_ref/R (blue) to s_ref*R (red), as the phantom's; default linear",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
 
@@ -45,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from usegan.cli import CommandError
     from usegan.colormaps import colormap_for
     from usegan.imageio import ImageLoadError, load_image
-    from usegan.scoring import RoiError, parse_rect, propose
+    from usegan.scoring import RoiError, StrainScale, parse_rect, propose
     from usegan.settings import get_settings
 
     if (args.vmin is not None or args.vmax is not None) and args.mode != "swe":
@@ -56,12 +63,13 @@ def run(args: argparse.Namespace) -> int:
         lesion = load_image(args.mask, max_pixels=max_pixels) if args.mask else parse_rect(args.roi)
         reference = parse_rect(args.ref) if args.ref else None
         colormap = colormap_for(args.mode, args.vmin, args.vmax)
+        scale = StrainScale() if args.strain_log_range is None else StrainScale("log", args.strain_log_range)
     except (ImageLoadError, RoiError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     if image.ndim != 3 or image.dtype.name != "uint8":
         raise CommandError(f"{args.elastogram}: an elastogram must be an 8-bit colour image, got {image.shape}")
     try:
-        result = propose(image, args.mode, lesion, reference, organ=args.organ, colormap=colormap)
+        result = propose(image, args.mode, lesion, reference, organ=args.organ, colormap=colormap, strain_scale=scale)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     print(json.dumps(result.to_dict(), indent=2) if args.json else _format(result))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from usegan.scoring.propose import propose, system_for
 from usegan.scoring.rago import score_rago
-from usegan.scoring.ratio import strain_ratio
+from usegan.scoring.ratio import StrainScale, strain_ratio
 from usegan.scoring.result import ALGORITHM_VERSION, ScoreResult, cannot_score
 from usegan.scoring.roi import Polygon, Rect, RoiError, parse_rect, roi_from_dict, roi_to_mask
 from usegan.scoring.swe import qbox
@@ -23,6 +23,7 @@ __all__ = [
     "Rect",
     "RoiError",
     "ScoreResult",
+    "StrainScale",
     "Thresholds",
     "cannot_score",
     "parse_rect",

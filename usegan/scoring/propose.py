@@ -20,7 +20,7 @@ import numpy as np
 
 from usegan.colormaps import Colormap, colormap_for
 from usegan.scoring.rago import score_rago
-from usegan.scoring.ratio import strain_ratio
+from usegan.scoring.ratio import LINEAR, StrainScale, strain_ratio
 from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.roi import Roi, RoiError, roi_to_mask
 from usegan.scoring.swe import ORGANS, qbox
@@ -62,6 +62,7 @@ def propose(
     organ: str = "breast",
     colormap: Colormap | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    strain_scale: StrainScale = LINEAR,
 ) -> ScoreResult:
     """Score a coloured elastogram inside a lesion ROI.
 
@@ -71,6 +72,7 @@ def propose(
         lesion_roi, reference_roi: a :class:`~usegan.scoring.roi.Rect`, a ``Polygon`` or an ``(H, W)`` mask.
         organ: ``"breast"``, ``"thyroid"`` or ``"liver"`` (liver only with ``"swe"``).
         colormap: the map the image was drawn with; default ``colormap_for(mode)`` (SWE 0-180 kPa).
+        strain_scale: how displayed strain maps to relative strain, for the strain ratio (default linear).
 
     Returns the engine's :class:`ScoreResult`, or ``score=None`` with a reason when an ROI is outside the image,
     has zero area, does not match the image size, or covers mostly off-map colours. Raises ``ValueError`` for an
@@ -97,7 +99,7 @@ def propose(
     result = _with_figures(STRAIN_ENGINES[organ][1](scalar, lesion, None, thresholds), colour_figures)
     if reference is None:
         return result
-    ratio = strain_ratio(scalar, lesion, reference, thresholds)
+    ratio = strain_ratio(scalar, lesion, reference, thresholds, strain_scale)
     return replace(result, secondary=(ratio,))
 
 

@@ -8,6 +8,8 @@ normalisation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from usegan.scoring.features import check_mask, check_strain, region_stats
@@ -15,6 +17,40 @@ from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 SYSTEM = "strain_ratio"
+
+
+@dataclass(frozen=True)
+class StrainScale:
+    """How the displayed, normalised strain ``n`` in [0, 1] maps back to strain relative to the box.
+
+    ``"linear"``: the display is proportional to strain (the ratio of displayed means is the strain ratio).
+    ``"log"``: ``n = 0.5 + ln(s / s_ref) / (2 ln R)``, so ``s / s_ref = R ** (2 n - 1)`` (the phantom's display,
+    :mod:`usegan.phantom.render`, and its ``meta.json`` ``"scale"`` entry).
+    """
+
+    kind: str = "linear"  # "linear" or "log"
+    range_factor: float = 8.0  # R of the log display: blue = s_ref / R, red = s_ref * R
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("linear", "log"):
+            raise ValueError(f"strain scale kind must be 'linear' or 'log', got {self.kind!r}")
+        if not self.range_factor > 1:
+            raise ValueError(f"range_factor must be > 1, got {self.range_factor!r}")
+
+    def relative(self, normalised: np.ndarray) -> np.ndarray:
+        """Displayed normalised strain (any shape, NaN kept) -> strain in units of the scale's reference."""
+        n = np.asarray(normalised, dtype=np.float64)
+        return n if self.kind == "linear" else self.range_factor ** (2.0 * n - 1.0)
+
+    @classmethod
+    def from_meta(cls, scale: dict | None) -> StrainScale:
+        """From a ``meta.json`` ``modes.strain.scale`` dict (``{"kind": "log", "range_factor": 8}``); None = linear."""
+        if not scale:
+            return cls()
+        return cls(str(scale.get("kind", "linear")), float(scale.get("range_factor", 8.0)))
+
+
+LINEAR = StrainScale()
 
 
 def roi_problem(figures: dict, prefix: str, what: str, thresholds: Thresholds) -> str | None:
@@ -38,8 +74,9 @@ def strain_ratio(
     lesion_mask: np.ndarray,
     reference_mask: np.ndarray,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    scale: StrainScale = LINEAR,
 ) -> ScoreResult:
-    """Strain ratio of a lesion against a reference ROI.
+    """Strain ratio of a lesion against a reference ROI: mean relative strain (``scale``) ref / lesion.
 
     Args:
         strain: ``(H, W)`` float, normalised strain in [0, 1] (1 = soft), NaN = unknown.
@@ -63,14 +100,19 @@ def strain_ratio(
         reason = roi_problem(figures, prefix, what, thresholds)
         if reason:
             return cannot_score(SYSTEM, reason, figures)
-    if figures["lesion_mean_strain"] < thresholds.min_lesion_strain:
+    # On a linear display a lesion at the blue end reads 0 strain; a log display keeps it at s_ref / R.
+    if scale.kind == "linear" and figures["lesion_mean_strain"] < thresholds.min_lesion_strain:
         return cannot_score(
             SYSTEM,
             f"the lesion's mean strain {figures['lesion_mean_strain']:.4f} is below one colour-map step "
             f"({thresholds.min_lesion_strain:.4f}); the ratio is unbounded",
             figures,
         )
-    ratio = figures["reference_mean_strain"] / figures["lesion_mean_strain"]
+    relative = scale.relative(strain)
+    figures["scale"] = scale.kind if scale.kind == "linear" else f"log, R = {scale.range_factor:g}"
+    figures["lesion_mean_relative_strain"] = float(np.nanmean(relative[lesion]))
+    figures["reference_mean_relative_strain"] = float(np.nanmean(relative[reference]))
+    ratio = figures["reference_mean_relative_strain"] / figures["lesion_mean_relative_strain"]
     figures["strain_ratio"] = ratio
     if ratio >= thresholds.strain_ratio_cutoff:
         return ScoreResult(
