@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 DEFAULT_MAX_PIXELS = 40_000_000
 MIN_SIDE = 8
@@ -45,22 +45,28 @@ def check_size(height: int, width: int, name: str, max_pixels: int = DEFAULT_MAX
         )
 
 
-def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: int = 0) -> np.ndarray:
     """Decode ``source`` into an array: ``(H, W)`` for gray or ``(H, W, 3|4)`` for colour, dtype uint8/uint16/float.
 
     ``source`` may be a path, raw bytes, a PIL image or an array (returned as is after checks). The pixel count is
     checked from the header *before* decoding, so a decompression bomb is refused without allocating it.
+    ``frame`` picks a page of a multi-page TIFF / animated GIF or PNG. An EXIF orientation (photos of a screen
+    taken with a phone) is applied, so the array is upright as every viewer shows it.
     """
     name = _describe(source)
     if isinstance(source, np.ndarray):
         arr = source
         if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
             raise ImageLoadError(f"{name}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+        if arr.dtype.kind not in "biuf":
+            raise ImageLoadError(f"{name}: pixel type {arr.dtype} is not a number type")
+        if frame != 0:
+            raise ImageLoadError(f"{name}: frame index {frame!r} out of range; an array holds 1 frame (0)")
         check_size(arr.shape[0], arr.shape[1], name, max_pixels)
         return arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
     if isinstance(source, Image.Image):
         check_size(source.height, source.width, name, max_pixels)
-        return _pil_to_array(source, name)
+        return _pil_to_array(_select_frame(source, frame, name), name)
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
@@ -79,7 +85,9 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nd
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             check_size(image.height, image.width, name, max_pixels)
+            image = _select_frame(image, frame, name)
             image.load()
+            image = ImageOps.exif_transpose(image)
     except ImageLoadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -87,6 +95,17 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nd
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageLoadError(f"{name}: not a readable image ({exc})") from exc
     return _pil_to_array(image, name)
+
+
+def _select_frame(image: Image.Image, frame: int, name: str) -> Image.Image:
+    n_frames = int(getattr(image, "n_frames", 1) or 1)
+    if not isinstance(frame, int | np.integer) or not 0 <= frame < n_frames:
+        raise ImageLoadError(
+            f"{name}: frame index {frame!r} out of range; the image has {n_frames} frame(s) (0..{n_frames - 1})"
+        )
+    if frame:
+        image.seek(int(frame))
+    return image
 
 
 def _pil_to_array(image: Image.Image, name: str) -> np.ndarray:

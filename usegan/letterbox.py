@@ -37,8 +37,9 @@ class Letterbox:
     def to_model(self, image: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """``(H, W)`` or ``(H, W, C)`` source image -> ``(size, size[, C])`` letterboxed, same dtype family."""
         if image.shape[:2] != (self.src_height, self.src_width):
-            raise ValueError(f"image is {image.shape[1]}x{image.shape[0]}, letterbox expects "
-                             f"{self.src_width}x{self.src_height}")
+            raise ValueError(
+                f"image is {image.shape[1]}x{image.shape[0]}, letterbox expects {self.src_width}x{self.src_height}"
+            )
         resized = _resize(image, self.inner_height, self.inner_width)
         out = np.full((self.size, self.size) + image.shape[2:], fill, dtype=resized.dtype)
         out[self.pad_top : self.pad_top + self.inner_height, self.pad_left : self.pad_left + self.inner_width] = resized
