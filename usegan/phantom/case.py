@@ -1,0 +1,269 @@
+"""One paired phantom case: parameters -> tissue -> B-mode, true strain, SE and SWE elastograms, mask, labels.
+
+>>> case = make_case(teaching_params("malignant", size_mm=10, depth_mm=16, stiffness_ratio=5), size=128)
+>>> case.bmode.shape, case.strain_rgb.shape, case.labels["tsukuba"]  # doctest: +SKIP
+((128, 128), (128, 128, 3), 4)
+
+Stiffness is only *partly* predictable from the B-mode, as in real tissue (DOMAIN.md section 4): echogenicity,
+shape and stiffness are drawn per lesion type from overlapping distributions (hypoechoic soft fibroadenomas,
+iso-echoic stiff lesions, carcinomas that are not always spiculated, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from usegan.phantom.bmode import BModeConfig, simulate_bmode
+from usegan.phantom.labels import compute_labels
+from usegan.phantom.mechanics import MechanicsConfig, axial_strain
+from usegan.phantom.render import (
+    Box,
+    RenderConfig,
+    bgr_artifact,
+    choose_box,
+    normalise_strain,
+    render_strain,
+    render_swe,
+)
+from usegan.phantom.tissue import LESION_TYPES, SHAPES, PhantomParams, build_tissue
+
+PHANTOM_VERSION = "phantom-1"
+
+
+@dataclass(frozen=True)
+class PhantomCase:
+    """A simulated case; every image is ``(H, W)`` / ``(H, W, 3)`` with ``H = W = size``."""
+
+    params: PhantomParams  # anatomy and stiffness
+    seed: int  # seed of the texture / speckle draws
+    bmode: np.ndarray  # uint8 log-compressed B-mode
+    envelope: np.ndarray  # float32 pre-log envelope (gland ~1)
+    stiffness_kpa: np.ndarray  # float32 Young's modulus, kPa
+    strain: np.ndarray  # float32 true axial strain (compression positive)
+    strain_normalised: np.ndarray  # float32 in [0, 1] (1 = soft), NaN outside the box: what labels are scored on
+    strain_rgb: np.ndarray  # uint8 SE elastogram (colour in the box, B-mode outside)
+    swe_rgb: np.ndarray  # uint8 SWE elastogram
+    mask: np.ndarray  # bool lesion mask (halo excluded)
+    box: Box  # elastography box (x, y, w, h), pixels
+    labels: dict  # see usegan.phantom.labels.compute_labels
+    bmode_config: BModeConfig = BModeConfig()  # imaging settings used
+    render_config: RenderConfig = RenderConfig()  # colour scales used
+    mechanics_config: MechanicsConfig = MechanicsConfig()  # strain solve settings used
+    extra: dict = field(default_factory=dict)  # free-form notes
+
+    @property
+    def size(self) -> int:
+        return int(self.bmode.shape[0])
+
+    def meta(self) -> dict:
+        """JSON-ready description: seed, params, box, colour scales of both modes, labels, settings."""
+        x, y, w, h = self.box
+        return {
+            "version": PHANTOM_VERSION,
+            "seed": int(self.seed),
+            "size": self.size,
+            "mm_per_px": self.params.fov_mm / self.size,
+            "params": asdict(self.params),
+            "box": {"x": int(x), "y": int(y), "w": int(w), "h": int(h)},
+            "modes": {
+                "strain": {
+                    "file": "strain.png",
+                    "colormap": "strain",
+                    "convention": "red = soft (high strain), green = intermediate, blue = hard",
+                    "vmin": 0.0,
+                    "vmax": 1.0,
+                    "unit": "normalised strain",
+                    "scale": self.render_config.strain_scale(),
+                },
+                "swe": {
+                    "file": "swe.png",
+                    "colormap": "swe",
+                    "convention": "blue = soft, red = stiff",
+                    "vmin": self.render_config.swe_vmin_kpa,
+                    "vmax": self.render_config.swe_vmax_kpa,
+                    "unit": "kPa",
+                },
+            },
+            "labels": self.labels,
+            "bmode": asdict(self.bmode_config),
+            "mechanics": asdict(self.mechanics_config),
+            "extra": self.extra,
+        }
+
+
+def make_case(
+    params: PhantomParams,
+    seed: int = 0,
+    size: int = 256,
+    bmode_config: BModeConfig | None = None,
+    mechanics_config: MechanicsConfig = MechanicsConfig(),
+    render_config: RenderConfig = RenderConfig(),
+) -> PhantomCase:
+    """Build one case from explicit parameters (the teaching API). Deterministic in ``(params, seed, size)``.
+
+    ``bmode_config`` defaults to :class:`BModeConfig` with the focus at the lesion depth, as an operator sets it.
+    """
+    if bmode_config is None:
+        bmode_config = BModeConfig(focus_mm=params.depth_mm)
+    tissue_rng, speckle_rng, box_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    tissue = build_tissue(params, size, tissue_rng)
+    bmode = simulate_bmode(tissue.echo, tissue.atten, tissue.mm_per_px, speckle_rng, bmode_config)
+    strain = axial_strain(tissue.stiffness_kpa, mechanics_config)
+    skin_px = int(np.ceil(params.skin_mm / tissue.mm_per_px))
+    box = choose_box((size, size), tissue.lesion_mask, skin_px, box_rng)
+    normalised = normalise_strain(strain, box, render_config)
+    shown = bgr_artifact(normalised, tissue.lesion_mask) if params.lesion_type == "cyst" else normalised
+    labels = compute_labels(
+        params.lesion_type, strain, normalised, tissue.stiffness_kpa, tissue.lesion_mask, tissue.fat_mask, box
+    )
+    return PhantomCase(
+        params=params,
+        seed=int(seed),
+        bmode=bmode.image,
+        envelope=bmode.envelope,
+        stiffness_kpa=tissue.stiffness_kpa,
+        strain=strain,
+        strain_normalised=normalised,
+        strain_rgb=render_strain(bmode.image, shown, box),
+        swe_rgb=render_swe(bmode.image, tissue.stiffness_kpa, box, render_config),
+        mask=tissue.lesion_mask,
+        box=box,
+        labels=labels,
+        bmode_config=bmode_config,
+        render_config=render_config,
+        mechanics_config=mechanics_config,
+    )
+
+
+def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40.0) -> PhantomParams:
+    """Draw anatomy and stiffness for ``lesion_type`` (see the per-type comments for the intended Tsukuba class)."""
+    if lesion_type not in LESION_TYPES:
+        raise ValueError(f"lesion_type must be one of {LESION_TYPES}, got {lesion_type!r}")
+    u = rng.uniform
+    gland = u(15, 40)
+    base = {
+        "lesion_type": lesion_type,
+        "skin_mm": u(1.5, 2.5),
+        "fat_mm": u(4, 9),
+        "muscle_mm": u(4, 8),
+        "fat_kpa": u(5, 10),
+        "gland_kpa": gland,
+        "fov_mm": fov_mm,
+        "angle_deg": u(-20, 20),
+        "lateral_mm": u(-0.15, 0.15) * fov_mm,
+    }
+    if lesion_type == "cyst":  # anechoic, enhancement, fluid: soft; BGR artefact on SE
+        spec = {
+            "shape": rng.choice(["round", "oval"]),
+            "aspect": u(0.6, 1.0),
+            "size_mm": u(5, 14),
+            "lesion_kpa": u(1.5, 4),
+            "lesion_echo": 0.0003,
+            "lesion_atten": 0.05,
+        }
+    elif lesion_type == "fibroadenoma":  # oval, circumscribed, hypo- to iso-echoic; Tsukuba 1, 2 or 3
+        pattern = str(rng.choice(["uniform", "mosaic", "core"], p=[0.4, 0.3, 0.3]))
+        soft = gland * u(0.85, 1.25)
+        spec = {
+            "shape": rng.choice(["oval", "round", "lobulated"], p=[0.55, 0.15, 0.3]),
+            "aspect": u(0.5, 0.8),
+            "size_mm": u(7, 16),
+            "pattern": pattern,
+            "lesion_soft_kpa": soft,
+            "lesion_kpa": soft if pattern == "uniform" else gland * u(4.5, 7),
+            "lesion_echo": u(0.08, 0.9),
+            "lesion_atten": u(0.6, 0.9),
+        }
+    elif lesion_type in ("malignant", "malignant_halo"):  # hypoechoic, irregular, shadowing, stiff; 4 (5 w/ halo)
+        shape = str(rng.choice(["spiculated", "lobulated", "round", "oval"], p=[0.5, 0.25, 0.1, 0.15]))
+        spec = {
+            "shape": shape,
+            "aspect": u(0.75, 1.35),
+            "size_mm": u(6, 15),
+            "lesion_kpa": min(max(gland * u(4.5, 8), 70.0), 170.0),
+            "lesion_echo": u(0.005, 0.06) if rng.random() < 0.85 else u(0.06, 0.5),
+            "lesion_atten": u(1.2, 2.4),
+        }
+        if lesion_type == "malignant_halo":
+            spec |= {"halo_kpa": min(max(gland * u(4.5, 7), 70.0), 150.0), "halo_mm": u(2.0, 3.5)}
+    elif lesion_type == "iso_stiff":  # iso-echoic but stiff: invisible on B-mode, Tsukuba 4
+        spec = {
+            "shape": rng.choice(["round", "oval", "lobulated"]),
+            "aspect": u(0.6, 1.1),
+            "size_mm": u(7, 14),
+            "lesion_kpa": min(max(gland * u(4.5, 8), 70.0), 170.0),
+            "lesion_echo": u(0.85, 1.15),
+            "lesion_atten": u(0.75, 1.0),
+        }
+    else:  # "none": a lesion-free field of view
+        spec = {"shape": "oval", "size_mm": 10.0, "aspect": 0.7, "lesion_kpa": gland, "lesion_echo": 1.0}
+    spec["shape"] = str(spec["shape"])
+    params = PhantomParams(**base, **spec, depth_mm=fov_mm / 2)
+    return replace(params, depth_mm=_lesion_depth(params, rng))
+
+
+def _lesion_depth(p: PhantomParams, rng: np.random.Generator) -> float:
+    """A centre depth that keeps the lesion (and halo) inside the gland, between fat and muscle."""
+    half_h = 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
+    top = p.skin_mm + 1.2 * p.fat_mm + half_h + 1.0
+    bottom = p.fov_mm - 1.2 * p.muscle_mm - half_h - 1.0
+    return float(rng.uniform(top, bottom)) if bottom > top else 0.5 * (top + bottom)
+
+
+def teaching_params(
+    lesion_type: str = "malignant",
+    size_mm: float | None = None,
+    depth_mm: float | None = None,
+    stiffness_ratio: float | None = None,
+    shape: str | None = None,
+    seed: int = 0,
+) -> PhantomParams:
+    """Parameters for the teaching page: a typical ``lesion_type`` with chosen size, depth, shape and stiffness
+    ratio (lesion modulus / gland modulus; a halo keeps its own ratio to the gland)."""
+    params = sample_params(np.random.default_rng(seed), lesion_type)
+    changes: dict = {}
+    if size_mm is not None:
+        changes["size_mm"] = float(size_mm)
+    if depth_mm is not None:
+        changes["depth_mm"] = float(depth_mm)
+    if shape is not None:
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+        changes["shape"] = shape
+    if stiffness_ratio is not None:
+        if not stiffness_ratio > 0:
+            raise ValueError(f"stiffness_ratio must be positive, got {stiffness_ratio!r}")
+        changes["lesion_kpa"] = params.gland_kpa * float(stiffness_ratio)
+        if params.pattern == "uniform":
+            changes["lesion_soft_kpa"] = changes["lesion_kpa"]
+    return replace(params, **changes)
+
+
+def case_seed(seed: int, index: int) -> int:
+    """Seed of case ``index`` of a run seeded with ``seed``: independent streams, stable across worker counts."""
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+def random_case(seed: int, size: int = 256, types: tuple[str, ...] | list[str] | None = None) -> PhantomCase:
+    """A random case: lesion type drawn from ``types`` (default all), anatomy from :func:`sample_params`, and
+    scanner settings (gain, dynamic range 50-60 dB) jittered as between departments."""
+    types = tuple(types or LESION_TYPES)
+    for t in types:
+        if t not in LESION_TYPES:
+            raise ValueError(f"unknown lesion type {t!r}; choose from {LESION_TYPES}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
+    return random_case_of_type(seed, str(rng.choice(types)), size, rng)
+
+
+def random_case_of_type(
+    seed: int, lesion_type: str, size: int = 256, rng: np.random.Generator | None = None
+) -> PhantomCase:
+    """A random case of a given lesion type (used by the CLI to balance types round-robin)."""
+    rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
+    params = sample_params(rng, lesion_type)
+    bmode = BModeConfig(
+        focus_mm=params.depth_mm, gain_db=float(rng.uniform(-21, -15)), dynamic_range_db=float(rng.uniform(50, 60))
+    )
+    return make_case(params, seed=seed, size=size, bmode_config=bmode)
