@@ -47,9 +47,7 @@ STATUS_DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900
 STATUS_CANNOT_UNDERSTAND = 0xC000
 
 
-def check_received(
-    ds: Dataset, sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str
-) -> str | None:
+def check_received(ds: Dataset, sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> str | None:
     """Return why a received dataset is unusable (a short sentence), or ``None`` when it looks complete.
 
     ``sop_class_uid`` / ``sop_instance_uid`` are the values from the C-STORE request, which the dataset must

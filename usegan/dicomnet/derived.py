@@ -43,9 +43,7 @@ class StudyRef:
 
     def __post_init__(self) -> None:
         if not str(self.study_instance_uid).strip():
-            raise ValueError(
-                f"StudyRef needs the original Study Instance UID, got {self.study_instance_uid!r}"
-            )
+            raise ValueError(f"StudyRef needs the original Study Instance UID, got {self.study_instance_uid!r}")
 
     @classmethod
     def from_dataset(cls, ds: Dataset) -> StudyRef:

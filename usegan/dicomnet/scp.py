@@ -168,9 +168,7 @@ class StoreListener:
             (evt.EVT_REJECTED, self._on_rejected),
         ]
         ae = self._build_ae()
-        self._server = ae.start_server(
-            (self.config.host, int(self.config.port)), block=False, evt_handlers=handlers
-        )
+        self._server = ae.start_server((self.config.host, int(self.config.port)), block=False, evt_handlers=handlers)
         log.info(
             "DICOM listener %s on %s:%d, spool %s, calling AEs %s",
             self.config.ae_title,
@@ -187,6 +185,11 @@ class StoreListener:
         if self._server is None:
             raise RuntimeError("listener not started")
         return int(self._server.server_address[1])
+
+    @property
+    def active_associations(self) -> int:
+        """Associations being served right now (0 when stopped)."""
+        return 0 if self._server is None else len(self._server.active_associations)
 
     def stop(self) -> None:
         """Stop serving; associations in flight are aborted (their objects were not acknowledged)."""

@@ -80,11 +80,7 @@ def _load(item: Dataset | str | Path) -> Dataset:
 
 def _transfer_syntax(ds: Dataset) -> str:
     meta = getattr(ds, "file_meta", None)
-    return (
-        str(meta.TransferSyntaxUID)
-        if meta is not None and "TransferSyntaxUID" in meta
-        else ExplicitVRLittleEndian
-    )
+    return str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else ExplicitVRLittleEndian
 
 
 def send_datasets(
