@@ -30,7 +30,7 @@ from usegan.store.errors import StoreBusyError, StoreError
 from usegan.store.images import ImageProblem, ImageStore
 from usegan.store.migrations import current_version, migrate
 from usegan.store.reviews import ReviewsMixin
-from usegan.store.schema import SCHEMA_VERSION
+from usegan.store.schema import REFERENCED_IMAGES_SQL, SCHEMA_VERSION
 from usegan.store.users import UsersMixin
 from usegan.store.util import from_json, new_id, to_json, utc_now  # noqa: F401  (re-exported)
 from usegan.store.worklist import WorklistMixin
@@ -163,15 +163,7 @@ class Store(CasesMixin, ReviewsMixin, UsersMixin, WorklistMixin):
 
     def referenced_images(self) -> list[str]:
         """Every sha256 the database points at (B-mode, originals, elastograms, reports)."""
-        rows = (
-            self._cursor()
-            .execute(
-                "SELECT bmode_sha FROM cases UNION SELECT original_sha FROM cases WHERE original_sha IS NOT NULL "
-                "UNION SELECT elasto_sha FROM generations UNION SELECT elasto_sha FROM real_elastograms "
-                "UNION SELECT pdf_sha FROM reports"
-            )
-            .fetchall()
-        )
+        rows = self._cursor().execute(REFERENCED_IMAGES_SQL).fetchall()
         return [r[0] for r in rows]
 
     def check(self) -> list[ImageProblem]:

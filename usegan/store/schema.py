@@ -159,3 +159,10 @@ V2_WORKLIST = Migration(
 
 MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST)
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+# Every image-store name the database points at (B-mode, originals, elastograms, reports): `store check`, backups.
+REFERENCED_IMAGES_SQL = (
+    "SELECT bmode_sha FROM cases UNION SELECT original_sha FROM cases WHERE original_sha IS NOT NULL "
+    "UNION SELECT elasto_sha FROM generations UNION SELECT elasto_sha FROM real_elastograms "
+    "UNION SELECT pdf_sha FROM reports"
+)

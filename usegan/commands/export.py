@@ -1,0 +1,34 @@
+"""``usegan export --format csv|parquet [--out DIR]``: cases, scores, reviews and model versions as files."""
+
+from __future__ import annotations
+
+from usegan.cli import CommandError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("export", help="export cases, scores, reviews and model versions")
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument("--out", default=None, help="folder to write into (default: <data dir>/exports/<time>)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from usegan.settings import get_settings
+    from usegan.store import StoreError, open_store
+    from usegan.store.export import export_tables
+    from usegan.store.util import utc_now
+
+    settings = get_settings()
+    if not settings.db_path.is_file():
+        raise CommandError(f"no case store at {settings.db_path}")
+    out = Path(args.out) if args.out else settings.data_dir / "exports" / f"{utc_now():%Y%m%dT%H%M%S}"
+    try:
+        with open_store(settings) as store:
+            paths = export_tables(store, out, args.format)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    for path in paths:
+        print(path)
+    return 0

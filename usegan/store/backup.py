@@ -1,0 +1,128 @@
+"""Backup and restore: a consistent copy of the database plus every image file it references.
+
+Backup: the database is copied with DuckDB's ``COPY FROM DATABASE`` into a fresh file, inside the store's write
+lock, so it is one consistent snapshot. Image files are immutable and are written *before* the rows naming them
+are committed, so copying them after the snapshot always finds every file the snapshot references; each is
+hashed on the way (a corrupt source file fails the backup instead of being copied silently).
+
+Layout of a backup folder: ``usegan.duckdb``, ``images/ab/abcd...``, ``manifest.json`` (schema version, counts,
+time, the sha256 of the database copy). Restore checks the manifest and every image hash before it replaces
+anything, and moves an existing database and images aside rather than deleting them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from usegan.store.errors import StoreError
+from usegan.store.images import ImageStore
+from usegan.store.migrations import current_version
+from usegan.store.registry import file_sha256
+from usegan.store.schema import REFERENCED_IMAGES_SQL
+from usegan.store.util import utc_now
+
+DB_NAME = "usegan.duckdb"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class BackupManifest:
+    created_at: str  # ISO time, UTC
+    schema_version: int
+    cases: int
+    images: int  # files copied
+    database_sha256: str  # of the database file in the backup
+
+
+def backup(store, dest: str | Path, *, by: str = "system") -> BackupManifest:
+    """Write a consistent backup of ``store`` into ``dest`` (must not exist, or be an empty folder).
+
+    ``by`` names who asked, for the audit log (the entry is written after the snapshot, so it is not in it)."""
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise StoreError(f"backup destination {dest} exists and is not empty: choose a new folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    db_copy = dest / DB_NAME
+    cur = store._cursor()
+    with store._write_lock:
+        target = str(db_copy).replace("'", "''")
+        cur.execute(f"ATTACH '{target}' AS usegan_backup")
+        try:
+            catalog = cur.execute("SELECT current_database()").fetchone()[0]  # the file's stem, e.g. "usegan"
+            cur.execute(f'COPY FROM DATABASE "{catalog}" TO usegan_backup')
+        finally:
+            cur.execute("DETACH usegan_backup")
+        referenced = store.referenced_images()
+        cases = int(cur.execute("SELECT count(*) FROM cases").fetchone()[0])
+        version = store.schema_version
+    out_images = ImageStore(dest / "images")
+    for sha in referenced:
+        data = store.images.read_bytes(sha)  # verifies the hash
+        target_path = out_images.path(sha)
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        target_path.write_bytes(data)
+    manifest = BackupManifest(utc_now().isoformat(), version, cases, len(referenced), file_sha256(db_copy))
+    (dest / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
+    with store._write() as cur:
+        store._audit(cur, by, "store.backup", "store", str(dest), None, asdict(manifest))
+    return manifest
+
+
+def verify_backup(src: str | Path) -> BackupManifest:
+    """Check a backup folder: manifest present, database hash, schema, every referenced image present and intact."""
+    src = Path(src)
+    try:
+        manifest = BackupManifest(**json.loads((src / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise StoreError(f"{src} is not a usegan backup (no readable {MANIFEST}: {exc})") from exc
+    db_file = src / DB_NAME
+    if not db_file.is_file() or file_sha256(db_file) != manifest.database_sha256:
+        raise StoreError(f"the database in {src} is missing or does not match its manifest")
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        version = current_version(con)
+        referenced = [row[0] for row in con.execute(REFERENCED_IMAGES_SQL).fetchall()]
+    finally:
+        con.close()
+    if version != manifest.schema_version:
+        raise StoreError(f"schema version in {src} is {version}, its manifest says {manifest.schema_version}")
+    problems = ImageStore(src / "images").check(referenced)
+    if problems:
+        raise StoreError(f"backup {src} has {len(problems)} missing or corrupt image(s), e.g. {problems[0]}")
+    return manifest
+
+
+def restore(src: str | Path, db_path: str | Path, images_dir: str | Path, *, force: bool = False) -> Path | None:
+    """Restore a verified backup to ``db_path`` and ``images_dir`` (the app must be stopped).
+
+    An existing database is only replaced with ``force``; it is then moved, with its images folder, into
+    ``<data dir>/pre-restore-<time>/`` (returned), never deleted.
+    """
+    src, db_path, images_dir = Path(src), Path(db_path), Path(images_dir)
+    verify_backup(src)
+    aside = None
+    if db_path.exists():
+        if not force:
+            raise StoreError(f"a database already exists at {db_path}: pass --force to replace it (kept aside)")
+        try:  # refuse while the app holds the file: moving it away under a running app would lose writes
+            duckdb.connect(str(db_path)).close()
+        except duckdb.IOException as exc:
+            raise StoreError(f"the database {db_path} is open in another process (the app?): stop it first") from exc
+        aside = db_path.parent / f"pre-restore-{utc_now():%Y%m%dT%H%M%S}"
+        aside.mkdir(parents=True)
+        for path in (db_path, db_path.with_name(db_path.name + ".wal"), images_dir):
+            if path.exists():
+                shutil.move(str(path), aside / path.name)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(db_path.name + ".restoring")
+    shutil.copyfile(src / DB_NAME, tmp)
+    tmp.replace(db_path)
+    images = ImageStore(images_dir)
+    for sha in ImageStore(src / "images").all_names():
+        images.put(ImageStore(src / "images").read_bytes(sha))
+    return aside
