@@ -8,8 +8,10 @@ strain     thyroid   Rago (:func:`~usegan.scoring.rago.score_rago`)
 swe        any       Q-box statistics + organ interpretation (:func:`~usegan.scoring.swe.qbox`)
 =========  ========  =====================================================================
 
-With a reference ROI in strain mode, the strain ratio is attached as ``result.secondary[0]``; in SWE mode the
-reference gives the Eratio inside the Q-box result.
+With a reference ROI in strain mode, the strain ratio is attached as ``result.secondary[0]`` (cannot score when
+the lesion shows the BGR cyst artefact); in SWE mode the reference gives the Eratio inside the Q-box result.
+``figures["lesion_at_scale_max_fraction"]`` > 0 warns that the display saturates there: SWE Emean / Emax are then
+lower bounds.
 """
 
 from __future__ import annotations
@@ -44,13 +46,18 @@ def system_for(mode: str, organ: str) -> str:
 
 
 def _colour_figures(distance: np.ndarray, scalar: np.ndarray, mask: np.ndarray, cmap: Colormap) -> dict:
-    known = ~np.isnan(scalar[mask])
+    values = scalar[mask]
+    known = values[~np.isnan(values)]
+    half_step = cmap.resolution / 2
     return {
         "colormap_mode": cmap.mode,
         "colormap_vmin": cmap.vmin,
         "colormap_vmax": cmap.vmax,
         "lesion_mean_delta_e": float(distance[mask].mean()),
-        "lesion_off_map_fraction": float(1.0 - known.mean()),
+        "lesion_off_map_fraction": float(1.0 - known.size / values.size),
+        # Pixels at an end of the scale may lie beyond it (a saturated display): their value is a bound only.
+        "lesion_at_scale_max_fraction": float(np.mean(known >= cmap.vmax - half_step)) if known.size else np.nan,
+        "lesion_at_scale_min_fraction": float(np.mean(known <= cmap.vmin + half_step)) if known.size else np.nan,
     }
 
 
@@ -99,7 +106,11 @@ def propose(
     result = _with_figures(STRAIN_ENGINES[organ][1](scalar, lesion, None, thresholds), colour_figures)
     if reference is None:
         return result
-    ratio = strain_ratio(scalar, lesion, reference, thresholds, strain_scale)
+    if result.figures.get("bgr_sign"):
+        # The BGR layers are an artefact of fluid, not strain: a ratio read from them would be made up.
+        ratio = cannot_score("strain_ratio", "the lesion shows the BGR (cyst) artefact; its colours are not strain")
+    else:
+        ratio = strain_ratio(scalar, lesion, reference, thresholds, strain_scale)
     return replace(result, secondary=(ratio,))
 
 
