@@ -1,0 +1,141 @@
+"""Plotly figures for the review and audit pages: colour distributions, colour bars with units, audit charts.
+
+The numbers are computed first (:func:`distribution`, testable on their own), then drawn. Strain maps are split
+into the three colour classes the scores use (DOMAIN.md section 2; thresholds from
+:class:`usegan.scoring.Thresholds`): hard (blue, strain < 1/3), intermediate (green) and soft (red, > 2/3).
+SWE maps become a kPa histogram. Both are shown for the lesion ROI and for the whole colour box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from usegan.colormaps import Colormap, colormap_for
+from usegan.dashboard.overlay import coloured_mask
+from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
+
+CLASS_COLOURS = {"hard": "#1f3fff", "intermediate": "#1fbf3f", "soft": "#e03020"}
+REGION_NAMES = {"roi": "lesion ROI", "box": "whole colour box"}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Colour distribution of one elastogram, for the ROI and the whole box."""
+
+    mode: str  # "strain" or "swe"
+    unit: str  # "relative strain" or "kPa"
+    classes: tuple[str, ...]  # strain: ("hard", "intermediate", "soft"); swe: bin labels "0-10", ...
+    roi: tuple[float, ...] | None  # fraction of the ROI's known pixels per class (sums to 1), None without ROI
+    box: tuple[float, ...]  # the same over every coloured pixel of the elastogram
+    roi_pixels: int  # known pixels in the ROI
+    box_pixels: int  # known pixels in the box
+
+
+def colormap_of(mode: str, colour_scale: dict | None) -> Colormap:
+    scale = colour_scale or {}
+    return colormap_for(mode, scale.get("vmin"), scale.get("vmax"))
+
+
+def _fractions(values: np.ndarray, edges: np.ndarray) -> tuple[tuple[float, ...], int]:
+    known = values[np.isfinite(values)]
+    if known.size == 0:
+        return tuple(0.0 for _ in range(len(edges) - 1)), 0
+    counts, _ = np.histogram(np.clip(known, edges[0], edges[-1]), bins=edges)
+    return tuple(float(c) / known.size for c in counts), int(known.size)
+
+
+def distribution(
+    elasto_rgb: np.ndarray,
+    mode: str,
+    colour_scale: dict | None = None,
+    roi_mask: np.ndarray | None = None,
+    bin_kpa: float = 10.0,
+) -> Distribution:
+    """Colour classes (strain) or a kPa histogram (SWE) of ``elasto_rgb`` (H, W, 3) uint8.
+
+    ``roi_mask`` (H, W) bool or None. Pixels off the colour map (gray B-mode, text) are left out.
+    """
+    cmap = colormap_of(mode, colour_scale)
+    values, _ = cmap.invert(elasto_rgb)
+    values = np.where(coloured_mask(elasto_rgb), values, np.nan)
+    if mode == "strain":
+        t = DEFAULT_THRESHOLDS
+        edges = np.array([cmap.vmin, t.hard_strain, t.soft_strain, cmap.vmax + 1e-6])
+        classes: tuple[str, ...] = ("hard", "intermediate", "soft")
+    else:
+        edges = np.arange(cmap.vmin, cmap.vmax + bin_kpa, bin_kpa)
+        edges[-1] = max(edges[-1], cmap.vmax) + 1e-6
+        classes = tuple(f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], np.round(edges[1:]), strict=True))
+    box, box_pixels = _fractions(values, edges)
+    roi, roi_pixels = None, 0
+    if roi_mask is not None:
+        mask = np.asarray(roi_mask, dtype=bool)
+        if mask.shape != values.shape:
+            raise ValueError(f"ROI mask shape {mask.shape} does not match the elastogram's {values.shape}")
+        roi, roi_pixels = _fractions(values[mask], edges)
+    return Distribution(mode, cmap.unit, classes, roi, box, roi_pixels, box_pixels)
+
+
+def distribution_figure(dist: Distribution, height: int = 300) -> go.Figure:
+    """Grouped bars: percentage of pixels per class (strain) or per kPa bin (SWE), ROI vs whole box."""
+    fig = go.Figure()
+    regions = [("box", dist.box, dist.box_pixels)]
+    if dist.roi is not None:
+        regions.insert(0, ("roi", dist.roi, dist.roi_pixels))
+    for key, fractions, pixels in regions:
+        colours = [CLASS_COLOURS.get(c, "#7f7f7f") for c in dist.classes]
+        fig.add_bar(
+            name=f"{REGION_NAMES[key]} ({pixels} px)",
+            x=list(dist.classes),
+            y=[100 * f for f in fractions],
+            marker={"color": colours if key == "roi" else None, "opacity": 1.0 if key == "roi" else 0.45},
+            text=[f"{100 * f:.0f}%" for f in fractions],
+            textposition="outside",
+        )
+    xtitle = "strain class (hard = blue, soft = red)" if dist.mode == "strain" else "Young's modulus, kPa"
+    fig.update_layout(
+        barmode="group",
+        height=height,
+        margin={"l": 40, "r": 10, "t": 30, "b": 40},
+        yaxis={"title": "% of pixels", "range": [0, 110]},
+        xaxis={"title": xtitle},
+        legend={"orientation": "h", "y": 1.15},
+        title={"text": "Colour distribution", "x": 0, "font": {"size": 14}},
+    )
+    return fig
+
+
+def colour_bar_figure(mode: str, colour_scale: dict | None = None, height: int = 90) -> go.Figure:
+    """A horizontal colour bar with the scale's unit and the meaning of each end (hard/soft or soft/stiff)."""
+    cmap = colormap_of(mode, colour_scale)
+    lut = cmap.lut
+    positions = np.linspace(0, 1, 11)
+    colorscale = [[float(p), f"rgb{tuple(int(v) for v in lut[round(p * 255)])}"] for p in positions]
+    x = np.linspace(cmap.vmin, cmap.vmax, 256)
+    fig = go.Figure(go.Heatmap(z=[x], x=x, colorscale=colorscale, showscale=False, hoverinfo="x"))
+    left = f"{cmap.low_label} ({cmap.vmin:g})"
+    right = f"{cmap.high_label} ({cmap.vmax:g})"
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 28, "b": 30},
+        title={"text": f"{cmap.unit}: {left} ... {right}", "x": 0, "font": {"size": 13}},
+        yaxis={"visible": False},
+        xaxis={"title": None, "ticksuffix": " kPa" if mode == "swe" else ""},
+    )
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray, labels: list[str], title: str) -> go.Figure:
+    """Heat map of a confusion matrix: rows = confirmed (clinician), columns = proposed (algorithm)."""
+    fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", text=matrix, texttemplate="%{text}"))
+    fig.update_layout(
+        height=320,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        title={"text": title, "x": 0, "font": {"size": 14}},
+        xaxis={"title": "proposed (algorithm)"},
+        yaxis={"title": "confirmed (clinician)", "autorange": "reversed"},
+    )
+    return fig

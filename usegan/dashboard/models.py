@@ -1,0 +1,107 @@
+"""Which generator checkpoint the app uses per mode, and the list the Models page shows.
+
+Resolution order for a mode: the registry's *active* version whose file still exists, else the newest bundled
+checkpoint in ``settings.model_dir`` (:func:`usegan.checkpoint.bundled_checkpoints`), else none (the app then
+says so instead of failing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from usegan.checkpoint import MODES, CheckpointError, bundled_checkpoints, file_sha256, read_checkpoint
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One checkpoint as the Models page lists it."""
+
+    mode: str  # "strain" or "swe"
+    version: str  # the checkpoint's version string
+    path: str  # checkpoint file
+    origin: str  # "registry" or "bundled"
+    status: str  # registry status (candidate / active / retired) or "bundled"
+    in_use: bool  # True when the app generates this mode with it
+    metrics: dict = field(default_factory=dict)  # evaluation figures
+    card: dict = field(default_factory=dict)  # model card (registry) or training summary (bundled)
+    sha256: str = ""  # of the file, when known
+
+
+def resolve_checkpoint(mode: str, store=None, model_dir: str | Path | None = None) -> Path | None:
+    """The checkpoint file the app should use for ``mode``, or ``None`` when there is none."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if store is not None:
+        record = store.registry.active(mode)
+        if record is not None and Path(record.path).is_file():
+            return Path(record.path)
+    directory = Path(model_dir) if model_dir is not None else _default_model_dir()
+    return bundled_checkpoints(directory).get(mode) if directory.is_dir() else None
+
+
+def available_modes(store=None, model_dir: str | Path | None = None) -> list[str]:
+    """Modes with a usable checkpoint, strain first."""
+    return [m for m in MODES if resolve_checkpoint(m, store, model_dir) is not None]
+
+
+def _default_model_dir() -> Path:
+    from usegan.settings import get_settings
+
+    return get_settings().model_dir
+
+
+def list_models(store=None, model_dir: str | Path | None = None) -> list[ModelEntry]:
+    """Registered versions (with status) and bundled checkpoints not registered yet, per mode."""
+    in_use = {m: resolve_checkpoint(m, store, model_dir) for m in MODES}
+    entries: list[ModelEntry] = []
+    registered_paths: set[str] = set()
+    if store is not None:
+        for record in store.registry.list():
+            registered_paths.add(str(Path(record.path).resolve()))
+            entries.append(
+                ModelEntry(
+                    record.mode,
+                    record.version,
+                    record.path,
+                    "registry",
+                    record.status,
+                    in_use[record.mode] is not None and Path(record.path) == in_use[record.mode],
+                    record.metrics,
+                    record.card,
+                    record.sha256,
+                )
+            )
+    directory = Path(model_dir) if model_dir is not None else _default_model_dir()
+    for path in sorted(directory.glob("*.pt")) if directory.is_dir() else []:
+        if str(path.resolve()) in registered_paths:
+            continue
+        try:
+            payload = read_checkpoint(path)
+        except CheckpointError:
+            continue
+        mode = payload["mode"]
+        entries.append(
+            ModelEntry(
+                mode,
+                str(payload["version"]),
+                str(path),
+                "bundled",
+                "bundled",
+                in_use[mode] is not None and path == in_use[mode],
+                dict(payload.get("metrics") or {}),
+                dict(payload.get("training") or {}),
+            )
+        )
+    return entries
+
+
+def register_and_activate(store, entry: ModelEntry, by: str):
+    """Register a bundled checkpoint (if it is not yet) and make it the active version of its mode."""
+    if entry.origin == "bundled":
+        card = {"training": entry.card, "trained_on": "simulated phantoms" if entry.card else "unknown"}
+        store.registry.register(
+            entry.version, entry.mode, entry.path, created_by=by, sha256=file_sha256(entry.path),
+            metrics=entry.metrics, card=card,
+        )  # fmt: skip
+    return store.registry.set_active(entry.version, by=by)

@@ -1,0 +1,80 @@
+"""Image composition for the review screen: overlay with opacity, ROI outlines, display scaling."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from usegan.imageio import to_rgb_uint8
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """``(H, W)`` gray or ``(H, W, 3|4)`` -> ``(H, W, 3)`` uint8."""
+    return to_rgb_uint8(np.asarray(image))
+
+
+def coloured_mask(elasto_rgb: np.ndarray, min_chroma: int = 24) -> np.ndarray:
+    """``(H, W)`` bool: pixels of the elastogram that carry colour (inside the box), not gray B-mode.
+
+    Gray pixels have ``max - min`` of their channels near 0; the colour map's darkest entry (dark blue) still has a
+    spread of ~140, so a threshold of 24 separates them with a wide margin.
+    """
+    rgb = as_rgb(elasto_rgb).astype(np.int16)
+    return (rgb.max(axis=-1) - rgb.min(axis=-1)) >= min_chroma
+
+
+def overlay(bmode: np.ndarray, elasto_rgb: np.ndarray, opacity: float) -> np.ndarray:
+    """Blend the elastogram's coloured pixels over the B-mode: ``(1 - opacity) * bmode + opacity * elasto``.
+
+    ``bmode`` (H, W) or (H, W, 3) uint8, ``elasto_rgb`` (H, W, 3) uint8 of the same size, ``opacity`` in [0, 1].
+    Returns (H, W, 3) uint8; pixels outside the colour box show the B-mode unchanged.
+    """
+    if not 0.0 <= float(opacity) <= 1.0:
+        raise ValueError(f"opacity must be in [0, 1], got {opacity!r}")
+    base = as_rgb(bmode)
+    colour = as_rgb(elasto_rgb)
+    if base.shape != colour.shape:
+        raise ValueError(f"B-mode {base.shape[:2]} and elastogram {colour.shape[:2]} must have the same size")
+    blended = (1.0 - opacity) * base.astype(np.float32) + opacity * colour.astype(np.float32)
+    out = np.where(coloured_mask(colour)[..., None], np.rint(blended), base)
+    return out.astype(np.uint8)
+
+
+def outline(image: np.ndarray, masks: dict[str, np.ndarray], colours: dict[str, str], width: int = 2) -> np.ndarray:
+    """Draw the border of each mask onto a copy of ``image`` (for static views and the report)."""
+    from scipy import ndimage
+
+    out = as_rgb(image).copy()
+    for role, mask in masks.items():
+        edge = mask & ~ndimage.binary_erosion(mask, iterations=max(1, width))
+        rgb = tuple(int(colours.get(role, "#ffffff").lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+        out[edge] = rgb
+    return out
+
+
+def display_scale(height: int, width: int, max_width: int, max_height: int | None = None) -> float:
+    """Canvas pixels per image pixel so the image fits ``max_width`` (and ``max_height``); never above 4."""
+    if height < 1 or width < 1:
+        raise ValueError(f"image size must be positive, got {width}x{height}")
+    scale = max_width / width
+    if max_height is not None:
+        scale = min(scale, max_height / height)
+    return float(min(scale, 4.0))
+
+
+def resized(image: np.ndarray, scale: float) -> Image.Image:
+    """A PIL image scaled by ``scale`` (what the canvas shows behind the ROIs)."""
+    rgb = as_rgb(image)
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return Image.fromarray(rgb).resize(size, Image.BILINEAR)
+
+
+def stamp(image: np.ndarray, text: str) -> np.ndarray:
+    """Burn a small label (e.g. "VIRTUAL - model x") into the top-left corner, so a saved screenshot keeps it."""
+    pil = Image.fromarray(as_rgb(image))
+    draw = ImageDraw.Draw(pil)
+    box = draw.textbbox((4, 4), text)
+    draw.rectangle((box[0] - 3, box[1] - 2, box[2] + 3, box[3] + 2), fill=(0, 0, 0))
+    draw.text((4, 4), text, fill=(255, 255, 255))
+    return np.asarray(pil)

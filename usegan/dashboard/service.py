@@ -1,0 +1,186 @@
+"""The case service the review pages call: open a case, generate its virtual elastogram (cached), propose a
+score for the drawn ROIs, and save the clinician's review. Ties inference -> scoring -> store together.
+
+Generation is cached twice: the store keeps every generation (a case reopened with the same model version is not
+regenerated), and :class:`GenerationCache` keeps recent results in memory keyed on ``(B-mode sha256, model
+version, mode)``, so the same image in another case (a re-upload, a sample opened twice) is not run again either.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from usegan.dashboard.figures import colormap_of
+from usegan.dashboard.roi_canvas import rois_from_json, rois_to_json
+from usegan.scoring import ScoreResult, cannot_score, propose, system_for
+
+
+class GenerationCache:
+    """Thread-safe LRU of generated elastograms: ``(bmode_sha, model_version, mode) -> (rgb, colour_scale, ms)``."""
+
+    def __init__(self, max_items: int = 64) -> None:
+        if max_items < 1:
+            raise ValueError(f"max_items must be >= 1, got {max_items!r}")
+        self.max_items = max_items
+        self._items: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> tuple | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: tuple, value: tuple) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+GENERATION_CACHE = GenerationCache()
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything the review page shows for one case and one mode."""
+
+    case: object  # usegan.store.Case
+    bmode: np.ndarray  # (H, W) or (H, W, 3) uint8
+    mode: str  # the mode being viewed
+    generation: object | None  # usegan.store.Generation of this mode, newest, or None
+    elasto: np.ndarray | None  # (H, W, 3) uint8 virtual elastogram of ``generation``
+    prescore: object | None  # usegan.store.PreScore, newest
+    review: object | None  # usegan.store.Review, current version
+    real: np.ndarray | None  # (H, W, 3) uint8 attached real elastogram of this mode, newest
+    real_source: str | None  # where the real one came from
+    rois: dict = field(default_factory=dict)  # ROIs to start from: the review's, else the proposal's
+
+    @property
+    def caption(self) -> str:
+        """The label every generated image carries: VIRTUAL, mode and model version."""
+        if self.generation is None:
+            return ""
+        return f"VIRTUAL {self.mode.upper()} elastogram - model {self.generation.model_version}"
+
+    @property
+    def expected_version(self) -> int:
+        """The review ``row_version`` to pass back on the next write (0 when there is no review yet)."""
+        return 0 if self.review is None else int(self.review.row_version)
+
+
+def open_case(store, case_id: str, mode: str = "strain") -> CaseView:
+    """Load a case and what hangs off it for ``mode``; raises ``usegan.store.NotFoundError`` for a wrong id."""
+    case = store.get_case(case_id)
+    generation = store.latest_generation(case_id, mode)
+    review = store.current_review(case_id)
+    prescore = store.latest_prescore(case_id)
+    real, real_source = None, None
+    for item in reversed(store.real_elastograms(case_id)):
+        if item["mode"] == mode:
+            real, real_source = store.images.get(item["elasto_sha"]), item["source"]
+            break
+    rois = rois_from_json(review.rois if review is not None else (prescore.roi if prescore is not None else None))
+    return CaseView(
+        case=case,
+        bmode=case.bmode(),
+        mode=mode,
+        generation=generation,
+        elasto=None if generation is None else generation.elastogram(),
+        prescore=prescore,
+        review=review,
+        real=real,
+        real_source=real_source,
+        rois=rois,
+    )
+
+
+def generate_for_case(store, case_id: str, elastographer, user: str, cache: GenerationCache | None = None):
+    """The case's generation for the elastographer's model version and mode: the stored one if it exists, else
+    from the in-memory cache, else run the model; new results are stored. Returns a ``usegan.store.Generation``."""
+    cache = GENERATION_CACHE if cache is None else cache
+    info = elastographer.info
+    existing = store.latest_generation(case_id, info.mode)
+    if existing is not None and existing.model_version == info.version:
+        return existing
+    case = store.get_case(case_id)
+    key = (case.bmode_sha, info.version, info.mode)
+    hit = cache.get(key)
+    if hit is None:
+        result = elastographer.generate(case.bmode())
+        hit = (result.rgb, dict(result.colour_scale), float(result.ms))
+        cache.put(key, hit)
+    rgb, colour_scale, ms = hit
+    generation_id = store.add_generation(
+        case_id, rgb, model_version=info.version, checkpoint_sha256=info.sha256, mode=info.mode,
+        colour_scale=colour_scale, ms=ms, created_by=user,
+    )  # fmt: skip
+    return store.get_generation(generation_id)
+
+
+def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: dict, organ: str) -> ScoreResult:
+    """The algorithm's proposal for the drawn ROIs (``{"lesion": roi, "reference": roi}``), never raising for
+    an unusable combination: a missing lesion ROI or an organ the mode cannot score gives ``score=None``."""
+    try:
+        system = system_for(mode, organ)
+    except ValueError as exc:
+        return cannot_score(f"{mode}_{organ}", str(exc))
+    if "lesion" not in rois:
+        return cannot_score(system, "draw a lesion ROI (yellow) on the image")
+    return propose(
+        elasto, mode, rois["lesion"], rois.get("reference"), organ=organ, colormap=colormap_of(mode, colour_scale)
+    )
+
+
+def record_proposal(store, view: CaseView, result: ScoreResult, rois: dict, user: str) -> str | None:
+    """Store the proposal the reviewer saw, unless it equals the newest stored one; returns the new id or None."""
+    payload, roi_json = result.to_dict(), rois_to_json(rois)
+    latest = view.prescore
+    if latest is not None and latest.result == payload and latest.roi == roi_json:
+        return None
+    generation_id = None if view.generation is None else view.generation.generation_id
+    return store.add_prescore(view.case.case_id, generation_id, payload, roi_json, created_by=user)
+
+
+def save_review(
+    store,
+    view: CaseView,
+    user: str,
+    rois: dict,
+    score: int | None,
+    conclusion: str,
+    proposal: ScoreResult | None = None,
+    action: str = "draft",
+    reason: str = "",
+):
+    """Save the clinician's review: ``action`` is ``"draft"``, ``"sign"`` (save then sign) or ``"amend"``.
+
+    The proposal shown at the time is recorded first (kept apart from the confirmed score). Raises the store's
+    errors (``StaleReviewError`` when someone else saved meanwhile, ``ReviewSignedError``, ``ValueError``).
+    Returns the new ``usegan.store.Review``.
+    """
+    if action not in ("draft", "sign", "amend"):
+        raise ValueError(f"action must be 'draft', 'sign' or 'amend', got {action!r}")
+    if proposal is not None:
+        record_proposal(store, view, proposal, rois, user)
+    case_id, roi_json = view.case.case_id, rois_to_json(rois)
+    if action == "amend":
+        return store.amend(case_id, user, roi_json, score, conclusion, reason, view.expected_version)
+    review = store.save_draft(case_id, user, roi_json, score, conclusion, view.expected_version)
+    if action == "sign":
+        review = store.sign(case_id, user, review.row_version)
+    return review

@@ -1,0 +1,72 @@
+"""Conclusion templates per organ and score, and which scoring system fits an organ and mode.
+
+The wording follows the score definitions in DOMAIN.md section 3 (Tsukuba for breast SE, Rago for thyroid SE,
+Q-box cut-offs for SWE). Every template ends with the virtual-elastography caveat (DOMAIN.md section 5), because
+the elastogram the score was read on is a model's estimate, not a measurement.
+"""
+
+from __future__ import annotations
+
+ORGANS = ("breast", "thyroid", "liver", "other")
+SIDES = ("", "left", "right", "midline")
+
+CAVEAT = (
+    "Assessment made on a VIRTUAL elastogram generated from the B-mode image by a model (not a measurement); "
+    "correlate with conventional imaging and, where indicated, with real elastography or biopsy."
+)
+
+_BREAST = {
+    1: "Lesion strains like the surrounding tissue (Tsukuba 1): elastographic features favour a benign lesion.",
+    2: "Lesion mostly strained with scattered hard areas (Tsukuba 2): elastographic features favour benignity.",
+    3: "Periphery strained, centre hard (Tsukuba 3): indeterminate; follow-up or further assessment advised.",
+    4: "Whole lesion hard (Tsukuba 4): elastographic features are suspicious; tissue sampling is advised.",
+    5: "Lesion and surrounding tissue hard (Tsukuba 5): highly suspicious; tissue sampling is advised.",
+}
+_THYROID = {
+    1: "Elasticity throughout the nodule (Rago 1): elastographic features favour a benign nodule.",
+    2: "Elasticity in most of the nodule (Rago 2): elastographic features favour benignity.",
+    3: "Elasticity only at the periphery of the nodule (Rago 3): indeterminate.",
+    4: "No elasticity in the nodule (Rago 4): suspicious; fine-needle aspiration is advised.",
+    5: "No elasticity in the nodule or behind it (Rago 5): highly suspicious; fine-needle aspiration is advised.",
+}
+_LIVER = {
+    1: "Liver stiffness within normal limits (<= 5 kPa, SRU 2020).",
+    2: "Liver stiffness < 9 kPa: compensated advanced chronic liver disease is ruled out in the absence of other "
+    "signs (SRU 2020).",
+    3: "Liver stiffness 9-13 kPa: suggestive of cACLD; further tests are needed (SRU 2020).",
+    4: "Liver stiffness > 13 kPa: highly suggestive of compensated advanced chronic liver disease (SRU 2020).",
+    5: "Liver stiffness > 17 kPa: suggests clinically significant portal hypertension (SRU 2020).",
+}
+_OTHER = {
+    1: "Soft lesion, similar to the surrounding tissue.",
+    2: "Mostly soft lesion with small stiffer areas.",
+    3: "Lesion of intermediate stiffness.",
+    4: "Stiff lesion.",
+    5: "Stiff lesion with stiff surrounding tissue.",
+}
+TEMPLATES: dict[str, dict[int, str]] = {"breast": _BREAST, "thyroid": _THYROID, "liver": _LIVER, "other": _OTHER}
+
+
+def scoring_system(organ: str, mode: str) -> str:
+    """The score a clinician expects for ``organ`` and ``mode``: tsukuba, rago, swe_<organ>."""
+    if mode not in ("strain", "swe"):
+        raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
+    if mode == "swe":
+        return f"swe_{organ}" if organ in ("breast", "thyroid", "liver") else "swe_breast"
+    return "rago" if organ == "thyroid" else "tsukuba"
+
+
+def score_names(organ: str, mode: str) -> dict[int, str]:
+    """``{score: short wording}`` for the confirmed-score picker."""
+    table = TEMPLATES.get(organ, _OTHER)
+    return {score: text.split(":")[0].split("(")[0].strip() for score, text in table.items()}
+
+
+def conclusion_template(organ: str, score: int | None, with_caveat: bool = True) -> str:
+    """A starting conclusion for ``organ`` and a confirmed ``score`` 1..5 (blank text without a score)."""
+    if score is None:
+        return CAVEAT if with_caveat else ""
+    if isinstance(score, bool) or int(score) != score or not 1 <= int(score) <= 5:
+        raise ValueError(f"score must be an integer 1..5 or None, got {score!r}")
+    text = TEMPLATES.get(organ, _OTHER)[int(score)]
+    return f"{text}\n\n{CAVEAT}" if with_caveat else text
