@@ -172,7 +172,7 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
             "size_mm": u(7, 16),
             "pattern": pattern,
             "lesion_soft_kpa": soft,
-            "lesion_kpa": soft if pattern == "uniform" else gland * u(4.5, 7),
+            "lesion_kpa": soft if pattern == "uniform" else min(gland * u(4.5, 7), 170.0),
             "lesion_echo": u(0.08, 0.9),
             "lesion_atten": u(0.6, 0.9),
         }

@@ -77,7 +77,7 @@ class Tissue:
     atten: np.ndarray  # float32 attenuation, dB/cm/MHz
     lesion_mask: np.ndarray  # bool, the lesion (halo excluded)
     halo_mask: np.ndarray  # bool, the stiff ring around the lesion (empty when there is none)
-    fat_mask: np.ndarray  # bool, subcutaneous fat (the strain-ratio reference)
+    fat_mask: np.ndarray  # bool, subcutaneous fat layer incl. its septa (the strain-ratio reference)
     mm_per_px: float  # pixel pitch, mm
 
 
@@ -191,7 +191,7 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     atten = np.full((size, size), 0.75, dtype=np.float32)
     atten[fat] = 0.5
     atten[lesion] = params.lesion_atten
-    return Tissue(labels, stiffness, echo, atten, lesion, halo, labels == FAT, mm)
+    return Tissue(labels, stiffness, echo, atten, lesion, halo, fat & ~lesion & ~halo, mm)
 
 
 def _lesion_stiffness(params: PhantomParams, lesion: np.ndarray, rng: np.random.Generator, mm: float) -> np.ndarray:

@@ -8,7 +8,7 @@ Folder layout (shared with :mod:`usegan.datasets`, the sample picker and the sco
     OUT/<name>/swe.png                 (H, W, 3) uint8 SWE elastogram
     OUT/<name>/mask.png                (H, W) uint8 lesion mask, 0 / 255
     OUT/<name>/stiffness_kpa.npy       (H, W) float32 Young's modulus, kPa
-    OUT/<name>/strain_true.npy         (H, W) float16 true axial strain (compression positive)
+    OUT/<name>/strain_true.npy         (H, W) float16 true axial strain (compression positive; optional)
     OUT/<name>/meta.json               seed, params, box, colour scales, labels (PhantomCase.meta())
 """
 
@@ -47,8 +47,9 @@ def case_name(index: int) -> str:
     return f"case_{index:05d}"
 
 
-def write_case(case: PhantomCase, folder: str | Path) -> Path:
-    """Write one case's files into ``folder`` (created); returns the folder."""
+def write_case(case: PhantomCase, folder: str | Path, true_strain: bool = True) -> Path:
+    """Write one case's files into ``folder`` (created); returns the folder. ``true_strain=False`` leaves out
+    ``strain_true.npy`` (the bundled samples do, to stay small)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_png(case.bmode, folder / "bmode.png")
@@ -56,7 +57,8 @@ def write_case(case: PhantomCase, folder: str | Path) -> Path:
     save_png(case.swe_rgb, folder / "swe.png")
     save_png(case.mask.astype(np.uint8) * 255, folder / "mask.png")
     np.save(folder / "stiffness_kpa.npy", case.stiffness_kpa.astype(np.float32))
-    np.save(folder / "strain_true.npy", case.strain.astype(np.float16))
+    if true_strain:
+        np.save(folder / "strain_true.npy", case.strain.astype(np.float16))
     tmp = folder / ".meta.json.tmp"
     tmp.write_text(json.dumps(case.meta(), indent=2), encoding="utf-8")
     tmp.replace(folder / "meta.json")

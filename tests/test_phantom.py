@@ -1,0 +1,228 @@
+"""Phantom simulator: physics checks (speckle, enhancement, shadowing, strain), labels, determinism, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from usegan.cli import main
+from usegan.colormaps import swe_colormap
+from usegan.phantom import LESION_TYPES, make_case, random_case, teaching_params
+from usegan.phantom.bmode import BModeConfig, speckle_envelope
+from usegan.phantom.mechanics import MechanicsConfig, axial_strain
+from usegan.phantom.render import box_mask
+from usegan.phantom.writer import read_case
+
+RAYLEIGH_SNR = np.sqrt(np.pi / (4 - np.pi))  # 1.913: mean / std of a Rayleigh envelope
+
+
+# --- B-mode realism ------------------------------------------------------------------------------------------
+
+
+def test_fully_developed_speckle_has_rayleigh_snr():
+    snrs = []
+    for seed in range(4):
+        echo = np.ones((128, 128), dtype=np.float32)
+        atten = np.full((128, 128), 0.75, dtype=np.float32)  # = the TGC's attenuation: flat gain with depth
+        env = speckle_envelope(echo, atten, 40 / 128, np.random.default_rng(seed))
+        region = env[16:-16, 16:-16]
+        snrs.append(region.mean() / region.std())
+    assert abs(np.mean(snrs) - RAYLEIGH_SNR) < 0.08, snrs
+
+
+def _columns_behind(mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, slice]:
+    """Columns of the lesion's central half, columns well away from it, rows just below it."""
+    cols = np.flatnonzero(mask.any(axis=0))
+    rows = np.flatnonzero(mask.any(axis=1))
+    width = cols[-1] - cols[0]
+    centre = np.arange(cols[0] + width // 4, cols[-1] - width // 4)
+    away = np.array([c for c in range(size) if c < cols[0] - width // 2 or c > cols[-1] + width // 2])
+    below = slice(rows[-1] + 3, min(size - 8, rows[-1] + 3 + (rows[-1] - rows[0])))
+    return centre, away, below
+
+
+def test_cyst_is_darker_than_fat_with_enhancement_behind():
+    params = replace(teaching_params("cyst", size_mm=10, depth_mm=17, seed=1), lateral_mm=0.0, angle_deg=0.0)
+    case = make_case(params, seed=3, size=128)
+    fat = case.envelope[(case.stiffness_kpa == params.fat_kpa) & ~case.mask]
+    interior = ndimage.binary_erosion(case.mask, iterations=3)  # away from the PSF-blurred bright wall
+    assert case.envelope[interior].mean() < 0.2 * fat.mean()
+    centre, away, below = _columns_behind(case.mask, 128)
+    behind = case.bmode[below][:, centre].astype(float).mean()
+    beside = case.bmode[below][:, away].astype(float).mean()
+    assert behind > beside + 10, (behind, beside)
+
+
+def test_stiff_attenuating_lesion_casts_a_shadow():
+    params = replace(teaching_params("malignant", size_mm=9, depth_mm=16, seed=2), lateral_mm=0.0, lesion_atten=2.0)
+    case = make_case(params, seed=4, size=128)
+    centre, away, below = _columns_behind(case.mask, 128)
+    assert case.bmode[below][:, centre].mean() < case.bmode[below][:, away].mean() - 10
+
+
+# --- strain physics ------------------------------------------------------------------------------------------
+
+
+def test_homogeneous_medium_strains_uniformly_at_the_applied_strain():
+    strain = axial_strain(np.full((64, 64), 20.0, np.float32), MechanicsConfig(grid=32))
+    np.testing.assert_allclose(strain, 0.01, rtol=1e-3)
+
+
+def test_layered_medium_strain_is_inverse_to_stiffness():
+    # Series springs: with nu = 0 the layers carry the same stress, so strain ratio = modulus ratio exactly.
+    stiffness = np.full((64, 64), 10.0, np.float32)
+    stiffness[32:] = 40.0
+    strain = axial_strain(stiffness, MechanicsConfig(grid=32, poisson=0.0))
+    ratio = strain[:28].mean() / strain[36:].mean()
+    assert ratio == pytest.approx(4.0, rel=0.02)
+
+
+@pytest.mark.parametrize("contrast", [2.0, 4.0, 8.0])
+def test_stiff_inclusion_strain_contrast_follows_eshelby(contrast):
+    # Incompressible plane strain: inclusion strain / far-field strain = 2 / (1 + c) (Kallel et al. 1996).
+    n = 128
+    yy, xx = np.mgrid[0:n, 0:n]
+    r2 = (yy - n / 2) ** 2 + (xx - n / 2) ** 2
+    stiffness = np.full((n, n), 20.0, np.float32)
+    stiffness[r2 < (n / 10) ** 2] = 20.0 * contrast
+    strain = axial_strain(stiffness)
+    far = strain[:12].mean()
+    inside = strain[r2 < (n / 20) ** 2].mean()
+    assert far / inside == pytest.approx((1 + contrast) / 2, rel=0.12)
+    assert far / inside < contrast  # strain contrast understates modulus contrast
+    # Stress concentration: higher strain beside the inclusion, lower above / below it.
+    assert strain[n // 2, :].max() > 1.05 * far
+    assert strain[n // 2 - n // 10 - 3, n // 2] < 0.95 * far
+
+
+# --- labels ----------------------------------------------------------------------------------------------------
+
+EXPECTED_TSUKUBA = {
+    ("cyst", "uniform"): 1,
+    ("fibroadenoma", "uniform"): 1,
+    ("fibroadenoma", "mosaic"): 2,
+    ("fibroadenoma", "core"): 3,
+    ("malignant", "uniform"): 4,
+    ("malignant_halo", "uniform"): 5,
+    ("iso_stiff", "uniform"): 4,
+}
+
+
+@pytest.mark.parametrize(("lesion_type", "pattern"), sorted(EXPECTED_TSUKUBA))
+def test_labels_follow_the_documented_rules(lesion_type, pattern):
+    for seed in range(2):
+        params = replace(teaching_params(lesion_type, seed=seed, size_mm=11), pattern=pattern)
+        if lesion_type == "fibroadenoma" and pattern == "uniform":  # soft: about the gland's modulus
+            params = replace(params, lesion_kpa=params.gland_kpa * 1.1, lesion_soft_kpa=params.gland_kpa * 1.1)
+        elif pattern == "uniform":
+            params = replace(params, lesion_soft_kpa=params.lesion_kpa)
+        else:
+            params = replace(params, lesion_kpa=params.gland_kpa * 6, lesion_soft_kpa=params.gland_kpa)
+        case = make_case(params, seed=seed, size=128)
+        labels = case.labels
+        assert labels["tsukuba"] == EXPECTED_TSUKUBA[(lesion_type, pattern)], (seed, labels["tsukuba_figures"])
+        assert labels["bgr"] == (lesion_type == "cyst")
+        fat = (case.stiffness_kpa == params.fat_kpa) & (np.arange(128)[:, None] < 128 * 0.5)  # the top layer
+        inside = box_mask(case.mask.shape, case.box)
+        expected_ratio = case.strain[fat & inside].mean() / case.strain[case.mask].mean()
+        assert labels["strain_ratio"] == pytest.approx(expected_ratio, rel=1e-3)
+        assert labels["emean_kpa"] == pytest.approx(case.stiffness_kpa[case.mask].mean(), rel=1e-3)
+        assert labels["emax_kpa"] == pytest.approx(params.lesion_kpa, rel=1e-3)
+        if lesion_type in ("malignant", "malignant_halo", "iso_stiff"):
+            assert labels["strain_ratio"] > 3.0  # suspicious by the strain-ratio cut-off too
+
+
+def test_no_lesion_case_has_no_score():
+    case = random_case(5, size=64, types=["none"])
+    assert not case.mask.any()
+    assert case.labels["tsukuba"] is None and case.labels["strain_ratio"] is None
+
+
+def test_elastograms_are_colour_in_the_box_and_bmode_outside():
+    case = make_case(teaching_params("malignant_halo", seed=3), seed=3, size=96)
+    inside = box_mask(case.mask.shape, case.box)
+    for rgb in (case.strain_rgb, case.swe_rgb):
+        assert rgb.shape == (96, 96, 3) and rgb.dtype == np.uint8
+        np.testing.assert_array_equal(rgb[~inside], np.repeat(case.bmode[~inside][:, None], 3, axis=1))
+    kpa, dist = swe_colormap().invert(case.swe_rgb)
+    assert np.nanmax(dist[inside]) < 1.0
+    assert np.abs(kpa[inside] - np.clip(case.stiffness_kpa[inside], 0, 180)).max() <= 0.5 * 180 / 255 + 1e-3
+    # SE: the lesion (stiff) is blue/hard, i.e. lower normalised strain than the box median (0.5).
+    assert np.nanmean(case.strain_normalised[case.mask]) < 0.3
+
+
+def test_teaching_params_set_the_requested_anatomy():
+    p = teaching_params("fibroadenoma", size_mm=12, depth_mm=20, stiffness_ratio=3.0, shape="lobulated", seed=1)
+    assert (p.size_mm, p.depth_mm, p.shape) == (12, 20, "lobulated")
+    assert p.lesion_kpa == pytest.approx(3.0 * p.gland_kpa)
+    with pytest.raises(ValueError, match="shape"):
+        teaching_params("cyst", shape="star")
+    with pytest.raises(ValueError, match="lesion_type"):
+        teaching_params("lymphoma")
+
+
+def test_cases_are_deterministic_in_their_seed():
+    a, b, c = random_case(11, size=64), random_case(11, size=64), random_case(12, size=64)
+    np.testing.assert_array_equal(a.bmode, b.bmode)
+    np.testing.assert_array_equal(a.strain_rgb, b.strain_rgb)
+    assert a.meta() == b.meta()
+    assert not np.array_equal(a.bmode, c.bmode)
+
+
+def test_speckle_config_validation_names_the_value():
+    with pytest.raises(ValueError, match="dynamic_range_db"):
+        BModeConfig(dynamic_range_db=0)
+    with pytest.raises(ValueError, match="bottom"):
+        MechanicsConfig(bottom="glued")
+
+
+# --- CLI -----------------------------------------------------------------------------------------------------
+
+
+def _run(tmp_path, name, *extra):
+    out = tmp_path / name
+    code = main(["phantom", "-n", "6", "--out", str(out), "--size", "64", "--seed", "7", "--quiet", *extra])
+    assert code == 0
+    return out
+
+
+def test_cli_writes_case_folders_and_index(tmp_path):
+    out = _run(tmp_path, "one", "--workers", "1")
+    with (out / "index.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["lesion_type"] for r in rows] == list(LESION_TYPES)  # cycled in order
+    for row in rows:
+        folder = out / row["name"]
+        for f in ("bmode.png", "strain.png", "swe.png", "mask.png", "stiffness_kpa.npy", "meta.json"):
+            assert (folder / f).is_file(), f
+        meta = json.loads((folder / "meta.json").read_text())
+        assert meta["modes"]["swe"]["vmax"] == 180.0 and meta["modes"]["strain"]["scale"]["kind"] == "log"
+        assert set(meta["box"]) == {"x", "y", "w", "h"}
+        case = read_case(folder)
+        assert case["bmode"].shape == (64, 64) and case["strain_rgb"].shape == (64, 64, 3)
+        assert str(meta["labels"]["tsukuba"] or "") == row["tsukuba"]
+
+
+def test_cli_output_does_not_depend_on_worker_count(tmp_path):
+    one = _run(tmp_path, "w1", "--workers", "1")
+    two = _run(tmp_path, "w2", "--workers", "2")
+    assert (one / "index.csv").read_text() == (two / "index.csv").read_text()
+    for name in ("case_00003", "case_00005"):
+        assert (one / name / "strain.png").read_bytes() == (two / name / "strain.png").read_bytes()
+
+
+def test_cli_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--types", "cyst", "tumour"]) == 2
+    assert "tumour" in capsys.readouterr().err
+    assert main(["phantom", "-n", "0", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_cli_lesion_types_match_the_library():
+    from usegan.commands import phantom as command
+
+    assert command.LESION_TYPES == LESION_TYPES
