@@ -1,0 +1,127 @@
+"""What a report shows: :class:`ReportData`, plus the colour distribution computed from an elastogram and ROI.
+
+ROIs are a mapping ``name -> shape`` in pixel coordinates of the elastogram (the B-mode is scaled to match when
+its size differs). A shape is a rectangle ``{"x", "y", "w", "h"}``, an ellipse ``{"cx", "cy", "rx", "ry"}`` or a
+polygon ``{"points": [[x, y], ...]}``. The ROI named ``"lesion"`` (else the first one) bounds the distribution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from usegan.colormaps import colormap_for
+
+# Display-only split of normalised strain into thirds for the chart (scoring uses its own, cited thresholds).
+STRAIN_BANDS = (("hard", 0.0, 1 / 3), ("intermediate", 1 / 3, 2 / 3), ("soft", 2 / 3, 1.0 + 1e-9))
+SWE_BINS = 6  # kPa histogram bins across the colour scale
+
+
+@dataclass(frozen=True)
+class ReportData:
+    case_id: str
+    patient_pseudonym: str
+    exam_date: dt.datetime | dt.date | None
+    organ: str
+    bmode: np.ndarray  # (H, W) or (H, W, 3) uint8
+    elastogram: np.ndarray  # (H, W, 3) uint8, virtual (generated)
+    mode: str  # "strain" or "swe"
+    model_version: str
+    checkpoint_sha256: str
+    side: str | None = None
+    rois: dict = field(default_factory=dict)  # name -> rectangle / ellipse / polygon, elastogram pixels
+    colour_scale: dict | None = None  # {"vmin": .., "vmax": ..}; SWE defaults to 0-180 kPa
+    distribution: dict | None = None  # label -> fraction in [0, 1]; None = computed from the lesion ROI
+    proposal: dict | None = None  # ScoreResult.to_dict(): system, score, label, figures, reason, algorithm_version
+    confirmed_score: int | None = None  # the clinician's score, kept apart from the proposal
+    conclusion: str = ""
+    reviewer: str | None = None
+    signed_at: dt.datetime | None = None  # None = draft, printed as such
+    status: str = "draft"  # draft / signed / amended
+    amend_reason: str | None = None
+    notes: str = ""
+    trained_on_phantoms: bool = False  # the model card says so: printed next to the virtual label
+    department: str = "Ultrasound Department"  # header, from settings.department
+    language: str = "en"  # "en" or "zh"
+
+    def __post_init__(self) -> None:
+        for name, arr, colour in (("bmode", self.bmode, False), ("elastogram", self.elastogram, True)):
+            a = np.asarray(arr)
+            ok = (a.ndim == 3 and a.shape[2] == 3) or (a.ndim == 2 and not colour)
+            if a.dtype != np.uint8 or not ok:
+                raise ValueError(
+                    f"{name} must be a uint8 {'(H, W, 3)' if colour else '(H, W) or (H, W, 3)'} "
+                    f"array, got {a.dtype} {a.shape}"
+                )
+        if self.mode not in ("strain", "swe"):
+            raise ValueError(f"mode must be 'strain' or 'swe', got {self.mode!r}")
+        if self.language not in ("en", "zh"):
+            raise ValueError(f"language must be 'en' or 'zh', got {self.language!r}")
+        for name, shape in self.rois.items():
+            if not isinstance(shape, dict) or not (
+                {"x", "y", "w", "h"} <= shape.keys() or {"cx", "cy", "rx", "ry"} <= shape.keys() or "points" in shape
+            ):
+                raise ValueError(f"ROI {name!r} must be a rectangle, ellipse or polygon dict, got {shape!r}")
+
+    def colormap(self):
+        scale = self.colour_scale or {}
+        return colormap_for(self.mode, scale.get("vmin"), scale.get("vmax"))
+
+
+def main_roi(rois: dict) -> tuple[str, dict] | None:
+    """The ROI that bounds the distribution: ``"lesion"`` if present, else the first."""
+    if not rois:
+        return None
+    name = "lesion" if "lesion" in rois else next(iter(rois))
+    return name, rois[name]
+
+
+def roi_mask(shape: dict, height: int, width: int) -> np.ndarray:
+    """(H, W) bool mask of one ROI shape."""
+    canvas = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    if "points" in shape:
+        draw.polygon([tuple(map(float, p)) for p in shape["points"]], fill=1)
+    elif "rx" in shape:
+        cx, cy, rx, ry = (float(shape[k]) for k in ("cx", "cy", "rx", "ry"))
+        draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=1)
+    else:
+        x, y, w, h = (float(shape[k]) for k in ("x", "y", "w", "h"))
+        draw.rectangle([x, y, x + w - 1, y + h - 1], fill=1)
+    return np.asarray(canvas, dtype=bool)
+
+
+def colour_distribution(data: ReportData) -> tuple[list[tuple[str, float, float]], float]:
+    """``([(label, fraction, scalar at bar colour), ...], unknown_fraction)`` inside the main ROI (or the image).
+
+    Strain: hard / intermediate / soft thirds of normalised strain. SWE: a kPa histogram of ``SWE_BINS`` bins.
+    Fractions are of the pixels whose colour is on the map; ``unknown_fraction`` is the rest.
+    """
+    cmap = data.colormap()
+    if data.distribution is not None:
+        items = list(data.distribution.items())
+        span = np.linspace(cmap.vmin, cmap.vmax, len(items)) if len(items) > 1 else [cmap.vmin]
+        return [(str(k), float(v), float(s)) for (k, v), s in zip(items, span, strict=True)], 0.0
+    values, _ = cmap.invert(data.elastogram)
+    picked = main_roi(data.rois)
+    mask = np.ones(values.shape, bool) if picked is None else roi_mask(picked[1], *values.shape)
+    inside = values[mask]
+    known = inside[~np.isnan(inside)]
+    unknown = 1.0 - known.size / max(inside.size, 1)
+    total = max(known.size, 1)
+    if data.mode == "strain":
+        bars = [
+            (label, float(((known >= lo) & (known < hi)).sum() / total), (lo + min(hi, 1.0)) / 2)
+            for label, lo, hi in STRAIN_BANDS
+        ]
+    else:
+        edges = np.linspace(cmap.vmin, cmap.vmax, SWE_BINS + 1)
+        counts, _ = np.histogram(np.clip(known, cmap.vmin, cmap.vmax), bins=edges)
+        bars = [
+            (f"{edges[i]:.0f}-{edges[i + 1]:.0f}", float(counts[i] / total), float((edges[i] + edges[i + 1]) / 2))
+            for i in range(SWE_BINS)
+        ]
+    return bars, float(unknown)
