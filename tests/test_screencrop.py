@@ -36,14 +36,18 @@ def speckle_image(height: int, width: int, rng: np.random.Generator, shape: str 
     return np.rint(np.where(mask, image, 0.0) * 255).astype(np.uint8), mask
 
 
-def screen_capture(rng, screen=(600, 800), box=(120, 90, 420, 360), shape="rect", background=8) -> tuple:
+def screen_capture(rng, screen=(600, 800), box=(120, 90, 420, 360), shape="rect", background=8, image=None) -> tuple:
     """A scanner screen: the image at ``box`` (x, y, w, h) plus header text, a parameter line under the image,
     a depth ruler 3 px right of it, orientation letters, a gray bar, a colour bar, a logo and a focus marker.
+    ``image`` (uint8 ``(h, w)``) replaces the built-in speckle image (e.g. a phantom B-mode).
     Returns (RGB uint8 screen, true CropBox of the image area)."""
     height, width = screen
     x, y, w, h = box
     canvas = np.full((height, width, 3), background, np.uint8)
-    image, mask = speckle_image(h, w, rng, shape)
+    if image is None:
+        image, mask = speckle_image(h, w, rng, shape)
+    else:
+        mask = np.ones(image.shape, bool)
     canvas[y : y + h, x : x + w] = image[..., None]
     pil = Image.fromarray(canvas)
     draw = ImageDraw.Draw(pil)
@@ -145,3 +149,14 @@ def test_cropbox_validate_errors(box, message):
     with pytest.raises(InvalidCropError, match=message):
         box.validate(50, 100, "scan.png")
     assert CropBox(0, 0, 100, 50).validate(50, 100) == CropBox(0, 0, 100, 50)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_phantom_bmode_upscaled_on_a_screen(seed):
+    """Phantom B-mode images (lower contrast than the speckle above) shown enlarged, as scanners display them."""
+    phantom = pytest.importorskip("usegan.phantom.case")
+    case = phantom.random_case(seed, size=96)
+    shown = np.asarray(Image.fromarray(case.bmode).resize((300, 300), Image.BILINEAR))
+    capture, true = screen_capture(np.random.default_rng(seed), (480, 640), (160, 70, 300, 300), image=shown)
+    suggestion = suggest_crop(capture)
+    assert suggestion.box.iou(true) > 0.9, (suggestion, true)

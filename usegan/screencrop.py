@@ -5,9 +5,9 @@ sets the image apart is *speckle*: a gray, non-saturated texture of intermediate
 variance that fills a large connected area. The method (:func:`suggest_crop`), at a working resolution of at
 most ``work_side`` pixels:
 
-1. gray ``g`` and chroma ``c = max(R,G,B) - min(R,G,B)`` in [0, 1]; at *full* resolution, a pixel is "flat"
-   when the standard deviation of its 3x3 neighbourhood is under ``flat_std`` (UI background, inside of bars,
-   logos and letters; text strokes are only legible at full resolution, hence this step comes first);
+1. gray ``g`` and chroma ``c = max(R,G,B) - min(R,G,B)`` in [0, 1]; at *full* resolution, after a 3x3 median
+   (erases JPEG ringing and 1-px strokes), a pixel is "flat" when its 3x3 standard deviation is under
+   ``flat_std`` (UI background, bars, logos, thin text; strokes are only resolved at full resolution);
 2. at the working resolution, in a ``k x k`` window (``k ~ min side / 60``): local standard deviation of ``g``,
    mean chroma, and the share of flat pixels;
 3. speckle map = std > ``min_std`` and chroma < ``max_chroma`` and flat share < ``max_flat_fraction``:
@@ -21,9 +21,11 @@ most ``work_side`` pixels:
    share of the box the component covers (a sector image fills ~0.67 of its box, a linear one ~1).
 
 Measured on synthetic captures (tests/test_screencrop.py): IoU with the true area 0.95-1.0 for linear and
-sector images, also after JPEG compression (quality 70). Known limits: text closer than ~k working pixels to
-the image edge can be included; the sharp ends of a sector's arc are lost (a few pixels); a second large
-textured panel (e.g. a dual-view screen) yields only the larger view.
+sector speckle images and for phantom B-modes shown enlarged (smooth, low-contrast texture: this is why
+``flat_std`` and ``min_std`` are low); 0.98-1.0 after JPEG compression (quality 70-95). Known limits: text
+closer than ~k working pixels to the image edge can be included (JPEG ringing makes this likelier); the sharp
+ends of a sector's arc are lost (a few pixels); of two large textured panels (a dual-view screen) only the
+larger is returned.
 
 The box is in the input's pixel coordinates and is only a suggestion: callers pass their own ``CropBox`` instead.
 """
@@ -108,9 +110,9 @@ class CropParams:
     """Thresholds of the speckle map; defaults suit 8-bit B-mode log-compressed to 40-70 dB."""
 
     work_side: int = 512  # the longer side is reduced to at most this many pixels (block mean)
-    min_std: float = 0.03  # local gray standard deviation above which a window looks textured
+    min_std: float = 0.02  # local gray standard deviation above which a window looks textured
     max_chroma: float = 0.12  # mean chroma above which a window is colour (bars, logos, Doppler)
-    flat_std: float = 0.02  # 3x3 standard deviation under which a pixel is flat (UI background, bar, logo)
+    flat_std: float = 0.01  # 3x3 standard deviation under which a pixel is flat (UI background, bar, logo)
     max_flat_fraction: float = 0.35  # windows with more flat pixels are strokes on a plain background (text)
     trim_fraction: float = 0.05  # rows/columns with less of the region than this x the fullest are trimmed
 
@@ -137,8 +139,10 @@ def suggest_crop(image: np.ndarray, params: CropParams = CropParams()) -> CropSu
         rgb = rgb[..., 0]
     full_gray = rgb[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32) if rgb.ndim == 3 else rgb
     # flatness is judged at full resolution, where text strokes are still strokes on a plain background
-    fine_mean = ndimage.uniform_filter(full_gray, 3, mode="reflect")
-    fine_var = ndimage.uniform_filter(full_gray * full_gray, 3, mode="reflect") - fine_mean * fine_mean
+    # a 3x3 median first: it erases JPEG ringing and 1-px strokes (text, ticks) but keeps speckle texture
+    denoised = ndimage.median_filter(full_gray, 3, mode="reflect")
+    fine_mean = ndimage.uniform_filter(denoised, 3, mode="reflect")
+    fine_var = ndimage.uniform_filter(denoised * denoised, 3, mode="reflect") - fine_mean * fine_mean
     factor = max(1, int(np.ceil(max(height, width) / params.work_side)))
     flat_share = _block_mean((fine_var < params.flat_std**2).astype(np.float32), factor)
     small = _block_mean(rgb, factor)
