@@ -1,0 +1,209 @@
+"""Torch datasets of paired B-mode / elastogram images, with augmentations that keep each pair aligned.
+
+Two folder layouts:
+
+* **phantom**: what ``usegan phantom`` writes (``index.csv`` + one folder per case with ``bmode.png``,
+  ``strain.png``, ``swe.png``, ``mask.png``, ``meta.json`` holding the elastography box);
+* **pairs**: a department's own data, ``ROOT/bmode/NAME.png`` + ``ROOT/elasto/NAME.png`` (+ optional
+  ``ROOT/mask/NAME.png``), any of .png/.jpg/.jpeg/.bmp/.tif/.tiff. The elastography box is found as the bounding
+  box of the coloured (non-gray) pixels of the elastogram. Images are letterboxed to ``size``.
+
+Each item is a dict: ``bmode (1, H, W)`` float32 in [-1, 1], ``elasto (3, H, W)`` float32 in [-1, 1],
+``mask (1, H, W)`` float32 in {0, 1}, ``box (4,)`` int64 elastography box (x, y, w, h) in pixels, ``name`` str.
+
+Augmentations (:class:`AugmentConfig`) are drawn once per item and applied identically to the B-mode, the
+elastogram, the mask and the box (flips, small rotations); gain/contrast jitter touches only the B-mode,
+because elastogram colours encode strain or kPa and must not change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import ndimage
+from torch.utils.data import Dataset
+
+from usegan.imageio import load_image, to_gray, to_rgb_uint8
+from usegan.letterbox import Letterbox
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+COLOUR_CHROMA = 40  # max - min channel above this (0-255) = a colour-map pixel, not gray B-mode
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    hflip: float = 0.5  # probability of a left-right flip
+    vflip: float = 0.0  # probability of an up-down flip (off: depth has a direction in ultrasound)
+    gain: float = 0.1  # B-mode brightness jitter, +/- this fraction of full scale
+    contrast: float = 0.2  # B-mode contrast factor drawn from [1 - contrast, 1 + contrast]
+    rotate_deg: float = 5.0  # largest rotation, degrees (drawn uniformly in +/- this)
+
+    def __post_init__(self) -> None:
+        for name in ("hflip", "vflip"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a probability in [0, 1], got {getattr(self, name)!r}")
+        for name in ("gain", "contrast", "rotate_deg"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+
+
+def augment_pair(
+    bmode: np.ndarray,
+    elasto: np.ndarray,
+    mask: np.ndarray,
+    box: tuple[int, int, int, int],
+    config: AugmentConfig,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """Apply one random draw of ``config`` to a pair.
+
+    ``bmode`` (H, W) float32 in [0, 1]; ``elasto`` (H, W, 3) uint8; ``mask`` (H, W) bool; ``box`` (x, y, w, h).
+    Returns the same types. Rotations use bilinear interpolation for the B-mode and nearest neighbour for the
+    elastogram and mask (so every elastogram pixel stays a colour of the map); corners rotated in are black.
+    """
+    h, w = bmode.shape
+    box_img = np.zeros((h, w), dtype=bool)
+    bx, by, bw, bh = box
+    box_img[by : by + bh, bx : bx + bw] = True
+    if rng.random() < config.hflip:
+        bmode, elasto, mask, box_img = bmode[:, ::-1], elasto[:, ::-1], mask[:, ::-1], box_img[:, ::-1]
+    if rng.random() < config.vflip:
+        bmode, elasto, mask, box_img = bmode[::-1], elasto[::-1], mask[::-1], box_img[::-1]
+    angle = rng.uniform(-config.rotate_deg, config.rotate_deg) if config.rotate_deg > 0 else 0.0
+    if abs(angle) > 1e-3:
+        bmode = ndimage.rotate(bmode, angle, reshape=False, order=1, mode="constant", cval=0.0)
+        elasto = ndimage.rotate(elasto, angle, axes=(1, 0), reshape=False, order=0, mode="constant", cval=0)
+        mask = ndimage.rotate(mask, angle, reshape=False, order=0, mode="constant", cval=False)
+        box_img = ndimage.rotate(box_img, angle, reshape=False, order=0, mode="constant", cval=False)
+    contrast = rng.uniform(1 - config.contrast, 1 + config.contrast)
+    gain = rng.uniform(-config.gain, config.gain)
+    bmode = np.clip((bmode - 0.5) * contrast + 0.5 + gain, 0.0, 1.0).astype(np.float32)
+    return np.ascontiguousarray(bmode), np.ascontiguousarray(elasto), np.ascontiguousarray(mask), _bbox(box_img)
+
+
+def _bbox(region: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, w, h) bounding box of a bool image; the whole image when it is empty."""
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if rows.size == 0:
+        return 0, 0, region.shape[1], region.shape[0]
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def colour_box(elasto: np.ndarray) -> tuple[int, int, int, int]:
+    """Elastography box of an RGB elastogram ``(H, W, 3)`` uint8: bounding box of its coloured pixels."""
+    rgb = elasto.astype(np.int16)
+    return _bbox((rgb.max(axis=2) - rgb.min(axis=2)) > COLOUR_CHROMA)
+
+
+def to_item(bmode: np.ndarray, elasto: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], name: str) -> dict:
+    """Numpy pair (bmode [0, 1], elasto uint8, mask bool) -> the tensor dict described in the module docstring."""
+    return {
+        "bmode": torch.from_numpy(bmode * 2.0 - 1.0).float()[None],
+        "elasto": torch.from_numpy(elasto.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1).contiguous(),
+        "mask": torch.from_numpy(mask.astype(np.float32))[None],
+        "box": torch.tensor(box, dtype=torch.int64),
+        "name": name,
+    }
+
+
+class _PairDataset(Dataset):
+    """Shared loading / letterboxing / augmentation; subclasses list the items and read one raw pair."""
+
+    def __init__(self, size: int | None, augment: AugmentConfig | None) -> None:
+        if size is not None and size < 8:
+            raise ValueError(f"size must be at least 8 pixels, got {size!r}")
+        self.size = size
+        self.augment = augment
+        self.names: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _read(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> dict:
+        bmode, elasto, mask, box = self._read(index)
+        if self.size is not None and bmode.shape != (self.size, self.size):
+            fit = Letterbox.fit(bmode.shape[0], bmode.shape[1], self.size)
+            (x0, y0), (x1, y1) = fit.points_to_model(np.array([[box[0], box[1]], [box[0] + box[2], box[1] + box[3]]]))
+            box = (round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
+            bmode = fit.to_model(bmode)
+            elasto = fit.to_model(elasto)
+            mask = fit.to_model(mask.astype(np.uint8) * 255) > 127
+        if self.augment is not None:
+            # Drawn from torch's RNG so DataLoader worker seeding and torch.manual_seed control it.
+            rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, ()).item()))
+            bmode, elasto, mask, box = augment_pair(bmode, elasto, mask, box, self.augment, rng)
+        return to_item(bmode, elasto, mask, box, self.names[index])
+
+
+class PhantomDataset(_PairDataset):
+    """Cases written by ``usegan phantom`` under ``root``; ``mode`` picks the elastogram ("strain" or "swe")."""
+
+    def __init__(
+        self, root: str | Path, mode: str = "strain", size: int | None = None, augment: AugmentConfig | None = None
+    ) -> None:
+        from usegan.phantom.writer import read_index
+
+        super().__init__(size, augment)
+        if mode not in ("strain", "swe"):
+            raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
+        self.root = Path(root)
+        self.mode = mode
+        self.rows = read_index(self.root)
+        self.names = [row["name"] for row in self.rows]
+
+    def _read(self, index: int):
+        folder = self.root / self.names[index]
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        b = meta["box"]
+        bmode = to_gray(load_image(folder / "bmode.png"))
+        elasto = to_rgb_uint8(load_image(folder / meta["modes"][self.mode]["file"]))
+        mask = load_image(folder / "mask.png") > 127
+        return bmode, elasto, mask, (int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"]))
+
+
+class PairsDataset(_PairDataset):
+    """A department's pairs: ``root/bmode/NAME.*`` + ``root/elasto/NAME.*`` (+ ``root/mask/NAME.*``)."""
+
+    def __init__(self, root: str | Path, size: int = 256, augment: AugmentConfig | None = None) -> None:
+        super().__init__(size, augment)
+        self.root = Path(root)
+        bmodes, elastos = _stems(self.root / "bmode"), _stems(self.root / "elasto")
+        if not bmodes:
+            raise ValueError(f"{self.root / 'bmode'}: no images (expected ROOT/bmode/NAME.png + ROOT/elasto/NAME.png)")
+        missing = sorted(set(bmodes) - set(elastos))
+        if missing:
+            raise ValueError(f"{self.root / 'elasto'}: no elastogram for {len(missing)} B-mode(s), e.g. {missing[0]!r}")
+        self.masks = _stems(self.root / "mask")
+        self.bmodes, self.elastos = bmodes, elastos
+        self.names = sorted(bmodes)
+
+    def _read(self, index: int):
+        name = self.names[index]
+        bmode = to_gray(load_image(self.bmodes[name]))
+        elasto = to_rgb_uint8(load_image(self.elastos[name]))
+        if elasto.shape[:2] != bmode.shape:
+            raise ValueError(
+                f"{self.elastos[name]}: elastogram is {elasto.shape[1]}x{elasto.shape[0]}, "
+                f"its B-mode is {bmode.shape[1]}x{bmode.shape[0]}"
+            )
+        if name in self.masks:
+            mask = to_gray(load_image(self.masks[name])) > 0.5
+            if mask.shape != bmode.shape:
+                raise ValueError(f"{self.masks[name]}: mask size {mask.shape} differs from the B-mode's {bmode.shape}")
+        else:
+            mask = np.zeros(bmode.shape, dtype=bool)
+        return bmode, elasto, mask, colour_box(elasto)
+
+
+def _stems(folder: Path) -> dict[str, Path]:
+    """``{stem: path}`` of the image files directly in ``folder`` (empty when it does not exist)."""
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
