@@ -5,10 +5,14 @@ Every network test runs a real pynetdicom association on 127.0.0.1 with the list
 
 from __future__ import annotations
 
+import io
 import os
+import signal
 import socket
+import threading
 import time
 
+import numpy as np
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -16,7 +20,10 @@ from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE, evt
 
 from tests.dicom_factory import make_us_dataset
+from tests.store_fixtures import fast_hasher_fixture, store_fixture  # noqa: F401  (fixtures)
+from usegan.cli import main
 from usegan.dicomnet import contexts
+from usegan.dicomnet.derived import StudyRef, build_encapsulated_pdf, build_secondary_capture, to_bytes
 from usegan.dicomnet.scp import ListenerConfig, StoreListener
 from usegan.dicomnet.scu import Destination, SendError, echo, send_datasets
 from usegan.dicomnet.spool import list_spool, remove_stale_parts, spool_name, write_atomic
@@ -201,3 +208,155 @@ def test_destination_parse():
     for bad in ["pacs", "pacs:port:AE", "pacs:104"]:
         with pytest.raises(ValueError, match="destination"):
             Destination.parse(bad)
+
+
+# --- send-back: SC + Encapsulated PDF into the original study ------------------------------------------------
+
+
+@pytest.fixture
+def pacs():
+    """A stand-in PACS on 127.0.0.1 that accepts SC and Encapsulated PDF and keeps what it receives."""
+    received: list[Dataset] = []
+
+    def on_store(event):
+        ds = event.dataset
+        ds.file_meta = event.file_meta
+        received.append(ds)
+        return 0x0000
+
+    ae = AE(ae_title="PACS")
+    for sop_class in (contexts.SECONDARY_CAPTURE_IMAGE_STORAGE, contexts.ENCAPSULATED_PDF_STORAGE):
+        ae.add_supported_context(sop_class, ExplicitVRLittleEndian)
+    ae.add_supported_context(contexts.VERIFICATION)
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    yield Destination("127.0.0.1", server.server_address[1], "PACS"), received
+    server.shutdown()
+
+
+def dicom_case(store, settings) -> tuple[str, Dataset]:
+    """A case imported from a received file, with one generated strain elastogram."""
+    from usegan.dicomnet.ingest import ingest_spool
+
+    original = us_dataset()
+    write_atomic(settings.inbox_dir, spool_name(original.SOPInstanceUID), to_bytes(original))
+    ((_, case_id),) = ingest_spool(store, settings).imported
+    elasto = np.random.default_rng(0).integers(0, 256, (44, 56, 3), dtype=np.uint8)
+    store.add_generation(
+        case_id,
+        elasto,
+        model_version="strain-test-1",
+        checkpoint_sha256="0" * 64,
+        mode="strain",
+        colour_scale={"vmin": 0, "vmax": 1, "unit": "relative strain"},
+        ms=1.0,
+        created_by="dr_a",
+    )
+    return case_id, original
+
+
+def test_secondary_capture_and_pdf_are_marked_and_join_the_study():
+    original = us_dataset()
+    study = StudyRef.from_dataset(original)
+    rgb = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    sc = dcmread(io.BytesIO(to_bytes(build_secondary_capture(rgb, study, model_version="v9", mode="swe"))))
+    assert sc.StudyInstanceUID == original.StudyInstanceUID and sc.PatientID == original.PatientID
+    assert sc.SeriesInstanceUID != original.SeriesInstanceUID
+    assert list(sc.ImageType) == ["DERIVED", "SECONDARY"]
+    assert sc.SeriesDescription == "VIRTUAL elastogram (USE-GAN v9)"
+    assert "not a measurement" in sc.DerivationDescription and "shear-wave" in sc.DerivationDescription
+    assert sc.SourceImageSequence[0].ReferencedSOPInstanceUID == original.SOPInstanceUID
+    pixels = sc.pixel_array
+    assert pixels.shape == (20 + 16, 30, 3) and sc.BurnedInAnnotation == "YES"
+    np.testing.assert_array_equal(pixels[16:], rgb)
+    assert (pixels[:16] > 200).sum() > 20  # white text of the burned-in "VIRTUAL" label on black
+    plain = build_secondary_capture(rgb, study, model_version="v9", mode="strain", burn_in_label=False)
+    np.testing.assert_array_equal(plain.pixel_array, rgb)
+    pdf = dcmread(io.BytesIO(to_bytes(build_encapsulated_pdf(b"%PDF-1.4 odd", study))))
+    assert pdf.Modality == "DOC" and pdf.MIMETypeOfEncapsulatedDocument == "application/pdf"
+    assert pdf.EncapsulatedDocument[: pdf.EncapsulatedDocumentLength] == b"%PDF-1.4 odd"
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        build_secondary_capture(rgb[..., 0], study, model_version="v9", mode="strain")
+    with pytest.raises(ValueError, match="mode"):
+        build_secondary_capture(rgb, study, model_version="v9", mode="doppler")
+    with pytest.raises(ValueError, match="not a PDF"):
+        build_encapsulated_pdf(b"hello", study)
+
+
+def test_send_case_files_elastogram_then_signed_report_into_the_study(store, pacs):
+    from usegan.dicomnet.sendback import send_case
+
+    destination, received = pacs
+    settings = get_settings()
+    case_id, original = dicom_case(store, settings)
+    first = send_case(store, case_id, destination)
+    assert not first.report_sent and [r.ok for r in first.results] == [True]
+    (sc,) = received
+    assert sc.SOPClassUID == contexts.SECONDARY_CAPTURE_IMAGE_STORAGE
+    assert sc.StudyInstanceUID == original.StudyInstanceUID and sc.PatientID == "PHANTOM-001"
+    assert sc.SeriesDescription == "VIRTUAL elastogram (USE-GAN strain-test-1)"
+    np.testing.assert_array_equal(sc.pixel_array[16:], store.latest_generation(case_id).elastogram())
+
+    review = store.save_draft(case_id, "dr_a", {"lesion": [1, 2, 3, 4]}, 3, "Tsukuba 3", expected_version=0)
+    review = store.sign(case_id, "dr_a", expected_version=review.row_version)
+    store.add_report(case_id, review.review_id, b"%PDF-1.4 signed report", created_by="dr_a")
+    received.clear()
+    second = send_case(store, case_id, destination)
+    assert second.report_sent and all(r.ok for r in second.results)
+    sc, pdf = received
+    assert pdf.SOPClassUID == contexts.ENCAPSULATED_PDF_STORAGE
+    assert pdf.StudyInstanceUID == original.StudyInstanceUID
+    assert pdf.EncapsulatedDocument.rstrip(b"\0") == b"%PDF-1.4 signed report"
+    assert len({sc.SeriesInstanceUID, pdf.SeriesInstanceUID, original.SeriesInstanceUID}) == 3
+
+
+def test_send_case_refuses_cases_without_a_study(store, pacs):
+    from usegan.dicomnet.sendback import SendBackError, send_case
+
+    upload = store.create_case(np.zeros((16, 16), np.uint8), organ="breast", created_by="dr_a")
+    with pytest.raises(SendBackError, match="did not arrive over DICOM"):
+        send_case(store, upload, pacs[0])
+    original = us_dataset()
+    write_atomic(get_settings().inbox_dir, spool_name(original.SOPInstanceUID), to_bytes(original))
+    from usegan.dicomnet.ingest import ingest_spool
+
+    ((_, case_id),) = ingest_spool(store, get_settings()).imported
+    with pytest.raises(SendBackError, match="no generated elastogram"):
+        send_case(store, case_id, pacs[0])
+    assert pacs[1] == []
+
+
+def test_cli_send_echo_and_listen(store, pacs, capsys):
+    destination, received = pacs
+    case_id, _ = dicom_case(store, get_settings())
+    store.close()  # the CLI opens the database itself, as it would with the app stopped
+    to = f"127.0.0.1:{destination.port}"
+    assert main(["dicom", "send", case_id, "--to", to, "--ae-title", "PACS"]) == 0
+    assert "1/1 objects accepted" in capsys.readouterr().out and len(received) == 1
+    assert main(["dicom", "echo", "--to", f"{to}:PACS"]) == 0
+    assert main(["dicom", "send", "C-nope", "--to", to, "--ae-title", "PACS"]) == 2
+    assert main(["dicom", "send", case_id, "--to", "nohost"]) == 2
+
+    with socket.socket() as probe:  # a free port for the listener
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    here = Destination("127.0.0.1", port, "USEGAN")
+    sent, outcome = us_dataset(), []
+
+    def scanner():  # runs beside the listener, then stops it the way systemd does
+        try:
+            deadline = time.monotonic() + 20
+            while not echo(here, calling_ae=SCANNER, timeout_s=1) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            outcome.append(send_datasets([sent], here, calling_ae=SCANNER)[0].ok)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=scanner)
+    thread.start()
+    args = ["dicom", "listen", "--host", "127.0.0.1", "--port", str(port), "--allow", SCANNER, "--duration", "60"]
+    assert main(args) == 0  # in the main thread, where the SIGTERM handler lives
+    thread.join(timeout=30)
+    assert outcome == [True]
+    assert [p.name for p in list_spool(get_settings().inbox_dir)] == [spool_name(sent.SOPInstanceUID)]
+    assert "1 received" in capsys.readouterr().out
+    assert main(["dicom", "listen", "--ae-title", "WAY-TOO-LONG-AE-TITLE"]) == 2
