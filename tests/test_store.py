@@ -276,3 +276,21 @@ def test_open_store_uses_settings_locations(fast_hasher):
     with open_store() as s:
         s.create_case(bmode(), organ="breast", created_by="x")
     assert settings.db_path.is_file() and any(settings.images_dir.rglob("*"))
+
+
+def test_scale_benchmark_populates_a_consistent_store(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "store_scale.py"
+    spec = importlib.util.spec_from_file_location("store_scale", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    with Store(tmp_path / "b.duckdb", tmp_path / "images") as s:
+        bench.populate(s, 1000)
+        assert s.counts()["total"] == 1000
+        latest = s.worklist()
+        assert len(latest) == 50 and latest["exam_at"].is_monotonic_decreasing
+        for filters in bench.QUERIES.values():
+            s.worklist(**filters)  # every benchmark query is valid
+        assert s.check() == []
