@@ -5,7 +5,8 @@
 >>> case_id = store.create_case(bmode, organ="breast", created_by="dr_li")   # doctest: +SKIP
 """
 
-from usegan.store.cases import Case, DuplicateCaseError, Generation, PreScore
+from usegan.store.attachments import Generation, PreScore
+from usegan.store.cases import Case, DuplicateCaseError
 from usegan.store.db import Store, open_store
 from usegan.store.errors import (
     AuthError,

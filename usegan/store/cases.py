@@ -1,4 +1,4 @@
-"""Cases and what hangs off them: patients, generations, pre-scores, real elastograms and report files.
+"""Cases and their patients: create, read, dedupe by DICOM SOP Instance UID (attachments: :mod:`.attachments`).
 
 Mixed into :class:`usegan.store.Store`; every mutation runs in ``self._write()`` with its audit row.
 Images go to the content-addressed image store first, then the row that names them is committed.
@@ -14,7 +14,7 @@ import numpy as np
 
 from usegan.store.errors import NotFoundError, StoreError
 from usegan.store.images import ImageStore
-from usegan.store.util import from_json, new_id, to_json
+from usegan.store.util import from_json, to_json
 
 SOURCES = ("upload", "sample", "dicom", "phantom")
 MODES = ("strain", "swe")
@@ -64,40 +64,7 @@ class Case:
         return None if self.original_sha is None else self.images.read_bytes(self.original_sha)
 
 
-@dataclass(frozen=True)
-class Generation:
-    generation_id: str
-    case_id: str
-    mode: str  # strain / swe
-    model_version: str
-    checkpoint_sha256: str
-    colour_scale: dict  # e.g. {"vmin": 0, "vmax": 180, "unit": "kPa"}
-    elasto_sha: str  # PNG of the (H, W, 3) uint8 elastogram
-    ms: float | None  # generation time
-    created_at: dt.datetime
-    created_by: str
-    images: ImageStore = field(repr=False, compare=False, default=None)
-
-    def elastogram(self) -> np.ndarray:
-        return self.images.get(self.elasto_sha)
-
-
-@dataclass(frozen=True)
-class PreScore:
-    prescore_id: str
-    case_id: str
-    generation_id: str | None
-    algorithm_version: str | None
-    score: int | None
-    result: dict  # ScoreResult.to_dict(), as given
-    roi: dict
-    created_at: dt.datetime
-    created_by: str
-
-
 _CASE_COLUMNS = [f.name for f in fields(Case) if f.name != "images"]
-_GEN_COLUMNS = [f.name for f in fields(Generation) if f.name != "images"]
-_PRE_COLUMNS = [f.name for f in fields(PreScore)]
 
 
 def _uint8_image(array: np.ndarray, name: str, colour_only: bool = False) -> np.ndarray:
@@ -228,175 +195,3 @@ class CasesMixin:
         if row is None:
             raise NotFoundError(f"no case {case_id!r}")
         return row
-
-    # -- generations -------------------------------------------------------------------------------------------
-    def add_generation(
-        self,
-        case_id: str,
-        elasto_rgb: np.ndarray,
-        *,
-        model_version: str,
-        checkpoint_sha256: str,
-        mode: str,
-        colour_scale: dict,
-        ms: float | None,
-        created_by: str,
-    ) -> str:
-        """Store a generated (virtual) elastogram, (H, W, 3) uint8, with the model that made it; returns its id."""
-        elasto = _uint8_image(elasto_rgb, "elasto_rgb", colour_only=True)
-        _check_mode(mode)
-        if not isinstance(colour_scale, dict):
-            raise ValueError(f"colour_scale must be a dict (vmin, vmax, unit...), got {colour_scale!r}")
-        sha = self.images.put(elasto)
-        generation_id, now = new_id("G"), self.clock()
-        row = [
-            generation_id,
-            case_id,
-            mode,
-            model_version,
-            checkpoint_sha256,
-            to_json(colour_scale),
-            sha,
-            None if ms is None else float(ms),
-            now,
-            created_by,
-        ]
-        with self._write() as cur:
-            status, _ = self._require_case(cur, case_id)
-            cur.execute(f"INSERT INTO generations ({', '.join(_GEN_COLUMNS)}) VALUES ({', '.join('?' * 10)})", row)
-            if status == "new":
-                cur.execute("UPDATE cases SET status = 'generated', updated_at = ? WHERE case_id = ?", [now, case_id])
-            self._audit(
-                cur, created_by, "generation.add", "case", case_id, None, dict(zip(_GEN_COLUMNS, row, strict=True))
-            )
-        return generation_id
-
-    def _generation(self, row) -> Generation:
-        values = dict(zip(_GEN_COLUMNS, row, strict=True))
-        values["colour_scale"] = from_json(values["colour_scale"])
-        return Generation(**values, images=self.images)
-
-    def latest_generation(self, case_id: str, mode: str | None = None) -> Generation | None:
-        """The newest generation of a case (of ``mode`` if given), or ``None``."""
-        sql = f"SELECT {', '.join(_GEN_COLUMNS)} FROM generations WHERE case_id = ?"
-        params: list = [case_id]
-        if mode is not None:
-            sql, params = sql + " AND mode = ?", [case_id, mode]
-        row = self._cursor().execute(sql + " ORDER BY created_at DESC, generation_id LIMIT 1", params).fetchone()
-        return None if row is None else self._generation(row)
-
-    def get_generation(self, generation_id: str) -> Generation:
-        row = (
-            self._cursor()
-            .execute(f"SELECT {', '.join(_GEN_COLUMNS)} FROM generations WHERE generation_id = ?", [generation_id])
-            .fetchone()
-        )
-        if row is None:
-            raise NotFoundError(f"no generation {generation_id!r}")
-        return self._generation(row)
-
-    # -- pre-scores (the algorithm's proposal; kept apart from the clinician's review) -------------------------
-    def add_prescore(self, case_id: str, generation_id: str | None, result: dict, roi: dict, *, created_by: str) -> str:
-        """Store the algorithm's proposal. ``result`` is ``ScoreResult.to_dict()`` (its ``score`` and
-        ``algorithm_version``/``version`` keys are indexed when present); returns the pre-score id."""
-        if not isinstance(result, dict) or not isinstance(roi, dict):
-            raise ValueError(f"result and roi must be dicts, got {type(result).__name__}, {type(roi).__name__}")
-        score = result.get("score")
-        algorithm_version = result.get("algorithm_version") or result.get("version")
-        prescore_id, now = new_id("S"), self.clock()
-        row = [
-            prescore_id,
-            case_id,
-            generation_id,
-            algorithm_version,
-            None if score is None else int(score),
-            to_json(result),
-            to_json(roi),
-            now,
-            created_by,
-        ]
-        with self._write() as cur:
-            self._require_case(cur, case_id)
-            cur.execute(f"INSERT INTO prescores ({', '.join(_PRE_COLUMNS)}) VALUES ({', '.join('?' * 9)})", row)
-            cur.execute("UPDATE cases SET proposed_score = ?, updated_at = ? WHERE case_id = ?", [row[4], now, case_id])
-            self._audit(
-                cur, created_by, "prescore.add", "case", case_id, None, dict(zip(_PRE_COLUMNS, row, strict=True))
-            )
-        return prescore_id
-
-    def latest_prescore(self, case_id: str) -> PreScore | None:
-        row = (
-            self._cursor()
-            .execute(
-                f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE case_id = ? ORDER BY created_at DESC LIMIT 1",
-                [case_id],
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        values = dict(zip(_PRE_COLUMNS, row, strict=True))
-        values["result"], values["roi"] = from_json(values["result"]), from_json(values["roi"])
-        return PreScore(**values)
-
-    # -- real elastograms and reports ------------------------------------------------------------------------
-    def attach_real_elastogram(
-        self,
-        case_id: str,
-        rgb: np.ndarray,
-        mode: str,
-        source: str,
-        *,
-        created_by: str,
-        colour_scale: dict | None = None,
-    ) -> str:
-        """Attach a measured elastogram (H, W, 3) uint8 to a case (audit, fine-tuning pairs); returns its id."""
-        image = _uint8_image(rgb, "rgb", colour_only=True)
-        _check_mode(mode)
-        sha = self.images.put(image)
-        elastogram_id, now = new_id("E"), self.clock()
-        row = [elastogram_id, case_id, mode, source, sha, to_json(colour_scale), now, created_by]
-        with self._write() as cur:
-            self._require_case(cur, case_id)
-            cur.execute("INSERT INTO real_elastograms VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-            self._audit(
-                cur,
-                created_by,
-                "real_elastogram.attach",
-                "case",
-                case_id,
-                None,
-                {"elastogram_id": elastogram_id, "mode": mode, "source": source, "sha256": sha},
-            )
-        return elastogram_id
-
-    def real_elastograms(self, case_id: str) -> list[dict]:
-        """Attached real elastograms, oldest first: dicts with ids, mode, source, ``elasto_sha``."""
-        df = self.query("SELECT * FROM real_elastograms WHERE case_id = ? ORDER BY created_at", [case_id])
-        return df.to_dict("records")
-
-    def add_report(self, case_id: str, review_id: str | None, pdf_bytes: bytes, *, created_by: str) -> str:
-        """Archive a PDF report of a case; returns its sha256 (the file name in the image store)."""
-        if not isinstance(pdf_bytes, bytes | bytearray) or not bytes(pdf_bytes[:5]) == b"%PDF-":
-            raise ValueError("pdf_bytes must be the bytes of a PDF file (starting with %PDF-)")
-        sha = self.images.put(bytes(pdf_bytes))
-        report_id, now = new_id("R"), self.clock()
-        with self._write() as cur:
-            self._require_case(cur, case_id)
-            cur.execute(
-                "INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?)", [report_id, case_id, review_id, sha, now, created_by]
-            )
-            self._audit(
-                cur,
-                created_by,
-                "report.add",
-                "case",
-                case_id,
-                None,
-                {"report_id": report_id, "review_id": review_id, "sha256": sha},
-            )
-        return sha
-
-    def reports(self, case_id: str) -> list[dict]:
-        """Archived reports of a case, oldest first (``report_id, review_id, pdf_sha, created_at, created_by``)."""
-        return self.query("SELECT * FROM reports WHERE case_id = ? ORDER BY created_at", [case_id]).to_dict("records")

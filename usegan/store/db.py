@@ -10,8 +10,8 @@ Concurrency model (issue 6, item 3):
   or vanish together. A process killed mid-transaction leaves the last committed state (DuckDB's WAL).
 * Images are written *before* the rows that reference them, so a committed row never points at a missing file.
 
-The domain methods live in mixins (:mod:`.cases`, :mod:`.reviews`, :mod:`.users`, :mod:`.worklist`); the model
-registry is ``store.registry`` (:mod:`.registry`).
+The domain methods live in mixins (:mod:`.cases`, :mod:`.attachments`, :mod:`.reviews`, :mod:`.users`,
+:mod:`.worklist`); the model registry is ``store.registry`` (:mod:`.registry`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from usegan.store.attachments import AttachmentsMixin
 from usegan.store.cases import CasesMixin
 from usegan.store.errors import StoreBusyError, StoreError
 from usegan.store.images import ImageProblem, ImageStore
@@ -36,7 +37,7 @@ from usegan.store.util import from_json, new_id, to_json, utc_now  # noqa: F401 
 from usegan.store.worklist import WorklistMixin
 
 
-class Store(CasesMixin, ReviewsMixin, UsersMixin, WorklistMixin):
+class Store(CasesMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixin):
     """The case store. Use :func:`open_store` for the configured locations, or pass paths (tests, scripts).
 
     ``clock`` returns naive-UTC ``datetime`` and is injectable for tests (lockout expiry, ordering).
