@@ -60,3 +60,35 @@ def compare(virtual_rgb, real_rgb, score_fn) -> Comparison:
         h, w = np.asarray(virtual_rgb).shape[:2]
         real = np.asarray(Image.fromarray(real).resize((w, h), Image.NEAREST))
     return Comparison(ssim(virtual_rgb, real), score_fn(np.asarray(virtual_rgb)), score_fn(real))
+
+
+def real_comparisons(store, limit: int = 50):
+    """One row per (case, mode) that has both a generation and a real elastogram, newest first: SSIM and the
+    mean absolute colour difference. Limited to ``limit`` rows (each row decodes two images)."""
+    import pandas as pd
+
+    pairs = store.query(
+        "SELECT r.case_id, r.mode, r.source, r.elasto_sha AS real_sha, r.created_at FROM real_elastograms r "
+        "ORDER BY r.created_at DESC LIMIT ?",
+        [int(limit)],
+    )
+    rows = []
+    for pair in pairs.itertuples():
+        generation = store.latest_generation(pair.case_id, pair.mode)
+        if generation is None:
+            continue
+        virtual, real = generation.elastogram(), store.images.get(pair.real_sha)
+        if virtual.shape != real.shape:
+            continue
+        rows.append(
+            {
+                "case_id": pair.case_id,
+                "mode": pair.mode,
+                "model_version": generation.model_version,
+                "real_source": pair.source,
+                "ssim": ssim(virtual, real),
+                "mean_abs_diff": float(np.abs(virtual.astype(np.int16) - real.astype(np.int16)).mean()),
+            }
+        )
+    columns = ["case_id", "mode", "model_version", "real_source", "ssim", "mean_abs_diff"]
+    return pd.DataFrame(rows, columns=columns)

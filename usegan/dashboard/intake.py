@@ -151,3 +151,11 @@ def create_sample_case(store, sample: SampleInfo, user: str, organ: str = "breas
             case_id, rgb, mode, "phantom truth (simulated)", created_by=user, colour_scale=scale
         )
     return case_id
+
+
+def crop_mask(height: int, width: int, crop: CropBox) -> np.ndarray:
+    """``(height, width)`` bool mask of a crop box (for drawing its outline); raises ``InvalidCropError``."""
+    box = crop.validate(height, width, "upload")
+    mask = np.zeros((height, width), dtype=bool)
+    mask[box.y : box.bottom, box.x : box.right] = True
+    return mask

@@ -1,0 +1,122 @@
+"""What every page shares: the one Store, the cached models, the signed-in user, and error display.
+
+The Store (the only DuckDB writer) and each generator are ``st.cache_resource`` singletons shared by all sessions
+and threads; a generator is keyed on its checkpoint's path and modification time, so a new checkpoint file is
+picked up without a restart, and it is never mutated after loading.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from usegan import VIRTUAL_LABEL
+from usegan.settings import get_settings
+
+log = logging.getLogger("usegan.app")
+
+# Pages each role may open (the navigation in app.py only lists these).
+ROLE_PAGES = {
+    "admin": ("worklist", "new_case", "review", "audit", "teaching", "models"),
+    "clinician": ("worklist", "new_case", "review", "teaching"),
+    "researcher": ("audit", "teaching"),
+    "viewer": ("teaching",),
+}
+
+
+@st.cache_resource(show_spinner=False)
+def _store(db_path: str):
+    from usegan.store import open_store
+
+    store = open_store(get_settings())
+    password = store.ensure_first_admin()
+    if password:
+        # Printed once to the server console, never shown in the browser.
+        print(f"usegan: first start - created user 'admin' with password: {password}  (change it after signing in)")
+    return store
+
+
+def get_store():
+    """The process-wide Store for the configured database."""
+    return _store(str(get_settings().db_path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _elastographer(path: str, mtime_ns: int):
+    from usegan.inference import VirtualElastographer
+
+    return VirtualElastographer.from_checkpoint(path)
+
+
+def get_elastographer(mode: str):
+    """The generator for ``mode`` (registry's active, else bundled) or ``None`` when no checkpoint exists."""
+    from usegan.dashboard.models import resolve_checkpoint
+
+    path = resolve_checkpoint(mode, get_store(), get_settings().model_dir)
+    if path is None:
+        return None
+    return _elastographer(str(path), path.stat().st_mtime_ns)
+
+
+def available_modes() -> list[str]:
+    from usegan.dashboard.models import available_modes as modes
+
+    return modes(get_store(), get_settings().model_dir)
+
+
+def current_user() -> dict | None:
+    """``{"username", "role"}`` of the signed-in user of this browser session, or ``None``."""
+    return st.session_state.get("auth_user")
+
+
+def require_role(page: str) -> dict:
+    """Stop the page unless the signed-in user's role may open ``page``; returns the user."""
+    user = current_user()
+    if user is None:
+        st.info("Please sign in first.")
+        st.stop()
+    if page not in ROLE_PAGES.get(user["role"], ()):
+        st.warning(f"Your role ({user['role']}) cannot open this page. Ask an administrator if you need access.")
+        st.stop()
+    return user
+
+
+def sidebar(user: dict | None) -> None:
+    with st.sidebar:
+        if user is not None:
+            st.markdown(f"**{user['username']}**  \nrole: `{user['role']}`")
+            if st.button("Sign out", key="common_sign_out", width="stretch"):
+                for key in list(st.session_state.keys()):
+                    del st.session_state[key]
+                st.rerun()
+        st.caption(VIRTUAL_LABEL + ". Scores proposed by the algorithm must be confirmed by a clinician.")
+
+
+def show_error(what: str, exc: BaseException | None = None, todo: str = "") -> None:
+    """A short error for the user (never a traceback); the traceback goes to the server log."""
+    if exc is not None:
+        log.warning("%s: %s", what, exc, exc_info=exc)
+    detail = f": {exc}" if exc is not None and str(exc) else ""
+    st.error(f"{what}{detail}." + (f" {todo}" if todo else ""))
+
+
+def open_review(case_id: str) -> None:
+    """Go to the review page for ``case_id``."""
+    st.session_state["review_case_id"] = case_id
+    st.switch_page("pages/review.py")
+
+
+STYLE = """
+<style>
+  .block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
+  .usegan-virtual {background: #3b1d00; color: #ffd79a; padding: 2px 8px; border-radius: 4px;
+                   font-size: 0.85rem; display: inline-block; margin: 2px 0 6px 0;}
+  .usegan-proposal {border-left: 4px solid #8a8a8a; padding-left: 10px;}
+  .usegan-confirmed {border-left: 4px solid #1f77b4; padding-left: 10px;}
+</style>
+"""
+
+
+def virtual_badge(text: str) -> None:
+    st.markdown(f'<span class="usegan-virtual">{text}</span>', unsafe_allow_html=True)

@@ -1,0 +1,183 @@
+"""Review: B-mode and virtual elastogram side by side, ROIs, the algorithm's proposal, the clinician's score."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from pages._common import available_modes, get_elastographer, get_store, require_role, show_error, virtual_badge
+from usegan.dashboard import figures, overlay, roi_canvas, service
+from usegan.dashboard.compare import compare
+from usegan.dashboard.reporting import report_pdf
+from usegan.dashboard.templates import conclusion_template, score_names
+from usegan.store import StoreError
+
+user = require_role("review")
+store = get_store()
+case_id = st.session_state.get("review_case_id") or st.query_params.get("case")
+if not case_id:
+    st.info("No case is open. Pick one on the **Worklist** or create one on the **New case** page.")
+    st.stop()
+
+modes = available_modes()
+if not modes:
+    st.warning("No USE-GAN model is installed: put a checkpoint (`*.pt`) in the model folder or ask an administrator.")
+    st.stop()
+mode = (
+    st.segmented_control(
+        "Elastography mode",
+        modes,
+        default=modes[0],
+        key="review_mode",
+        format_func=lambda m: {"strain": "Strain (SE)", "swe": "Shear-wave (SWE)"}[m],
+    )
+    or modes[0]
+)
+try:
+    service.generate_for_case(store, case_id, get_elastographer(mode), user["username"])
+    view = service.open_case(store, case_id, mode)
+except StoreError as exc:
+    show_error(f"Case {case_id} cannot be opened", exc, "Go back to the worklist and pick another case.")
+    st.stop()
+except Exception as exc:  # a broken checkpoint or image must not show a traceback
+    show_error("The virtual elastogram could not be generated", exc, "Ask an administrator to check the model.")
+    st.stop()
+case = view.case
+st.title(f"Case {case.case_id}")
+st.caption(
+    f"Patient {case.patient_id} · {case.organ}{' · ' + case.side if case.side else ''} · status **{case.status}**"
+    f" · source {case.source} · exam {case.exam_at:%Y-%m-%d %H:%M}"
+)
+
+# --- images: B-mode canvas (ROIs) | virtual elastogram | real elastogram, all at the same scale ------------------
+columns = 3 if view.real is not None else 2
+scale = overlay.display_scale(view.bmode.shape[0], view.bmode.shape[1], 1200 // columns - 20, 480)
+tools = st.columns([1.2, 1.2, 2])
+tool = tools[0].radio(
+    "Draw",
+    ["rect", "polygon", "freedraw"],
+    horizontal=True,
+    key="review_tool",
+    format_func={"rect": "Rectangle", "polygon": "Polygon", "freedraw": "Free-hand"}.get,
+)
+role = tools[1].radio(
+    "ROI",
+    ["lesion", "reference"],
+    horizontal=True,
+    key="review_roi_role",
+    format_func={"lesion": "Lesion (yellow)", "reference": "Reference fat (cyan)"}.get,
+)
+opacity = tools[2].slider("Overlay opacity on the B-mode (0 = B-mode only)", 0.0, 1.0, 0.0, 0.05, key="review_opacity")
+drawing_key = f"review_initial_{case_id}_{mode}"
+if drawing_key not in st.session_state:  # the saved ROIs are drawn once; later the canvas holds the truth
+    st.session_state[drawing_key] = roi_canvas.rois_to_drawing(view.rois, scale)
+
+image_cols = st.columns(columns)
+with image_cols[0]:
+    st.markdown("**B-mode**: draw the ROIs here")
+    background = overlay.overlay(view.bmode, view.elasto, opacity) if opacity > 0 else overlay.as_rgb(view.bmode)
+    canvas = st_canvas(
+        fill_color=roi_canvas.ROI_FILL,
+        stroke_width=2,
+        background_image=overlay.resized(background, scale),
+        stroke_color=roi_canvas.LESION_COLOUR if role == "lesion" else roi_canvas.REFERENCE_COLOUR,
+        height=round(view.bmode.shape[0] * scale),
+        width=round(view.bmode.shape[1] * scale),
+        drawing_mode=tool,
+        initial_drawing=st.session_state[drawing_key],
+        key=f"review_canvas_{case_id}_{mode}",
+    )
+rois = roi_canvas.rois_from_canvas(canvas.json_data, scale) or view.rois
+masks = roi_canvas.roi_masks(rois, view.bmode.shape[:2])
+colours = {"lesion": roi_canvas.LESION_COLOUR, "reference": roi_canvas.REFERENCE_COLOUR}
+with image_cols[1]:
+    st.markdown("**Virtual elastogram**")
+    shown = overlay.outline(overlay.stamp(view.elasto, f"VIRTUAL - {view.generation.model_version}"), masks, colours)
+    st.image(overlay.resized(shown, scale), caption=view.caption)
+    virtual_badge(view.caption)
+result = service.score_rois(view.elasto, mode, view.generation.colour_scale, rois, case.organ)
+if view.real is not None:
+    with image_cols[2]:
+        st.markdown(f"**Real elastogram** ({view.real_source})")
+        st.image(overlay.resized(overlay.outline(view.real, masks, colours), scale), caption="attached real image")
+        both = compare(view.elasto, view.real, lambda rgb: service.score_rois(rgb, mode, None, rois, case.organ))
+        st.caption(
+            f"SSIM virtual vs real: **{both.ssim:.3f}** · score on virtual: {both.virtual.score or '-'} · "
+            f"score on real: {both.real.score or '-'}"
+        )
+
+plot_col, bar_col = st.columns([3, 2])
+dist = figures.distribution(view.elasto, mode, view.generation.colour_scale, masks.get("lesion"))
+plot_col.plotly_chart(figures.distribution_figure(dist), key="review_distribution")
+bar_col.plotly_chart(figures.colour_bar_figure(mode, view.generation.colour_scale), key="review_colour_bar")
+
+# --- the algorithm's proposal and the clinician's confirmed score, kept visibly apart -----------------------------
+proposal_col, review_col = st.columns(2, border=True)
+with proposal_col:
+    st.subheader("Algorithm's proposal")
+    st.caption(f"{result.system} · {result.algorithm_version} · computed on the VIRTUAL elastogram")
+    st.metric("Proposed score", result.score if result.score is not None else "-", border=False)
+    st.markdown(result.label if result.scored else f":orange[{result.label}]")
+    for extra in result.secondary:
+        st.markdown(f"**{extra.system.replace('_', ' ')}**: {extra.label}")
+    with st.expander("Every figure behind the proposal"):
+        st.json(result.to_dict()["figures"], expanded=False)
+
+with review_col:
+    st.subheader("Clinician's confirmed score")
+    signed = view.review is not None and view.review.is_signed
+    names = score_names(case.organ, mode)
+    start = view.review.confirmed_score if view.review and view.review.confirmed_score else result.score
+    score = st.radio(
+        "Confirmed score",
+        list(names),
+        index=(start - 1) if start else None,
+        horizontal=True,
+        key=f"review_score_{case_id}",
+        format_func=lambda s: f"{s}",
+    )
+    st.caption(names.get(score, "choose a score"))
+    conclusion_key = f"review_conclusion_{case_id}"
+    if conclusion_key not in st.session_state:
+        st.session_state[conclusion_key] = view.review.conclusion if view.review else ""
+    if st.button("Insert template for this score", key="review_template", disabled=score is None):
+        st.session_state[conclusion_key] = conclusion_template(case.organ, score)
+        st.rerun()
+    conclusion = st.text_area("Conclusion", key=conclusion_key, height=140)
+    reason = st.text_input("Reason for the amendment", key="review_amend_reason") if signed else ""
+    buttons = st.columns(3)
+    action = None
+    if not signed:
+        if buttons[0].button("Save draft", key="review_save"):
+            action = "draft"
+        if buttons[1].button("Sign", type="primary", key="review_sign", disabled=score is None):
+            action = "sign"
+    elif buttons[0].button("Amend (new signed version)", type="primary", key="review_amend"):
+        action = "amend"
+    if action:
+        try:
+            saved = service.save_review(store, view, user["username"], rois, score, conclusion, result, action, reason)
+        except (StoreError, ValueError) as exc:
+            show_error("Not saved", exc, "Reload the case to see the latest version, then try again.")
+        else:
+            st.session_state["review_flash"] = f"Review {saved.status} (version {saved.version}) by {saved.reviewer}."
+            st.rerun()
+    if msg := st.session_state.pop("review_flash", None):
+        st.success(msg)
+    if view.review is not None:
+        st.caption(
+            f"Current: version {view.review.version}, {view.review.status}, by {view.review.reviewer}"
+            + (f", signed {view.review.signed_at:%Y-%m-%d %H:%M}" if view.review.signed_at else "")
+        )
+    if signed:
+        try:
+            pdf = report_pdf(store, view, result, user["username"])
+        except Exception as exc:
+            show_error("The PDF report could not be built", exc, "The signed review is saved; try again later.")
+        else:
+            buttons[2].download_button(
+                "PDF report",
+                pdf,
+                file_name=f"{case.case_id}.pdf",
+                mime="application/pdf",
+                key="review_pdf",
+                type="secondary",
+            )

@@ -1,0 +1,70 @@
+"""Worklist: cases with status, organ, dates, reviewer and scores; filters, counts, open a case.
+
+Files arriving in the DICOM spool are imported every 15 s by the fragment below, without a restart.
+"""
+
+import datetime as dt
+
+import streamlit as st
+
+from pages._common import get_store, open_review, require_role, show_error
+from usegan.dashboard.templates import ORGANS
+from usegan.settings import get_settings
+from usegan.store.worklist import STATUSES
+
+user = require_role("worklist")
+store = get_store()
+st.title("Worklist")
+
+with st.container(border=True):
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1.4, 2, 1])
+    statuses = c1.multiselect("Status", STATUSES, key="worklist_status", placeholder="any status")
+    organ = c2.selectbox("Organ", ["any", *ORGANS], key="worklist_organ")
+    dates = c3.date_input("Exam dates", value=(), key="worklist_dates", max_value=dt.date.today())
+    search = c4.text_input("Search (case id, patient id, notes)", key="worklist_search")
+    mine = c5.toggle("Mine only", key="worklist_mine")
+
+filters = {
+    "status": statuses or None,
+    "organ": None if organ == "any" else organ,
+    "date_from": dates[0] if len(dates) >= 1 else None,
+    "date_to": dates[1] if len(dates) == 2 else None,
+    "reviewer": user["username"] if mine else None,
+    "search": search.strip() or None,
+}
+
+
+@st.fragment(run_every="15s")
+def live_table() -> list[str]:
+    """Import new spool files, then show counts and the filtered list (re-run on its own every 15 s)."""
+    try:
+        from usegan.dicomnet.ingest import ingest_spool
+
+        report = ingest_spool(store, get_settings(), limit=20)
+        if report.imported or report.quarantined:
+            st.toast(f"DICOM spool: {report.summary()}")
+    except Exception as exc:  # the worklist must stay usable when the spool is unreadable
+        show_error("DICOM spool import failed", exc, "New scanner images will appear once the spool is readable.")
+    counts = store.counts()
+    cols = st.columns(len(STATUSES) + 1)
+    for col, key in zip(cols, ["total", *STATUSES], strict=True):
+        col.metric(key.capitalize(), counts[key])
+    table = store.worklist(**filters, limit=200)
+    shown = table.rename(columns={"proposed_score": "proposed", "confirmed_score": "confirmed"})
+    st.dataframe(
+        shown[["case_id", "patient_id", "organ", "side", "status", "exam_at", "reviewer", "proposed", "confirmed"]],
+        hide_index=True,
+        width="stretch",
+        column_config={"exam_at": st.column_config.DatetimeColumn("exam", format="YYYY-MM-DD HH:mm")},
+    )
+    st.caption(f"{store.count_cases(**filters)} matching case(s); newest 200 shown.")
+    return table["case_id"].tolist()
+
+
+case_ids = live_table() or []
+c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+chosen = c1.selectbox("Open case", case_ids, key="worklist_open_id", placeholder="choose a case", index=None)
+if c2.button("Open", type="primary", disabled=chosen is None, key="worklist_open"):
+    open_review(chosen)
+if not case_ids:
+    st.info("No cases match. Add one on the **New case** page (upload or a bundled sample).")
