@@ -360,3 +360,42 @@ def test_cli_send_echo_and_listen(store, pacs, capsys):
     assert [p.name for p in list_spool(get_settings().inbox_dir)] == [spool_name(sent.SOPInstanceUID)]
     assert "1 received" in capsys.readouterr().out
     assert main(["dicom", "listen", "--ae-title", "WAY-TOO-LONG-AE-TITLE"]) == 2
+
+
+def test_end_to_end_received_image_is_generated_reviewed_signed_and_sent_back(store, pacs, tmp_path):
+    """Scanner -> listener -> spool -> ingest -> generation -> proposal -> signed review -> PDF -> PACS."""
+    from usegan.dashboard.fixtures import tiny_checkpoint
+    from usegan.dashboard.reporting import report_pdf
+    from usegan.dashboard.service import generate_for_case, open_case, save_review, score_rois
+    from usegan.dicomnet.ingest import ingest_spool
+    from usegan.dicomnet.sendback import send_case
+    from usegan.inference import VirtualElastographer
+    from usegan.scoring.roi import Rect
+
+    settings = get_settings()
+    destination, received = pacs
+    scan = us_dataset(rows=96, columns=128)
+    scan.BodyPartExamined = "BREAST"
+    config = ListenerConfig.from_settings(settings, host="127.0.0.1", port=0, allowed_aes=(SCANNER,))
+    with StoreListener(config) as listener:
+        send_datasets([scan], Destination("127.0.0.1", listener.port, "USEGAN"), calling_ae=SCANNER)
+    ((_, case_id),) = ingest_spool(store, settings).imported
+
+    model = VirtualElastographer.from_checkpoint(tiny_checkpoint(tmp_path / "tiny.pt", "strain", "tiny-e2e"))
+    generation = generate_for_case(store, case_id, model, "dr_a")
+    view = open_case(store, case_id, "strain")
+    rois = {"lesion": Rect(30, 30, 40, 30), "reference": Rect(5, 5, 20, 20)}
+    proposal = score_rois(view.elasto, "strain", generation.colour_scale, rois, view.case.organ)
+    review = save_review(store, view, "dr_a", rois, 3, "Tsukuba 3 (virtual)", proposal=proposal, action="sign")
+    assert review.is_signed
+    pdf = report_pdf(store, open_case(store, case_id, "strain"), user="dr_a")
+
+    sent = send_case(store, case_id, destination)
+    assert sent.report_sent and all(r.ok for r in sent.results)
+    sc, document = received
+    assert sc.StudyInstanceUID == document.StudyInstanceUID == scan.StudyInstanceUID
+    assert sc.PatientID == scan.PatientID  # the PACS files it with the real patient, the store keeps a pseudonym
+    assert view.case.patient_id != scan.PatientID
+    assert sc.SeriesDescription == "VIRTUAL elastogram (USE-GAN tiny-e2e)"
+    np.testing.assert_array_equal(sc.pixel_array[16:], generation.elastogram())
+    assert document.EncapsulatedDocument[: document.EncapsulatedDocumentLength] == pdf
