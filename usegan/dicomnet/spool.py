@@ -85,8 +85,14 @@ def list_spool(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    files = [p for p in directory.iterdir() if is_spool_file(p)]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    found = []
+    for path in directory.iterdir():
+        try:
+            if is_spool_file(path):
+                found.append((path.stat().st_mtime_ns, path.name, path))
+        except FileNotFoundError:  # moved away by an importer between listing and stat
+            continue
+    return [path for _, _, path in sorted(found)]
 
 
 def remove_stale_parts(directory: str | Path, older_than_s: float = 3600.0) -> int:
