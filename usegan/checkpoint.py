@@ -3,7 +3,8 @@
 A checkpoint is a ``torch.save``'d dict (loaded with ``weights_only=True``: no pickled code runs)::
 
     format            "usegan-checkpoint/1"
-    generator_config  GeneratorConfig.to_dict()
+    architecture      "usegan" (default) or "unet" (the pix2pix baseline)
+    generator_config  GeneratorConfig.to_dict() (or UNetConfig.to_dict())
     state_dict        generator weights (fp16 or fp32 tensors)
     mode              "strain" | "swe"
     colour_scale      {"vmin": .., "vmax": .., "unit": ..}
@@ -30,6 +31,9 @@ import torch
 
 from usegan.colormaps import colormap_for
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
+from usegan.models.unet import UNetConfig, UNetGenerator
+
+ARCHITECTURES = {"usegan": (GeneratorConfig, USEGANGenerator), "unet": (UNetConfig, UNetGenerator)}
 
 FORMAT = "usegan-checkpoint/1"
 MODES = ("strain", "swe")
@@ -47,12 +51,13 @@ class ModelInfo:
     version: str  # human-readable model version, shown on every generated elastogram
     mode: str  # "strain" or "swe"
     colour_scale: dict  # {"vmin", "vmax", "unit"}: how colours map back to strain / kPa
-    generator_config: GeneratorConfig  # rebuilds the network
+    generator_config: GeneratorConfig | UNetConfig  # rebuilds the network
     path: str = ""  # file it was loaded from
     sha256: str = ""  # of that file
     training: dict = field(default_factory=dict)  # data, command, wall time, hardware
     metrics: dict = field(default_factory=dict)  # evaluation figures
     created_at: str = ""  # ISO timestamp
+    architecture: str = "usegan"  # "usegan" or "unet" (baseline)
 
     @property
     def trained_on_phantoms_only(self) -> bool:
@@ -74,6 +79,14 @@ def file_sha256(path: str | Path) -> str:
 def default_colour_scale(mode: str) -> dict:
     cmap = colormap_for(mode)
     return {"vmin": cmap.vmin, "vmax": cmap.vmax, "unit": cmap.unit}
+
+
+def architecture_of(generator: torch.nn.Module) -> str:
+    """``"usegan"`` or ``"unet"`` for a generator instance."""
+    for name, (_, cls) in ARCHITECTURES.items():
+        if isinstance(generator, cls):
+            return name
+    raise TypeError(f"cannot checkpoint a {type(generator).__name__}")
 
 
 def save_checkpoint(
@@ -99,6 +112,7 @@ def save_checkpoint(
     }
     payload = {
         "format": FORMAT,
+        "architecture": architecture_of(generator),
         "generator_config": generator.config.to_dict(),
         "state_dict": state,
         "mode": mode,
@@ -141,9 +155,7 @@ def read_checkpoint(path: str | Path) -> dict:
     if missing:
         raise CheckpointError(f"{path}: not a usegan checkpoint (missing {', '.join(missing)})")
     if payload["format"] != FORMAT:
-        raise CheckpointError(
-            f"{path}: unsupported checkpoint format {payload['format']!r}, expected {FORMAT!r}"
-        )
+        raise CheckpointError(f"{path}: unsupported checkpoint format {payload['format']!r}, expected {FORMAT!r}")
     if payload["mode"] not in MODES:
         raise CheckpointError(f"{path}: unknown mode {payload['mode']!r}")
     return payload
@@ -153,20 +165,22 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     """Build the generator from a checkpoint, in ``eval()`` mode, fp32, on ``device``."""
     path = Path(path)
     payload = read_checkpoint(path)
+    architecture = payload.get("architecture", "usegan")
+    if architecture not in ARCHITECTURES:
+        raise CheckpointError(f"{path}: unknown architecture {architecture!r}")
+    config_cls, model_cls = ARCHITECTURES[architecture]
     try:
-        config = GeneratorConfig.from_dict(payload["generator_config"])
+        config = config_cls.from_dict(payload["generator_config"])
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: bad generator config: {exc}") from exc
-    generator = USEGANGenerator(config)
+    generator = model_cls(config)
     state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
     try:
         generator.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "mismatch"
         detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:3])
-        raise CheckpointError(
-            f"{path}: weights do not match the generator config ({first} {detail})"
-        ) from exc
+        raise CheckpointError(f"{path}: weights do not match the generator config ({first} {detail})") from exc
     generator.eval().requires_grad_(False).to(device)
     info = ModelInfo(
         version=str(payload["version"]),
@@ -178,6 +192,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
         training=dict(payload.get("training") or {}),
         metrics=dict(payload.get("metrics") or {}),
         created_at=str(payload.get("created_at", "")),
+        architecture=architecture,
     )
     return generator, info
 

@@ -25,6 +25,10 @@ class UNetConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> UNetConfig:
+        return cls(**data)
+
 
 class _Level(nn.Module):
     """One U-Net level: down conv -> inner level -> up conv, concatenated with the input (skip)."""

@@ -1,0 +1,143 @@
+"""`usegan generate` and `usegan bench`: outputs, JSON lines and one clear error line per bad file."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from usegan.checkpoint import save_checkpoint
+from usegan.cli import main
+from usegan.models.generator import GeneratorConfig, USEGANGenerator
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("m") / "tiny.pt"
+    save_checkpoint(
+        path,
+        USEGANGenerator(GeneratorConfig(base_channels=4, image_size=32, n_res_blocks=1)),
+        mode="swe",
+        version="usegan-swe-tiny",
+    )
+    return path
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose IHDR claims a huge size (a cheap decompression-bomb file: a few dozen bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_generate_writes_outputs_and_json(model, tmp_path, capsys):
+    images = tmp_path / "in"
+    images.mkdir()
+    Image.fromarray(np.full((30, 50), 90, np.uint8)).save(images / "a.png")
+    Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(images / "b.jpg")
+    out = tmp_path / "out"
+    assert main(["generate", str(images), "--out", str(out), "--model", str(model), "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["input"].rsplit("/", 1)[1] for r in records] == ["a.png", "b.jpg"]
+    for r in records:
+        assert set(r) >= {"input", "output", "model_version", "mode", "ms"}
+        assert r["model_version"] == "usegan-swe-tiny" and r["mode"] == "swe" and r["ms"] > 0
+    assert Image.open(out / "a_elasto.png").size == (50, 30)
+    assert Image.open(out / "b_elasto.png").mode == "RGB"
+
+
+def test_generate_bad_files_each_get_one_error_line(model, tmp_path, capsys):
+    good = tmp_path / "good.png"
+    Image.fromarray(np.full((40, 40), 100, np.uint8)).save(good)
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    truncated = tmp_path / "trunc.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(tiny)
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_header_claiming(100_000, 100_000))
+    missing = tmp_path / "missing.png"
+    out = tmp_path / "out"
+    code = main(
+        [
+            "generate",
+            str(missing),
+            str(not_image),
+            str(truncated),
+            str(good),
+            str(tiny),
+            str(bomb),
+            "--out",
+            str(out),
+            "--model",
+            str(model),
+        ]
+    )
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert code == 1
+    assert len(errors) == 5
+    by_file = {
+        name: next(e for e in errors if name in e)
+        for name in ("missing.png", "notes.png", "trunc.png", "tiny.png", "bomb.png")
+    }
+    assert "no such file" in by_file["missing.png"]
+    assert "1x1" in by_file["tiny.png"]
+    assert "decompression bomb" in by_file["bomb.png"]
+    assert "Traceback" not in captured.err
+    assert (out / "good_elasto.png").is_file()  # the good one is still processed
+    assert "5 of 6 input(s) failed" in captured.err
+
+
+def test_generate_bad_model_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    img = tmp_path / "x.png"
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(img)
+    assert main(["generate", str(img), "--out", str(tmp_path), "--model", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.pt" in err and "Traceback" not in err
+
+
+def test_generate_without_bundled_model_names_the_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("USEGAN_MODEL_DIR", str(tmp_path / "nomodels"))
+    img = tmp_path / "x.png"
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(img)
+    assert main(["generate", str(img), "--out", str(tmp_path), "--mode", "strain"]) == 2
+    assert "no strain checkpoint" in capsys.readouterr().err
+
+
+def test_bench_json_reports_both_models(capsys):
+    from usegan.bench import run_benchmark
+    from usegan.models.generator import GeneratorConfig
+
+    report = run_benchmark(
+        size=32, repeats=1, config=GeneratorConfig(base_channels=4, image_size=32), include_unet=False
+    )
+    (row,) = [r for r in report["results"] if r["variant"] == "fp32"]
+    assert row["params"] > 0 and row["gflops"] > 0 and row["median_ms_b1"] > 0 and row["images_per_s_b16"] > 0
+    assert {r["variant"] for r in report["results"]} == {"fp32", "fp32+channels_last", "bf16+channels_last"}
+
+
+def test_gflops_counts_convolutions_exactly():
+    from usegan.bench import count_gflops
+
+    conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+    assert count_gflops(conv, 8) == pytest.approx(2 * (8 * 8 * 2) * 9 / 1e9)
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and "usegan" in capsys.readouterr().out

@@ -1,0 +1,233 @@
+"""Training: metrics against hand-computed values, a tiny end-to-end run with resume, DDP on 2 CPU processes,
+and evaluation on a small phantom test set."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from usegan.checkpoint import load_generator
+from usegan.cli import main
+from usegan.training.metrics import (
+    colour_histogram_intersection,
+    confusion_matrix,
+    psnr_rgb,
+    quadratic_weighted_kappa,
+    ssim_rgb,
+)
+
+TINY = [
+    "--image-size",
+    "32",
+    "--base-channels",
+    "4",
+    "--n-res-blocks",
+    "1",
+    "--d-base-channels",
+    "4",
+    "--batch-size",
+    "2",
+    "--vgg-layers",
+    "relu1_1,relu2_1",
+    "--vgg-input-size",
+    "0",
+    "--log-every",
+    "1",
+    "--quiet",
+]
+
+
+def test_quadratic_kappa_matches_hand_computation():
+    assert quadratic_weighted_kappa([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]) == pytest.approx(1.0)
+    # truth [1,1,2,2], pred [1,2,2,2], K=2: observed weighted disagreement 1/4 (w=1 for the one miss);
+    # expected: rows (2,2), cols (1,3) -> off-diagonal expected counts 2*3/4 + 2*1/4 = 2 -> 2/4; kappa = 1 - 0.25/0.5
+    assert quadratic_weighted_kappa([1, 1, 2, 2], [1, 2, 2, 2], [1, 2]) == pytest.approx(0.5)
+    # systematic off-by-one costs less than off-by-four under quadratic weights
+    near = quadratic_weighted_kappa([1, 2, 3, 4, 5] * 4, [2, 3, 4, 5, 5] * 4, [1, 2, 3, 4, 5])
+    far = quadratic_weighted_kappa([1, 2, 3, 4, 5] * 4, [5, 5, 1, 1, 1] * 4, [1, 2, 3, 4, 5])
+    assert near > 0.5 > far
+
+
+def test_confusion_matrix_rows_are_truth():
+    m = confusion_matrix([1, 1, 3], [1, 2, 3], [1, 2, 3])
+    assert m.tolist() == [[1, 1, 0], [0, 0, 0], [0, 0, 1]]
+
+
+def test_image_metrics_extremes():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    assert ssim_rgb(a, a) == pytest.approx(1.0)
+    assert psnr_rgb(a, a) == 100.0
+    assert colour_histogram_intersection(a, a) == pytest.approx(1.0)
+    red = np.zeros((8, 8, 3), np.uint8)
+    red[..., 0] = 255
+    blue = np.zeros((8, 8, 3), np.uint8)
+    blue[..., 2] = 255
+    assert colour_histogram_intersection(red, blue) == 0.0
+    noisy = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
+    assert 0 < ssim_rgb(noisy, a) < 1 and 10 < psnr_rgb(noisy, a) < 40
+
+
+@pytest.fixture(scope="module")
+def pairs_folder(tmp_path_factory) -> Path:
+    """12 tiny B-mode / elastogram pairs whose colour follows the B-mode brightness (learnable)."""
+    root = tmp_path_factory.mktemp("pairs")
+    rng = np.random.default_rng(1)
+    for sub in ("bmode", "elasto", "mask"):
+        (root / sub).mkdir()
+    for i in range(12):
+        bmode = (rng.random((40, 40)) * 60 + 40).astype(np.uint8)
+        y, x = rng.integers(8, 32, 2)
+        bmode[y - 6 : y + 6, x - 6 : x + 6] = 10
+        elasto = np.zeros((40, 40, 3), np.uint8)
+        elasto[..., 0] = 200
+        elasto[y - 6 : y + 6, x - 6 : x + 6] = (0, 0, 200)
+        mask = np.zeros((40, 40), np.uint8)
+        mask[y - 6 : y + 6, x - 6 : x + 6] = 255
+        Image.fromarray(bmode).save(root / "bmode" / f"c{i}.png")
+        Image.fromarray(elasto).save(root / "elasto" / f"c{i}.png")
+        Image.fromarray(mask).save(root / "mask" / f"c{i}.png")
+    return root
+
+
+def read_log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def test_tiny_training_end_to_end_and_resume(pairs_folder, tmp_path):
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "--data",
+        str(pairs_folder),
+        "--out",
+        str(run),
+        "--val-every",
+        "3",
+        "--sample-every",
+        "3",
+        "--local-discriminator",
+        "true",
+        "--version",
+        "tiny-1",
+        *TINY,
+    ]
+    assert main([*args, "--steps", "3"]) == 0
+    for name in ("config.json", "log.jsonl", "best.pt", "last.pt", "state.pt"):
+        assert (run / name).is_file(), name
+    assert list((run / "samples").glob("step_*.png"))
+    config = json.loads((run / "config.json").read_text())
+    assert config["steps"] == 3 and config["local_discriminator"] is True and config["image_size"] == 32
+    log = read_log(run)
+    train_events = [e for e in log if e["event"] == "train"]
+    assert [e["step"] for e in train_events] == [1, 2, 3]
+    assert all(e["loss_g"] > 0 and "loss_d" in e and "loss_g_color" in e and "loss_g_vgg" in e for e in train_events)
+    assert any(e["event"] == "val" and "val_ssim" in e for e in log)
+    generator, info = load_generator(run / "best.pt")
+    assert info.version == "tiny-1" and info.generator_config.image_size == 32
+    assert info.training["train_cases"] + info.training["val_cases"] == 12
+    # resume continues from the saved step instead of starting over
+    assert main([*args, "--steps", "5", "--resume", str(run / "state.pt")]) == 0
+    steps = [e["step"] for e in read_log(run) if e["event"] == "train"]
+    assert steps == [1, 2, 3, 4, 5]
+
+
+def test_train_reports_bad_data_folder(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), *TINY]) == 2
+    assert "not a training folder" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ddp_two_cpu_processes(pairs_folder, tmp_path):
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(free_port()),
+        "-m",
+        "usegan",
+        "train",
+        "--data",
+        str(pairs_folder),
+        "--out",
+        str(run),
+        "--steps",
+        "2",
+        "--val-every",
+        "2",
+        "--sample-every",
+        "2",
+        "--threads",
+        "1",
+        *TINY,
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    _, info = load_generator(run / "best.pt")
+    assert info.training["world_size"] == 2
+    done = [e for e in read_log(run) if e["event"] == "done"]
+    assert len(done) == 1  # only rank 0 logs
+
+
+def test_evaluate_on_phantom_cases(tmp_path, capsys):
+    import torch
+
+    from usegan.checkpoint import save_checkpoint
+    from usegan.models.generator import GeneratorConfig, USEGANGenerator
+
+    data = tmp_path / "test"
+    assert (
+        main(
+            [
+                "phantom",
+                "-n",
+                "4",
+                "--out",
+                str(data),
+                "--size",
+                "64",
+                "--seed",
+                "3",
+                "--quiet",
+                "--workers",
+                "1",
+                "--types",
+                "malignant",
+                "fibroadenoma",
+            ]
+        )
+        == 0
+    )
+    torch.manual_seed(0)
+    model = tmp_path / "m.pt"
+    save_checkpoint(
+        model, USEGANGenerator(GeneratorConfig(base_channels=4, image_size=64)), mode="strain", version="eval-test"
+    )
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model), "--data", str(data), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_cases"] == 4 and summary["model_version"] == "eval-test"
+    assert -1 <= summary["ssim_box"] <= 1 and 0 <= summary["hist_intersection_box"] <= 1
+    assert sum(map(sum, summary["confusion"])) == summary["n_scored"]
+    rows = (tmp_path / "m_eval.csv").read_text().splitlines()
+    assert len(rows) == 5 and rows[0].startswith("name")

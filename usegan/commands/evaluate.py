@@ -1,0 +1,53 @@
+"""``usegan evaluate``: image quality and pre-score agreement of a model on a phantom test folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("evaluate", help="evaluate a model on a phantom test set")
+    p.add_argument("--model", required=True, type=Path, help="checkpoint to evaluate")
+    p.add_argument("--data", required=True, type=Path, help="test folder written by `usegan phantom`")
+    p.add_argument("--organ", default="breast", choices=("breast", "thyroid", "liver"))
+    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N cases")
+    p.add_argument("--csv", type=Path, help="per-case CSV (default: <model stem>_eval.csv next to the model)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from usegan.checkpoint import CheckpointError
+    from usegan.cli import CommandError
+    from usegan.inference import VirtualElastographer
+    from usegan.training.evaluate import case_folders, evaluate_cases, report_json, write_per_case_csv
+
+    try:
+        engine = VirtualElastographer.from_checkpoint(args.model)
+        folders = case_folders(args.data, args.limit or None)
+    except (CheckpointError, FileNotFoundError) as exc:
+        raise CommandError(str(exc)) from exc
+    report = evaluate_cases(engine, folders, organ=args.organ)
+    csv_path = write_per_case_csv(report, args.csv or args.model.with_name(f"{args.model.stem}_eval.csv"))
+    if args.json:
+        print(report_json(report))
+    else:
+        s = report.summary()
+        print(f"{s['model_version']} ({s['mode']}) on {s['n_cases']} cases of {args.data}")
+        for key in (
+            "ssim_box",
+            "psnr_box",
+            "hist_intersection_box",
+            "kappa",
+            "accuracy",
+            "mae_kpa_lesion",
+            "mae_kpa_box",
+        ):
+            if s.get(key) is not None:
+                print(f"  {key:24} {s[key]:.4f}")
+        print("  confusion (rows truth 1-5, cols pre-score 1-5):")
+        for row in s["confusion"]:
+            print("   ", row)
+        print(f"  per-case CSV: {csv_path}")
+    return 0

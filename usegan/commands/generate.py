@@ -1,0 +1,82 @@
+"""``usegan generate``: B-mode images in, ``<stem>_elasto.png`` virtual elastograms out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("generate", help="generate virtual elastograms for images or folders of images")
+    p.add_argument("inputs", nargs="+", metavar="IMAGES_OR_DIRS")
+    p.add_argument("--out", required=True, type=Path, help="output folder for <stem>_elasto.png")
+    p.add_argument("--model", type=Path, help="checkpoint (default: the bundled model for --mode)")
+    p.add_argument("--mode", choices=("strain", "swe"), default="strain", help="which bundled model (default strain)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--json", action="store_true", help="print one JSON object per image")
+    p.set_defaults(func=run)
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given; folders expanded (sorted) to the image files directly inside them."""
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            paths += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            paths.append(path)
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    from usegan.checkpoint import CheckpointError
+    from usegan.cli import CommandError
+    from usegan.imageio import ImageLoadError, save_png
+    from usegan.inference import VirtualElastographer
+    from usegan.preprocess import read_image
+    from usegan.settings import get_settings
+
+    settings = get_settings()
+    try:
+        if args.model:
+            engine = VirtualElastographer.from_checkpoint(args.model, max_pixels=settings.max_image_pixels)
+        else:
+            engine = VirtualElastographer.bundled(args.mode, max_pixels=settings.max_image_pixels)
+    except (CheckpointError, FileNotFoundError) as exc:
+        raise CommandError(str(exc)) from exc
+    args.out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    paths = expand_inputs(args.inputs)
+    if not paths:
+        raise CommandError("no input images found")
+    batch: list[tuple[Path, object]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        results = engine.generate_batch([image for _, image in batch], batch_size=args.batch_size)
+        for (path, _), result in zip(batch, results, strict=True):
+            out = save_png(result.rgb, args.out / f"{path.stem}_elasto.png")
+            record = {"input": str(path), "output": str(out), **result.metadata()}
+            print(json.dumps(record) if args.json else f"{path} -> {out} ({result.caption}, {result.ms:.0f} ms)")
+        batch.clear()
+
+    for path in paths:
+        try:
+            image = read_image(path, max_pixels=settings.max_image_pixels)
+        except ImageLoadError as exc:
+            failures += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        batch.append((path, image))
+        if len(batch) >= args.batch_size:
+            flush()
+    flush()
+    if failures:
+        print(f"{failures} of {len(paths)} input(s) failed", file=sys.stderr)
+    return 1 if failures else 0

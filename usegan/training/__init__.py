@@ -1,0 +1,1 @@
+"""Training and evaluation of USE-GAN (and the pix2pix baseline): configs, the trainer, metrics, evaluation."""

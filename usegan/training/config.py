@@ -1,0 +1,145 @@
+"""The training configuration: one frozen dataclass; the CLI builds its options from these fields."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from usegan.models.discriminator import DiscriminatorConfig
+from usegan.models.generator import GeneratorConfig
+from usegan.models.losses import LossWeights
+from usegan.models.unet import UNetConfig
+
+ARCHITECTURES = ("usegan", "unet")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str = ""  # training folder: phantom layout (case folders) or pairs layout (bmode/, elasto/)
+    val_data: str = ""  # validation folder; empty = hold out val_fraction of --data
+    out: str = "runs/train"  # run folder: checkpoints, log.jsonl, samples, config.json
+    mode: str = "strain"  # "strain" or "swe": which elastogram the model learns
+    architecture: str = "usegan"  # "usegan" or "unet" (pix2pix unet_256 baseline)
+    image_size: int = 256  # square training size (multiple of 8; 256 for unet)
+    base_channels: int = 16  # generator width (unet: its ngf)
+    n_res_blocks: int = 6  # USE-GAN residual blocks
+    use_attention: bool = True  # False = ablation without spatial/channel attention
+    local_discriminator: bool = False  # add the lesion-crop discriminator (Yao et al. 2023)
+    d_base_channels: int = 32  # discriminator width (ndf)
+    batch_size: int = 8  # images per step (per process under torchrun)
+    steps: int = 2000  # optimisation steps
+    lr_g: float = 2e-4  # generator Adam learning rate
+    lr_d: float = 2e-4  # discriminator Adam learning rate
+    beta1: float = 0.5  # Adam beta1 (pix2pix)
+    beta2: float = 0.999  # Adam beta2
+    decay_start: float = 0.5  # fraction of steps after which both learning rates decay linearly to 0
+    w_gan: float = 1.0  # adversarial loss weight
+    w_l1: float = 100.0  # L1 loss weight
+    w_color: float = 10.0  # Color loss weight
+    w_vgg: float = 5.0  # VGG19 perceptual loss weight
+    gan_mode: str = "lsgan"  # "lsgan" or "vanilla"
+    vgg_weights: str = ""  # optional local torchvision vgg19 state dict; empty = fixed random VGG19
+    vgg_input_size: int = 128  # images are resized to this for the VGG term (bounds CPU cost); 0 = as is
+    vgg_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"  # VGG19 layers compared
+    bf16: bool = False  # bfloat16 autocast for forward passes (CPU with AMX, or GPU)
+    seed: int = 0  # seeds data order, augmentation and initialisation
+    val_every: int = 250  # validate (and maybe save best) every N steps
+    sample_every: int = 250  # write a sample grid every N steps
+    log_every: int = 25  # log running losses every N steps
+    val_fraction: float = 0.1  # held-out fraction when no --val-data
+    max_val_cases: int = 64  # cap on validation cases per validation
+    num_workers: int = 0  # DataLoader worker processes
+    augment: bool = True  # paired flips / gain / small rotations
+    resume: str = ""  # training state file (state.pt) to resume from
+    version: str = ""  # model version string written into checkpoints; empty = derived from out
+    threads: int = 0  # torch CPU threads; 0 = torch default
+    half_checkpoint: bool = True  # store weights as fp16 in model checkpoints
+    device: str = ""  # "cpu", "cuda", "cuda:1"; empty = cuda if available (per-rank under torchrun) else cpu
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("strain", "swe"):
+            raise ValueError(f"mode must be 'strain' or 'swe', got {self.mode!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
+        if self.image_size % 8:
+            raise ValueError(f"image_size must be a multiple of 8, got {self.image_size}")
+        if self.architecture == "unet" and self.image_size % 256:
+            raise ValueError(f"the unet_256 baseline needs image_size 256, got {self.image_size}")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
+        if not 0.0 <= self.decay_start <= 1.0:
+            raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
+
+    @property
+    def loss_weights(self) -> LossWeights:
+        return LossWeights(self.w_gan, self.w_l1, self.w_color, self.w_vgg, self.gan_mode)
+
+    @property
+    def generator_config(self) -> GeneratorConfig | UNetConfig:
+        if self.architecture == "unet":
+            return UNetConfig(base_channels=self.base_channels, image_size=self.image_size)
+        return GeneratorConfig(
+            base_channels=self.base_channels,
+            n_res_blocks=self.n_res_blocks,
+            use_attention=self.use_attention,
+            image_size=self.image_size,
+        )
+
+    @property
+    def discriminator_config(self) -> DiscriminatorConfig:
+        return DiscriminatorConfig(base_channels=self.d_base_channels, local=self.local_discriminator)
+
+    @property
+    def model_version(self) -> str:
+        return self.version or f"usegan-{self.mode}-{Path(self.out).name}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown training config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+def add_config_arguments(parser, config_cls=TrainConfig, skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--field-name`` option per dataclass field (help = the field's comment, default = its default)."""
+    import inspect
+    import re
+
+    source = inspect.getsource(config_cls)
+    comments = dict(re.findall(r"^\s+(\w+): [^=]+= .*?#\s*(.+)$", source, flags=re.M))
+    for f in fields(config_cls):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f"{comments.get(f.name, '')} (default: {f.default!r})"
+        if f.type in ("bool", bool):
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                default=None,
+                help=help_text,
+                type=lambda s: s.lower() in ("1", "true", "yes", "on"),
+                metavar="BOOL",
+            )
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(flag, dest=f.name, default=None, type=kind, help=help_text)
+
+
+def config_from_args(args, config_cls=TrainConfig, base: dict | None = None):
+    """A config from parsed options: ``base`` values overridden by every option the user gave."""
+    values = dict(base or {})
+    for f in fields(config_cls):
+        value = getattr(args, f.name, None)
+        if value is not None:
+            values[f.name] = value
+    return config_cls(**values)

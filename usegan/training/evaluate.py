@@ -1,0 +1,162 @@
+"""Evaluate a generator on a phantom test folder: image quality inside the elastography box and pre-score agreement.
+
+Per case (folder written by ``usegan phantom``):
+
+* SSIM, PSNR and colour-histogram intersection of the generated vs the true elastogram, inside the box;
+* the algorithm's pre-score (:func:`usegan.scoring.propose`) on the *generated* elastogram with the true lesion
+  mask as ROI, against the ground-truth class: Tsukuba from the true strain (strain models), or the SWE
+  interpretation class from the true kPa map (SWE models);
+* SWE models: mean absolute error in kPa inside the lesion and inside the box, decoding both the generated and the
+  true elastogram through the colour map.
+
+Aggregates: means, quadratic-weighted Cohen's kappa and the confusion matrix of pre-score vs truth.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from usegan.inference import VirtualElastographer
+from usegan.training.metrics import (
+    colour_histogram_intersection,
+    confusion_matrix,
+    crop_box,
+    psnr_rgb,
+    quadratic_weighted_kappa,
+    ssim_rgb,
+)
+
+CLASSES = [1, 2, 3, 4, 5]
+
+
+@dataclass
+class EvaluationReport:
+    model_version: str  # the evaluated checkpoint's version
+    mode: str  # "strain" or "swe"
+    data: str  # test folder
+    n_cases: int  # cases evaluated
+    ssim_box: float  # mean SSIM inside the elastography box
+    psnr_box: float  # mean PSNR (dB) inside the box
+    hist_intersection_box: float  # mean colour-histogram intersection inside the box
+    kappa: float  # quadratic-weighted kappa, pre-score on generated vs ground truth
+    accuracy: float  # exact agreement of those classes
+    n_scored: int  # cases where both the truth and the pre-score had a class
+    confusion: list = field(default_factory=list)  # rows truth 1..5, columns pre-score 1..5
+    mae_kpa_lesion: float | None = None  # SWE only
+    mae_kpa_box: float | None = None  # SWE only
+    per_case: list = field(default_factory=list)  # one dict per case (also written as CSV)
+
+    def summary(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k != "per_case"}
+
+
+def truth_class(case: dict, mode: str, organ: str = "breast") -> int | None:
+    """Ground-truth class of a phantom case: Tsukuba (strain) or the SWE interpretation of the true kPa map."""
+    if not case["mask"].any():
+        return None
+    if mode == "strain":
+        value = case["meta"]["labels"].get("tsukuba")
+        return None if value is None else int(value)
+    from usegan.scoring import qbox
+
+    return qbox(case["stiffness_kpa"], case["mask"], organ=organ).score
+
+
+def evaluate_cases(
+    engine: VirtualElastographer, folders: list[Path], organ: str = "breast", batch_size: int = 8
+) -> EvaluationReport:
+    from usegan.phantom.writer import read_case
+    from usegan.scoring import propose
+
+    mode = engine.info.mode
+    cmap = engine.info.colormap
+    rows: list[dict] = []
+    truths, preds = [], []
+    for start in range(0, len(folders), batch_size):
+        cases = [read_case(f) for f in folders[start : start + batch_size]]
+        outputs = engine.generate_batch([c["bmode"] for c in cases], batch_size=batch_size)
+        for case, out in zip(cases, outputs, strict=True):
+            meta = case["meta"]
+            b = meta["box"]
+            box = (int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"]))
+            real = case["strain_rgb"] if mode == "strain" else case["swe_rgb"]
+            fake_box, real_box = crop_box(out.rgb, box), crop_box(real, box)
+            row = {
+                "name": case["name"],
+                "lesion_type": meta["params"]["lesion_type"],
+                "ssim_box": ssim_rgb(fake_box, real_box),
+                "psnr_box": psnr_rgb(fake_box, real_box),
+                "hist_intersection_box": colour_histogram_intersection(fake_box, real_box),
+            }
+            truth = truth_class(case, mode, organ)
+            pred = None
+            if case["mask"].any():
+                result = propose(out.rgb, mode, case["mask"], organ=organ, colormap=cmap)
+                pred = result.score
+            row.update(truth=truth, prescore=pred)
+            if truth is not None and pred is not None:
+                truths.append(truth)
+                preds.append(pred)
+            if mode == "swe":
+                fake_kpa, _ = cmap.invert(out.rgb)
+                real_kpa, _ = cmap.invert(real)
+                in_box = np.zeros(real.shape[:2], bool)
+                in_box[box[1] : box[1] + box[3], box[0] : box[0] + box[2]] = True
+                valid = np.isfinite(fake_kpa) & np.isfinite(real_kpa)
+                err = np.abs(np.nan_to_num(fake_kpa) - np.nan_to_num(real_kpa))
+                row["mae_kpa_box"] = float(err[in_box & valid].mean()) if (in_box & valid).any() else None
+                lesion = case["mask"] & valid
+                row["mae_kpa_lesion"] = float(err[lesion].mean()) if lesion.any() else None
+            rows.append(row)
+
+    def mean(key: str) -> float | None:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return float(np.mean(values)) if values else None
+
+    return EvaluationReport(
+        model_version=engine.info.version,
+        mode=mode,
+        data=str(folders[0].parent) if folders else "",
+        n_cases=len(rows),
+        ssim_box=mean("ssim_box"),
+        psnr_box=mean("psnr_box"),
+        hist_intersection_box=mean("hist_intersection_box"),
+        kappa=quadratic_weighted_kappa(truths, preds, CLASSES) if truths else float("nan"),
+        accuracy=float(np.mean(np.array(truths) == np.array(preds))) if truths else float("nan"),
+        n_scored=len(truths),
+        confusion=confusion_matrix(truths, preds, CLASSES).tolist(),
+        mae_kpa_lesion=mean("mae_kpa_lesion") if mode == "swe" else None,
+        mae_kpa_box=mean("mae_kpa_box") if mode == "swe" else None,
+        per_case=rows,
+    )
+
+
+def case_folders(data: str | Path, limit: int | None = None) -> list[Path]:
+    """Case folders of a phantom test set, in name order (those listed in index.csv, else every subfolder)."""
+    root = Path(data)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such test folder")
+    folders = sorted(p.parent for p in root.glob("*/meta.json"))
+    if not folders:
+        raise FileNotFoundError(f"{root}: no case folders (expected <case>/meta.json as written by usegan phantom)")
+    return folders[:limit] if limit else folders
+
+
+def write_per_case_csv(report: EvaluationReport, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted({k for row in report.per_case for k in row}, key=lambda k: (k != "name", k))
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(report.per_case)
+    return path
+
+
+def report_json(report: EvaluationReport) -> str:
+    return json.dumps(report.summary(), indent=2, default=float)

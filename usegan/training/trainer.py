@@ -1,0 +1,363 @@
+"""The USE-GAN trainer: GAN + L1 + Color + VGG19, Adam with linear decay, validation, best checkpoint, logs.
+
+One :class:`Trainer` runs in every process; under ``torchrun`` the generator and discriminator are wrapped in
+DistributedDataParallel and each rank reads its shard of the data; only rank 0 validates, logs and saves.
+
+Run folder layout (``config.out``)::
+
+    config.json     the resolved TrainConfig
+    log.jsonl       one JSON object per log / validation event
+    samples/        step_<N>.png grids: B-mode | generated | true
+    best.pt, last.pt  self-describing model checkpoints (usegan.checkpoint)
+    state.pt        full training state for --resume
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+
+from usegan.checkpoint import default_colour_scale, save_checkpoint
+from usegan.inference import tensor_to_rgb
+from usegan.models.discriminator import USEGANDiscriminator, mask_to_boxes
+from usegan.models.generator import USEGANGenerator
+from usegan.models.losses import ColorLoss, GANLoss, VGGPerceptualLoss
+from usegan.models.unet import UNetGenerator
+from usegan.training import distributed
+from usegan.training.config import TrainConfig
+from usegan.training.metrics import ssim_rgb
+
+
+def build_generator(config: TrainConfig) -> torch.nn.Module:
+    gen_config = config.generator_config
+    return UNetGenerator(gen_config) if config.architecture == "unet" else USEGANGenerator(gen_config)
+
+
+class Trainer:
+    """Trains one generator on ``train_set`` (items: dicts with ``bmode (1,H,W)``, ``elasto (3,H,W)`` in [-1, 1],
+    ``mask (1,H,W)`` in {0, 1}, ``box (4,)`` x, y, w, h of the elastography box) and validates on ``val_set``."""
+
+    def __init__(self, config: TrainConfig, train_set: Dataset, val_set: Dataset | None = None) -> None:
+        self.config = config
+        self.dist = distributed.setup(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed)
+        self.device = self.dist.device
+        self.out = Path(config.out)
+        self.train_set, self.val_set = train_set, val_set
+        weights = config.loss_weights
+
+        self.generator = build_generator(config).to(self.device)
+        self.discriminator = (
+            USEGANDiscriminator(config.discriminator_config).to(self.device) if weights.gan > 0 else None
+        )
+        self.gan_loss = GANLoss(weights.gan_mode)
+        self.color_loss = ColorLoss().to(self.device) if weights.color > 0 else None
+        self.vgg_loss = (
+            VGGPerceptualLoss(
+                weights_path=config.vgg_weights or None,
+                layers=tuple(s.strip() for s in config.vgg_layers.split(",") if s.strip()),
+                input_size=config.vgg_input_size or None,
+            ).to(self.device)
+            if weights.vgg > 0
+            else None
+        )
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), config.lr_g, betas=(config.beta1, config.beta2))
+        self.opt_d = (
+            torch.optim.Adam(self.discriminator.parameters(), config.lr_d, betas=(config.beta1, config.beta2))
+            if self.discriminator is not None
+            else None
+        )
+        decay = self._lr_lambda
+        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, decay)
+        self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, decay) if self.opt_d else None
+        self.g_train, self.d_train = self.generator, self.discriminator
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.g_train = DistributedDataParallel(self.generator, device_ids=ids)
+            if self.discriminator is not None:
+                self.d_train = DistributedDataParallel(self.discriminator, device_ids=ids)
+        self.step = 0
+        self.best_metric = math.inf
+        self.best_step = -1
+        self.history: list[dict] = []
+        if config.resume:
+            self.load_state(config.resume)
+
+    # ----------------------------------------------------------------- schedule, data
+    def _lr_lambda(self, step: int) -> float:
+        start = int(self.config.decay_start * self.config.steps)
+        if step < start:
+            return 1.0
+        return max(0.0, 1.0 - (step - start) / max(1, self.config.steps - start))
+
+    def _batches(self) -> Iterator[dict]:
+        if self.dist.enabled:
+            sampler = DistributedSampler(self.train_set, self.dist.world_size, self.dist.rank, seed=self.config.seed)
+        else:
+            sampler = RandomSampler(self.train_set, generator=torch.Generator().manual_seed(self.config.seed))
+        loader = DataLoader(
+            self.train_set,
+            batch_size=self.config.batch_size,
+            sampler=sampler,
+            drop_last=True,
+            num_workers=self.config.num_workers,
+            persistent_workers=self.config.num_workers > 0,
+        )
+        if len(loader) == 0:
+            raise ValueError(
+                f"training set has {len(self.train_set)} cases, fewer than one batch of "
+                f"{self.config.batch_size} per process"
+            )
+        epoch = 0
+        while True:
+            if isinstance(sampler, DistributedSampler):
+                sampler.set_epoch(epoch)
+            yield from loader
+            epoch += 1
+
+    # ----------------------------------------------------------------- one step
+    def train_step(self, batch: dict) -> dict[str, float]:
+        """1. generate; 2. update D on (real, fake.detach()); 3. update G on GAN + L1 + Color + VGG."""
+        weights = self.config.loss_weights
+        real_b = batch["bmode"].to(self.device, non_blocking=True)
+        real_e = batch["elasto"].to(self.device, non_blocking=True)
+        boxes = None
+        if self.config.local_discriminator:
+            boxes = mask_to_boxes(batch["mask"].to(self.device))
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
+        with autocast:
+            fake_e = self.g_train(real_b)
+        losses: dict[str, float] = {}
+        if self.d_train is not None:
+            # one D forward over [fake; real] so DDP sees one forward per backward
+            with autocast:
+                both = self.d_train(
+                    torch.cat([real_b, real_b]),
+                    torch.cat([fake_e.detach(), real_e]),
+                    None if boxes is None else torch.cat([boxes, boxes]),
+                )
+            n = real_b.shape[0]
+            loss_d = 0.5 * (
+                self.gan_loss([p[:n].float() for p in both], False) + self.gan_loss([p[n:].float() for p in both], True)
+            )
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+            losses["loss_d"] = loss_d.item()
+        total = real_b.new_zeros(())
+        fake_f = fake_e.float()
+        if self.d_train is not None:
+            with autocast:
+                pred = self.d_train(real_b, fake_e, boxes)
+            loss_g_gan = self.gan_loss([p.float() for p in pred], True)
+            total = total + weights.gan * loss_g_gan
+            losses["loss_g_gan"] = loss_g_gan.item()
+        loss_g_l1 = F.l1_loss(fake_f, real_e)
+        total = total + weights.l1 * loss_g_l1
+        losses["loss_g_l1"] = loss_g_l1.item()
+        if self.color_loss is not None:
+            loss_g_color = self.color_loss(fake_f, real_e)
+            total = total + weights.color * loss_g_color
+            losses["loss_g_color"] = loss_g_color.item()
+        if self.vgg_loss is not None:
+            with autocast:
+                loss_g_vgg = self.vgg_loss(fake_e, real_e).float()
+            total = total + weights.vgg * loss_g_vgg
+            losses["loss_g_vgg"] = loss_g_vgg.item()
+        self.opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_g.step()
+        self.sched_g.step()
+        if self.sched_d:
+            self.sched_d.step()
+        losses["loss_g"] = total.item()
+        return losses
+
+    # ----------------------------------------------------------------- validation
+    @torch.inference_mode()
+    def validate(self) -> dict[str, float]:
+        """Mean L1 (in [0, 2] units) and SSIM inside the elastography box over up to ``max_val_cases`` cases."""
+        if self.val_set is None or len(self.val_set) == 0:
+            return {}
+        self.generator.eval()
+        l1s, ssims = [], []
+        for i in range(min(len(self.val_set), self.config.max_val_cases)):
+            item = self.val_set[i]
+            fake = self.generator(item["bmode"][None].to(self.device)).float().cpu()
+            l1s.append(F.l1_loss(fake[0], item["elasto"]).item())
+            x, y, w, h = (int(v) for v in item["box"])
+            f_rgb = tensor_to_rgb(fake)[0][y : y + h, x : x + w]
+            r_rgb = tensor_to_rgb(item["elasto"][None])[0][y : y + h, x : x + w]
+            ssims.append(ssim_rgb(f_rgb, r_rgb))
+        self.generator.train()
+        return {"val_l1": float(np.mean(l1s)), "val_ssim": float(np.mean(ssims))}
+
+    @torch.inference_mode()
+    def write_samples(self, n: int = 4) -> Path | None:
+        """A PNG grid, one row per validation case: B-mode | generated | true."""
+        from PIL import Image
+
+        source = self.val_set if self.val_set is not None and len(self.val_set) else self.train_set
+        self.generator.eval()
+        rows = []
+        for i in range(min(n, len(source))):
+            item = source[i]
+            fake = self.generator(item["bmode"][None].to(self.device)).float().cpu()
+            bmode = tensor_to_rgb(item["bmode"][None].repeat(1, 3, 1, 1))[0]
+            rows.append(np.concatenate([bmode, tensor_to_rgb(fake)[0], tensor_to_rgb(item["elasto"][None])[0]], 1))
+        self.generator.train()
+        if not rows:
+            return None
+        path = self.out / "samples" / f"step_{self.step:06d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.concatenate(rows, 0)).save(path)
+        return path
+
+    # ----------------------------------------------------------------- saving
+    def training_summary(self, wall_s: float) -> dict:
+        return {
+            "data": self.config.data,
+            "train_cases": len(self.train_set),
+            "val_cases": 0 if self.val_set is None else len(self.val_set),
+            "steps": self.step,
+            "batch_size": self.config.batch_size,
+            "world_size": self.dist.world_size,
+            "wall_time_s": round(wall_s, 1),
+            "hardware": f"{platform.processor() or platform.machine()} "
+            f"({torch.get_num_threads()} threads, {self.device})",
+            "config": self.config.to_dict(),
+            "simulated_data_only": True,
+        }
+
+    def save_model(self, name: str, metrics: dict, wall_s: float) -> str:
+        return save_checkpoint(
+            self.out / name,
+            self.generator,
+            mode=self.config.mode,
+            version=self.config.model_version,
+            colour_scale=default_colour_scale(self.config.mode),
+            training=self.training_summary(wall_s),
+            metrics=metrics,
+            half=self.config.half_checkpoint,
+        )
+
+    def save_state(self) -> None:
+        state = {
+            "step": self.step,
+            "best_metric": self.best_metric,
+            "best_step": self.best_step,
+            "generator": self.generator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "sched_g": self.sched_g.state_dict(),
+            "config": self.config.to_dict(),
+        }
+        if self.discriminator is not None:
+            state.update(
+                discriminator=self.discriminator.state_dict(),
+                opt_d=self.opt_d.state_dict(),
+                sched_d=self.sched_d.state_dict(),
+            )
+        tmp = self.out / ".state.pt.tmp"
+        torch.save(state, tmp)
+        tmp.replace(self.out / "state.pt")
+
+    def load_state(self, path: str | Path) -> None:
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        self.generator.load_state_dict(state["generator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.sched_g.load_state_dict(state["sched_g"])
+        if self.discriminator is not None and "discriminator" in state:
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.opt_d.load_state_dict(state["opt_d"])
+            self.sched_d.load_state_dict(state["sched_d"])
+        self.step = int(state["step"])
+        self.best_metric = float(state["best_metric"])
+        self.best_step = int(state["best_step"])
+
+    def _log(self, record: dict) -> None:
+        self.history.append(record)
+        with open(self.out / "log.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    # ----------------------------------------------------------------- the loop
+    def fit(self, progress: bool = True) -> dict:
+        """Train to ``config.steps``; returns ``{"best_step", "best_metric", "last_metrics", "images_per_s"}``."""
+        from tqdm import tqdm
+
+        main = self.dist.is_main
+        if main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.config.save(self.out / "config.json")
+        self.generator.train()
+        if self.discriminator is not None:
+            self.discriminator.train()
+        batches = self._batches()
+        t0 = time.perf_counter()
+        running: dict[str, float] = {}
+        start_step = self.step
+        metrics: dict = {}
+        bar = tqdm(
+            total=self.config.steps, initial=self.step, disable=not (progress and main), unit="step", dynamic_ncols=True
+        )
+        while self.step < self.config.steps:
+            losses = self.train_step(next(batches))
+            self.step += 1
+            for k, v in losses.items():
+                running[k] = 0.9 * running.get(k, v) + 0.1 * v
+            bar.update(1)
+            bar.set_postfix({k.replace("loss_", ""): f"{v:.3f}" for k, v in running.items()})
+            elapsed = time.perf_counter() - t0
+            ips = (self.step - start_step) * self.config.batch_size * self.dist.world_size / max(elapsed, 1e-9)
+            last = self.step == self.config.steps
+            if main and (self.step % self.config.log_every == 0 or last):
+                self._log(
+                    {
+                        "event": "train",
+                        "step": self.step,
+                        **{k: round(v, 5) for k, v in running.items()},
+                        "lr_g": self.sched_g.get_last_lr()[0],
+                        "images_per_s": round(ips, 2),
+                        "elapsed_s": round(elapsed, 1),
+                    }
+                )
+            if main and (self.step % self.config.sample_every == 0 or last):
+                self.write_samples()
+            if self.step % self.config.val_every == 0 or last:
+                if main:
+                    metrics = self.validate()
+                    self._log({"event": "val", "step": self.step, **metrics})
+                    score = metrics.get("val_l1", running.get("loss_g_l1", math.inf))
+                    if score < self.best_metric:
+                        self.best_metric, self.best_step = score, self.step
+                        self.save_model("best.pt", {**metrics, "step": self.step}, elapsed)
+                    self.save_model("last.pt", {**metrics, "step": self.step}, elapsed)
+                    self.save_state()
+                distributed.barrier(self.dist)
+        bar.close()
+        elapsed = time.perf_counter() - t0
+        result = {
+            "best_step": self.best_step,
+            "best_metric": self.best_metric,
+            "last_metrics": metrics,
+            "images_per_s": (self.step - start_step)
+            * self.config.batch_size
+            * self.dist.world_size
+            / max(elapsed, 1e-9),
+            "wall_time_s": elapsed,
+        }
+        if main:
+            self._log({"event": "done", **{k: v for k, v in result.items() if k != "last_metrics"}})
+        return result
