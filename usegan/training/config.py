@@ -20,8 +20,8 @@ class TrainConfig:
     val_data: str = ""  # validation folder; empty = hold out val_fraction of --data
     out: str = "runs/train"  # run folder: checkpoints, log.jsonl, samples, config.json
     mode: str = "strain"  # "strain" or "swe": which elastogram the model learns
-    architecture: str = "usegan"  # "usegan" or "unet" (pix2pix unet_256 baseline)
-    image_size: int = 256  # square training size (multiple of 8; 256 for unet)
+    architecture: str = "usegan"  # "usegan" or "unet" (pix2pix U-Net baseline, unet_256 shape at 256)
+    image_size: int = 256  # square training size (multiple of 8; a power of two for unet)
     base_channels: int = 16  # generator width (unet: its ngf)
     n_res_blocks: int = 6  # USE-GAN residual blocks
     use_attention: bool = True  # False = ablation without spatial/channel attention
@@ -64,8 +64,8 @@ class TrainConfig:
             raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if self.image_size % 8:
             raise ValueError(f"image_size must be a multiple of 8, got {self.image_size}")
-        if self.architecture == "unet" and self.image_size % 256:
-            raise ValueError(f"the unet_256 baseline needs image_size 256, got {self.image_size}")
+        if self.architecture == "unet" and (self.image_size < 32 or self.image_size & (self.image_size - 1)):
+            raise ValueError(f"the unet baseline needs a power-of-two image_size >= 32, got {self.image_size}")
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
         if not 0.0 <= self.decay_start <= 1.0:
@@ -78,7 +78,9 @@ class TrainConfig:
     @property
     def generator_config(self) -> GeneratorConfig | UNetConfig:
         if self.architecture == "unet":
-            return UNetConfig(base_channels=self.base_channels, image_size=self.image_size)
+            # pix2pix's unet_256 has 8 down-samplings at 256 (1x1 bottleneck); unet_128 has 7 at 128
+            n_down = self.image_size.bit_length() - 1
+            return UNetConfig(base_channels=self.base_channels, n_down=n_down, image_size=self.image_size)
         return GeneratorConfig(
             base_channels=self.base_channels,
             n_res_blocks=self.n_res_blocks,

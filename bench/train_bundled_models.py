@@ -1,0 +1,192 @@
+"""Reproduce the bundled models (``make model``): phantom data, USE-GAN strain + SWE, baseline, ablations, cards.
+
+Stages (each skipped when its output exists, so an interrupted run resumes):
+
+1. simulate the training set (``--train-cases``, seed 1000) and the fixed test set (300 cases, seed 9000) with
+   ``usegan phantom``; the test seeds never overlap the training seeds;
+2. train, two runs at a time with one thread each:
+   ``strain`` and ``swe`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1 only),
+   ``strain-noattn`` (USE-GAN without attention), ``strain-nocolorvgg`` (USE-GAN without Color and VGG terms);
+3. ``usegan evaluate`` every run's best checkpoint on the test set;
+4. copy the strain and SWE checkpoints to ``data/models/`` with a model card (``.md``) each.
+
+The exact commands run are printed and written into the cards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+USEGAN = [sys.executable, "-m", "usegan"]
+TRAIN_SEED, TEST_SEED = 1000, 9000
+
+# The CPU recipe: 128x128, bf16 autocast, VGG on 64x64 up to relu3_1 (the full VGG19 costs ~6x the generator).
+COMMON = [
+    "--image-size",
+    "128",
+    "--batch-size",
+    "6",
+    "--bf16",
+    "true",
+    "--threads",
+    "1",
+    "--vgg-layers",
+    "relu1_1,relu2_1,relu3_1",
+    "--vgg-input-size",
+    "64",
+    "--val-every",
+    "100",
+    "--sample-every",
+    "100",
+    "--max-val-cases",
+    "48",
+    "--log-every",
+    "20",
+    "--quiet",
+]
+RUNS = {
+    "strain": ["--mode", "strain"],
+    "swe": ["--mode", "swe"],
+    "strain-unet": [
+        "--mode",
+        "strain",
+        "--architecture",
+        "unet",
+        "--base-channels",
+        "16",
+        "--w-color",
+        "0",
+        "--w-vgg",
+        "0",
+    ],
+    "strain-noattn": ["--mode", "strain", "--use-attention", "false"],
+    "strain-nocolorvgg": ["--mode", "strain", "--w-color", "0", "--w-vgg", "0"],
+}
+DESCRIPTIONS = {
+    "strain": "USE-GAN (GAN + L1 + Color + VGG19)",
+    "swe": "USE-GAN (GAN + L1 + Color + VGG19)",
+    "strain-unet": "pix2pix U-Net baseline (GAN + 100 L1)",
+    "strain-noattn": "USE-GAN without spatial/channel attention",
+    "strain-nocolorvgg": "USE-GAN without Color and VGG terms (GAN + L1)",
+}
+
+
+def sh(cmd: list[str], log: Path | None = None) -> subprocess.CompletedProcess:
+    print("$", shlex.join(str(c) for c in cmd), flush=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with open(log, "w") if log else open(os.devnull, "w") as fh:
+        proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=fh, text=True, env=env, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {shlex.join(map(str, cmd))}; see {log}")
+    return proc
+
+
+def simulate(folder: Path, n: int, seed: int) -> Path:
+    if not (folder / "index.csv").is_file():
+        sh(
+            [
+                *USEGAN,
+                "phantom",
+                "-n",
+                n,
+                "--out",
+                folder,
+                "--seed",
+                seed,
+                "--size",
+                256,
+                "--workers",
+                2,
+                "--no-true-strain",
+                "--quiet",
+            ]
+        )
+    return folder
+
+
+def train_run(name: str, train: Path, work: Path, steps: int) -> Path:
+    out = work / name
+    if (out / "best.pt").is_file() and json.loads((out / "config.json").read_text())["steps"] == steps:
+        if any(json.loads(line).get("event") == "done" for line in (out / "log.jsonl").read_text().splitlines()):
+            return out
+    cmd = [
+        *USEGAN,
+        "train",
+        "--data",
+        train,
+        "--out",
+        out,
+        "--steps",
+        steps,
+        "--version",
+        f"usegan-{name}-v1",
+        *COMMON,
+        *RUNS[name],
+    ]
+    resume = out / "state.pt"
+    if resume.is_file():
+        cmd += ["--resume", resume]
+    out.mkdir(parents=True, exist_ok=True)
+    sh(cmd, out / "train.stderr.log")
+    return out
+
+
+def evaluate(run: Path, test: Path) -> dict:
+    cached = run / "eval.json"
+    if cached.is_file() and cached.stat().st_mtime > (run / "best.pt").stat().st_mtime:
+        return json.loads(cached.read_text())
+    proc = sh(
+        [*USEGAN, "evaluate", "--model", run / "best.pt", "--data", test, "--json", "--csv", run / "eval_per_case.csv"]
+    )
+    cached.write_text(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=ROOT / "data" / "runs" / "bundled", help="work folder")
+    parser.add_argument("--train-cases", type=int, default=1500)
+    parser.add_argument("--test-cases", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=800, help="optimisation steps per run")
+    parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
+    parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
+    parser.add_argument("--skip-cards", action="store_true")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    train = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
+    names = [n for n in args.runs.split(",") if n]
+    with ThreadPoolExecutor(args.parallel) as pool:
+        runs = dict(zip(names, pool.map(lambda n: train_run(n, train, args.work, args.steps), names), strict=True))
+    test = simulate(args.work / "phantom-test", args.test_cases, TEST_SEED)
+    results = {name: evaluate(run, test) for name, run in runs.items()}
+    (args.work / "results.json").write_text(json.dumps(results, indent=2))
+    print(
+        json.dumps(
+            {
+                n: {k: r.get(k) for k in ("ssim_box", "hist_intersection_box", "kappa", "mae_kpa_lesion")}
+                for n, r in results.items()
+            },
+            indent=2,
+        )
+    )
+    if not args.skip_cards:
+        from model_card import write_bundled_models
+
+        write_bundled_models(args.work, results, argv_used=sys.argv, total_wall_s=time.time() - t0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    sys.exit(main())
