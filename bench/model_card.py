@@ -108,7 +108,6 @@ def write_card(name: str, run: Path, results: dict, dest: Path, argv_used: list[
     speed = inference_speed(dest)
     baseline = results.get(f"{info.mode}-unet")
     cfg = json.loads((run / "config.json").read_text())
-    command = (run / "command.txt").read_text().strip() if (run / "command.txt").is_file() else ""
     text = f"""# Model card: `{info.version}`
 
 **Virtual {info.mode.upper()} elastography generator (USE-GAN).** Trained on *simulated phantoms only*: it
