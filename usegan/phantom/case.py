@@ -187,7 +187,14 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
             "lesion_atten": u(1.2, 2.4),
         }
         if lesion_type == "malignant_halo":
-            spec |= {"halo_kpa": min(max(gland * u(4.5, 7), 70.0), 150.0), "halo_mm": u(2.0, 3.5)}
+            # A halo thick enough to fill the scoring ring (0.3 x equivalent radius) and about as stiff as the
+            # lesion; a smaller lesion so lesion + halo leave the box enough background to normalise against.
+            size = u(6, 11)
+            spec |= {
+                "size_mm": size,
+                "halo_kpa": min(max(gland * u(5, 7), 80.0), 165.0),
+                "halo_mm": max(2.0, u(0.25, 0.35) * size),
+            }
     elif lesion_type == "iso_stiff":  # iso-echoic but stiff: invisible on B-mode, Tsukuba 4
         spec = {
             "shape": rng.choice(["round", "oval", "lobulated"]),
