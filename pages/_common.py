@@ -16,6 +16,21 @@ from usegan.settings import get_settings
 
 log = logging.getLogger("usegan.app")
 
+
+def _route_through_app() -> None:
+    # With a folder named pages/, Streamlit serves a process's first request for /<page> by running
+    # pages/<page>.py directly (its legacy multipage mode), skipping app.py's navigation and login gate. Every page
+    # guards itself (require_role), and this switches the legacy mode off for every later run.
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+    except (ImportError, AttributeError):  # pragma: no cover - a Streamlit without this flag has no such mode
+        pass
+
+
+_route_through_app()
+
 # Pages each role may open (the navigation in app.py only lists these).
 ROLE_PAGES = {
     "admin": ("worklist", "new_case", "review", "audit", "teaching", "models"),
@@ -74,6 +89,10 @@ def require_role(page: str) -> dict:
     """Stop the page unless the signed-in user's role may open ``page``; returns the user."""
     user = current_user()
     if user is None:
+        try:
+            st.switch_page("app.py")  # only possible in the legacy mode above: go to the sign-in page
+        except st.errors.StreamlitAPIException:
+            pass
         st.info("Please sign in first.")
         st.stop()
     if page not in ROLE_PAGES.get(user["role"], ()):

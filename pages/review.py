@@ -1,5 +1,7 @@
 """Review: B-mode and virtual elastogram side by side, ROIs, the algorithm's proposal, the clinician's score."""
 
+import time
+
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
@@ -10,6 +12,7 @@ from usegan.dashboard.reporting import report_pdf
 from usegan.dashboard.templates import conclusion_template, score_names
 from usegan.store import StoreError
 
+started = time.perf_counter()  # server time of this run, shown at the bottom (bench/dashboard_speed.py reads it)
 user = require_role("review")
 store = get_store()
 case_id = st.session_state.get("review_case_id") or st.query_params.get("case")
@@ -150,7 +153,7 @@ with review_col:
             action = "draft"
         if buttons[1].button("Sign", type="primary", key="review_sign", disabled=score is None):
             action = "sign"
-    elif buttons[0].button("Amend (new signed version)", type="primary", key="review_amend"):
+    elif buttons[0].button("Amend", type="primary", key="review_amend"):
         action = "amend"
     if action:
         try:
@@ -181,3 +184,5 @@ with review_col:
                 key="review_pdf",
                 type="secondary",
             )
+
+st.caption(f"Server time for this view: {(time.perf_counter() - started) * 1000:.0f} ms")

@@ -99,10 +99,10 @@ def distribution_figure(dist: Distribution, height: int = 300) -> go.Figure:
     fig.update_layout(
         barmode="group",
         height=height,
-        margin={"l": 40, "r": 10, "t": 30, "b": 40},
+        margin={"l": 40, "r": 10, "t": 60, "b": 40},
         yaxis={"title": "% of pixels", "range": [0, 110]},
         xaxis={"title": xtitle},
-        legend={"orientation": "h", "y": 1.15},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         title={"text": "Colour distribution", "x": 0, "font": {"size": 14}},
     )
     return fig

@@ -1,0 +1,198 @@
+"""End to end in a real browser (Playwright driving Debian's Chromium at /usr/bin/chromium) against
+`streamlit run app.py` on a free localhost port with a temporary data folder and tiny fixture models.
+
+Flow: sign in; upload a PNG; both images shown; draw a rectangle ROI on the canvas with the mouse; the proposed
+score and the distribution plot change; change the score; sign; download the PDF and read its text. Also: a
+signed-out browser reaches only the sign-in page, a viewer cannot open the worklist. Screenshots of every page go
+to docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from usegan.dashboard.fixtures import PASSWORD, make_environment
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]  # fmt: skip
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed (make test installs it)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
+    """``streamlit run app.py`` in a subprocess; returns once ``/_stcore/health`` answers."""
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.3)
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError(f"the app did not start: {process.stdout.read().decode(errors='replace')[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser-env")
+    env = make_environment(root, n_samples=1)
+    port = free_port()
+    process = start_app(env, port)
+    yield {"url": f"http://127.0.0.1:{port}", "root": root}
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def sign_in(page, url: str, user: str) -> None:
+    page.goto(url)
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit finished the current run (no "Running..." status widget)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=30_000)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    settle(page)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_signed_out_browser_reaches_only_the_login_page(page, server):
+    page.goto(server["url"] + "/worklist")
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert page.get_by_role("heading", name="Worklist").count() == 0
+    assert page.get_by_text("Sign in to review cases").is_visible()
+    shot(page, "login")
+
+
+def test_viewer_cannot_open_the_clinical_worklist(page, server):
+    sign_in(page, server["url"], "student")
+    page.get_by_role("heading", name="Teaching lab").wait_for()
+    assert page.get_by_role("link", name="Worklist").count() == 0
+    page.goto(server["url"] + "/worklist")  # a new browser session: back to the sign-in page, not the worklist
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert page.get_by_role("heading", name="Worklist").count() == 0
+
+
+def test_upload_draw_roi_score_sign_and_download_the_pdf(page, server, tmp_path):
+    bmode = np.asarray(Image.open(next((server["root"] / "samples").glob("*/bmode.png"))))
+    upload = tmp_path / "scan.png"
+    Image.fromarray(bmode).resize((192, 192)).save(upload)
+    sign_in(page, server["url"], "doc")
+    page.get_by_role("heading", name="Worklist").wait_for()
+    page.get_by_role("link", name="New case").click()
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    page.get_by_role("button", name="Create case and review").click()
+    page.get_by_role("heading", name="Case C-").wait_for()
+    settle(page)
+    assert page.get_by_text("VIRTUAL STRAIN elastogram - model tiny-strain-test").first.is_visible()
+    assert page.locator('[data-testid="stImage"] img').count() >= 1  # the virtual elastogram
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for()
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "-"
+    assert "lesion ROI" not in page.locator(".js-plotly-plot").first.inner_text()
+
+    box = canvas.bounding_box()  # draw the lesion ROI with the mouse
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.65, steps=8)
+    page.mouse.up()
+    page.locator('[data-testid="stMetricValue"]').get_by_text("5").wait_for()
+    settle(page)
+    assert "lesion ROI" in page.locator(".js-plotly-plot").first.inner_text()  # the plot now has the ROI
+    shot(page, "review")
+
+    page.get_by_role("radiogroup", name="Confirmed score").get_by_text("4", exact=True).click()
+    settle(page)
+    page.get_by_role("button", name="Insert template for this score").click()
+    sync_api.expect(page.get_by_label("Conclusion")).to_have_value(re.compile("Tsukuba 4"))
+    page.get_by_role("button", name="Sign", exact=True).click()
+    page.get_by_text("Review signed").wait_for()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="PDF report").click()
+    pdf = tmp_path / "report.pdf"
+    download_info.value.save_as(pdf)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    case_id = page.get_by_role("heading", name="Case C-").inner_text().split()[-1]
+    assert case_id in text and "tiny-strain-test" in text and "Tsukuba 4" in text
+    shot(page, "review_signed")
+
+    page.get_by_role("link", name="Worklist").click()
+    page.get_by_role("heading", name="Worklist").wait_for()
+    page.get_by_text("1 matching case(s)").wait_for()  # the grid itself is drawn on a canvas
+    page.locator('[data-testid="stDataFrame"]').wait_for()
+    shot(page, "worklist")
+    page.get_by_role("link", name="New case").click()
+    page.get_by_role("tab", name="Bundled sample").click()
+    shot(page, "new_case")
+    page.get_by_role("link", name="Teaching lab").click()
+    page.get_by_text("Truth").first.wait_for()
+    shot(page, "teaching")
+
+
+def test_admin_pages_audit_and_models(page, server):
+    sign_in(page, server["url"], "admin")
+    page.get_by_role("link", name="Research audit").click()
+    page.get_by_role("heading", name="Research audit").wait_for()
+    shot(page, "audit")
+    page.get_by_role("link", name="Models").click()
+    page.get_by_text("tiny-strain-test").first.wait_for()
+    shot(page, "models")
