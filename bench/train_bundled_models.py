@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "runs" / "bundled", help="work folder")
     parser.add_argument("--train-cases", type=int, default=1500)
     parser.add_argument("--test-cases", type=int, default=300)
-    parser.add_argument("--steps", type=int, default=800, help="optimisation steps per run")
+    parser.add_argument("--steps", type=int, default=1500, help="optimisation steps per run")
     parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")

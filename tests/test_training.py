@@ -231,3 +231,32 @@ def test_evaluate_on_phantom_cases(tmp_path, capsys):
     assert sum(map(sum, summary["confusion"])) == summary["n_scored"]
     rows = (tmp_path / "m_eval.csv").read_text().splitlines()
     assert len(rows) == 5 and rows[0].startswith("name")
+
+
+def test_box_crop_dataset_keeps_pairs_aligned_and_letterboxes(tmp_path):
+    from usegan.training.data import open_dataset
+
+    root = tmp_path / "pairs"
+    for sub in ("bmode", "elasto", "mask"):
+        (root / sub).mkdir(parents=True)
+    bmode = np.full((60, 80), 50, np.uint8)
+    elasto = np.stack([bmode] * 3, -1)  # gray outside the box, as a scanner shows it
+    elasto[10:50, 20:40] = (0, 200, 0)  # the colour box: 20 wide, 40 tall
+    elasto[20:30, 25:35] = (0, 0, 200)  # a hard lesion inside it
+    mask = np.zeros((60, 80), np.uint8)
+    mask[20:30, 25:35] = 255
+    bmode[20:30, 25:35] = 5
+    for sub, arr in (("bmode", bmode), ("elasto", elasto), ("mask", mask)):
+        Image.fromarray(arr).save(root / sub / "a.png")
+    item = open_dataset(root, "strain", 32, augment=False)[0]
+    assert item["bmode"].shape == (1, 32, 32) and item["elasto"].shape == (3, 32, 32)
+    x, y, w, h = item["box"].tolist()
+    assert (w, h) == (16, 32) and (x, y) == (8, 0)  # 20x40 box letterboxed into 32x32
+    # no gray B-mode is left in the target: every inner pixel is colour-map green or blue
+    inner = item["elasto"][:, y : y + h, x : x + w]
+    assert (inner[0] < -0.9).all()
+    # the lesion is at the same place in B-mode, elastogram and mask
+    lesion = item["mask"][0] > 0.5
+    assert lesion.sum() > 0
+    assert (item["bmode"][0][lesion] < -0.8).all() and (item["elasto"][2][lesion] > 0.3).all()
+    assert (item["bmode"][0, :, :x] == -1).all()  # letterbox padding is black

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
             config.val_fraction,
             config.seed,
             config.val_data or None,
+            config.crop_to_box,
         )
         trainer = Trainer(config, train_set, val_set)
     except (ValueError, FileNotFoundError) as exc:

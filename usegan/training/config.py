@@ -51,6 +51,7 @@ class TrainConfig:
     max_val_cases: int = 64  # cap on validation cases per validation
     num_workers: int = 0  # DataLoader worker processes
     augment: bool = True  # paired flips / gain / small rotations
+    crop_to_box: bool = True  # learn the elastogram inside the elastography box (crop each pair to its box)
     resume: str = ""  # training state file (state.pt) to resume from
     version: str = ""  # model version string written into checkpoints; empty = derived from out
     threads: int = 0  # torch CPU threads; 0 = torch default

@@ -1,6 +1,7 @@
 """Evaluate a generator on a phantom test folder: image quality inside the elastography box and pre-score agreement.
 
-Per case (folder written by ``usegan phantom``):
+Per case (folder written by ``usegan phantom``), cropped to its elastography box as in training (the app generates
+a full-field virtual elastogram of the image or of the region the user crops to):
 
 * SSIM, PSNR and colour-histogram intersection of the generated vs the true elastogram, inside the box;
 * the algorithm's pre-score (:func:`usegan.scoring.propose`) on the *generated* elastogram with the true lesion
@@ -55,6 +56,21 @@ class EvaluationReport:
         return {k: v for k, v in asdict(self).items() if k != "per_case"}
 
 
+def crop_case(case: dict, mode: str) -> dict:
+    """A phantom case cropped to its elastography box: ``bmode``, ``real`` (the true elastogram), ``mask`` and
+    ``stiffness_kpa`` of the box only."""
+    b = case["meta"]["box"]
+    x, y, w, h = int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"])
+    real = case["strain_rgb"] if mode == "strain" else case["swe_rgb"]
+    return {
+        **case,
+        "bmode": crop_box(case["bmode"], (x, y, w, h)),
+        "real": crop_box(real, (x, y, w, h)),
+        "mask": crop_box(case["mask"], (x, y, w, h)),
+        "stiffness_kpa": crop_box(case["stiffness_kpa"], (x, y, w, h)),
+    }
+
+
 def truth_class(case: dict, mode: str, organ: str = "breast") -> int | None:
     """Ground-truth class of a phantom case: Tsukuba (strain) or the SWE interpretation of the true kPa map."""
     if not case["mask"].any():
@@ -78,26 +94,21 @@ def evaluate_cases(
     rows: list[dict] = []
     truths, preds = [], []
     for start in range(0, len(folders), batch_size):
-        cases = [read_case(f) for f in folders[start : start + batch_size]]
+        cases = [crop_case(read_case(f), mode) for f in folders[start : start + batch_size]]
         outputs = engine.generate_batch([c["bmode"] for c in cases], batch_size=batch_size)
         for case, out in zip(cases, outputs, strict=True):
-            meta = case["meta"]
-            b = meta["box"]
-            box = (int(b["x"]), int(b["y"]), int(b["w"]), int(b["h"]))
-            real = case["strain_rgb"] if mode == "strain" else case["swe_rgb"]
-            fake_box, real_box = crop_box(out.rgb, box), crop_box(real, box)
+            real = case["real"]
             row = {
                 "name": case["name"],
-                "lesion_type": meta["params"]["lesion_type"],
-                "ssim_box": ssim_rgb(fake_box, real_box),
-                "psnr_box": psnr_rgb(fake_box, real_box),
-                "hist_intersection_box": colour_histogram_intersection(fake_box, real_box),
+                "lesion_type": case["meta"]["params"]["lesion_type"],
+                "ssim_box": ssim_rgb(out.rgb, real),
+                "psnr_box": psnr_rgb(out.rgb, real),
+                "hist_intersection_box": colour_histogram_intersection(out.rgb, real),
             }
             truth = truth_class(case, mode, organ)
             pred = None
             if case["mask"].any():
-                result = propose(out.rgb, mode, case["mask"], organ=organ, colormap=cmap)
-                pred = result.score
+                pred = propose(out.rgb, mode, case["mask"], organ=organ, colormap=cmap).score
             row.update(truth=truth, prescore=pred)
             if truth is not None and pred is not None:
                 truths.append(truth)
@@ -105,11 +116,9 @@ def evaluate_cases(
             if mode == "swe":
                 fake_kpa, _ = cmap.invert(out.rgb)
                 real_kpa, _ = cmap.invert(real)
-                in_box = np.zeros(real.shape[:2], bool)
-                in_box[box[1] : box[1] + box[3], box[0] : box[0] + box[2]] = True
                 valid = np.isfinite(fake_kpa) & np.isfinite(real_kpa)
                 err = np.abs(np.nan_to_num(fake_kpa) - np.nan_to_num(real_kpa))
-                row["mae_kpa_box"] = float(err[in_box & valid].mean()) if (in_box & valid).any() else None
+                row["mae_kpa_box"] = float(err[valid].mean()) if valid.any() else None
                 lesion = case["mask"] & valid
                 row["mae_kpa_lesion"] = float(err[lesion].mean()) if lesion.any() else None
             rows.append(row)
