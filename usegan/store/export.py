@@ -17,6 +17,7 @@ TABLES = {  # file stem -> SELECT; JSON columns stay JSON text so CSV and Parque
     "reports": "SELECT * FROM reports ORDER BY created_at, report_id",
     "real_elastograms": "SELECT * FROM real_elastograms ORDER BY created_at, elastogram_id",
     "models": "SELECT * FROM models ORDER BY created_at, version",
+    "training_pairs": "SELECT * FROM training_pairs ORDER BY created_at, case_id, mode",
 }
 
 

@@ -116,8 +116,10 @@ class Registry:
         rows = self._store._cursor().execute(sql + " ORDER BY created_at, version", params).fetchall()
         return [self._record(r) for r in rows]
 
-    def set_active(self, version: str, *, by: str) -> ModelRecord:
-        """Promote ``version``; the previously active version of the same mode becomes ``retired``."""
+    def set_active(self, version: str, *, by: str, note: dict | None = None) -> ModelRecord:
+        """Promote ``version``; the previously active version of the same mode becomes ``retired``.
+
+        ``note`` (e.g. ``{"forced": True, "reason": ...}``) is added to the audit row of the same transaction."""
         store = self._store
         now = store.clock()
         with store._write() as cur:
@@ -140,6 +142,6 @@ class Registry:
                 "model",
                 version,
                 {"status": status, "previous_active": [p[0] for p in previous]},
-                {"status": "active"},
+                {"status": "active", **(note or {})},
             )
         return self.get(version)

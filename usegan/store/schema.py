@@ -157,7 +157,26 @@ V2_WORKLIST = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST)
+# Version 3 registers fine-tuning pairs (issue 9): a signed case with a real elastogram of a mode. The split is
+# decided once, when the pair is created, and never changes, so a validation case can never drift into training.
+V3_TRAINING_PAIRS = Migration(
+    3,
+    "training pairs (case + mode) with their train / validation split fixed at creation",
+    (
+        """CREATE TABLE training_pairs (
+            case_id VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,               -- strain / swe
+            split VARCHAR NOT NULL,              -- train / validation, fixed at creation
+            elastogram_id VARCHAR NOT NULL,      -- the real elastogram used (newest of the mode)
+            review_id VARCHAR NOT NULL,          -- the signed review whose lesion ROI is the mask
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (case_id, mode))""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST, V3_TRAINING_PAIRS)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Every image-store name the database points at (B-mode, originals, elastograms, reports): `store check`, backups.

@@ -1,0 +1,277 @@
+"""Fine-tune the active model on the store's pairs; evaluate candidate vs base; register the candidate.
+
+Three steps, so the training itself never needs the database (the app owns it while it runs):
+
+1. :func:`prepare_plan` (needs the store): sync the pairs, pick the base model, export a pairs snapshot and write
+   ``plan.json`` into a new run folder ``settings.runs_dir/finetune/<version>/``;
+2. :func:`execute_plan` (files only; every ``torchrun`` rank runs it): train from the base weights on the train
+   pairs (+ optional phantom replay against forgetting), then, on rank 0, evaluate candidate *and* base on the
+   validation pairs and on the fixed phantom test set, and write ``result.json``;
+3. :func:`register_result` (needs the store): register the candidate with its metrics and provenance.
+
+The validation pairs are never seen by training, not even for choosing a checkpoint: the candidate is the final
+weights (``last.pt``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+DEFAULT_PHANTOM_TEST = Path("bundled") / "phantom-test"  # under settings.runs_dir (usegan phantom --seed 9000)
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    mode: str = "strain"  # "strain" or "swe"
+    base: str = ""  # registry version to start from; empty = the active model (else the bundled one)
+    steps: int = 200  # optimisation steps
+    batch_size: int = 4  # images per step (capped at the number of training images)
+    lr_g: float = 5e-5  # generator learning rate (lower than from scratch: small steps from the base)
+    lr_d: float = 5e-5  # discriminator learning rate (the discriminator starts fresh)
+    w_gan: float = 1.0  # adversarial loss weight
+    w_l1: float = 100.0  # L1 loss weight
+    w_color: float = 10.0  # Color loss weight
+    w_vgg: float = 5.0  # VGG19 perceptual loss weight
+    vgg_weights: str = ""  # optional local torchvision vgg19 state dict
+    replay: str = ""  # phantom folder mixed in to avoid forgetting; empty = none
+    replay_fraction: float = 0.5  # share of training images drawn from the replay folder
+    phantom_test: str = ""  # fixed phantom test folder; empty = runs/bundled/phantom-test if present; "none" = skip
+    phantom_test_limit: int = 50  # phantom test cases evaluated (0 = all)
+    augment: bool = True  # paired flips / gain / small rotations on training images
+    seed: int = 0  # data order, augmentation, discriminator initialisation
+    bf16: bool = False  # bfloat16 autocast
+    device: str = ""  # "cpu", "cuda"; empty = cuda if available (per rank under torchrun) else cpu
+    threads: int = 0  # torch CPU threads; 0 = default
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("strain", "swe"):
+            raise ValueError(f"mode must be 'strain' or 'swe', got {self.mode!r}")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
+        if not 0.0 <= self.replay_fraction < 1.0:
+            raise ValueError(f"replay_fraction must be in [0, 1), got {self.replay_fraction!r}")
+
+
+@dataclass(frozen=True)
+class FinetunePlan:
+    config: dict  # FinetuneConfig fields
+    snapshot: str  # pairs snapshot folder (usegan.optimize.pairs.export_snapshot)
+    base_path: str  # base checkpoint file
+    base_version: str  # its registry version
+    base_sha256: str  # its sha256
+    version: str  # the candidate's version
+    out: str  # run folder: plan.json, snapshot/, last.pt, log.jsonl, result.json
+    phantom_test: str  # resolved phantom test folder, "" = none
+    command: str  # the command line that asked for it
+    created_by: str  # user who started it
+    created_at: str  # ISO time
+
+    @property
+    def finetune_config(self) -> FinetuneConfig:
+        return FinetuneConfig(**self.config)
+
+    def save(self, path: str | Path) -> Path:
+        write_json_atomic(path, asdict(self))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> FinetunePlan:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+def write_json_atomic(path: str | Path, data: dict) -> None:
+    """Write JSON so a reader never sees half a file (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, default=str)
+    os.replace(tmp, path)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def resolve_base(store, mode: str, version: str = "", *, by: str) -> tuple[str, str, str]:
+    """``(path, version, sha256)`` of the model to start from: ``version`` if given, else the active one, else the
+    bundled one, which is then registered and made active (it *is* the model in use), so rollback can return to it."""
+    from usegan.checkpoint import read_checkpoint
+    from usegan.optimize.active import bundled_checkpoint
+    from usegan.store.registry import file_sha256
+
+    registry = store.registry
+    record = registry.get(version) if version else registry.active(mode)
+    if record is not None:
+        if record.mode != mode:
+            raise ValueError(f"base {record.version!r} is a {record.mode} model, not {mode}")
+        if not Path(record.path).is_file():
+            raise ValueError(f"the checkpoint of {record.version!r} is missing: {record.path}")
+        return record.path, record.version, record.sha256
+    path = bundled_checkpoint(mode)
+    if path is None:
+        raise ValueError(f"no {mode} model to fine-tune: no active version and no bundled checkpoint")
+    name = str(read_checkpoint(path)["version"])
+    if name not in {r.version for r in registry.list()}:
+        card = {"trained_on": "simulated phantoms", "origin": "bundled"}
+        registry.register(name, mode, path, created_by=by, card=card)
+        registry.set_active(name, by=by, note={"reason": "bundled model in use, registered as the fine-tune base"})
+    return str(path), name, file_sha256(path)
+
+
+def prepare_plan(store, config: FinetuneConfig, *, by: str, command: str = "", runs_dir: str | Path | None = None):
+    """Sync pairs, choose the base, export the snapshot and write ``plan.json``; returns the :class:`FinetunePlan`.
+
+    Raises ``ValueError`` when there is no training pair for the mode."""
+    from usegan.optimize.pairs import export_snapshot, sync_pairs
+    from usegan.settings import REPO_DATA_DIR, get_settings
+
+    settings = get_settings()
+    sync_pairs(store, by=by, mode=config.mode)
+    base_path, base_version, base_sha = resolve_base(store, config.mode, config.base, by=by)
+    now = _utc_now()
+    version = f"usegan-{config.mode}-ft-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    out = Path(runs_dir or settings.runs_dir) / "finetune" / version
+    manifest = export_snapshot(store, config.mode, out / "snapshot")
+    if not manifest["counts"].get("train"):
+        raise ValueError(
+            f"no {config.mode} training pairs: sign cases that have a real {config.mode} elastogram attached "
+            f"(validation pairs: {manifest['counts'].get('validation', 0)})"
+        )
+    phantom_test = config.phantom_test
+    if not phantom_test:
+        for root in (settings.runs_dir, REPO_DATA_DIR / "runs"):
+            if (root / DEFAULT_PHANTOM_TEST).is_dir():
+                phantom_test = str(root / DEFAULT_PHANTOM_TEST)
+                break
+    plan = FinetunePlan(
+        asdict(config), str(out / "snapshot"), str(base_path), base_version, base_sha, version, str(out),
+        "" if phantom_test == "none" else phantom_test, command, by, now.isoformat(timespec="seconds"),
+    )  # fmt: skip
+    plan.save(out / "plan.json")
+    return plan
+
+
+def _train_config(plan: FinetunePlan, base_config, architecture: str, batch_size: int):
+    from usegan.training.config import TrainConfig
+
+    cfg = plan.finetune_config
+    extra = {} if architecture == "unet" else {"n_res_blocks": base_config.n_res_blocks}
+    if architecture != "unet":
+        extra["use_attention"] = base_config.use_attention
+    config = TrainConfig(
+        data=plan.snapshot, out=plan.out, mode=cfg.mode, architecture=architecture,
+        image_size=base_config.image_size, base_channels=base_config.base_channels, batch_size=batch_size,
+        steps=cfg.steps, lr_g=cfg.lr_g, lr_d=cfg.lr_d, w_gan=cfg.w_gan, w_l1=cfg.w_l1, w_color=cfg.w_color,
+        w_vgg=cfg.w_vgg, vgg_weights=cfg.vgg_weights, bf16=cfg.bf16, seed=cfg.seed, val_every=cfg.steps,
+        sample_every=cfg.steps, log_every=max(1, cfg.steps // 20), augment=cfg.augment, version=plan.version,
+        threads=cfg.threads, device=cfg.device, **extra,
+    )  # fmt: skip
+    if config.generator_config.to_dict() != base_config.to_dict():
+        raise ValueError(f"{plan.base_path}: its generator config cannot be rebuilt by the trainer ({base_config})")
+    return config
+
+
+def _train_set(plan: FinetunePlan, size: int):
+    import torch
+    from torch.utils.data import ConcatDataset, Subset
+
+    from usegan.datasets import AugmentConfig, PhantomDataset
+    from usegan.optimize.pairs import StorePairsDataset
+
+    cfg = plan.finetune_config
+    augment = AugmentConfig() if cfg.augment else None
+    pairs = StorePairsDataset(plan.snapshot, "train", size, augment)
+    if not cfg.replay or cfg.replay_fraction == 0:
+        return pairs, 0
+    replay = PhantomDataset(cfg.replay, mode=cfg.mode, size=size, augment=augment)
+    n_replay = min(len(replay), round(len(pairs) * cfg.replay_fraction / (1 - cfg.replay_fraction)))
+    order = torch.randperm(len(replay), generator=torch.Generator().manual_seed(cfg.seed)).tolist()
+    return ConcatDataset([pairs, Subset(replay, sorted(order[:n_replay]))]), n_replay
+
+
+def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, quiet: bool = True) -> dict | None:
+    """Train and evaluate (see the module docstring); returns the result dict on rank 0, ``None`` on other ranks."""
+    from usegan.checkpoint import load_generator
+    from usegan.optimize.evaluate import evaluate_on_pairs, evaluate_on_phantoms
+    from usegan.optimize.trainer import FinetuneTrainer
+    from usegan.training import distributed
+
+    def progress(**fields) -> None:
+        if progress_path:
+            write_json_atomic(progress_path, {"version": plan.version, "updated_at": _utc_now().isoformat(), **fields})
+
+    cfg = plan.finetune_config
+    base, info = load_generator(plan.base_path)
+    train_set, n_replay = _train_set(plan, info.generator_config.image_size)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    config = _train_config(plan, info.generator_config, info.architecture, min(cfg.batch_size, len(train_set) // world))
+    n_pairs = len(train_set) - n_replay
+    provenance = {
+        "data": plan.snapshot, "base_version": plan.base_version, "base_sha256": plan.base_sha256,
+        "store_train_pairs": n_pairs, "replay_cases": n_replay, "simulated_data_only": False,
+    }  # fmt: skip
+    trainer = FinetuneTrainer(config, train_set, base.state_dict(), provenance, progress)
+    started = _utc_now()
+    fit = trainer.fit(progress=not quiet)
+    if not trainer.dist.is_main:
+        distributed.teardown(trainer.dist)
+        return None
+    progress(state="evaluating", step=cfg.steps, steps=cfg.steps, message="evaluating candidate and base")
+    candidate = str(Path(plan.out) / "last.pt")
+    metrics = {
+        "validation_pairs": evaluate_on_pairs(candidate, plan.snapshot),
+        "base_on_validation_pairs": evaluate_on_pairs(plan.base_path, plan.snapshot),
+        "compared_with": plan.base_version,
+        "phantom_test": None,
+        "base_on_phantom_test": None,
+        "train_losses": next(
+            ({k: v for k, v in r.items() if k.startswith("loss_")} for r in reversed(trainer.history)
+             if r.get("event") == "train"), {}),
+    }  # fmt: skip
+    if plan.phantom_test:
+        metrics["phantom_test"] = evaluate_on_phantoms(candidate, plan.phantom_test, cfg.phantom_test_limit)
+        metrics["base_on_phantom_test"] = evaluate_on_phantoms(
+            plan.base_path, plan.phantom_test, cfg.phantom_test_limit
+        )
+    from usegan.optimize.pairs import read_manifest
+    from usegan.store.registry import file_sha256
+
+    manifest = read_manifest(plan.snapshot)
+    card = {
+        "trained_on": "department pairs from the case store" + (" + simulated phantom replay" if n_replay else ""),
+        "intended_use": "candidate: compare with the active model before promoting",
+        "base_version": plan.base_version, "base_sha256": plan.base_sha256,
+        "pairs": {s: [p["case_id"] for p in manifest["pairs"] if p["split"] == s] for s in ("train", "validation")},
+        "replay": {"folder": cfg.replay, "fraction": cfg.replay_fraction, "cases": n_replay} if n_replay else None,
+        "phantom_test": plan.phantom_test or None, "command": plan.command, "created_by": plan.created_by,
+        "started_at": started.isoformat(timespec="seconds"), "finished_at": _utc_now().isoformat(timespec="seconds"),
+        "wall_time_s": round(fit["wall_time_s"], 1), "world_size": trainer.dist.world_size, "config": plan.config,
+    }  # fmt: skip
+    result = {"version": plan.version, "mode": cfg.mode, "checkpoint": candidate, "sha256": file_sha256(candidate),
+              "base_version": plan.base_version, "metrics": metrics, "card": card}  # fmt: skip
+    write_json_atomic(Path(plan.out) / "result.json", result)
+    progress(state="done", step=cfg.steps, steps=cfg.steps, message=f"candidate {plan.version} ready")
+    distributed.teardown(trainer.dist)
+    return result
+
+
+def register_result(store, result: dict, *, by: str):
+    """Register a finished run's candidate (idempotent: an already registered version is returned as is)."""
+    from usegan.store import NotFoundError
+
+    try:
+        return store.registry.get(result["version"])
+    except NotFoundError:
+        pass
+    return store.registry.register(
+        result["version"], result["mode"], result["checkpoint"], created_by=by, sha256=result["sha256"],
+        metrics=result["metrics"], card=result["card"],
+    )  # fmt: skip
