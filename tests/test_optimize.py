@@ -18,6 +18,7 @@ from tests.optimize_fixtures import (  # noqa: F401  (fixtures)
     patient_ids,
     tiny_checkpoint,
 )
+from usegan.checkpoint import read_checkpoint
 from usegan.cli import main
 from usegan.dashboard.service import GenerationCache, generate_for_case
 from usegan.inference import VirtualElastographer
@@ -57,7 +58,8 @@ def one_torch_thread():
 
 
 def _finetune_argv(loop) -> list[str]:
-    return ["finetune", "--from-store", "--mode", "strain", *FAST, "--phantom-test", str(loop["test_set"]), "--quiet"]
+    replay = ["--replay", str(loop["phantoms"]), "--replay-fraction", "0.25"]
+    return ["finetune", "--from-store", "--mode", "strain", *FAST, *replay, "--phantom-test", str(loop["test_set"])]
 
 
 def test_split_is_deterministic_and_per_patient():
@@ -123,7 +125,11 @@ def test_end_to_end_finetune_promote_generate_rollback(loop, capsys):
         assert metrics["phantom_test"]["n_cases"] == 3 and metrics["base_on_phantom_test"]["n_cases"] == 3
         assert len(record.card["pairs"]["train"]) == 6 and len(record.card["pairs"]["validation"]) == 2
         assert not set(record.card["pairs"]["train"]) & set(record.card["pairs"]["validation"])
-        assert record.card["base_version"] == "tiny-base" and "finetune" in record.card["command"]
+        assert record.card["base_version"] == "tiny-base" and "--replay-fraction 0.25" in record.card["command"]
+        assert record.card["replay"]["cases"] == 2  # 6 pairs at a 25 % replay share
+        training = read_checkpoint(record.path)["training"]
+        assert training["base_version"] == "tiny-base" and training["store_train_pairs"] == 6
+        assert training["simulated_data_only"] is False
         # the bundled base was the model in use: it is now registered and active, so rollback can return to it
         base = store.registry.active("strain")
         assert base.version == "tiny-base"

@@ -31,14 +31,12 @@ class ModelEntry:
 
 def resolve_checkpoint(mode: str, store=None, model_dir: str | Path | None = None) -> Path | None:
     """The checkpoint file the app should use for ``mode``, or ``None`` when there is none."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if store is not None:
-        record = store.registry.active(mode)
-        if record is not None and Path(record.path).is_file():
-            return Path(record.path)
-    directory = Path(model_dir) if model_dir is not None else _default_model_dir()
-    return bundled(directory).get(mode)
+    from usegan.optimize.active import NoModelError, active_checkpoint
+
+    try:
+        return active_checkpoint(store, mode, model_dir)
+    except NoModelError:
+        return None
 
 
 def _signature(directory: Path) -> tuple:

@@ -1,8 +1,9 @@
 """Evaluate a checkpoint on the store's validation pairs and on the fixed phantom test set.
 
-On pairs (a snapshot split, :class:`usegan.optimize.pairs.StorePairsDataset`), at the model's own size:
+On pairs (a snapshot split, :class:`usegan.optimize.pairs.StorePairsDataset`), at the model's own size and, like
+the model's training (``crop_to_box``, read from its checkpoint), cropped to the elastography box:
 
-* ``l1``: mean absolute difference of generated vs real elastogram, whole image, in [-1, 1] units (0 = identical,
+* ``l1``: mean absolute difference of generated vs real elastogram inside the box, in [-1, 1] units (0 = identical,
   lower is better): the number promotion decides on;
 * ``ssim_box``: mean SSIM inside the elastography box (higher is better);
 * ``score_agreement``: share of cases where the algorithm's pre-score on the *generated* elastogram, with the
@@ -37,7 +38,7 @@ def evaluate_on_pairs(checkpoint: str | Path, snapshot: str | Path, split: str =
 
     generator, info = load_generator(checkpoint)
     try:
-        dataset = StorePairsDataset(snapshot, split, size=info.generator_config.image_size)
+        dataset = StorePairsDataset(snapshot, split, info.generator_config.image_size, crop_to_box=crops_to_box(info))
     except ValueError:
         return {"n": 0, "case_ids": []}
     if dataset.mode != info.mode:
@@ -46,10 +47,11 @@ def evaluate_on_pairs(checkpoint: str | Path, snapshot: str | Path, split: str =
     for index in range(len(dataset)):
         item, record = dataset[index], dataset.records[index]
         fake = generator(item["bmode"][None]).float()
-        l1s.append(F.l1_loss(fake[0], item["elasto"]).item())
+        x, y, w, h = (int(v) for v in item["box"])
+        box = (x, y, w, h)
+        l1s.append(F.l1_loss(fake[0, :, y : y + h, x : x + w], item["elasto"][:, y : y + h, x : x + w]).item())
         fake_rgb = tensor_to_rgb(fake)[0]
         real_rgb = tensor_to_rgb(item["elasto"][None])[0]
-        box = tuple(int(v) for v in item["box"])
         try:
             ssims.append(ssim_rgb(crop_box(fake_rgb, box), crop_box(real_rgb, box)))
         except ValueError:
@@ -66,6 +68,11 @@ def evaluate_on_pairs(checkpoint: str | Path, snapshot: str | Path, split: str =
         "n_scored": len(agree),
         "case_ids": list(dataset.names),
     }
+
+
+def crops_to_box(info) -> bool:
+    """Whether the model of this :class:`usegan.checkpoint.ModelInfo` was trained on box crops (the default)."""
+    return bool((info.training.get("config") or {}).get("crop_to_box", True))
 
 
 def evaluate_on_phantoms(checkpoint: str | Path, folder: str | Path, limit: int = 0) -> dict:

@@ -159,7 +159,7 @@ def prepare_plan(store, config: FinetuneConfig, *, by: str, command: str = "", r
     return plan
 
 
-def _train_config(plan: FinetunePlan, base_config, architecture: str, batch_size: int):
+def _train_config(plan: FinetunePlan, base_config, architecture: str, batch_size: int, crop_to_box: bool):
     from usegan.training.config import TrainConfig
 
     cfg = plan.finetune_config
@@ -172,26 +172,28 @@ def _train_config(plan: FinetunePlan, base_config, architecture: str, batch_size
         steps=cfg.steps, lr_g=cfg.lr_g, lr_d=cfg.lr_d, w_gan=cfg.w_gan, w_l1=cfg.w_l1, w_color=cfg.w_color,
         w_vgg=cfg.w_vgg, vgg_weights=cfg.vgg_weights, bf16=cfg.bf16, seed=cfg.seed, val_every=cfg.steps,
         sample_every=cfg.steps, log_every=max(1, cfg.steps // 20), augment=cfg.augment, version=plan.version,
-        threads=cfg.threads, device=cfg.device, **extra,
+        threads=cfg.threads, device=cfg.device, crop_to_box=crop_to_box, **extra,
     )  # fmt: skip
     if config.generator_config.to_dict() != base_config.to_dict():
         raise ValueError(f"{plan.base_path}: its generator config cannot be rebuilt by the trainer ({base_config})")
     return config
 
 
-def _train_set(plan: FinetunePlan, size: int):
+def _train_set(plan: FinetunePlan, size: int, crop_to_box: bool):
     import torch
     from torch.utils.data import ConcatDataset, Subset
 
     from usegan.datasets import AugmentConfig, PhantomDataset
     from usegan.optimize.pairs import StorePairsDataset
+    from usegan.training.data import BoxCropDataset
 
     cfg = plan.finetune_config
     augment = AugmentConfig() if cfg.augment else None
-    pairs = StorePairsDataset(plan.snapshot, "train", size, augment)
+    pairs = StorePairsDataset(plan.snapshot, "train", size, augment, crop_to_box=crop_to_box)
     if not cfg.replay or cfg.replay_fraction == 0:
         return pairs, 0
-    replay = PhantomDataset(cfg.replay, mode=cfg.mode, size=size, augment=augment)
+    replay = PhantomDataset(cfg.replay, mode=cfg.mode, size=None if crop_to_box else size, augment=augment)
+    replay = BoxCropDataset(replay, size) if crop_to_box else replay
     n_replay = min(len(replay), round(len(pairs) * cfg.replay_fraction / (1 - cfg.replay_fraction)))
     order = torch.randperm(len(replay), generator=torch.Generator().manual_seed(cfg.seed)).tolist()
     return ConcatDataset([pairs, Subset(replay, sorted(order[:n_replay]))]), n_replay
@@ -200,7 +202,7 @@ def _train_set(plan: FinetunePlan, size: int):
 def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, quiet: bool = True) -> dict | None:
     """Train and evaluate (see the module docstring); returns the result dict on rank 0, ``None`` on other ranks."""
     from usegan.checkpoint import load_generator
-    from usegan.optimize.evaluate import evaluate_on_pairs, evaluate_on_phantoms
+    from usegan.optimize.evaluate import crops_to_box, evaluate_on_pairs, evaluate_on_phantoms
     from usegan.optimize.trainer import FinetuneTrainer
     from usegan.training import distributed
 
@@ -210,9 +212,11 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
 
     cfg = plan.finetune_config
     base, info = load_generator(plan.base_path)
-    train_set, n_replay = _train_set(plan, info.generator_config.image_size)
+    crop_to_box = crops_to_box(info)  # learn what the base learnt: the box crop (default) or the whole image
+    train_set, n_replay = _train_set(plan, info.generator_config.image_size, crop_to_box)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    config = _train_config(plan, info.generator_config, info.architecture, min(cfg.batch_size, len(train_set) // world))
+    batch_size = min(cfg.batch_size, len(train_set) // world)
+    config = _train_config(plan, info.generator_config, info.architecture, batch_size, crop_to_box)
     n_pairs = len(train_set) - n_replay
     provenance = {
         "data": plan.snapshot, "base_version": plan.base_version, "base_sha256": plan.base_sha256,

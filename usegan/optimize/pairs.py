@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from torch.utils.data import Dataset
 
 from usegan.datasets import AugmentConfig, PairsDataset
 from usegan.scoring.roi import RoiError, roi_from_dict, roi_to_mask
@@ -225,24 +226,42 @@ def read_manifest(snapshot: str | Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-class StorePairsDataset(PairsDataset):
+class StorePairsDataset(Dataset):
     """The pairs of one split of a snapshot, as a torch Dataset (items as in :mod:`usegan.datasets`:
     ``bmode (1, S, S)``, ``elasto (3, S, S)`` in [-1, 1], ``mask (1, S, S)`` in {0, 1}, ``box``, ``name`` = case id).
 
-    ``records[i]`` is the manifest entry of item ``i`` (organ, confirmed score). Raises ``ValueError`` when the
-    split has no pair.
+    ``crop_to_box`` (as the trainer does by default) crops each pair to its elastography box before letterboxing
+    (:class:`usegan.training.data.BoxCropDataset`). ``records[i]`` is the manifest entry of item ``i`` (organ,
+    confirmed score). Raises ``ValueError`` when the split has no pair.
     """
 
-    def __init__(self, snapshot: str | Path, split: str, size: int, augment: AugmentConfig | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: str | Path,
+        split: str,
+        size: int,
+        augment: AugmentConfig | None = None,
+        crop_to_box: bool = True,
+    ) -> None:
+        from usegan.training.data import BoxCropDataset
+
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         manifest = read_manifest(snapshot)
         if not manifest["counts"].get(split):
             raise ValueError(f"{snapshot}: no {split} pairs")
-        super().__init__(Path(snapshot) / split, size=size, augment=augment)
+        pairs = PairsDataset(Path(snapshot) / split, size=None if crop_to_box else size, augment=augment)
+        self.items = BoxCropDataset(pairs, size) if crop_to_box else pairs
+        self.names = list(pairs.names)
         by_case = {r["case_id"]: r for r in manifest["pairs"]}
         self.mode = manifest["mode"]
         self.records = [by_case[name] for name in self.names]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.items[index]
 
 
 def summary(report: SyncReport) -> dict:
