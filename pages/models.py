@@ -1,19 +1,61 @@
-"""Models (admin): registered and bundled checkpoints per mode, their metrics and cards, which one is in use."""
+"""Models (admin): checkpoints per mode, fine-tuning on the store's signed pairs, promote / rollback."""
 
 import streamlit as st
 
 from pages._common import get_store, require_role, show_error
 from usegan.dashboard.models import list_models, register_and_activate
+from usegan.optimize.finetune import FinetuneConfig
+from usegan.optimize.jobs import JobRunner, JobRunningError
+from usegan.optimize.pairs import pair_counts
+from usegan.optimize.registry import PromotionRefused, promote, rollback
 from usegan.settings import get_settings
 
 user = require_role("models")
 store = get_store()
 settings = get_settings()
+runner = JobRunner(settings.jobs_dir)
 st.title("Models")
 st.caption(
     f"Model folder: `{settings.model_dir}`. The app uses the registry's active version of each mode, "
-    "else the newest bundled checkpoint. Fine-tuning controls arrive with the optimisation work (issue S7)."
+    "else the newest bundled checkpoint; a promotion or rollback is picked up without a restart."
 )
+
+st.subheader("Fine-tune on signed cases")
+counts = pair_counts(store)
+st.caption(
+    "Training pairs (signed cases with a real elastogram; the split is fixed when a pair is created): "
+    + ", ".join(f"{m}: {c['train']} train / {c['validation']} validation" for m, c in counts.items())
+)
+c1, c2, c3 = st.columns([1, 1, 1], vertical_alignment="bottom")
+ft_mode = c1.selectbox("Mode", ("strain", "swe"), key="models_ft_mode")
+ft_steps = c2.number_input("Steps", 1, 100_000, 200, key="models_ft_steps")
+if c3.button("Start fine-tune", key="models_ft_start", type="primary"):
+    try:
+        runner.start(store, FinetuneConfig(mode=ft_mode, steps=int(ft_steps)), by=user["username"])
+    except JobRunningError as exc:
+        st.warning(str(exc))
+    except ValueError as exc:
+        show_error("Cannot start the fine-tune", exc)
+
+
+@st.fragment(run_every=3)
+def job_panel() -> None:
+    # Job state lives in files under settings.jobs_dir, so a browser refresh (or another admin) sees the same job.
+    status = runner.status(store)
+    if status is None:
+        st.info("No fine-tune has run yet.")
+        return
+    label = f"{status.job_id} · {status.state} · started by {status.started_by} at {status.started_at}"
+    st.progress(status.fraction, text=f"{label} — {status.message}")
+    if not status.running and status.state == "done" and not status.registered:
+        if runner.collect(store, by=user["username"]) is not None:
+            st.rerun(scope="app")  # the new candidate appears in the list below
+    with st.expander("Log", expanded=status.running or status.state == "failed"):
+        st.code(runner.log_tail(30) or "(empty)", language=None)
+
+
+job_panel()
+
 entries = list_models(store, settings.model_dir)
 if not entries:
     st.warning("No checkpoint found. Train one with `make model` or copy a `*.pt` file into the model folder.")
@@ -23,17 +65,42 @@ for mode in ("strain", "swe"):
     rows = [e for e in entries if e.mode == mode]
     if not rows:
         st.info(f"No {mode} model.")
+    if any(e.status == "retired" for e in rows) and st.button("Roll back", key=f"models_rollback_{mode}"):
+        try:
+            rollback(store, mode, by=user["username"], reason="rollback from the Models page")
+        except ValueError as exc:
+            show_error("Cannot roll back", exc)
+        else:
+            st.rerun()
     for entry in rows:
         with st.container(border=True):
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
             badge = " · **in use**" if entry.in_use else ""
             c1.markdown(f"**{entry.version}** · {entry.origin} · status `{entry.status}`{badge}  \n`{entry.path}`")
-            if not entry.in_use or entry.status != "active":
+            val, base = entry.metrics.get("validation_pairs"), entry.metrics.get("base_on_validation_pairs")
+            if val and base and val.get("n"):
+                c1.caption(
+                    f"Validation pairs ({val['n']}): L1 {val['l1']:.4f} vs base {base['l1']:.4f} "
+                    f"({entry.metrics.get('compared_with')}) · SSIM {val.get('ssim_box') or float('nan'):.3f}"
+                )
+            if entry.origin == "bundled":
                 if c2.button("Make active", key=f"models_activate_{entry.version}"):
                     try:
                         register_and_activate(store, entry, user["username"])
                     except Exception as exc:
                         show_error(f"Could not activate {entry.version}", exc, "Check the checkpoint file.")
+                    else:
+                        st.rerun()
+            elif entry.status != "active":
+                force = c2.checkbox("Force", key=f"models_force_{entry.version}")
+                reason = c2.text_input("Reason", key=f"models_reason_{entry.version}", disabled=not force)
+                if c2.button("Promote", key=f"models_promote_{entry.version}"):
+                    try:
+                        promote(store, entry.version, by=user["username"], force=force, reason=reason)
+                    except PromotionRefused as exc:
+                        st.error(f"{exc}.")
+                    except ValueError as exc:
+                        show_error(f"Could not promote {entry.version}", exc)
                     else:
                         st.rerun()
             with st.expander("Metrics and model card"):

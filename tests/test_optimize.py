@@ -231,6 +231,9 @@ def test_finetune_refuses_without_training_pairs(tmp_path, monkeypatch, fast_has
     monkeypatch.setenv("USEGAN_MODEL_DIR", str(tmp_path / "models"))
     tiny_checkpoint(tmp_path / "models" / "tiny.pt", "tiny-base")
     assert main(["finetune", "--from-store", "--steps", "1", "--quiet"]) == 2
+    with open_store(get_settings()) as store:
+        assert store.registry.list() == []  # refused before the bundled base was registered
+    assert not (get_settings().runs_dir / "finetune").exists()  # and before any run folder was written
 
 
 def test_second_concurrent_finetune_is_refused_and_the_job_survives_a_refresh(loop):

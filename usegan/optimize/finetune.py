@@ -130,21 +130,23 @@ def prepare_plan(store, config: FinetuneConfig, *, by: str, command: str = "", r
     """Sync pairs, choose the base, export the snapshot and write ``plan.json``; returns the :class:`FinetunePlan`.
 
     Raises ``ValueError`` when there is no training pair for the mode."""
-    from usegan.optimize.pairs import export_snapshot, sync_pairs
+    from usegan.optimize.pairs import export_snapshot, list_pairs, sync_pairs
     from usegan.settings import REPO_DATA_DIR, get_settings
 
     settings = get_settings()
     sync_pairs(store, by=by, mode=config.mode)
+    n_train = len(list_pairs(store, config.mode, "train"))
+    if not n_train:  # checked before anything is registered or written
+        n_val = len(list_pairs(store, config.mode, "validation"))
+        raise ValueError(
+            f"no {config.mode} training pairs: sign cases that have a real {config.mode} elastogram attached "
+            f"(validation pairs: {n_val})"
+        )
     base_path, base_version, base_sha = resolve_base(store, config.mode, config.base, by=by)
     now = _utc_now()
     version = f"usegan-{config.mode}-ft-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     out = Path(runs_dir or settings.runs_dir) / "finetune" / version
-    manifest = export_snapshot(store, config.mode, out / "snapshot")
-    if not manifest["counts"].get("train"):
-        raise ValueError(
-            f"no {config.mode} training pairs: sign cases that have a real {config.mode} elastogram attached "
-            f"(validation pairs: {manifest['counts'].get('validation', 0)})"
-        )
+    export_snapshot(store, config.mode, out / "snapshot")
     phantom_test = config.phantom_test
     if not phantom_test:
         for root in (settings.runs_dir, REPO_DATA_DIR / "runs"):
