@@ -38,7 +38,7 @@ apt-test:
 
 run: $(VENV)/.installed apt-run
 	$(BIN)/streamlit run app.py --server.address $(USEGAN_HOST) --server.port $(USEGAN_PORT) \
-	  --server.headless true --browser.gatherUsageStats false
+	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: $(VENV)/.installed-test apt-test
 	$(BIN)/python -m pytest -m "not slow" -q
