@@ -7,8 +7,10 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
 2. train, two runs at a time with one thread each:
    ``strain`` and ``swe`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1 only),
    ``strain-noattn`` (USE-GAN without attention), ``strain-nocolorvgg`` (USE-GAN without Color and VGG terms);
-3. ``usegan evaluate`` every run's best checkpoint on the test set;
-4. copy the strain and SWE checkpoints to ``data/models/`` with a model card (``.md``) each.
+3. continue ``strain`` and ``swe`` from their state to ``--long-steps`` in ``strain-long`` / ``swe-long`` (the
+   bundled models; the equal-budget comparison above is made at ``--steps``);
+4. ``usegan evaluate`` every run's best checkpoint on the test set;
+5. copy the strain and SWE checkpoints to ``data/models/`` with a model card (``.md``) each.
 
 The exact commands run are printed and written into the cards.
 """
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -113,29 +116,27 @@ def simulate(folder: Path, n: int, seed: int) -> Path:
     return folder
 
 
-def train_run(name: str, train: Path, work: Path, steps: int) -> Path:
+def finished(out: Path, steps: int) -> bool:
+    if not (out / "best.pt").is_file() or json.loads((out / "config.json").read_text())["steps"] != steps:
+        return False
+    return any(json.loads(line).get("event") == "done" for line in (out / "log.jsonl").read_text().splitlines())
+
+
+def train_run(name: str, train: Path, work: Path, steps: int, start_from: Path | None = None) -> Path:
+    """Train run ``name`` (a key of RUNS, or ``<key>-long``) to ``steps``; ``start_from`` seeds its state."""
     out = work / name
-    if (out / "best.pt").is_file() and json.loads((out / "config.json").read_text())["steps"] == steps:
-        if any(json.loads(line).get("event") == "done" for line in (out / "log.jsonl").read_text().splitlines()):
-            return out
-    cmd = [
-        *USEGAN,
-        "train",
-        "--data",
-        train,
-        "--out",
-        out,
-        "--steps",
-        steps,
-        "--version",
-        f"usegan-{name}-v1",
-        *COMMON,
-        *RUNS[name],
-    ]
+    if finished(out, steps):
+        return out
+    key = name.removesuffix("-long")
+    version = f"usegan-{key}-v1" if name.endswith("-long") or key not in ("strain", "swe") else f"usegan-{name}-cmp"
+    cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", version]
+    cmd += [*COMMON, *RUNS[key]]
+    out.mkdir(parents=True, exist_ok=True)
     resume = out / "state.pt"
+    if start_from is not None and not resume.is_file():
+        shutil.copyfile(start_from, resume)
     if resume.is_file():
         cmd += ["--resume", resume]
-    out.mkdir(parents=True, exist_ok=True)
     sh(cmd, out / "train.stderr.log")
     return out
 
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-cases", type=int, default=1500)
     parser.add_argument("--test-cases", type=int, default=300)
     parser.add_argument("--steps", type=int, default=1500, help="optimisation steps per run")
+    parser.add_argument("--long-steps", type=int, default=5000, help="steps of the bundled strain/swe models")
     parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")
@@ -167,6 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.runs.split(",") if n]
     with ThreadPoolExecutor(args.parallel) as pool:
         runs = dict(zip(names, pool.map(lambda n: train_run(n, train, args.work, args.steps), names), strict=True))
+        longs = [n for n in ("strain", "swe") if n in runs]
+        runs.update(
+            zip(
+                [f"{n}-long" for n in longs],
+                pool.map(
+                    lambda n: train_run(f"{n}-long", train, args.work, args.long_steps, runs[n] / "state.pt"), longs
+                ),
+                strict=True,
+            )
+        )
     test = simulate(args.work / "phantom-test", args.test_cases, TEST_SEED)
     results = {name: evaluate(run, test) for name, run in runs.items()}
     (args.work / "results.json").write_text(json.dumps(results, indent=2))
