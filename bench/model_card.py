@@ -68,7 +68,7 @@ def comparison_table(results: dict, mode: str) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
-        if not name.startswith(mode):
+        if not name.startswith(mode) or name.endswith("-long"):
             continue
         rows.append(
             f"| `{name}` | {DESCRIPTIONS.get(name, name)} | {fmt(r['ssim_box'])} | "
@@ -97,17 +97,48 @@ def goal_lines(r: dict, mode: str, baseline: dict | None) -> list[str]:
     return lines
 
 
-def write_card(name: str, run: Path, results: dict, dest: Path, argv_used: list[str]) -> Path:
+def training_command(cfg: dict, run: Path) -> str:
+    parts = [
+        "python -m usegan train --data data/runs/bundled/phantom-train",
+        f"--out data/runs/bundled/{run.name} --steps {cfg['steps']} --version {cfg['version']}",
+        f"--image-size {cfg['image_size']} --batch-size {cfg['batch_size']} --bf16 {str(cfg['bf16']).lower()}",
+        f"--threads {cfg['threads']} --vgg-layers {cfg['vgg_layers']} --vgg-input-size {cfg['vgg_input_size']}",
+        f"--mode {cfg['mode']}",
+    ]
+    if cfg.get("resume"):
+        parts.append(f"--resume data/runs/bundled/{run.name}/state.pt")
+    return " ".join(parts)
+
+
+def write_card(name: str, run: Path, results: dict, dest: Path) -> Path:
+    """Card for bundled model ``name`` (``strain``/``swe``) made by ``run`` (``<name>-long``), evaluated as
+    ``results[run.name]``; the equal-budget comparison uses ``results[name]`` and its baselines."""
     from usegan.checkpoint import file_sha256, load_generator
 
     _, info = load_generator(dest)
-    r = results[name]
+    r = results[run.name]
+    equal_budget = results.get(name)
+    baseline = results.get(f"{name}-unet")
+    cfg = json.loads((run / "config.json").read_text())
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     done = next((e for e in reversed(log) if e["event"] == "done"), {})
-    train_events = [e for e in log if e["event"] == "train"]
+    last_losses = next((e for e in reversed(log) if e["event"] == "train"), {})
+    last_losses = {k: v for k, v in last_losses.items() if k.startswith("loss")}
+    cmp_cfg = json.loads((run.parent / name / "config.json").read_text()) if equal_budget else {}
+    cmp_done = {}
+    if equal_budget:
+        cmp_log = [json.loads(line) for line in (run.parent / name / "log.jsonl").read_text().splitlines()]
+        cmp_done = next((e for e in reversed(cmp_log) if e["event"] == "done"), {})
     speed = inference_speed(dest)
-    baseline = results.get(f"{info.mode}-unet")
-    cfg = json.loads((run / "config.json").read_text())
+    native = inference_speed(dest, info.generator_config.image_size)
+    confusion = "\n".join(" ".join(f"{v:4d}" for v in row) for row in r["confusion"])
+    if any(k.startswith(name + "-") and k != run.name for k in results):
+        ablations = comparison_table(results, name)
+    else:
+        ablations = "_Baseline and ablations were run on the strain model only; see `usegan-strain-v1.md`._"
+    goals = "\n".join(goal_lines(r, name, None))
+    vs_baseline = "\n".join(goal_lines(equal_budget, name, baseline)[-3:]) if equal_budget and baseline else ""
+    hours = (cmp_done.get("wall_time_s", 0) + done.get("wall_time_s", 0)) / 3600
     text = f"""# Model card: `{info.version}`
 
 **Virtual {info.mode.upper()} elastography generator (USE-GAN).** Trained on *simulated phantoms only*: it
@@ -119,76 +150,81 @@ clinical use**. Its output is a model's estimate, never a measurement.
 | file | `{dest.name}` ({dest.stat().st_size / 1e6:.1f} MB, fp16 weights) |
 | sha256 | `{file_sha256(dest)}` |
 | mode / colour scale | {info.mode} / {info.colour_scale} |
-| architecture | {info.architecture}: {info.generator_config} |
+| architecture | {info.architecture}: `{info.generator_config}` |
 | created | {info.created_at} |
 
 ## Training data
-- `usegan phantom` cases, size 256, **seed 1000, {info.training.get("train_cases", "?")} training +
-  {info.training.get("val_cases", "?")} validation cases** (a seeded 10% hold-out of the same folder), resized to
-  {cfg["image_size"]}x{cfg["image_size"]} for training.
+- `usegan phantom` cases, size 256, **seed 1000: {info.training.get("train_cases", "?")} training and
+  {info.training.get("val_cases", "?")} validation cases** (a seeded 10% hold-out of the same folder). Each pair is
+  cropped to its elastography box and letterboxed to {cfg["image_size"]}x{cfg["image_size"]}
+  (`usegan.training.data.BoxCropDataset`): where a scanner draws its box is the operator's choice, so the model
+  learns the elastogram of the region it is given and the app shows it over the whole (cropped) image.
 - Lesion types cycled evenly: none, cyst, fibroadenoma, malignant, malignant with stiff halo, iso-echoic stiff.
 
 ## How it was made
-- Command (reproduce everything with `make model`, which runs `bench/train_bundled_models.py`):
-  `python -m usegan train --data data/runs/bundled/phantom-train --out data/runs/bundled/{name} --steps {cfg["steps"]}
-  --version {info.version} --image-size {cfg["image_size"]} --batch-size {cfg["batch_size"]} --bf16 {
-        str(cfg["bf16"]).lower()
-    }
-  --threads {cfg["threads"]} --vgg-layers {cfg["vgg_layers"]} --vgg-input-size {cfg["vgg_input_size"]} --mode {
-        info.mode
-    }`
-  (loss weights GAN {cfg["w_gan"]} / L1 {cfg["w_l1"]} / Color {cfg["w_color"]} / VGG {cfg["w_vgg"]}, {cfg["gan_mode"]},
-  Adam {cfg["lr_g"]}, linear decay from {int(cfg["decay_start"] * 100)}% of steps, seed {cfg["seed"]}).
-- VGG19 term: no ImageNet weights are available offline, so a fixed seeded random VGG19 (relu1_1-relu3_1 on
-  64x64 copies) is used — it measures coarse structure only (see `usegan/models/vgg.py`).
-- Wall time {fmt(done.get("wall_time_s"), 0)} s for {cfg["steps"]} steps x {cfg["batch_size"]} images on
-  {platform.machine()} CPU ({cfg["threads"]} thread, another training run sharing the 2-core machine):
-  **{fmt(done.get("images_per_s"), 2)} training images/s**. No GPU was available in this session.
-- Last logged running losses: {
-        json.dumps({k: v for k, v in (train_events[-1] if train_events else {}).items() if k.startswith("loss")})
-    }
+Reproduce everything with `make model` (`bench/train_bundled_models.py`): {cmp_cfg.get("steps", "?")} steps in
+`data/runs/bundled/{name}` (the equal-budget run compared below), then continued from that state to
+{cfg["steps"]} steps:
+
+    {training_command(cfg, run)}
+
+Loss weights GAN {cfg["w_gan"]} / L1 {cfg["w_l1"]} / Color {cfg["w_color"]} / VGG {cfg["w_vgg"]} ({cfg["gan_mode"]}),
+Adam lr {cfg["lr_g"]} with linear decay over the second half of each run, batch {cfg["batch_size"]}, seed
+{cfg["seed"]}, bf16 autocast. The VGG19 term uses a fixed seeded *random* VGG19 (relu1_1-relu3_1 on 64x64 copies):
+no ImageNet weights can be downloaded here, and the full VGG19 would cost ~6x the generator per step on a CPU.
+Pass `--vgg-weights PATH` (a torchvision `vgg19` state dict) where you have them.
+
+Hardware and time: {platform.machine()} CPU, 2 cores shared by two training runs (1 thread each), no GPU.
+{fmt(cmp_done.get("wall_time_s"), 0)} s + {fmt(done.get("wall_time_s"), 0)} s ({hours:.2f} h) at
+**{fmt(done.get("images_per_s"), 2)} training images/s** in the second part. Last running losses:
+`{json.dumps(last_losses)}`.
 
 ## Metrics on the fixed phantom test set
-300 cases, `usegan phantom --seed 9000` (never used in training). Reproduce with:
-`usegan evaluate --model data/models/{dest.name} --data data/runs/bundled/phantom-test`
+300 cases, `usegan phantom -n 300 --seed 9000 --size 256` (never used in training), each cropped to its box.
+Reproduce with `usegan evaluate --model data/models/{dest.name} --data data/runs/bundled/phantom-test`.
 
 | metric | value |
 |---|---|
 | SSIM inside the elastography box | {fmt(r["ssim_box"])} |
 | PSNR inside the box (dB) | {fmt(r["psnr_box"], 2)} |
-| colour-histogram intersection (box) | {fmt(r["hist_intersection_box"])} |
-| pre-score vs ground truth, quadratic-weighted kappa | {fmt(r["kappa"])} ({r["n_scored"]} cases with a lesion) |
-| pre-score exact agreement | {fmt(r["accuracy"])} |
-| SWE MAE in the lesion / box (kPa) | {fmt(r.get("mae_kpa_lesion"), 1)} / {fmt(r.get("mae_kpa_box"), 1)} |
+| colour-histogram intersection (8x8x8 RGB bins, box) | {fmt(r["hist_intersection_box"])} |
+| pre-score on the generated elastogram vs ground truth, quadratic-weighted kappa | {fmt(r["kappa"])} |
+| pre-score exact agreement | {fmt(r["accuracy"])} ({r["n_scored"]} cases with a lesion) |
+| SWE mean absolute error in the lesion / whole box (kPa) | {fmt(r.get("mae_kpa_lesion"), 1)} / {
+        fmt(r.get("mae_kpa_box"), 1)
+    } |
 
-Confusion matrix (rows: ground truth 1-5, columns: pre-score on the generated elastogram 1-5):
+Ground truth: Tsukuba class from the phantom's true strain (strain), or the breast SWE class from the true kPa map
+(SWE: 1 = Emax below 80 kPa, 2 = at or above). Confusion matrix (rows truth 1-5, columns pre-score 1-5):
 
 ```
-{chr(10).join(" ".join(f"{v:4d}" for v in row) for row in r["confusion"])}
+{confusion}
 ```
 
-## Baseline and ablations ({info.mode}, same data, same steps, same evaluation)
-{
-        comparison_table(results, info.mode)
-        if any(k.startswith(info.mode + "-") for k in results)
-        else "_Ablations were run on the strain model only; see `usegan-strain-v1.md`._"
-    }
+## Baseline and ablations (same data, {cmp_cfg.get("steps", "?")} steps each, same evaluation)
+{ablations}
 
 ## Quality goals (issue targets), reported honestly
-{chr(10).join(goal_lines(r, info.mode, baseline))}
+{goals}
+{vs_baseline}
+
+Short of a goal means: the phantom mapping is only partly predictable by design (an iso-echoic stiff lesion is
+invisible on B-mode), and this model had {cfg["steps"]} CPU steps. More steps, a GPU, ImageNet VGG weights and,
+above all, real paired data are the levers; the numbers above are what this checkpoint does.
 
 ## Inference speed on this CPU
 At {speed["size"]}x{speed["size"]}: **{speed["median_ms"]} ms median per image** (batch 1, channels_last, fp32,
-{speed["threads"]} threads), {speed["gflops"]} GFLOPs per image -> {speed["achieved_gflops_per_s"]} GFLOP/s achieved,
-against a measured fp32 1024x1024 matrix-multiply throughput of {speed["matmul_fp32_gflops_per_s"]} GFLOP/s. The
-gap is the cost of memory-bound layers (instance norm, padding, upsampling, attention pooling) that do few FLOPs per
-byte; convolutions themselves run near the matmul rate.
+{speed["threads"]} threads) for {speed["gflops"]} GFLOPs, i.e. {speed["achieved_gflops_per_s"]} GFLOP/s against a
+measured fp32 1024x1024 matrix-multiply rate of {speed["matmul_fp32_gflops_per_s"]} GFLOP/s on the same machine at
+the same time. The gap is memory-bound work (instance norm, reflection padding, nearest upsampling, attention
+pooling) that moves many bytes per FLOP. The app and `usegan generate` run the model at its own training size,
+{native["size"]}x{native["size"]}: **{native["median_ms"]} ms median** ({native["gflops"]} GFLOPs).
 
 ## Limits
-- Simulated data only: the phantoms follow published tissue stiffness ranges and a linear-elastic plane-strain
-  model, but real tissue, real scanners and real artefacts differ. Not for clinical use until fine-tuned on real
-  paired data and re-evaluated (`usegan finetune`, `usegan evaluate`).
-- Strain is relative: the colour shows stiffness relative to the box, not an absolute value.
+- Simulated data only: the phantoms follow published stiffness ranges and a linear-elastic plane-strain model,
+  but real tissue, scanners and artefacts differ. Not for clinical use until fine-tuned on real paired data and
+  re-evaluated (`usegan finetune`, `usegan evaluate`).
+- Strain is relative: colour shows stiffness relative to the region, not an absolute value.
 - B-mode appearance predicts stiffness only partly; the clinician confirms every score.
 """
     card = dest.with_suffix(".md")
@@ -202,12 +238,12 @@ def write_bundled_models(work: Path, results: dict, argv_used: list[str], total_
     models.mkdir(parents=True, exist_ok=True)
     written = []
     for name in ("strain", "swe"):
-        run = work / name
-        if name not in results or not (run / "best.pt").is_file():
+        run = work / f"{name}-long"
+        if run.name not in results or not (run / "best.pt").is_file():
             continue
         dest = models / f"usegan-{name}-v1.pt"
         shutil.copyfile(run / "best.pt", dest)
-        written += [dest, write_card(name, run, results, dest, argv_used)]
+        written += [dest, write_card(name, run, results, dest)]
     print("wrote", *written, sep="\n  ")
     return written
 
