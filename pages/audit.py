@@ -81,6 +81,28 @@ else:
             key="audit_by_type",
         )
 
+st.subheader("Model versions on the same cases")
+by_version = audit.version_comparison(store)
+if by_version.empty:
+    st.caption("No case has elastograms from more than one model version yet (reopen cases after a promotion).")
+else:
+    st.caption(
+        "Pre-scores each model version gave on the same cases: the one stored when a reviewer saw it, else the "
+        "algorithm re-run on that version's elastogram with the case's review ROIs. Agreement counts only signed "
+        "cases scored by every version of the mode."
+    )
+    st.dataframe(
+        audit.version_agreement(by_version),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "exact_agreement": st.column_config.NumberColumn(format="percent"),
+            "within_one": st.column_config.NumberColumn(format="percent"),
+            "kappa_qw": st.column_config.NumberColumn("quadratic-weighted kappa", format="%.3f"),
+        },
+    )
+    st.dataframe(audit.version_table(by_version), hide_index=True, width="stretch")
+
 st.subheader("Disagreements")
 disagree = audit.disagreements(shown)
 columns = ["case_id", "organ", "lesion_type", "model_version", "proposed_score", "confirmed_score", "reviewer"]

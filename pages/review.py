@@ -8,9 +8,17 @@ from streamlit_drawable_canvas import st_canvas
 from pages._common import available_modes, get_elastographer, get_store, require_role, show_error, virtual_badge
 from usegan.dashboard import figures, overlay, roi_canvas, service
 from usegan.dashboard.compare import compare
+from usegan.dashboard.dicom import SendBackFailed, send_back, sendback_availability
 from usegan.dashboard.reporting import report_pdf
 from usegan.dashboard.templates import conclusion_template, score_names
+from usegan.settings import get_settings
 from usegan.store import StoreError
+
+
+def _insert_template(score_key: str, conclusion_key: str, organ: str) -> None:
+    if (chosen := st.session_state.get(score_key)) is not None:
+        st.session_state[conclusion_key] = conclusion_template(organ, chosen)
+
 
 started = time.perf_counter()  # server time of this run, shown at the bottom (bench/dashboard_speed.py reads it)
 user = require_role("review")
@@ -141,9 +149,16 @@ with review_col:
     conclusion_key = f"review_conclusion_{case_id}"
     if conclusion_key not in st.session_state:
         st.session_state[conclusion_key] = view.review.conclusion if view.review else ""
-    if st.button("Insert template for this score", key="review_template", disabled=score is None):
-        st.session_state[conclusion_key] = conclusion_template(case.organ, score)
-        st.rerun()
+    # A callback, not `if st.button(...)`: it runs before the script, so the text area is built with the template
+    # in this very run; writing the key after a click and calling st.rerun() could be overwritten by the
+    # browser's stale "" when another rerun request overtook it under load. The score is read when clicked.
+    st.button(
+        "Insert template for this score",
+        key="review_template",
+        disabled=score is None,
+        on_click=_insert_template,
+        args=(f"review_score_{case_id}", conclusion_key, case.organ),
+    )
     conclusion = st.text_area("Conclusion", key=conclusion_key, height=140)
     reason = st.text_input("Reason for the amendment", key="review_amend_reason") if signed else ""
     buttons = st.columns(3)
@@ -184,5 +199,26 @@ with review_col:
                 key="review_pdf",
                 type="secondary",
             )
+
+# --- send-back to the PACS / scanner: only for cases that came over DICOM, when a destination is configured ------
+sendback = sendback_availability(case, get_settings())
+if sendback.shown:
+    with st.container(border=True):
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
+        what = "the virtual elastogram" + (" and the signed report" if signed else " (the report follows once signed)")
+        c1.markdown(
+            f"**Send to PACS** · {what} into the original study"
+            + (f" at `{sendback.destination}`" if sendback.usable else "")
+        )
+        if sendback.note:
+            c1.warning(sendback.note)
+        if c2.button("Send to PACS", key="review_send_back", disabled=not sendback.usable):
+            with st.spinner(f"Sending to {sendback.destination}..."):
+                try:
+                    summary = send_back(store, case.case_id, get_settings(), mode=mode)
+                except SendBackFailed as exc:
+                    show_error("Not sent", exc, "Nothing was changed in the case; try again later.")
+                else:
+                    c1.success(f"Sent: {summary}.")
 
 st.caption(f"Server time for this view: {(time.perf_counter() - started) * 1000:.0f} ms")

@@ -1,6 +1,7 @@
 """Worklist: cases with status, organ, dates, reviewer and scores; filters, counts, open a case.
 
-Files arriving in the DICOM spool are imported every 15 s by the fragment below, without a restart.
+Files arriving in the DICOM spool are imported every 15 s by the fragment below, without a restart; the case
+picker is part of the same fragment, so new cases can be opened without reloading. Admins also see the quarantine.
 """
 
 import datetime as dt
@@ -8,6 +9,7 @@ import datetime as dt
 import streamlit as st
 
 from pages._common import get_store, open_review, require_role, show_error
+from usegan.dashboard.dicom import quarantine_table, requeue_file
 from usegan.dashboard.templates import ORGANS
 from usegan.settings import get_settings
 from usegan.store.worklist import STATUSES
@@ -34,9 +36,43 @@ filters = {
 }
 
 
+def _requeue() -> None:
+    # A callback: it runs before the fragment, so the ingest at the top of that same run imports the file.
+    name = st.session_state.get("worklist_quarantine_file")
+    try:
+        requeue_file(name, get_settings())
+    except (ValueError, OSError) as exc:
+        st.session_state["worklist_requeue_error"] = (name, exc)
+    else:
+        st.session_state["worklist_flash"] = f"{name} was put back in the spool and run through the import again."
+
+
+def quarantine_panel() -> None:
+    """Admins: spool files that could not be imported, with the reason, and a way to put one back in the spool."""
+    if failed := st.session_state.pop("worklist_requeue_error", None):
+        show_error(f"Could not re-queue {failed[0]}", failed[1], "Reload the page: it may have been moved already.")
+    table = quarantine_table(get_settings())
+    with st.expander(f"DICOM quarantine: {len(table)} file(s)", expanded=False):
+        if table.empty:
+            st.caption("No quarantined files: every received DICOM file was imported.")
+            return
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={"quarantined_at": st.column_config.DatetimeColumn("quarantined (UTC)")},
+        )
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        name = c1.selectbox("File to re-queue (after fixing the cause)", table["file"], key="worklist_quarantine_file")
+        c2.button("Re-queue", key="worklist_requeue", disabled=name is None, on_click=_requeue)
+
+
 @st.fragment(run_every="15s")
-def live_table() -> list[str]:
-    """Import new spool files, then show counts and the filtered list (re-run on its own every 15 s)."""
+def live_worklist() -> None:
+    """Import new spool files, then show counts, the filtered list and the case picker (re-run every 15 s).
+
+    The picker lives inside the fragment so that cases imported by a timed run can be opened at once.
+    """
     try:
         from usegan.dicomnet.ingest import ingest_spool
 
@@ -58,13 +94,17 @@ def live_table() -> list[str]:
         column_config={"exam_at": st.column_config.DatetimeColumn("exam", format="YYYY-MM-DD HH:mm")},
     )
     st.caption(f"{store.count_cases(**filters)} matching case(s); newest 200 shown.")
-    return table["case_id"].tolist()
+    case_ids = table["case_id"].tolist()
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = c1.selectbox("Open case", case_ids, key="worklist_open_id", placeholder="choose a case", index=None)
+    if c2.button("Open", type="primary", disabled=chosen is None, key="worklist_open"):
+        open_review(chosen)
+    if not case_ids:
+        st.info("No cases match. Add one on the **New case** page (upload or a bundled sample).")
+    if msg := st.session_state.pop("worklist_flash", None):
+        st.success(msg)
+    if user["role"] == "admin":
+        quarantine_panel()
 
 
-case_ids = live_table() or []
-c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-chosen = c1.selectbox("Open case", case_ids, key="worklist_open_id", placeholder="choose a case", index=None)
-if c2.button("Open", type="primary", disabled=chosen is None, key="worklist_open"):
-    open_review(chosen)
-if not case_ids:
-    st.info("No cases match. Add one on the **New case** page (upload or a bundled sample).")
+live_worklist()

@@ -3,6 +3,7 @@ flow from a bundled sample to a signed review, the worklist, audit, teaching and
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,164 @@ def test_audit_teaching_and_models_pages_render(app):
     assert titles(at) == ["Models"] and any("tiny-strain-test" in m.value for m in at.markdown)
     at.button(key="models_activate_tiny-strain-test").click().run()
     assert not at.exception and any("`active`" in m.value for m in at.markdown)
+
+
+# --- DICOM: spool -> worklist picker, quarantine for admins, send-back from the review page ----------------------
+def settings_of(environment):
+    from usegan.settings import get_settings
+
+    return get_settings(environ=environment)
+
+
+def spool_dicom(environment, name: str | None = None):
+    """Write a small breast ultrasound DICOM into the app's spool; returns its dataset."""
+    from tests.dicom_factory import make_us_dataset
+    from usegan.dicomnet.derived import to_bytes
+    from usegan.dicomnet.spool import spool_name, write_atomic
+
+    ds = make_us_dataset(rows=96, columns=128)
+    ds.BodyPartExamined = "BREAST"
+    write_atomic(settings_of(environment).inbox_dir, name or spool_name(ds.SOPInstanceUID), to_bytes(ds))
+    return ds
+
+
+def case_of(environment, ds) -> str | None:
+    from usegan.store import Store
+
+    settings = settings_of(environment)
+    with Store(settings.db_path, settings.images_dir) as s:
+        return s.find_case_by_sop_uid(str(ds.SOPInstanceUID))
+
+
+def review_of(app, case_id: str, role: str = "clinician") -> AppTest:
+    at = app("doc", role)
+    at.session_state["review_case_id"] = case_id
+    return at.switch_page("pages/review.py").run()
+
+
+def test_worklist_picker_offers_cases_imported_from_the_dicom_spool(app, environment):
+    ds = spool_dicom(environment)
+    at = app("doc", "clinician")
+    at.switch_page("pages/worklist.py").run()
+    case_id = case_of(environment, ds)
+    assert case_id is not None and not at.exception
+    assert case_id in at.selectbox(key="worklist_open_id").options  # the picker lives in the refreshing fragment
+    assert not [e for e in at.expander if "quarantine" in e.label]  # clinicians do not see the quarantine
+
+
+def test_admin_sees_the_quarantine_and_requeues_a_fixed_file(app, environment):
+    from usegan.dicomnet.derived import to_bytes
+    from usegan.dicomnet.spool import write_atomic
+
+    settings = settings_of(environment)
+    name = "1.2.826.0.1.3680043.99.7.dcm"
+    write_atomic(settings.inbox_dir, name, b"not a DICOM file at all")
+    at = app("admin", "admin")
+    at.switch_page("pages/worklist.py").run()
+    assert any(e.label.startswith("DICOM quarantine") for e in at.expander) and not at.exception
+    table = next(d.value for d in at.dataframe if "reason" in d.value.columns).set_index("file")
+    assert "not a readable DICOM file" in table.loc[name, "reason"]
+    assert table.loc[name, "quarantined_at"] is not None
+
+    fixed = spool_dicom(environment, name="unused.dcm")  # a good file, moved over the bad one: "fix the cause"
+    (settings.quarantine_dir / name).write_bytes(to_bytes(fixed))
+    (settings.inbox_dir / "unused.dcm").unlink()
+    at.selectbox(key="worklist_quarantine_file").set_value(name)
+    at.button(key="worklist_requeue").click().run()
+    assert not at.exception and any("back in the spool" in s.value for s in at.success)
+    assert (
+        not (settings.quarantine_dir / name).exists() and not (settings.quarantine_dir / f"{name}.reason.txt").exists()
+    )
+    at.run()  # the next (timed) run imports it
+    case_id = case_of(environment, fixed)
+    assert case_id is not None and case_id in at.selectbox(key="worklist_open_id").options
+
+
+@pytest.fixture
+def pacs():
+    """A stand-in PACS on 127.0.0.1 accepting Secondary Capture and Encapsulated PDF; keeps what it receives."""
+    from pydicom.uid import ExplicitVRLittleEndian
+    from pynetdicom import AE, evt
+
+    from usegan.dicomnet import contexts
+
+    received = []
+
+    def on_store(event):
+        received.append(event.dataset)
+        return 0x0000
+
+    ae = AE(ae_title="PACS")
+    for sop_class in (contexts.SECONDARY_CAPTURE_IMAGE_STORAGE, contexts.ENCAPSULATED_PDF_STORAGE):
+        ae.add_supported_context(sop_class, ExplicitVRLittleEndian)
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    yield server.server_address[1], received
+    server.shutdown()
+
+
+def send_button(at: AppTest):
+    return next((b for b in at.button if b.key == "review_send_back"), None)
+
+
+def test_review_sends_a_dicom_case_back_only_when_a_destination_is_configured(app, environment, pacs, monkeypatch):
+    port, received = pacs
+    ds = spool_dicom(environment)
+    app("doc", "clinician").switch_page("pages/worklist.py").run()  # imports the spool
+    case_id = case_of(environment, ds)
+    monkeypatch.delenv("USEGAN_DICOM_DESTINATION", raising=False)
+    assert send_button(review_of(app, case_id)) is None  # send-back is off
+
+    monkeypatch.setenv("USEGAN_DICOM_DESTINATION", f"127.0.0.1:{port}:PACS")
+    at = review_of(app, case_id)
+    assert send_button(at) is not None and not send_button(at).disabled
+    send_button(at).click().run()
+    assert not at.exception and any("1/1 objects accepted by PACS@127.0.0.1" in s.value for s in at.success)
+    (sc,) = received
+    assert sc.StudyInstanceUID == ds.StudyInstanceUID and sc.SeriesDescription.startswith("VIRTUAL elastogram")
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("USEGAN_DICOM_DESTINATION", f"127.0.0.1:{closed}:PACS")
+    at = review_of(app, case_id)
+    send_button(at).click().run()
+    assert not at.exception and "Not sent" in at.error[0].value and "no association" in at.error[0].value
+    assert len(received) == 1
+
+    monkeypatch.setenv("USEGAN_DICOM_DESTINATION", "pacs-without-port")  # a typo: shown, disabled, explained
+    at = review_of(app, case_id)
+    assert send_button(at).disabled and any("not usable" in w.value for w in at.warning)
+
+    monkeypatch.setenv("USEGAN_DICOM_DESTINATION", f"127.0.0.1:{port}:PACS")
+    at = app("doc", "clinician")
+    at.switch_page("pages/new_case.py").run()
+    at.button(key="new_case_open_sample").click().run()  # a bundled sample did not come over DICOM
+    assert titles(at)[0].startswith("Case ") and send_button(at) is None
+
+
+def test_audit_compares_model_versions_on_the_same_case(app, environment):
+    import numpy as np
+
+    from usegan.colormaps import colormap_for
+    from usegan.store import Store
+
+    settings = settings_of(environment)
+    lut = colormap_for("strain").lut
+    with Store(settings.db_path, settings.images_dir) as s:
+        case_id = s.create_case(np.full((40, 48), 90, np.uint8), organ="breast", created_by="doc")
+        for version, index in (("audit-old", 30), ("audit-new", 180)):  # uniform hard (Tsukuba 5), soft (1)
+            rgb = np.broadcast_to(lut[index].astype(np.uint8), (40, 48, 3)).copy()
+            s.add_generation(
+                case_id, rgb, model_version=version, checkpoint_sha256="0" * 64, mode="strain",
+                colour_scale={"vmin": 0, "vmax": 1, "unit": "relative strain"}, ms=1.0, created_by="doc",
+            )  # fmt: skip
+        lesion = {"lesion": {"type": "rect", "x": 10, "y": 10, "w": 12, "h": 10}}
+        review = s.save_draft(case_id, "doc", lesion, 5, "hard", expected_version=0)
+        s.sign(case_id, "doc", expected_version=review.row_version)
+    at = app("res", "researcher")
+    assert not at.exception and any("Model versions on the same cases" in h.value for h in at.subheader)
+    wide = next(d.value for d in at.dataframe if "spread" in d.value.columns).set_index("case_id")
+    assert (wide.loc[case_id, "audit-old"], wide.loc[case_id, "audit-new"], wide.loc[case_id, "spread"]) == (5, 1, 4)
+    agreement = next(d.value for d in at.dataframe if {"model_version", "within_one"} <= set(d.value.columns)
+                     and "mode" in d.value.columns).set_index("model_version")  # fmt: skip
+    assert agreement.loc["audit-old", "exact_agreement"] == 1.0 and agreement.loc["audit-new", "exact_agreement"] == 0.0
