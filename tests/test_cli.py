@@ -52,6 +52,9 @@ def test_generate_writes_outputs_and_json(model, tmp_path, capsys):
         assert set(r) >= {"input", "output", "model_version", "mode", "ms"}
         assert r["model_version"] == "usegan-swe-tiny" and r["mode"] == "swe" and r["ms"] > 0
     assert Image.open(out / "a_elasto.png").size == (50, 30)
+    text = Image.open(out / "a_elasto.png").text  # the file itself says it is virtual and which model made it
+    assert text["usegan:virtual"] == "true" and text["usegan:model_version"] == "usegan-swe-tiny"
+    assert "Virtual elastography" in text["Description"] and json.loads(text["usegan:colour_scale"])["unit"] == "kPa"
     assert Image.open(out / "b_elasto.png").mode == "RGB"
 
 

@@ -163,11 +163,17 @@ def to_rgb_uint8(arr: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(f[..., :3] * 255), 0, 255).astype(np.uint8)
 
 
-def save_png(arr: np.ndarray, path: str | Path) -> Path:
-    """Write a uint8 gray or RGB array as PNG, atomically (temp file + rename)."""
+def save_png(arr: np.ndarray, path: str | Path, text: dict[str, str] | None = None) -> Path:
+    """Write a uint8 gray or RGB array as PNG, atomically (temp file + rename); ``text`` becomes PNG text chunks
+    (e.g. the virtual-elastography label and model version, readable with ``Image.open(p).text``)."""
+    from PIL.PngImagePlugin import PngInfo
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(np.asarray(arr)).save(tmp, format="PNG")
+    info = PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, str(value))
+    Image.fromarray(np.asarray(arr)).save(tmp, format="PNG", pnginfo=info)
     tmp.replace(path)
     return path

@@ -13,6 +13,7 @@ mapped back to the input's geometry. Only the generator is built.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,16 @@ class Elastogram:
     @property
     def caption(self) -> str:
         return f"VIRTUAL {self.mode.upper()} elastogram - model {self.model_version}"
+
+    def png_text(self) -> dict[str, str]:
+        """PNG text chunks that keep the label and provenance with a saved elastogram file."""
+        return {
+            "Description": f"{self.label}. {self.caption}.",
+            "usegan:virtual": "true",
+            "usegan:model_version": self.model_version,
+            "usegan:mode": self.mode,
+            "usegan:colour_scale": json.dumps(self.colour_scale),
+        }
 
     def metadata(self) -> dict:
         return {
@@ -83,25 +94,19 @@ class VirtualElastographer:
             self.generator.to(memory_format=torch.channels_last)
 
     @classmethod
-    def from_checkpoint(
-        cls, path: str | Path, device: str | torch.device = "cpu", **kwargs
-    ) -> VirtualElastographer:
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", **kwargs) -> VirtualElastographer:
         generator, info = load_generator(path, device)
         return cls(generator, info, device, **kwargs)
 
     @classmethod
-    def bundled(
-        cls, mode: str = "strain", model_dir: str | Path | None = None, **kwargs
-    ) -> VirtualElastographer:
+    def bundled(cls, mode: str = "strain", model_dir: str | Path | None = None, **kwargs) -> VirtualElastographer:
         """The bundled (or ``model_dir``'s newest) checkpoint for ``mode``."""
         from usegan.settings import get_settings
 
         directory = Path(model_dir) if model_dir else get_settings().model_dir
         found = bundled_checkpoints(directory)
         if mode not in found:
-            raise FileNotFoundError(
-                f"no {mode} checkpoint in {directory} (found modes: {sorted(found) or 'none'})"
-            )
+            raise FileNotFoundError(f"no {mode} checkpoint in {directory} (found modes: {sorted(found) or 'none'})")
         return cls.from_checkpoint(found[mode], **kwargs)
 
     @property

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             return
         results = engine.generate_batch([image for _, image in batch], batch_size=args.batch_size)
         for (path, _), result in zip(batch, results, strict=True):
-            out = save_png(result.rgb, args.out / f"{path.stem}_elasto.png")
+            out = save_png(result.rgb, args.out / f"{path.stem}_elasto.png", text=result.png_text())
             record = {"input": str(path), "output": str(out), **result.metadata()}
             print(json.dumps(record) if args.json else f"{path} -> {out} ({result.caption}, {result.ms:.0f} ms)")
         batch.clear()
