@@ -14,15 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from usegan.agreement import confusion_matrix, quadratic_weighted_kappa
 from usegan.checkpoint import load_generator
 from usegan.cli import main
-from usegan.training.metrics import (
-    colour_histogram_intersection,
-    confusion_matrix,
-    psnr_rgb,
-    quadratic_weighted_kappa,
-    ssim_rgb,
-)
+from usegan.training.metrics import colour_histogram_intersection, psnr_rgb, ssim_rgb
 
 TINY = [
     "--image-size",

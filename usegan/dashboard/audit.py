@@ -1,8 +1,6 @@
 """Research audit: the algorithm's proposals against the clinicians' confirmed scores.
 
-Quadratic-weighted kappa (Cohen 1968): ``1 - sum(W * O) / sum(W * E)`` with weights
-``W[i, j] = (i - j)^2 / (K - 1)^2``, observed matrix ``O`` and the matrix ``E`` expected by chance from the two
-raters' marginals; 1 = perfect agreement, 0 = chance, < 0 worse than chance.
+Agreement statistics (confusion matrix, quadratic-weighted kappa) come from :mod:`usegan.agreement`.
 """
 
 from __future__ import annotations
@@ -10,44 +8,9 @@ from __future__ import annotations
 import io
 import math
 
-import numpy as np
 import pandas as pd
 
-SCORES = (1, 2, 3, 4, 5)
-
-
-def confusion_matrix(confirmed, proposed, classes=SCORES) -> np.ndarray:
-    """``(K, K)`` int counts, rows = confirmed, columns = proposed; pairs with a missing value are skipped."""
-    index = {c: i for i, c in enumerate(classes)}
-    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    for a, b in zip(confirmed, proposed, strict=True):
-        if a is None or b is None or _isnan(a) or _isnan(b):
-            continue
-        if int(a) not in index or int(b) not in index:
-            raise ValueError(f"scores must be among {tuple(classes)}, got {a!r} and {b!r}")
-        matrix[index[int(a)], index[int(b)]] += 1
-    return matrix
-
-
-def _isnan(value) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def quadratic_weighted_kappa(confirmed, proposed, classes=SCORES) -> float:
-    """Cohen's quadratic-weighted kappa of two raters; NaN with no pairs or when chance agreement is total."""
-    observed = confusion_matrix(confirmed, proposed, classes).astype(np.float64)
-    n = observed.sum()
-    if n == 0:
-        return math.nan
-    k = len(classes)
-    i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    weights = (i - j) ** 2 / (k - 1) ** 2
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / n
-    denominator = (weights * expected).sum()
-    if denominator == 0:
-        return 1.0 if (weights * observed).sum() == 0 else math.nan
-    return float(1.0 - (weights * observed).sum() / denominator)
-
+from usegan.agreement import SCORES, confusion_matrix, quadratic_weighted_kappa  # noqa: F401 (re-exported)
 
 AUDIT_SQL = """
 SELECT c.case_id, c.organ, c.source, c.status, c.proposed_score, c.confirmed_score, c.reviewer, c.exam_at,

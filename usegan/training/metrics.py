@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from usegan.agreement import confusion_matrix, quadratic_weighted_kappa  # noqa: F401 (re-exported for evaluation)
+
 
 def crop_box(image: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
     """``image[y:y+h, x:x+w]`` for a box ``(x, y, w, h)``; the whole image when ``box`` is None."""
@@ -46,28 +48,3 @@ def colour_histogram_intersection(fake: np.ndarray, real: np.ndarray, bins: int 
         return counts / max(1, counts.sum())
 
     return float(np.minimum(hist(fake), hist(real)).sum())
-
-
-def confusion_matrix(truth: list[int], predicted: list[int], labels: list[int]) -> np.ndarray:
-    """``(K, K)`` counts, rows = truth, columns = prediction, in the order of ``labels``."""
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for t, p in zip(truth, predicted, strict=True):
-        matrix[index[t], index[p]] += 1
-    return matrix
-
-
-def quadratic_weighted_kappa(truth: list[int], predicted: list[int], labels: list[int]) -> float:
-    """Cohen's kappa with quadratic weights ``w_ij = (i - j)^2 / (K - 1)^2`` (1 = perfect, 0 = chance)."""
-    observed = confusion_matrix(truth, predicted, labels).astype(np.float64)
-    n = observed.sum()
-    if n == 0:
-        return float("nan")
-    k = len(labels)
-    i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    weights = (i - j) ** 2 / max(1, (k - 1) ** 2)
-    expected = np.outer(observed.sum(1), observed.sum(0)) / n
-    denominator = (weights * expected).sum()
-    if denominator == 0:
-        return 1.0 if (weights * observed).sum() == 0 else 0.0
-    return float(1.0 - (weights * observed).sum() / denominator)
