@@ -34,6 +34,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (make test installs it)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
+# Every assertion waits for Streamlit's reruns; on a loaded 2-core machine a run can take several seconds, far past
+# Playwright's 5 s default.
+sync_api.expect.set_options(timeout=30_000)
 
 
 def free_port() -> int:
@@ -69,7 +72,7 @@ def server(tmp_path_factory):
     env = make_environment(root, n_samples=1)
     port = free_port()
     process = start_app(env, port)
-    yield {"url": f"http://127.0.0.1:{port}", "root": root}
+    yield {"url": f"http://127.0.0.1:{port}", "root": root, "env": env}
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -89,7 +92,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # generous: the test machine may be loaded
     yield page
     context.close()
 
@@ -103,9 +106,14 @@ def sign_in(page, url: str, user: str) -> None:
 
 
 def settle(page) -> None:
-    """Wait until Streamlit finished the current run (no "Running..." status widget)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=30_000)
+    """Wait until Streamlit finished the current run: the app reports ``notRunning`` (not ``running`` or
+    ``rerunRequested``) and no "Running..." status widget is shown, twice in a row a moment apart (a click's
+    rerun request may still be on its way when first checked)."""
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    for _ in range(2):
+        page.wait_for_timeout(300)
+        idle.wait_for(state="attached", timeout=60_000)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
 
 
 def shot(page, name: str) -> None:
@@ -161,8 +169,10 @@ def test_upload_draw_roi_score_sign_and_download_the_pdf(page, server, tmp_path)
     shot(page, "review")
 
     page.get_by_role("radiogroup", name="Confirmed score").get_by_text("4", exact=True).click()
+    sync_api.expect(page.get_by_text("Whole lesion hard", exact=True)).to_be_visible()  # the run saw score 4
     settle(page)
     page.get_by_role("button", name="Insert template for this score").click()
+    settle(page)
     sync_api.expect(page.get_by_label("Conclusion")).to_have_value(re.compile("Tsukuba 4"))
     page.get_by_role("button", name="Sign", exact=True).click()
     page.get_by_text("Review signed").wait_for()
@@ -196,3 +206,26 @@ def test_admin_pages_audit_and_models(page, server):
     page.get_by_role("link", name="Models").click()
     page.get_by_text("tiny-strain-test").first.wait_for()
     shot(page, "models")
+
+
+def test_worklist_picker_offers_a_case_from_the_dicom_spool_without_a_reload(page, server):
+    """A file dropped into the spool while the worklist is open is imported by the timed fragment (every 15 s) and
+    can be picked in "Open case" at once: the picker is refreshed with the table, not only on a full rerun."""
+    from tests.dicom_factory import make_us_dataset
+    from usegan.dicomnet.derived import to_bytes
+    from usegan.dicomnet.spool import spool_name, write_atomic
+    from usegan.settings import get_settings
+
+    sign_in(page, server["url"], "doc")
+    page.get_by_role("heading", name="Worklist").wait_for()
+    settle(page)
+    before = int(re.search(r"(\d+) matching case", page.get_by_text("matching case(s)").inner_text()).group(1))
+    scan = make_us_dataset(rows=96, columns=128)
+    write_atomic(get_settings(environ=server["env"]).inbox_dir, spool_name(scan.SOPInstanceUID), to_bytes(scan))
+    # No click, no reload: only the fragment's own timer can bring the new case in.
+    page.get_by_text(f"{before + 1} matching case(s)").wait_for(timeout=90_000)
+    settle(page)
+    page.get_by_role("combobox", name="Open case").click()
+    case_options = page.get_by_role("option").filter(has_text=re.compile(r"^C-\d{8}-"))
+    sync_api.expect(case_options).to_have_count(before + 1)
+    page.keyboard.press("Escape")
