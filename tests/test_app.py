@@ -257,6 +257,14 @@ def test_review_sends_a_dicom_case_back_only_when_a_destination_is_configured(ap
     (sc,) = received
     assert sc.StudyInstanceUID == ds.StudyInstanceUID and sc.SeriesDescription.startswith("VIRTUAL elastogram")
 
+    at.radio(key=f"review_score_{case_id}").set_value(3).run()  # sign: the report goes with the next send
+    at.button(key="review_sign").click().run()
+    at.run()  # the signed page archives the PDF report
+    send_button(at).click().run()
+    assert any("2/2 objects accepted" in s.value and "signed report" in s.value for s in at.success)
+    assert [str(d.SOPClassUID) for d in received[1:]] == [str(sc.SOPClassUID), "1.2.840.10008.5.1.4.1.1.104.1"]
+    assert received[2].StudyInstanceUID == ds.StudyInstanceUID
+
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
@@ -264,7 +272,7 @@ def test_review_sends_a_dicom_case_back_only_when_a_destination_is_configured(ap
     at = review_of(app, case_id)
     send_button(at).click().run()
     assert not at.exception and "Not sent" in at.error[0].value and "no association" in at.error[0].value
-    assert len(received) == 1
+    assert len(received) == 3
 
     monkeypatch.setenv("USEGAN_DICOM_DESTINATION", "pacs-without-port")  # a typo: shown, disabled, explained
     at = review_of(app, case_id)
