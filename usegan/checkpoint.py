@@ -20,6 +20,7 @@ can be broken into a :class:`CheckpointError` that names the file and the proble
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import tempfile
@@ -197,13 +198,27 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> tupl
     return generator, info
 
 
-def bundled_checkpoints(model_dir: str | Path) -> dict[str, Path]:
-    """``{mode: path}`` of the newest ``*.pt`` checkpoint per mode found in ``model_dir`` (by name order)."""
+def _directory_signature(directory: Path) -> tuple:
+    if not directory.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.pt")))
+
+
+@functools.lru_cache(maxsize=16)
+def _bundled_checkpoints(directory: str, signature: tuple) -> tuple[tuple[str, Path], ...]:
     found: dict[str, Path] = {}
-    for path in sorted(Path(model_dir).glob("*.pt")):
+    for path in sorted(Path(directory).glob("*.pt")):
         try:
             mode = read_checkpoint(path)["mode"]
         except CheckpointError:
             continue
         found[mode] = path
-    return found
+    return tuple(found.items())
+
+
+def bundled_checkpoints(model_dir: str | Path) -> dict[str, Path]:
+    """``{mode: path}`` of the newest ``*.pt`` checkpoint per mode in ``model_dir`` (by name order); unreadable
+    files are skipped. Reading a checkpoint's header means loading the whole file, so the answer is cached until
+    the folder's ``*.pt`` files change (name, size or modification time): cheap enough for every page run."""
+    directory = Path(model_dir)
+    return dict(_bundled_checkpoints(str(directory), _directory_signature(directory)))

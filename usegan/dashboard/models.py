@@ -7,7 +7,6 @@ says so instead of failing).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,22 +38,9 @@ def resolve_checkpoint(mode: str, store=None, model_dir: str | Path | None = Non
         return None
 
 
-def _signature(directory: Path) -> tuple:
-    if not directory.is_dir():
-        return ()
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.pt")))
-
-
-@functools.lru_cache(maxsize=16)
-def _bundled(directory: str, signature: tuple) -> dict[str, Path]:
-    return bundled_checkpoints(directory) if signature else {}
-
-
 def bundled(directory: str | Path) -> dict[str, Path]:
-    """``{mode: path}`` of the newest checkpoint per mode in ``directory``; re-read only when its ``*.pt`` files
-    change (reading a checkpoint's header means loading the whole file, too slow for every page run)."""
-    directory = Path(directory)
-    return dict(_bundled(str(directory), _signature(directory)))
+    """``{mode: path}`` of the newest checkpoint per mode in ``directory`` (cached: see ``bundled_checkpoints``)."""
+    return bundled_checkpoints(directory)
 
 
 def available_modes(store=None, model_dir: str | Path | None = None) -> list[str]:

@@ -7,7 +7,6 @@ promotion or a rollback without a restart.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from usegan.checkpoint import MODES, bundled_checkpoints
@@ -17,17 +16,6 @@ class NoModelError(LookupError):
     """No usable checkpoint for a mode; the message says where it looked."""
 
 
-def _signature(directory: Path) -> tuple:
-    if not directory.is_dir():
-        return ()
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.pt")))
-
-
-@functools.lru_cache(maxsize=16)
-def _bundled(directory: str, signature: tuple) -> dict[str, Path]:
-    return bundled_checkpoints(directory) if signature else {}
-
-
 def bundled_checkpoint(mode: str, model_dir: str | Path | None = None) -> Path | None:
     """The newest bundled checkpoint of ``mode`` in ``model_dir`` (default ``settings.model_dir``), or ``None``."""
     if model_dir is None:
@@ -35,7 +23,7 @@ def bundled_checkpoint(mode: str, model_dir: str | Path | None = None) -> Path |
 
         model_dir = get_settings().model_dir
     directory = Path(model_dir)
-    return _bundled(str(directory), _signature(directory)).get(mode)
+    return bundled_checkpoints(directory).get(mode)
 
 
 def active_checkpoint(store, mode: str, model_dir: str | Path | None = None) -> Path:
