@@ -1,8 +1,7 @@
 """Virtual vs real elastogram: structural similarity and the score each one gives for the same ROIs.
 
-SSIM (Wang et al., IEEE TIP 2004) on the CIE-Lab lightness of both images with an 11x11 Gaussian window
-(sigma 1.5), ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2`` with ``L = 100``; reported as the mean over the pixels where
-either image carries colour (the elastography box), so the identical gray B-mode around it does not inflate it.
+SSIM (Wang et al., IEEE TIP 2004; scikit-image's implementation) of the RGB images inside the elastography box,
+the same figure ``usegan evaluate`` reports, so the gray B-mode around the box does not inflate it.
 """
 
 from __future__ import annotations
@@ -10,38 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from usegan.colormaps import rgb_to_lab
 from usegan.dashboard.overlay import as_rgb, coloured_mask
 from usegan.scoring import ScoreResult
 
 
-def ssim_map(a_rgb: np.ndarray, b_rgb: np.ndarray, sigma: float = 1.5) -> np.ndarray:
-    """``(H, W)`` float32 local SSIM of two ``(H, W, 3)`` uint8 images' Lab lightness, in [-1, 1]."""
+def ssim(a_rgb: np.ndarray, b_rgb: np.ndarray) -> float:
+    """SSIM of two ``(H, W, 3)`` elastograms inside the bounding box of the colour region of either image (the
+    whole image when neither has colour), computed exactly as the model evaluation does
+    (:func:`usegan.training.metrics.ssim_rgb`), so the review page and the model cards report the same figure."""
+    from usegan.training.metrics import ssim_rgb
+
     a, b = as_rgb(a_rgb), as_rgb(b_rgb)
     if a.shape != b.shape:
         raise ValueError(f"images must have the same size, got {a.shape[:2]} and {b.shape[:2]}")
-    la, lb = rgb_to_lab(a)[..., 0].astype(np.float64), rgb_to_lab(b)[..., 0].astype(np.float64)
-    c1, c2 = (0.01 * 100) ** 2, (0.03 * 100) ** 2
-
-    def blur(x):
-        return ndimage.gaussian_filter(x, sigma, truncate=3.5)
-
-    mu_a, mu_b = blur(la), blur(lb)
-    var_a = blur(la * la) - mu_a**2
-    var_b = blur(lb * lb) - mu_b**2
-    cov = blur(la * lb) - mu_a * mu_b
-    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
-    den = (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
-    return (num / den).astype(np.float32)
-
-
-def ssim(a_rgb: np.ndarray, b_rgb: np.ndarray) -> float:
-    """Mean SSIM over the colour box of either image (the whole image when neither has colour)."""
-    local = ssim_map(a_rgb, b_rgb)
-    box = coloured_mask(a_rgb) | coloured_mask(b_rgb)
-    return float(local[box].mean() if box.any() else local.mean())
+    box = coloured_mask(a) | coloured_mask(b)
+    if box.any():
+        rows, cols = np.flatnonzero(box.any(1)), np.flatnonzero(box.any(0))
+        a = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        b = b[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return ssim_rgb(a, b)
 
 
 @dataclass(frozen=True)
