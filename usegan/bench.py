@@ -39,9 +39,7 @@ def count_gflops(model: nn.Module, size: int, in_channels: int = 1) -> float:
             kernel = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
             # ConvTranspose: each input pixel does out_channels*k*k MACs
             if isinstance(module, nn.ConvTranspose2d):
-                macs += (
-                    inputs[0].numel() * module.out_channels * module.kernel_size[0] * module.kernel_size[1]
-                )
+                macs += inputs[0].numel() * module.out_channels * module.kernel_size[0] * module.kernel_size[1]
             else:
                 macs += output.numel() * kernel
         elif isinstance(module, nn.Linear):
@@ -131,10 +129,7 @@ def run_benchmark(
         "results": [asdict(r) for r in rows],
     }
     if include_unet:
-        best = {
-            m: min((r for r in rows if r.model == m), key=lambda r: r.median_ms_b1)
-            for m in ("usegan", "unet_256")
-        }
+        best = {m: min((r for r in rows if r.model == m), key=lambda r: r.median_ms_b1) for m in ("usegan", "unet_256")}
         report["ratio_unet_over_usegan"] = {
             "gflops": round(best["unet_256"].gflops / best["usegan"].gflops, 2),
             "median_ms_b1": round(best["unet_256"].median_ms_b1 / best["usegan"].median_ms_b1, 2),

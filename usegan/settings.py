@@ -27,20 +27,14 @@ class Settings:
     samples_dir: Path = BUNDLED_SAMPLES_DIR  # bundled sample cases (USEGAN_SAMPLES_DIR)
     host: str = "localhost"  # address the app binds to (USEGAN_HOST)
     port: int = 8501  # app port (USEGAN_PORT)
-    max_image_pixels: int = (
-        40_000_000  # larger images are refused (decompression bombs) (USEGAN_MAX_IMAGE_PIXELS)
-    )
+    max_image_pixels: int = 40_000_000  # larger images are refused (decompression bombs) (USEGAN_MAX_IMAGE_PIXELS)
     max_upload_mb: int = 200  # largest accepted upload in MB (USEGAN_MAX_UPLOAD_MB)
     department: str = "Ultrasound Department"  # report header (USEGAN_DEPARTMENT)
     report_language: str = "en"  # "en" or "zh" (USEGAN_REPORT_LANGUAGE)
-    store_patient_names: bool = (
-        False  # names are off by default: pseudonymous ids only (USEGAN_STORE_PATIENT_NAMES)
-    )
+    store_patient_names: bool = False  # names are off by default: pseudonymous ids only (USEGAN_STORE_PATIENT_NAMES)
     dicom_ae_title: str = "USEGAN"  # our AE title (USEGAN_DICOM_AE_TITLE)
     dicom_port: int = 11112  # C-STORE SCP port (USEGAN_DICOM_PORT)
-    dicom_allowed_aes: tuple[
-        str, ...
-    ] = ()  # calling AE titles accepted; empty = any (USEGAN_DICOM_ALLOWED_AES)
+    dicom_allowed_aes: tuple[str, ...] = ()  # calling AE titles accepted; empty = any (USEGAN_DICOM_ALLOWED_AES)
     dicom_destination: str = ""  # HOST:PORT:AE for send-back; empty = off (USEGAN_DICOM_DESTINATION)
     vgg19_weights: str = ""  # optional local torchvision-format vgg19 state dict (USEGAN_VGG19_WEIGHTS)
     torch_threads: int = 0  # 0 = torch default (USEGAN_TORCH_THREADS)

@@ -24,9 +24,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"size {report['size']}x{report['size']}, {report['threads']} threads, torch {report['torch']}")
-    print(
-        f"{'model':10} {'variant':20} {'params':>10} {'GFLOPs':>8} {'ms@b1':>8} {'img/s@b16':>10} {'maxdiff':>8}"
-    )
+    print(f"{'model':10} {'variant':20} {'params':>10} {'GFLOPs':>8} {'ms@b1':>8} {'img/s@b16':>10} {'maxdiff':>8}")
     for r in report["results"]:
         print(
             f"{r['model']:10} {r['variant']:20} {r['params']:>10,} {r['gflops']:>8.2f} {r['median_ms_b1']:>8.1f} "

@@ -33,9 +33,7 @@ class DiscriminatorConfig:
 class PatchDiscriminator(nn.Module):
     """``(B, in_channels, H, W) -> (B, 1, H', W')`` logits (no sigmoid: the GAN loss applies it)."""
 
-    def __init__(
-        self, in_channels: int = 4, base_channels: int = 32, n_layers: int = 3, norm: str = "instance"
-    ):
+    def __init__(self, in_channels: int = 4, base_channels: int = 32, n_layers: int = 3, norm: str = "instance"):
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         ch = base_channels
@@ -65,9 +63,7 @@ def crop_boxes(images: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.Te
             x, y, bw, bh = w // 2 - 8, h // 2 - 8, 16, 16
         x0, y0 = max(0, min(x, w - 4)), max(0, min(y, h - 4))
         x1, y1 = max(x0 + 4, min(x + bw, w)), max(y0 + 4, min(y + bh, h))
-        crops.append(
-            F.interpolate(img[None, :, y0:y1, x0:x1], size=(size, size), mode="bilinear", align_corners=False)
-        )
+        crops.append(F.interpolate(img[None, :, y0:y1, x0:x1], size=(size, size), mode="bilinear", align_corners=False))
     return torch.cat(crops, dim=0)
 
 
@@ -93,9 +89,7 @@ class USEGANDiscriminator(nn.Module):
     def __init__(self, config: DiscriminatorConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or DiscriminatorConfig()
-        self.global_d = PatchDiscriminator(
-            config.in_channels, config.base_channels, config.n_layers, config.norm
-        )
+        self.global_d = PatchDiscriminator(config.in_channels, config.base_channels, config.n_layers, config.norm)
         self.local_d = (
             PatchDiscriminator(config.in_channels, config.base_channels, config.local_n_layers, config.norm)
             if config.local

@@ -71,9 +71,7 @@ class USEGANGenerator(nn.Module):
         self.config = config = config or GeneratorConfig()
         ch = config.base_channels
         self.stem = conv_block(config.in_channels, ch, 7, 1, config.norm, nn.ReLU(inplace=True))
-        self.spatial_attention = (
-            SpatialAttention(config.spatial_kernel) if config.use_attention else nn.Identity()
-        )
+        self.spatial_attention = SpatialAttention(config.spatial_kernel) if config.use_attention else nn.Identity()
         for i in range(config.n_down):
             self.add_module(f"down{i + 1}", conv_block(ch, ch * 2, 3, 2, config.norm, nn.ReLU(inplace=True)))
             ch *= 2

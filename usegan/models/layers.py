@@ -18,9 +18,7 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     raise ValueError(f"norm must be one of {NORMS}, got {kind!r}")
 
 
-def conv_block(
-    in_ch: int, out_ch: int, kernel: int, stride: int, norm: str, act: nn.Module | None
-) -> nn.Sequential:
+def conv_block(in_ch: int, out_ch: int, kernel: int, stride: int, norm: str, act: nn.Module | None) -> nn.Sequential:
     """Reflection-padded conv -> norm -> activation."""
     layers: list[nn.Module] = [
         nn.ReflectionPad2d(kernel // 2) if stride == 1 else nn.ZeroPad2d(kernel // 2),

@@ -133,9 +133,7 @@ class VGGPerceptualLoss(nn.Module):
         self.vgg = vgg or VGG19Features.from_pretrained(weights_path, layers)
         self.layer_weights = layer_weights or self.DEFAULT_WEIGHTS[-len(self.vgg.layer_names) :]
         if len(self.layer_weights) != len(self.vgg.layer_names):
-            raise ValueError(
-                f"{len(self.layer_weights)} layer weights for {len(self.vgg.layer_names)} layers"
-            )
+            raise ValueError(f"{len(self.layer_weights)} layer weights for {len(self.vgg.layer_names)} layers")
         self.input_size = input_size
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

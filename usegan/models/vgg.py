@@ -83,9 +83,7 @@ class VGG19Features(nn.Module):
         self.eval()
 
     @classmethod
-    def from_pretrained(
-        cls, path: str | Path | None, layers: tuple[str, ...] = tuple(RELU_X_1)
-    ) -> VGG19Features:
+    def from_pretrained(cls, path: str | Path | None, layers: tuple[str, ...] = tuple(RELU_X_1)) -> VGG19Features:
         """Build and, when ``path`` is given, load torchvision-format VGG19 weights from that local file."""
         model = cls(layers)
         if path:
@@ -101,8 +99,7 @@ class VGG19Features(nn.Module):
         for key in own:
             if tuple(wanted[key].shape) != tuple(own[key].shape):
                 raise ValueError(
-                    f"VGG19 weight {key} has shape {tuple(wanted[key].shape)}, expected "
-                    f"{tuple(own[key].shape)}"
+                    f"VGG19 weight {key} has shape {tuple(wanted[key].shape)}, expected {tuple(own[key].shape)}"
                 )
         self.load_state_dict({k: wanted[k] for k in own})
         self.pretrained = True
