@@ -130,21 +130,28 @@ def list_samples(samples_dir: str | Path) -> list[SampleInfo]:
 def create_sample_case(store, sample: SampleInfo, user: str, organ: str = "breast") -> str:
     """Store a bundled sample as a case (source ``sample``) with its true elastograms attached; returns the id.
 
-    The notes say ``lesion type: <type>`` so the research audit can group by lesion type.
+    The case is the sample's elastography box (B-mode and true elastograms cropped to it, the crop recorded), as a
+    scanner user would frame the region to examine: the virtual elastogram then covers the same region as the
+    real one, at the scale the models were trained on. The notes say ``lesion type: <type>`` so the research
+    audit can group by lesion type.
     """
     bmode = np.asarray(load_image(sample.folder / "bmode.png"))
     if bmode.ndim == 3:
         bmode = np.rint(to_gray(bmode) * 255).astype(np.uint8)
+    box = sample.meta.get("box") or {"x": 0, "y": 0, "w": bmode.shape[1], "h": bmode.shape[0]}
+    crop = CropBox(int(box["x"]), int(box["y"]), int(box["w"]), int(box["h"])).clip(*bmode.shape[:2])
+    crop = crop or CropBox.full(*bmode.shape[:2])
     notes = f"Bundled phantom sample {sample.name}; lesion type: {sample.lesion_type}"
     case_id = store.create_case(
-        bmode.astype(np.uint8), organ=organ, created_by=user, source="sample", original_name=sample.name, notes=notes
-    )
+        np.ascontiguousarray(crop.apply(bmode), dtype=np.uint8), organ=organ, created_by=user, source="sample",
+        original_name=sample.name, notes=notes, crop=(crop.x, crop.y, crop.w, crop.h),
+    )  # fmt: skip
     modes = sample.meta.get("modes") or {}
     for mode in ("strain", "swe"):
         path = sample.folder / f"{mode}.png"
         if not path.is_file():
             continue
-        rgb = np.asarray(load_image(path))[..., :3].astype(np.uint8)
+        rgb = np.ascontiguousarray(crop.apply(np.asarray(load_image(path))[..., :3]), dtype=np.uint8)
         info = modes.get(mode) or {}
         scale = {k: info[k] for k in ("vmin", "vmax", "unit") if k in info} or None
         store.attach_real_elastogram(

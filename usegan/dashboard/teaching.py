@@ -55,11 +55,15 @@ def lab_case(
 
 
 def run_lab(case: PhantomCase, elastographers: dict) -> LabResult:
-    """Generate the virtual elastogram of ``case.bmode`` with each ``{mode: VirtualElastographer}``."""
+    """Generate the virtual elastogram of the phantom's elastography box with each ``{mode: VirtualElastographer}``
+    and show it in that box on the B-mode, exactly as the true elastograms are shown."""
+    x, y, w, h = (int(v) for v in case.box)
     virtual, versions = {}, {}
     for mode, model in elastographers.items():
-        result = model.generate(case.bmode)
-        virtual[mode], versions[mode] = result.rgb, result.model_version
+        result = model.generate(np.ascontiguousarray(case.bmode[y : y + h, x : x + w]))
+        shown = np.repeat(np.asarray(case.bmode, dtype=np.uint8)[..., None], 3, axis=2)
+        shown[y : y + h, x : x + w] = result.rgb
+        virtual[mode], versions[mode] = shown, result.model_version
     return LabResult(case, virtual, versions)
 
 
