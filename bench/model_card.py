@@ -138,7 +138,25 @@ def write_card(name: str, run: Path, results: dict, dest: Path) -> Path:
         ablations = "_Baseline and ablations were run on the strain model only; see `usegan-strain-v1.md`._"
     goals = "\n".join(goal_lines(r, name, None))
     vs_baseline = "\n".join(goal_lines(equal_budget, name, baseline)[-3:]) if equal_budget and baseline else ""
-    hours = (cmp_done.get("wall_time_s", 0) + done.get("wall_time_s", 0)) / 3600
+    long_run = run.name != name
+    hours = ((cmp_done.get("wall_time_s", 0) if long_run else 0) + done.get("wall_time_s", 0)) / 3600
+    selection = json.loads((run.parent / "validation_selection.json").read_text())["validation"]
+    others = [n for n in selection if n.split("-")[0] == name and n != run.name]
+    chosen_why = "; ".join(
+        f"chosen over `{o}` by pre-score kappa on the validation split: {fmt(selection[run.name]['kappa'])} vs "
+        f"{fmt(selection[o]['kappa'])} (SSIM {fmt(selection[run.name]['ssim_box'])} vs {fmt(selection[o]['ssim_box'])})"
+        for o in others
+    )
+    if long_run:
+        made = (
+            f"{cmp_cfg.get('steps', '?')} steps in `data/runs/bundled/{name}` (the equal-budget run compared "
+            f"below), then continued from that state to {cfg['steps']} steps in `data/runs/bundled/{run.name}`"
+        )
+    else:
+        made = (
+            f"{cfg['steps']} steps in `data/runs/bundled/{name}` (the equal-budget run compared below); the "
+            f"checkpoint kept is the one with the lowest validation L1 (step {done.get('best_step', '?')})"
+        )
     text = f"""# Model card: `{info.version}`
 
 **Virtual {info.mode.upper()} elastography generator (USE-GAN).** Trained on *simulated phantoms only*: it
@@ -162,9 +180,8 @@ clinical use**. Its output is a model's estimate, never a measurement.
 - Lesion types cycled evenly: none, cyst, fibroadenoma, malignant, malignant with stiff halo, iso-echoic stiff.
 
 ## How it was made
-Reproduce everything with `make model` (`bench/train_bundled_models.py`): {cmp_cfg.get("steps", "?")} steps in
-`data/runs/bundled/{name}` (the equal-budget run compared below), then continued from that state to
-{cfg["steps"]} steps:
+Reproduce everything with `make model` (`bench/train_bundled_models.py`): {made}; {chosen_why}. The test set
+played no part in any choice.
 
     {training_command(cfg, run)}
 
@@ -174,9 +191,10 @@ Adam lr {cfg["lr_g"]} with linear decay over the second half of each run, batch 
 no ImageNet weights can be downloaded here, and the full VGG19 would cost ~6x the generator per step on a CPU.
 Pass `--vgg-weights PATH` (a torchvision `vgg19` state dict) where you have them.
 
-Hardware and time: {platform.machine()} CPU, 2 cores shared by two training runs (1 thread each), no GPU.
-{fmt(cmp_done.get("wall_time_s"), 0)} s + {fmt(done.get("wall_time_s"), 0)} s ({hours:.2f} h) at
-**{fmt(done.get("images_per_s"), 2)} training images/s** in the second part. Last running losses:
+Hardware and time: {platform.machine()} CPU, 2 cores shared by two training runs (1 thread each), no GPU:
+{hours:.2f} h of wall time in all, **{
+        fmt(done.get("images_per_s"), 2)
+    } training images/s** for this run. Last running losses:
 `{json.dumps(last_losses)}`.
 
 ## Metrics on the fixed phantom test set
@@ -232,15 +250,15 @@ pooling) that moves many bytes per FLOP. The app and `usegan generate` run the m
     return card
 
 
-def write_bundled_models(work: Path, results: dict, argv_used: list[str], total_wall_s: float) -> list[Path]:
-    """Copy the strain / swe best checkpoints to data/models/ and write their cards."""
+def write_bundled_models(work: Path, results: dict, chosen: dict[str, str]) -> list[Path]:
+    """Copy the chosen run's best checkpoint per mode (``chosen``: mode -> run name) to data/models/ with a card."""
     models = ROOT / "data" / "models"
     models.mkdir(parents=True, exist_ok=True)
     written = []
     for name in ("strain", "swe"):
-        run = work / f"{name}-long"
-        if run.name not in results or not (run / "best.pt").is_file():
+        if name not in chosen:
             continue
+        run = work / chosen[name]
         dest = models / f"usegan-{name}-v1.pt"
         shutil.copyfile(run / "best.pt", dest)
         written += [dest, write_card(name, run, results, dest)]
@@ -253,4 +271,5 @@ if __name__ == "__main__":
 
     sys.path.insert(0, str(Path(__file__).parent))
     work = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "runs" / "bundled"
-    write_bundled_models(work, json.loads((work / "results.json").read_text()), sys.argv, 0.0)
+    selection = json.loads((work / "validation_selection.json").read_text())
+    write_bundled_models(work, json.loads((work / "results.json").read_text()), selection["chosen"])

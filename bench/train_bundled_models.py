@@ -10,7 +10,8 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
 3. continue ``strain`` and ``swe`` from their state to ``--long-steps`` in ``strain-long`` / ``swe-long`` (the
    bundled models; the equal-budget comparison above is made at ``--steps``);
 4. ``usegan evaluate`` every run's best checkpoint on the test set;
-5. copy the strain and SWE checkpoints to ``data/models/`` with a model card (``.md``) each.
+5. per mode, choose ``<mode>`` or ``<mode>-long`` by pre-score kappa on the *validation* split (never the test set),
+   copy it to ``data/models/`` and write its model card (``.md``).
 
 The exact commands run are printed and written into the cards.
 """
@@ -77,7 +78,7 @@ RUNS = {
 DESCRIPTIONS = {
     "strain": "USE-GAN (GAN + L1 + Color + VGG19)",
     "swe": "USE-GAN (GAN + L1 + Color + VGG19)",
-    "strain-unet": "pix2pix U-Net baseline (GAN + 100 L1)",
+    "strain-unet": "pix2pix U-Net baseline (unet_256 design at 128 px, i.e. unet_128; GAN + 100 L1)",
     "strain-noattn": "USE-GAN without spatial/channel attention",
     "strain-nocolorvgg": "USE-GAN without Color and VGG terms (GAN + L1)",
 }
@@ -128,7 +129,7 @@ def train_run(name: str, train: Path, work: Path, steps: int, start_from: Path |
     if finished(out, steps):
         return out
     key = name.removesuffix("-long")
-    version = f"usegan-{key}-v1" if name.endswith("-long") or key not in ("strain", "swe") else f"usegan-{name}-cmp"
+    version = f"usegan-{key}-v1"  # only one run per mode is shipped (see select_on_validation)
     cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", version]
     cmd += [*COMMON, *RUNS[key]]
     out.mkdir(parents=True, exist_ok=True)
@@ -141,12 +142,51 @@ def train_run(name: str, train: Path, work: Path, steps: int, start_from: Path |
     return out
 
 
-def evaluate(run: Path, test: Path) -> dict:
-    cached = run / "eval.json"
+def validation_folder(work: Path, train: Path) -> Path:
+    """The training folder's seeded 10% hold-out (the trainer's own validation split) as a folder of links."""
+    from usegan.training.data import train_val_split
+
+    _, val = train_val_split(train, "strain", 128, False, 0.1, 0)
+    out = work / "phantom-val"
+    out.mkdir(exist_ok=True)
+    for index in val.indices:
+        name = val.dataset.base.names[index]
+        if not (out / name).exists():
+            (out / name).symlink_to((train / name).resolve())
+    return out
+
+
+def select_on_validation(work: Path, train: Path, runs: dict) -> dict[str, str]:
+    """For each mode, ship the run (``<mode>`` or ``<mode>-long``) with the higher pre-score kappa on the
+    *validation* split (ties: higher SSIM). The test set is never used to choose."""
+    val = validation_folder(work, train)
+    chosen, table = {}, {}
+    for mode in ("strain", "swe"):
+        candidates = [n for n in (mode, f"{mode}-long") if n in runs]
+        for name in candidates:
+            table[name] = evaluate(runs[name], val, tag="val")
+        if candidates:
+            chosen[mode] = max(candidates, key=lambda n: (round(table[n]["kappa"], 3), table[n]["ssim_box"]))
+    (work / "validation_selection.json").write_text(json.dumps({"chosen": chosen, "validation": table}, indent=2))
+    return chosen
+
+
+def evaluate(run: Path, test: Path, tag: str = "eval") -> dict:
+    cached = run / f"{tag}.json"
     if cached.is_file() and cached.stat().st_mtime > (run / "best.pt").stat().st_mtime:
         return json.loads(cached.read_text())
     proc = sh(
-        [*USEGAN, "evaluate", "--model", run / "best.pt", "--data", test, "--json", "--csv", run / "eval_per_case.csv"]
+        [
+            *USEGAN,
+            "evaluate",
+            "--model",
+            run / "best.pt",
+            "--data",
+            test,
+            "--json",
+            "--csv",
+            run / f"{tag}_per_case.csv",
+        ]
     )
     cached.write_text(proc.stdout)
     return json.loads(proc.stdout)
@@ -194,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cards:
         from model_card import write_bundled_models
 
-        write_bundled_models(args.work, results, argv_used=sys.argv, total_wall_s=time.time() - t0)
+        chosen = select_on_validation(args.work, train, runs)
+        write_bundled_models(args.work, results, chosen)
+    print(f"total wall time {time.time() - t0:.0f} s")
     return 0
 
 
