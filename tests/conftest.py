@@ -10,3 +10,16 @@ def isolated_data_dir(tmp_path_factory, monkeypatch):
     data_dir = tmp_path_factory.mktemp("usegan-data")
     monkeypatch.setenv("USEGAN_DATA_DIR", str(data_dir))
     return data_dir
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """AppTest runs leave the app's cached Store (a DuckDB connection) in ``st.cache_resource``; drop it and
+    collect, so connections close now instead of being reported as leaked when the interpreter exits."""
+    import gc
+    import sys
+
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_resource.clear()
+    gc.collect()

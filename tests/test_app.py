@@ -16,15 +16,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory):
-    yield make_environment(tmp_path_factory.mktemp("app-env"), n_samples=1)
-    # The app caches its Store (a DuckDB connection) with st.cache_resource; drop it so the connection closes
-    # here rather than at interpreter exit.
-    import gc
-
-    import streamlit as st
-
-    st.cache_resource.clear()
-    gc.collect()
+    return make_environment(tmp_path_factory.mktemp("app-env"), n_samples=1)
 
 
 @pytest.fixture
