@@ -10,7 +10,7 @@ from usegan.dashboard import figures, overlay, roi_canvas, service
 from usegan.dashboard.compare import compare
 from usegan.dashboard.dicom import SendBackFailed, send_back, sendback_availability
 from usegan.dashboard.reporting import report_pdf
-from usegan.dashboard.templates import conclusion_template, score_names
+from usegan.dashboard.templates import conclusion_template, proposal_scale, qbox_summary, score_names
 from usegan.settings import get_settings
 from usegan.store import StoreError
 
@@ -28,6 +28,7 @@ if not case_id:
     st.info("No case is open. Pick one on the **Worklist** or create one on the **New case** page.")
     st.stop()
 
+st.title(f"Case {case_id}")  # first: the reader sees which case this is before any control
 modes = available_modes()
 if not modes:
     st.warning("No USE-GAN model is installed: put a checkpoint (`*.pt`) in the model folder or ask an administrator.")
@@ -52,7 +53,6 @@ except Exception as exc:  # a broken checkpoint or image must not show a traceba
     show_error("The virtual elastogram could not be generated", exc, "Ask an administrator to check the model.")
     st.stop()
 case = view.case
-st.title(f"Case {case.case_id}")
 st.caption(
     f"Patient {case.patient_id} · {case.organ}{' · ' + case.side if case.side else ''} · status **{case.status}**"
     f" · source {case.source} · exam {case.exam_at:%Y-%m-%d %H:%M}"
@@ -101,9 +101,16 @@ masks = roi_canvas.roi_masks(rois, view.bmode.shape[:2])
 colours = {"lesion": roi_canvas.LESION_COLOUR, "reference": roi_canvas.REFERENCE_COLOUR}
 with image_cols[1]:
     st.markdown("**Virtual elastogram**")
-    shown = overlay.outline(overlay.stamp(view.elasto, f"VIRTUAL - {view.generation.model_version}"), masks, colours)
-    st.image(overlay.resized(shown, scale), caption=view.caption)
+    shown = overlay.stamp(overlay.outline(view.elasto, masks, colours), f"VIRTUAL - {view.generation.model_version}")
+    st.image(overlay.resized(shown, scale))
     virtual_badge(view.caption)
+    model = get_elastographer(mode)
+    if (
+        model is not None
+        and model.info.version == view.generation.model_version
+        and model.info.trained_on_phantoms_only
+    ):
+        st.caption("Model trained on simulated phantoms only: a demonstration until fine-tuned on local paired data.")
 result = service.score_rois(view.elasto, mode, view.generation.colour_scale, rois, case.organ)
 if view.real is not None:
     with image_cols[2]:
@@ -126,7 +133,10 @@ with proposal_col:
     st.subheader("Algorithm's proposal")
     st.caption(f"{result.system} · {result.algorithm_version} · computed on the VIRTUAL elastogram")
     st.metric("Proposed score", result.score if result.score is not None else "-", border=False)
+    st.caption(f"Scale: {proposal_scale(result.system)}")
     st.markdown(result.label if result.scored else f":orange[{result.label}]")
+    if mode == "swe" and (qbox := qbox_summary(result.figures)):
+        st.markdown(f"Q-box: {qbox}")
     for extra in result.secondary:
         st.markdown(f"**{extra.system.replace('_', ' ')}**: {extra.label}")
     with st.expander("Every figure behind the proposal"):

@@ -36,7 +36,9 @@ with lab_tab:
     cols[2].image(case.swe_rgb, caption="TRUE shear-wave (blue soft, red stiff)", width="stretch")
     for col, mode in zip(cols[3:], ("strain", "swe"), strict=True):
         if mode in lab.virtual:
-            col.image(lab.virtual[mode], caption=f"VIRTUAL {mode} - model {lab.versions[mode]}", width="stretch")
+            col.image(
+                lab.virtual[mode], caption=f"VIRTUAL {mode.upper()} - model {lab.versions[mode]}", width="stretch"
+            )
         else:
             col.info(f"No {mode} model installed.")
     labels = case.labels

@@ -227,3 +227,19 @@ def test_models_prefer_the_registry_active_version(env):
     store.registry.set_active("strain-v2", by="doc")
     assert models.resolve_checkpoint("strain", store, root / "models") == path
     assert models.available_modes(store, root / "empty") == ["strain"]
+
+
+def test_stamp_adds_a_label_strip_below_and_keeps_every_image_pixel():
+    image = np.full((190, 133, 3), 77, np.uint8)
+    out = overlay.stamp(image, "VIRTUAL - usegan-strain-v1")
+    assert out.shape[0] > 190 and out.shape[1:] == (133, 3)
+    assert np.array_equal(out[:190], image)  # nothing painted over the elastogram (the fat layer lies on top)
+    assert out[190:].max() > 200  # the white text is in the strip
+
+
+def test_proposal_scale_and_qbox_summary_say_what_the_numbers_are():
+    assert "not Tsukuba" in templates.proposal_scale("swe_breast")
+    assert templates.proposal_scale("tsukuba") == "Tsukuba 1-5"
+    line = templates.qbox_summary({"emean_kpa": 120.4, "emax_kpa": 180.0, "sd_kpa": 9.6, "eratio": 7.5})
+    assert line == "Emean 120 kPa · Emax 180 kPa · SD 10 kPa · Eratio 7.50"
+    assert "Eratio" not in templates.qbox_summary({"emean_kpa": 1.0, "eratio": float("nan")})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from usegan.imageio import to_rgb_uint8
 
@@ -71,10 +71,22 @@ def resized(image: np.ndarray, scale: float) -> Image.Image:
 
 
 def stamp(image: np.ndarray, text: str) -> np.ndarray:
-    """Burn a small label (e.g. "VIRTUAL - model x") into the top-left corner, so a saved screenshot keeps it."""
-    pil = Image.fromarray(as_rgb(image))
-    draw = ImageDraw.Draw(pil)
-    box = draw.textbbox((4, 4), text)
-    draw.rectangle((box[0] - 3, box[1] - 2, box[2] + 3, box[3] + 2), fill=(0, 0, 0))
-    draw.text((4, 4), text, fill=(255, 255, 255))
+    """Add a label strip (e.g. "VIRTUAL - model x") *under* the image, so a saved screenshot keeps it.
+
+    A strip, not text over the pixels: the top rows of an elastogram hold the fat layer a reference ROI is drawn
+    in, and the image's top edge stays aligned with the B-mode beside it. ``image``: ``(H, W)`` or ``(H, W, 3)``
+    uint8; returns ``(H + strip, W, 3)`` uint8, the font shrunk until the text fits the width.
+    """
+    rgb = as_rgb(image)
+    height, width = rgb.shape[:2]
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    size = 11
+    font = ImageFont.load_default(size=size)
+    while size > 6 and probe.textlength(text, font=font) > width - 6:
+        size -= 1
+        font = ImageFont.load_default(size=size)
+    strip = size + 6
+    pil = Image.new("RGB", (width, height + strip), (0, 0, 0))
+    pil.paste(Image.fromarray(rgb), (0, 0))
+    ImageDraw.Draw(pil).text((3, height + 2), text, fill=(255, 255, 255), font=font)
     return np.asarray(pil)

@@ -70,3 +70,32 @@ def conclusion_template(organ: str, score: int | None, with_caveat: bool = True)
         raise ValueError(f"score must be an integer 1..5 or None, got {score!r}")
     text = TEMPLATES.get(organ, _OTHER)[int(score)]
     return f"{text}\n\n{CAVEAT}" if with_caveat else text
+
+
+# What a proposed score means on each system's own scale: the proposal's number is NOT on the confirmed-score
+# picker's scale for SWE (e.g. breast SWE: 2 = suspicious, while a confirmed Tsukuba 2 favours benignity).
+PROPOSAL_SCALES = {
+    "tsukuba": "Tsukuba 1-5",
+    "rago": "Rago 1-5",
+    "strain_ratio": "1 below / 2 at or above the cut-off",
+    "swe_breast": "SWE class: 1 below / 2 at or above the Emax cut-off (not Tsukuba)",
+    "swe_thyroid": "SWE class 1-3 by Emax (not Rago)",
+    "swe_liver": "SWE class 1-5 by Emean, SRU 2020",
+}
+
+
+def proposal_scale(system: str) -> str:
+    """Short wording of the scale a proposed score of ``system`` is on (``""`` for an unknown system)."""
+    return PROPOSAL_SCALES.get(system, "")
+
+
+def qbox_summary(figures: dict) -> str:
+    """One line of SWE Q-box figures (kPa, and Eratio when a reference ROI was drawn); ``""`` if none present."""
+    parts = [
+        f"{name} {figures[key]:.0f} kPa"
+        for name, key in (("Emean", "emean_kpa"), ("Emax", "emax_kpa"), ("Emin", "emin_kpa"), ("SD", "sd_kpa"))
+        if isinstance(figures.get(key), (int, float))
+    ]
+    if isinstance(figures.get("eratio"), (int, float)) and figures["eratio"] == figures["eratio"]:  # not NaN
+        parts.append(f"Eratio {figures['eratio']:.2f}")
+    return " · ".join(parts)
