@@ -10,7 +10,13 @@ from usegan.dashboard import figures, overlay, roi_canvas, service
 from usegan.dashboard.compare import compare
 from usegan.dashboard.dicom import SendBackFailed, send_back, sendback_availability
 from usegan.dashboard.reporting import report_pdf
-from usegan.dashboard.templates import conclusion_template, proposal_scale, qbox_summary, score_names
+from usegan.dashboard.templates import (
+    CONFIRMED_SCALE_NAMES,
+    conclusion_template,
+    proposal_scale,
+    qbox_summary,
+    score_names,
+)
 from usegan.settings import get_settings
 from usegan.store import StoreError
 
@@ -146,9 +152,9 @@ with review_col:
     st.subheader("Clinician's confirmed score")
     signed = view.review is not None and view.review.is_signed
     names = score_names(case.organ, mode)
-    start = view.review.confirmed_score if view.review and view.review.confirmed_score else result.score
+    start = service.picker_start(view, result)
     score = st.radio(
-        "Confirmed score",
+        f"Confirmed score ({CONFIRMED_SCALE_NAMES.get(case.organ, '1-5')})",
         list(names),
         index=(start - 1) if start else None,
         horizontal=True,

@@ -243,3 +243,26 @@ def test_proposal_scale_and_qbox_summary_say_what_the_numbers_are():
     line = templates.qbox_summary({"emean_kpa": 120.4, "emax_kpa": 180.0, "sd_kpa": 9.6, "eratio": 7.5})
     assert line == "Emean 120 kPa · Emax 180 kPa · SD 10 kPa · Eratio 7.50"
     assert "Eratio" not in templates.qbox_summary({"emean_kpa": 1.0, "eratio": float("nan")})
+
+
+def test_swe_class_never_becomes_the_confirmed_tsukuba_score(tmp_path):
+    """Breast SWE class 2 means 'suspicious' while Tsukuba 2 means 'probably benign': a SWE proposal must neither
+    pre-fill the confirmed-score picker nor become the case's headline proposed score."""
+    import numpy as np
+
+    from usegan.scoring import ScoreResult
+    from usegan.store import Store
+
+    store = Store(tmp_path / "db.duckdb", tmp_path / "images")
+    case_id = store.create_case(np.zeros((32, 32), np.uint8), organ="breast", created_by="t")
+    view = service.open_case(store, case_id, "swe")
+    swe = ScoreResult("swe_breast", 2, "2: suspicious", {"emax_kpa": 120.0})
+    tsukuba = ScoreResult("tsukuba", 4, "4: whole lesion hard", {})
+    assert service.picker_start(view, swe) is None
+    assert service.picker_start(view, tsukuba) == 4
+    service.record_proposal(store, view, swe, {}, "t")
+    assert store.get_case(case_id).proposed_score is None  # stored as a pre-score, not as the headline
+    assert store.latest_prescore(case_id).result["system"] == "swe_breast"
+    service.record_proposal(store, service.open_case(store, case_id, "strain"), tsukuba, {}, "t")
+    assert store.get_case(case_id).proposed_score == 4
+    store.close()

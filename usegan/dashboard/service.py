@@ -16,7 +16,7 @@ import numpy as np
 
 from usegan.dashboard.figures import colormap_of
 from usegan.dashboard.roi_canvas import rois_from_json, rois_to_json
-from usegan.scoring import ScoreResult, cannot_score, propose, system_for
+from usegan.scoring import ScoreResult, cannot_score, on_confirmed_scale, propose, system_for
 
 
 class GenerationCache:
@@ -146,6 +146,16 @@ def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: d
     )
 
 
+def picker_start(view: CaseView, result: ScoreResult) -> int | None:
+    """The confirmed-score picker's starting value: the saved review's score, else the proposal only when it is a
+    number on the organ's confirmed scale (never a SWE class or a ratio class), else nothing."""
+    if view.review is not None and view.review.confirmed_score:
+        return int(view.review.confirmed_score)
+    if result.score is not None and on_confirmed_scale(result.system, view.case.organ):
+        return int(result.score)
+    return None
+
+
 def record_proposal(store, view: CaseView, result: ScoreResult, rois: dict, user: str) -> str | None:
     """Store the proposal the reviewer saw, unless it equals the newest stored one; returns the new id or None."""
     payload, roi_json = result.to_dict(), rois_to_json(rois)
@@ -153,7 +163,8 @@ def record_proposal(store, view: CaseView, result: ScoreResult, rois: dict, user
     if latest is not None and latest.result == payload and latest.roi == roi_json:
         return None
     generation_id = None if view.generation is None else view.generation.generation_id
-    return store.add_prescore(view.case.case_id, generation_id, payload, roi_json, created_by=user)
+    headline = on_confirmed_scale(result.system, view.case.organ)
+    return store.add_prescore(view.case.case_id, generation_id, payload, roi_json, created_by=user, headline=headline)
 
 
 def save_review(

@@ -72,6 +72,9 @@ def conclusion_template(organ: str, score: int | None, with_caveat: bool = True)
     return f"{text}\n\n{CAVEAT}" if with_caveat else text
 
 
+# The clinician's confirmed score is on the organ's own scale (see usegan.scoring.CONFIRMED_SCALE).
+CONFIRMED_SCALE_NAMES = {"breast": "Tsukuba 1-5", "thyroid": "Rago 1-5", "liver": "liver SWE class 1-5"}
+
 # What a proposed score means on each system's own scale: the proposal's number is NOT on the confirmed-score
 # picker's scale for SWE (e.g. breast SWE: 2 = suspicious, while a confirmed Tsukuba 2 favours benignity).
 PROPOSAL_SCALES = {

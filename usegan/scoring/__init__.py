@@ -7,7 +7,7 @@ colour map and dispatches. Every engine returns a :class:`ScoreResult` with all 
 
 from __future__ import annotations
 
-from usegan.scoring.propose import propose, system_for
+from usegan.scoring.propose import CONFIRMED_SCALE, on_confirmed_scale, propose, system_for
 from usegan.scoring.rago import score_rago
 from usegan.scoring.ratio import StrainScale, strain_ratio
 from usegan.scoring.result import ALGORITHM_VERSION, ScoreResult, cannot_score
@@ -17,6 +17,8 @@ from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
 
 __all__ = [
+    "CONFIRMED_SCALE",
+    "on_confirmed_scale",
     "ALGORITHM_VERSION",
     "DEFAULT_THRESHOLDS",
     "Polygon",

@@ -32,6 +32,17 @@ from usegan.scoring.tsukuba import score_tsukuba
 STRAIN_ENGINES = {"breast": ("tsukuba", score_tsukuba), "thyroid": ("rago", score_rago)}
 
 
+# The scale of the clinician's confirmed score per organ (what the review picker and the reports use). Proposals of
+# other systems (SWE classes for breast/thyroid, strain ratio) are supporting evidence on their own scales and must
+# never be read as a confirmed-scale number: breast SWE class 2 means "suspicious", Tsukuba 2 "probably benign".
+CONFIRMED_SCALE = {"breast": "tsukuba", "thyroid": "rago", "liver": "swe_liver"}
+
+
+def on_confirmed_scale(system: str, organ: str) -> bool:
+    """True when a proposal of ``system`` is a number on ``organ``'s confirmed-score scale."""
+    return CONFIRMED_SCALE.get(organ) == system
+
+
 def system_for(mode: str, organ: str) -> str:
     """The scoring system ``propose`` uses for a mode and organ; raises ``ValueError`` for unknown pairs."""
     if organ not in ORGANS:

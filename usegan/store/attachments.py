@@ -120,9 +120,20 @@ class AttachmentsMixin:
         return self._generation(row)
 
     # -- pre-scores (the algorithm's proposal; kept apart from the clinician's review) -------------------------
-    def add_prescore(self, case_id: str, generation_id: str | None, result: dict, roi: dict, *, created_by: str) -> str:
+    def add_prescore(
+        self,
+        case_id: str,
+        generation_id: str | None,
+        result: dict,
+        roi: dict,
+        *,
+        created_by: str,
+        headline: bool = True,
+    ) -> str:
         """Store the algorithm's proposal. ``result`` is ``ScoreResult.to_dict()`` (its ``score`` and
-        ``algorithm_version``/``version`` keys are indexed when present); returns the pre-score id."""
+        ``algorithm_version``/``version`` keys are indexed when present); returns the pre-score id. ``headline``
+        (default) also makes it the case's ``proposed_score`` shown in the worklist and compared with the confirmed
+        score; pass ``False`` for a proposal on another scale (e.g. a breast SWE class)."""
         if not isinstance(result, dict) or not isinstance(roi, dict):
             raise ValueError(f"result and roi must be dicts, got {type(result).__name__}, {type(roi).__name__}")
         score = result.get("score")
@@ -142,7 +153,10 @@ class AttachmentsMixin:
         with self._write() as cur:
             self._require_case(cur, case_id)
             cur.execute(f"INSERT INTO prescores ({', '.join(_PRE_COLUMNS)}) VALUES ({', '.join('?' * 9)})", row)
-            cur.execute("UPDATE cases SET proposed_score = ?, updated_at = ? WHERE case_id = ?", [row[4], now, case_id])
+            if headline:
+                cur.execute(
+                    "UPDATE cases SET proposed_score = ?, updated_at = ? WHERE case_id = ?", [row[4], now, case_id]
+                )
             self._audit(
                 cur, created_by, "prescore.add", "case", case_id, None, dict(zip(_PRE_COLUMNS, row, strict=True))
             )
