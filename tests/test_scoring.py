@@ -271,3 +271,24 @@ def test_validation_against_phantom_truth():
     assert report.emean_display_within_2kpa == report.emean_n, report.summary()
     # Any Emean miss against the raw truth must be a lesion beyond the top of the SWE colour scale.
     assert report.emean_n - report.emean_within_2kpa <= report.emean_saturated
+
+
+def test_rectangle_around_a_hard_lesion_is_scored_as_its_inscribed_ellipse():
+    """A bounding rectangle's corners are surrounding tissue: scored as drawn they would read as a soft rim."""
+    from usegan.colormaps import strain_colormap
+    from usegan.scoring import Rect, propose
+    from usegan.scoring.roi import lesion_mask
+
+    size = 96
+    yy, xx = np.mgrid[:size, :size]
+    lesion = (xx - 48) ** 2 + (yy - 48) ** 2 <= 20**2
+    strain = np.where(lesion, 0.05, 0.9)  # hard disc in soft tissue
+    rgb = strain_colormap().apply(strain)
+    rect = Rect(28, 28, 41, 41)
+    mask, how = lesion_mask(rect, (size, size))
+    assert how == "ellipse inscribed in the drawn rectangle"
+    assert mask.sum() < 41 * 41 and not mask[28, 28] and mask[48, 48]
+    result = propose(rgb, "strain", rect, organ="breast")
+    assert result.score == 4 and result.figures["lesion_roi_shape"] == how
+    as_drawn = propose(rgb, "strain", np.pad(np.ones((41, 41), bool), ((28, 27), (28, 27))), organ="breast")
+    assert as_drawn.score < 4  # the same rectangle given as a mask keeps its soft corners

@@ -24,7 +24,7 @@ from usegan.colormaps import Colormap, colormap_for
 from usegan.scoring.rago import score_rago
 from usegan.scoring.ratio import LINEAR, StrainScale, strain_ratio
 from usegan.scoring.result import ScoreResult, cannot_score
-from usegan.scoring.roi import Roi, RoiError, roi_to_mask
+from usegan.scoring.roi import Roi, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.swe import ORGANS, qbox
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
@@ -105,12 +105,12 @@ def propose(
         raise ValueError(f"elasto_rgb must be (H, W, 3) or (H, W, 4), got shape {rgb.shape}")
     shape = rgb.shape[:2]
     try:
-        lesion = roi_to_mask(lesion_roi, shape)
+        lesion, lesion_shape = lesion_mask(lesion_roi, shape)
         reference = None if reference_roi is None else roi_to_mask(reference_roi, shape)
     except RoiError as exc:
         return cannot_score(system, str(exc))
     scalar, distance = cmap.invert(rgb)
-    colour_figures = _colour_figures(distance, scalar, lesion, cmap)
+    colour_figures = {**_colour_figures(distance, scalar, lesion, cmap), "lesion_roi_shape": lesion_shape}
     if mode == "swe":
         result = qbox(scalar, lesion, reference, organ, thresholds)
         return _with_figures(result, colour_figures)

@@ -109,6 +109,28 @@ def _array_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def lesion_mask(roi: Roi, shape: tuple[int, int]) -> tuple[np.ndarray, str]:
+    """The mask a *lesion* ROI is scored on, and how it was made.
+
+    A rectangle drawn around a lesion is scored as the ellipse inscribed in it: lesions are round to oval, and the
+    rectangle's corners are surrounding tissue that would otherwise count as the lesion's rim (a hard carcinoma
+    with soft corners reads as "soft periphery, hard centre", Tsukuba 3, instead of 4-5). Polygons and masks are
+    used as drawn. Raises :class:`RoiError` like :func:`roi_to_mask`.
+    """
+    mask = roi_to_mask(roi, shape)
+    if not isinstance(roi, Rect):
+        return mask, "as drawn"
+    rows, cols = np.nonzero(mask)  # the rectangle clipped to the image
+    y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    cy, cx, ry, rx = (y0 + y1) / 2, (x0 + x1) / 2, (y1 - y0) / 2, (x1 - x0) / 2
+    ellipse = np.zeros_like(mask)
+    ellipse[y0:y1, x0:x1] = ((xx + 0.5 - cx) / rx) ** 2 + ((yy + 0.5 - cy) / ry) ** 2 <= 1.0
+    if ellipse.sum() < 4:  # too small to round off: keep the rectangle
+        return mask, "rectangle as drawn"
+    return ellipse, "ellipse inscribed in the drawn rectangle"
+
+
 def roi_to_mask(roi: Roi, shape: tuple[int, int]) -> np.ndarray:
     """An ROI -> ``(H, W)`` bool mask for an image of ``shape = (H, W)``.
 
