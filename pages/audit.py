@@ -7,6 +7,12 @@ from pages._common import get_store, open_review, require_role
 from usegan.dashboard import audit, figures
 from usegan.dashboard.compare import real_comparisons
 
+AGREEMENT_COLUMNS = {
+    "exact_agreement": st.column_config.NumberColumn(format="percent"),
+    "within_one": st.column_config.NumberColumn(format="percent"),
+    "kappa_qw": st.column_config.NumberColumn("quadratic-weighted kappa", format="%.3f"),
+}
+
 user = require_role("audit")
 store = get_store()
 st.title("Research audit")
@@ -21,16 +27,7 @@ shown = table[table["model_version"].isin(chosen)] if chosen else table
 done = audit.reviewed(shown)
 
 st.subheader("Agreement per model version")
-st.dataframe(
-    audit.per_model_summary(shown),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "exact_agreement": st.column_config.NumberColumn(format="percent"),
-        "within_one": st.column_config.NumberColumn(format="percent"),
-        "kappa_qw": st.column_config.NumberColumn("quadratic-weighted kappa", format="%.3f"),
-    },
-)
+st.dataframe(audit.per_model_summary(shown), hide_index=True, width="stretch", column_config=AGREEMENT_COLUMNS)
 left, right = st.columns(2)
 matrix = audit.confusion_matrix(done["confirmed_score"].tolist(), done["proposed_score"].tolist())
 kappa = audit.quadratic_weighted_kappa(done["confirmed_score"].tolist(), done["proposed_score"].tolist())
@@ -91,16 +88,7 @@ else:
         "algorithm re-run on that version's elastogram with the case's review ROIs. Agreement counts only signed "
         "cases scored by every version of the mode."
     )
-    st.dataframe(
-        audit.version_agreement(by_version),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "exact_agreement": st.column_config.NumberColumn(format="percent"),
-            "within_one": st.column_config.NumberColumn(format="percent"),
-            "kappa_qw": st.column_config.NumberColumn("quadratic-weighted kappa", format="%.3f"),
-        },
-    )
+    st.dataframe(audit.version_agreement(by_version), hide_index=True, width="stretch", column_config=AGREEMENT_COLUMNS)
     st.dataframe(audit.version_table(by_version), hide_index=True, width="stretch")
 
 st.subheader("Disagreements")
