@@ -9,11 +9,12 @@ CBAM's (see :mod:`usegan.models.attention`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from usegan.configs import config_from_dict
 from usegan.models.attention import ChannelAttention, SpatialAttention
 from usegan.models.layers import NORMS, ResidualBlock, UpBlock, conv_block
 
@@ -52,11 +53,7 @@ class GeneratorConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> GeneratorConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown generator config keys: {sorted(unknown)}")
-        return cls(**data)
+        return config_from_dict(cls, data, "generator")
 
 
 class USEGANGenerator(nn.Module):

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from usegan.configs import config_from_dict
+
 
 @dataclass(frozen=True)
 class UNetConfig:
@@ -27,7 +29,7 @@ class UNetConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> UNetConfig:
-        return cls(**data)
+        return config_from_dict(cls, data, "unet")
 
 
 class _Level(nn.Module):

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from usegan.configs import config_from_dict
 from usegan.models.discriminator import DiscriminatorConfig
 from usegan.models.generator import GeneratorConfig
 from usegan.models.losses import LossWeights
@@ -105,11 +106,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown training config keys: {sorted(unknown)}")
-        return cls(**data)
+        return config_from_dict(cls, data, "training")
 
 
 def add_config_arguments(parser, config_cls=TrainConfig, skip: tuple[str, ...] = ()) -> None:
