@@ -42,7 +42,24 @@ class Polygon:
         return {"type": "polygon", "points": [list(p) for p in self.points]}
 
 
-Roi = Rect | Polygon | np.ndarray
+@dataclass(frozen=True)
+class Ellipse:
+    """An axis-aligned ellipse ROI (a circle when ``rx == ry``): the SWE Q-box and the strain-ratio fat reference.
+
+    Radii are in pixels and may differ, so a circle of a given diameter in mm stays a circle on an image whose rows
+    and columns have different spacings.
+    """
+
+    cx: float  # centre column
+    cy: float  # centre row
+    rx: float  # horizontal radius in pixels (> 0)
+    ry: float  # vertical radius in pixels (> 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "ellipse", "cx": self.cx, "cy": self.cy, "rx": self.rx, "ry": self.ry}
+
+
+Roi = Rect | Polygon | Ellipse | np.ndarray
 
 
 def parse_rect(text: str) -> Rect:
@@ -55,14 +72,16 @@ def parse_rect(text: str) -> Rect:
     return Rect(x, y, w, h)
 
 
-def roi_from_dict(data: dict[str, Any]) -> Rect | Polygon:
-    """Inverse of ``Rect.to_dict`` / ``Polygon.to_dict`` (for ROIs stored with a case)."""
+def roi_from_dict(data: dict[str, Any]) -> Rect | Polygon | Ellipse:
+    """Inverse of ``Rect.to_dict`` / ``Polygon.to_dict`` / ``Ellipse.to_dict`` (for ROIs stored with a case)."""
     kind = data.get("type")
     if kind == "rect":
         return Rect(int(data["x"]), int(data["y"]), int(data["w"]), int(data["h"]))
     if kind == "polygon":
         return Polygon(tuple((float(x), float(y)) for x, y in data["points"]))
-    raise RoiError(f"ROI type must be 'rect' or 'polygon', got {kind!r}")
+    if kind == "ellipse":
+        return Ellipse(float(data["cx"]), float(data["cy"]), float(data["rx"]), float(data["ry"]))
+    raise RoiError(f"ROI type must be 'rect', 'polygon' or 'ellipse', got {kind!r}")
 
 
 def _rect_mask(rect: Rect, shape: tuple[int, int]) -> np.ndarray:
@@ -91,6 +110,19 @@ def _polygon_mask(polygon: Polygon, shape: tuple[int, int]) -> np.ndarray:
         inside = max(xs) >= 0 and min(xs) < width and max(ys) >= 0 and min(ys) < height
         problem = "has zero area" if inside else f"lies outside the {width}x{height} image"
         raise RoiError(f"the polygon ROI {problem}")
+    return mask
+
+
+def _ellipse_mask(ellipse: Ellipse, shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    if not (ellipse.rx > 0 and ellipse.ry > 0):
+        raise RoiError(f"an ellipse ROI needs positive radii, got rx={ellipse.rx!r} ry={ellipse.ry!r}")
+    yy, xx = np.ogrid[:height, :width]  # pixel (i, j) covers [j, j + 1) x [i, i + 1): its centre is j + 0.5
+    mask = ((xx + 0.5 - ellipse.cx) / ellipse.rx) ** 2 + ((yy + 0.5 - ellipse.cy) / ellipse.ry) ** 2 <= 1.0
+    if not mask.any():
+        inside = -ellipse.rx < ellipse.cx < width + ellipse.rx and -ellipse.ry < ellipse.cy < height + ellipse.ry
+        problem = "is smaller than a pixel" if inside else f"lies outside the {width}x{height} image"
+        raise RoiError(f"the ellipse ROI {problem}")
     return mask
 
 
@@ -134,14 +166,17 @@ def lesion_mask(roi: Roi, shape: tuple[int, int]) -> tuple[np.ndarray, str]:
 def roi_to_mask(roi: Roi, shape: tuple[int, int]) -> np.ndarray:
     """An ROI -> ``(H, W)`` bool mask for an image of ``shape = (H, W)``.
 
-    ``roi`` is a :class:`Rect`, a :class:`Polygon`, or a mask array ``(H, W)`` / ``(H, W, C)`` (non-zero =
-    inside). Raises :class:`RoiError` for zero area, an ROI entirely outside the image or a mask of another size.
+    ``roi`` is a :class:`Rect`, a :class:`Polygon`, an :class:`Ellipse`, or a mask array ``(H, W)`` /
+    ``(H, W, C)`` (non-zero = inside). Raises :class:`RoiError` for zero area, an ROI entirely outside the
+    image or a mask of another size.
     """
     shape = (int(shape[0]), int(shape[1]))
     if isinstance(roi, Rect):
         return _rect_mask(roi, shape)
     if isinstance(roi, Polygon):
         return _polygon_mask(roi, shape)
+    if isinstance(roi, Ellipse):
+        return _ellipse_mask(roi, shape)
     if isinstance(roi, np.ndarray):
         return _array_mask(roi, shape)
-    raise TypeError(f"roi must be a Rect, a Polygon or a mask array, got {type(roi).__name__}")
+    raise TypeError(f"roi must be a Rect, a Polygon, an Ellipse or a mask array, got {type(roi).__name__}")

@@ -1,0 +1,108 @@
+"""Where the virtual elastogram can be trusted: a per-pixel quality map and the confidence of an ROI.
+
+SWE consoles show a quality map, and readers who place their ROIs with it read better (AUC 0.932 vs 0.912, 368
+lesions [Zheng20]). For a *virtual* elastogram the equivalent is the model's own uncertainty: where the B-mode
+does not determine the stiffness, the generator guesses. :func:`quality_map` is the one place that decides it:
+
+* with ``uncertainty`` (the model's predicted standard deviation per pixel, in the colour scale's units), the
+  confidence is ``1 - sd / (UNSURE_SD_FRACTION x 2 x scale range)``, clipped to [0, 1] (unsure below 0.5);
+* without it (models that predict colours only), the stand-in is the **colour-map distance**: how far each
+  generated colour lies from the nearest colour of the scale (CIE Delta E 1976, the same distance
+  :meth:`usegan.colormaps.Colormap.invert` returns). A generator that is sure paints colours of the scale; between
+  classes it blends them into colours off the scale. Confidence = ``1 - dE / UNKNOWN_DELTA_E``, clipped.
+
+A pixel is *unsure* below :data:`UNSURE_BELOW` (0.5); an ROI mostly (> :data:`CAUTION_FRACTION`) unsure gets a
+caution: "the B-mode does not determine the stiffness here".
+
+[Zheng20] Zheng et al. 2020, breast SWE with and without the quality map, 368 lesions, as quoted in the project's
+DOMAIN.md section 6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from usegan.colormaps import UNKNOWN_DELTA_E, Colormap
+
+UNSURE_BELOW = 0.5  # confidence below this = the model is unsure at that pixel
+CAUTION_FRACTION = 0.5  # an ROI with more than this fraction of unsure pixels gets a caution
+UNSURE_SD_FRACTION = 0.15  # with a predicted SD: unsure when SD > 15% of the colour scale's range
+CAUTION_TEXT = "the B-mode does not determine the stiffness here"
+
+
+@dataclass(frozen=True)
+class QualityMap:
+    """Per-pixel confidence of a virtual elastogram."""
+
+    confidence: np.ndarray  # (H, W) float32 in [0, 1], 1 = sure; NaN outside the colour box
+    source: str  # "model uncertainty" or "colour-map distance"
+
+    @property
+    def unsure(self) -> np.ndarray:
+        """``(H, W)`` bool: pixels where the model is unsure (outside the box: False)."""
+        return np.nan_to_num(self.confidence, nan=1.0) < UNSURE_BELOW
+
+
+def quality_map(
+    distance: np.ndarray,
+    colormap: Colormap,
+    uncertainty: np.ndarray | None = None,
+    inside: np.ndarray | None = None,
+) -> QualityMap:
+    """The quality map of one elastogram.
+
+    Args:
+        distance: ``(H, W)`` float colour-map distance (Delta E) from ``colormap.invert``.
+        colormap: the scale the elastogram was drawn in (its range sets the uncertainty's scale).
+        uncertainty: ``(H, W)`` float predicted SD in the scale's units (strain 0..1, SWE kPa), or None.
+        inside: ``(H, W)`` bool, the colour box (pixels outside get NaN); None = everywhere.
+    """
+    distance = np.asarray(distance, dtype=np.float32)
+    if distance.ndim != 2:
+        raise ValueError(f"distance must be (H, W), got shape {distance.shape}")
+    if uncertainty is not None:
+        sd = np.asarray(uncertainty, dtype=np.float32)
+        if sd.shape != distance.shape:
+            raise ValueError(f"uncertainty {sd.shape} must match the elastogram's {distance.shape}")
+        full_scale = 2 * UNSURE_SD_FRACTION * (colormap.vmax - colormap.vmin)
+        confidence, source = 1.0 - np.nan_to_num(sd, nan=np.inf) / full_scale, "model uncertainty"
+    else:
+        confidence, source = 1.0 - distance / UNKNOWN_DELTA_E, "colour-map distance"
+    confidence = np.clip(confidence, 0.0, 1.0).astype(np.float32)
+    if inside is not None:
+        inside = np.asarray(inside, dtype=bool)
+        if inside.shape != distance.shape:
+            raise ValueError(f"inside mask {inside.shape} must match the elastogram's {distance.shape}")
+        confidence[~inside] = np.nan
+    return QualityMap(confidence, source)
+
+
+@dataclass(frozen=True)
+class RoiConfidence:
+    """How much of an ROI lies where the model is sure."""
+
+    mean: float  # mean confidence over the ROI's box pixels, 0..1
+    unsure_fraction: float  # fraction of those pixels that are unsure
+    source: str  # where the confidence comes from (QualityMap.source)
+
+    @property
+    def caution(self) -> bool:
+        return self.unsure_fraction > CAUTION_FRACTION
+
+    def describe(self) -> str:
+        text = f"ROI confidence {self.mean:.0%} ({self.unsure_fraction:.0%} of the ROI unsure; {self.source})"
+        return f"{text}. Caution: {CAUTION_TEXT}." if self.caution else text
+
+
+def roi_confidence(quality: QualityMap, mask: np.ndarray) -> RoiConfidence | None:
+    """Confidence of the ROI ``mask`` (H, W) bool; None when it has no pixel inside the colour box."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != quality.confidence.shape:
+        raise ValueError(f"ROI mask {mask.shape} must match the quality map's {quality.confidence.shape}")
+    values = quality.confidence[mask]
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    return RoiConfidence(float(values.mean()), float(np.mean(values < UNSURE_BELOW)), quality.source)
