@@ -3,7 +3,7 @@
     .venv/bin/python bench/dashboard_speed.py [--repeats 5] [--models DIR] [--json]
 
 Starts ``streamlit run app.py`` on a free port with a temporary data folder (fixture users and samples from
-:mod:`usegan.dashboard.fixtures`; models from ``--models``, default the tiny fixture models), drives Debian's
+:mod:`tests.app_fixtures`; models from ``--models``, default the tiny fixture models), drives Debian's
 Chromium with Playwright, and reports for each action:
 
 * ``server_ms``: the review page's own run time, printed by the page ("Server time for this view: N ms");
@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # test_browser imports tests.app_fixtures
 
 
 def server_ms(page) -> float:
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
     from test_browser import ARGS, CHROMIUM, free_port, start_app
 
-    from usegan.dashboard.fixtures import PASSWORD, make_environment
+    from tests.app_fixtures import PASSWORD, make_environment
 
     root = Path(tempfile.mkdtemp(prefix="usegan-bench-"))
     env = make_environment(root, n_samples=1)

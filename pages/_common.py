@@ -13,6 +13,7 @@ import streamlit as st
 
 from usegan import VIRTUAL_LABEL
 from usegan.settings import get_settings
+from usegan.vocab import Role
 
 log = logging.getLogger("usegan.app")
 
@@ -33,10 +34,10 @@ _route_through_app()
 
 # Pages each role may open (the navigation in app.py only lists these).
 ROLE_PAGES = {
-    "admin": ("worklist", "new_case", "review", "audit", "teaching", "models"),
-    "clinician": ("worklist", "new_case", "review", "teaching"),
-    "researcher": ("audit", "teaching"),
-    "viewer": ("teaching",),
+    Role.ADMIN: ("worklist", "new_case", "review", "audit", "teaching", "models"),
+    Role.CLINICIAN: ("worklist", "new_case", "review", "teaching"),
+    Role.RESEARCHER: ("audit", "teaching"),
+    Role.VIEWER: ("teaching",),
 }
 
 
@@ -66,7 +67,7 @@ def _elastographer(path: str, mtime_ns: int):
 
 def get_elastographer(mode: str):
     """The generator for ``mode`` (registry's active, else bundled) or ``None`` when no checkpoint exists."""
-    from usegan.dashboard.models import resolve_checkpoint
+    from usegan.services.model_catalog import resolve_checkpoint
 
     path = resolve_checkpoint(mode, get_store(), get_settings().model_dir)
     if path is None:
@@ -75,7 +76,7 @@ def get_elastographer(mode: str):
 
 
 def available_modes() -> list[str]:
-    from usegan.dashboard.models import available_modes as modes
+    from usegan.services.model_catalog import available_modes as modes
 
     return modes(get_store(), get_settings().model_dir)
 

@@ -4,8 +4,10 @@ import plotly.express as px
 import streamlit as st
 
 from pages._common import get_store, open_review, require_role
-from usegan.dashboard import audit, figures
-from usegan.dashboard.compare import real_comparisons
+from usegan.services import audit
+from usegan.services.compare import real_comparisons
+from usegan.ui import figures
+from usegan.vocab import REVIEW_ROLES
 
 AGREEMENT_COLUMNS = {
     "exact_agreement": st.column_config.NumberColumn(format="percent"),
@@ -98,7 +100,7 @@ st.dataframe(disagree[columns], hide_index=True, width="stretch")
 if not disagree.empty:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     case_id = c1.selectbox("Open a case", disagree["case_id"].tolist(), key="audit_open_id")
-    if c2.button("Open in review", key="audit_open") and user["role"] in ("admin", "clinician"):
+    if c2.button("Open in review", key="audit_open") and user["role"] in REVIEW_ROLES:
         open_review(case_id)
 
 st.subheader("Virtual vs real elastograms")

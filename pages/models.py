@@ -3,12 +3,13 @@
 import streamlit as st
 
 from pages._common import get_store, require_role, show_error
-from usegan.dashboard.models import list_models, register_and_activate
-from usegan.optimize.finetune import FinetuneConfig
-from usegan.optimize.jobs import JobRunner, JobRunningError
-from usegan.optimize.pairs import pair_counts
-from usegan.optimize.registry import PromotionRefused, promote, rollback
+from usegan.finetune.jobs import JobRunner, JobRunningError
+from usegan.finetune.pairs import pair_counts
+from usegan.finetune.promotion import PromotionRefused, promote, rollback
+from usegan.finetune.run import FinetuneConfig
+from usegan.services.model_catalog import list_models, register_and_activate
 from usegan.settings import get_settings
+from usegan.vocab import Mode, ModelStatus, values
 
 user = require_role("models")
 store = get_store()
@@ -27,7 +28,7 @@ st.caption(
     + ", ".join(f"{m}: {c['train']} train / {c['validation']} validation" for m, c in counts.items())
 )
 c1, c2, c3 = st.columns([1, 1, 1], vertical_alignment="bottom")
-ft_mode = c1.selectbox("Mode", ("strain", "swe"), key="models_ft_mode")
+ft_mode = c1.selectbox("Mode", values(Mode), key="models_ft_mode")
 ft_steps = c2.number_input("Steps", 1, 100_000, 200, key="models_ft_steps")
 if c3.button("Start fine-tune", key="models_ft_start", type="primary"):
     try:
@@ -60,12 +61,12 @@ entries = list_models(store, settings.model_dir)
 if not entries:
     st.warning("No checkpoint found. Train one with `make model` or copy a `*.pt` file into the model folder.")
     st.stop()
-for mode in ("strain", "swe"):
-    st.subheader({"strain": "Strain elastography", "swe": "Shear-wave elastography"}[mode])
+for mode in Mode:
+    st.subheader({Mode.STRAIN: "Strain elastography", Mode.SWE: "Shear-wave elastography"}[mode])
     rows = [e for e in entries if e.mode == mode]
     if not rows:
         st.info(f"No {mode} model.")
-    if any(e.status == "retired" for e in rows) and st.button("Roll back", key=f"models_rollback_{mode}"):
+    if any(e.status == ModelStatus.RETIRED for e in rows) and st.button("Roll back", key=f"models_rollback_{mode}"):
         try:
             rollback(store, mode, by=user["username"], reason="rollback from the Models page")
         except ValueError as exc:
@@ -91,7 +92,7 @@ for mode in ("strain", "swe"):
                         show_error(f"Could not activate {entry.version}", exc, "Check the checkpoint file.")
                     else:
                         st.rerun()
-            elif entry.status != "active":
+            elif entry.status != ModelStatus.ACTIVE:
                 force = c2.checkbox("Force", key=f"models_force_{entry.version}")
                 reason = c2.text_input("Reason", key=f"models_reason_{entry.version}", disabled=not force)
                 if c2.button("Promote", key=f"models_promote_{entry.version}"):

@@ -5,12 +5,12 @@ import hashlib
 import streamlit as st
 
 from pages._common import get_store, open_review, require_role, show_error
-from usegan.dashboard.intake import create_sample_case, create_upload_case, crop_mask, list_samples, read_upload
-from usegan.dashboard.overlay import outline
-from usegan.dashboard.templates import ORGANS, SIDES
 from usegan.imageio import ImageLoadError
 from usegan.screencrop import CropBox, InvalidCropError
+from usegan.services.intake import create_sample_case, create_upload_case, crop_mask, list_samples, read_upload
+from usegan.services.templates import ORGANS, SIDES
 from usegan.settings import get_settings
+from usegan.ui.overlay import outline
 
 user = require_role("new_case")
 store = get_store()

@@ -6,11 +6,11 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from pages._common import available_modes, get_elastographer, get_store, require_role, show_error, virtual_badge
-from usegan.dashboard import figures, overlay, roi_canvas, service
-from usegan.dashboard.compare import compare
-from usegan.dashboard.dicom import SendBackFailed, send_back, sendback_availability
-from usegan.dashboard.reporting import report_pdf
-from usegan.dashboard.templates import (
+from usegan.services import service
+from usegan.services.compare import compare
+from usegan.services.dicom import SendBackFailed, send_back, sendback_availability
+from usegan.services.reporting import report_pdf
+from usegan.services.templates import (
     CONFIRMED_SCALE_NAMES,
     conclusion_template,
     proposal_scale,
@@ -19,6 +19,8 @@ from usegan.dashboard.templates import (
 )
 from usegan.settings import get_settings
 from usegan.store import StoreError
+from usegan.ui import figures, overlay, roi_canvas
+from usegan.vocab import Mode
 
 
 def _insert_template(score_key: str, conclusion_key: str, organ: str) -> None:
@@ -45,7 +47,7 @@ mode = (
         modes,
         default=modes[0],
         key="review_mode",
-        format_func=lambda m: {"strain": "Strain (SE)", "swe": "Shear-wave (SWE)"}[m],
+        format_func=lambda m: {Mode.STRAIN: "Strain (SE)", Mode.SWE: "Shear-wave (SWE)"}[m],
     )
     or modes[0]
 )
@@ -141,7 +143,7 @@ with proposal_col:
     st.metric("Proposed score", result.score if result.score is not None else "-", border=False)
     st.caption(f"Scale: {proposal_scale(result.system)}")
     st.markdown(result.label if result.scored else f":orange[{result.label}]")
-    if mode == "swe" and (qbox := qbox_summary(result.figures)):
+    if mode == Mode.SWE and (qbox := qbox_summary(result.figures)):
         st.markdown(f"Q-box: {qbox}")
     for extra in result.secondary:
         st.markdown(f"**{extra.system.replace('_', ' ')}**: {extra.label}")

@@ -6,8 +6,9 @@ Open to every role (viewer included). Nothing here is written to the clinical st
 import streamlit as st
 
 from pages._common import available_modes, get_elastographer, require_role, virtual_badge
-from usegan.dashboard import teaching
-from usegan.dashboard.overlay import outline
+from usegan.services import teaching
+from usegan.ui.overlay import outline
+from usegan.vocab import Mode
 
 require_role("teaching")
 st.title("Teaching lab")
@@ -34,7 +35,7 @@ with lab_tab:
     cols[0].image(case.bmode, caption="Simulated B-mode", width="stretch")
     cols[1].image(case.strain_rgb, caption="TRUE strain (red soft, blue hard)", width="stretch")
     cols[2].image(case.swe_rgb, caption="TRUE shear-wave (blue soft, red stiff)", width="stretch")
-    for col, mode in zip(cols[3:], ("strain", "swe"), strict=True):
+    for col, mode in zip(cols[3:], Mode, strict=True):
         if mode in lab.virtual:
             col.image(
                 lab.virtual[mode], caption=f"VIRTUAL {mode.upper()} - model {lab.versions[mode]}", width="stretch"

@@ -9,10 +9,11 @@ import datetime as dt
 import streamlit as st
 
 from pages._common import get_store, open_review, require_role, show_error
-from usegan.dashboard.dicom import quarantine_table, requeue_file
-from usegan.dashboard.templates import ORGANS
+from usegan.services.dicom import quarantine_table, requeue_file
+from usegan.services.templates import ORGANS
 from usegan.settings import get_settings
 from usegan.store.worklist import STATUSES
+from usegan.vocab import Role
 
 user = require_role("worklist")
 store = get_store()
@@ -103,7 +104,7 @@ def live_worklist() -> None:
         st.info("No cases match. Add one on the **New case** page (upload or a bundled sample).")
     if msg := st.session_state.pop("worklist_flash", None):
         st.success(msg)
-    if user["role"] == "admin":
+    if user["role"] == Role.ADMIN:
         quarantine_panel()
 
 

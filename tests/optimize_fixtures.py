@@ -11,9 +11,9 @@ import torch
 from tests.store_fixtures import PASSWORD, fast_hasher_fixture  # noqa: F401  (fixture)
 from usegan.checkpoint import save_checkpoint
 from usegan.cli import main
+from usegan.finetune.pairs import split_for
 from usegan.imageio import load_image, to_rgb_uint8
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
-from usegan.optimize.pairs import split_for
 from usegan.settings import get_settings
 from usegan.store import open_store
 

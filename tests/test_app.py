@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from usegan.dashboard.fixtures import PASSWORD, make_environment
+from tests.app_fixtures import PASSWORD, make_environment
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -76,8 +76,8 @@ def test_review_flow_from_a_sample_to_a_signed_review(app, environment):
     assert any("SSIM virtual vs real" in c.value for c in at.caption)  # the sample's true elastogram is attached
 
     # ROIs saved with a draft come back as the starting ROIs (the canvas itself needs a browser: test_browser.py).
-    from usegan.dashboard.service import open_case
     from usegan.scoring import Rect
+    from usegan.services.service import open_case
     from usegan.store import Store
 
     rois = {"lesion": {"type": "rect", "x": 30, "y": 30, "w": 30, "h": 30}}

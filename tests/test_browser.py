@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from usegan.dashboard.fixtures import PASSWORD, make_environment
+from tests.app_fixtures import PASSWORD, make_environment
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent

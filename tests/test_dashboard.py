@@ -8,10 +8,12 @@ import math
 import numpy as np
 import pytest
 
+from tests.app_fixtures import make_environment
 from usegan.colormaps import colormap_for
-from usegan.dashboard import audit, compare, figures, intake, models, overlay, roi_canvas, service, templates
-from usegan.dashboard.fixtures import make_environment
 from usegan.scoring import Polygon, Rect
+from usegan.services import audit, compare, intake, service, templates
+from usegan.services import model_catalog as models
+from usegan.ui import figures, overlay, roi_canvas
 
 
 # --- canvas ROIs ---------------------------------------------------------------------------------------------
@@ -220,7 +222,7 @@ def test_models_prefer_the_registry_active_version(env):
     store, root = env
     listed = models.list_models(store, root / "models")
     assert {(e.mode, e.origin, e.in_use) for e in listed} == {("strain", "bundled", True), ("swe", "bundled", True)}
-    from usegan.dashboard.fixtures import tiny_checkpoint
+    from tests.app_fixtures import tiny_checkpoint
 
     path = tiny_checkpoint(root / "elsewhere" / "s2.pt", "strain", "strain-v2")
     store.registry.register("strain-v2", "strain", path, created_by="doc")

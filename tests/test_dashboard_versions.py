@@ -1,4 +1,4 @@
-"""Research audit: model versions compared on the same cases (usegan.dashboard.audit.version_*)."""
+"""Research audit: model versions compared on the same cases (usegan.services.audit.version_*)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tests.store_fixtures import bmode, fast_hasher_fixture, store_fixture  # noqa: F401  (fixtures)
 from usegan.colormaps import colormap_for
-from usegan.dashboard import audit
+from usegan.services import audit
 
 SCALE = {"vmin": 0, "vmax": 1, "unit": "relative strain"}
 HARD, SOFT = 30, 180  # colour-map indices: a uniform image of these scores Tsukuba 5 and 1 on any lesion ROI

@@ -364,13 +364,13 @@ def test_cli_send_echo_and_listen(store, pacs, capsys):
 
 def test_end_to_end_received_image_is_generated_reviewed_signed_and_sent_back(store, pacs, tmp_path):
     """Scanner -> listener -> spool -> ingest -> generation -> proposal -> signed review -> PDF -> PACS."""
-    from usegan.dashboard.fixtures import tiny_checkpoint
-    from usegan.dashboard.reporting import report_pdf
-    from usegan.dashboard.service import generate_for_case, open_case, save_review, score_rois
+    from tests.app_fixtures import tiny_checkpoint
     from usegan.dicomnet.ingest import ingest_spool
     from usegan.dicomnet.sendback import send_case
     from usegan.inference import VirtualElastographer
     from usegan.scoring.roi import Rect
+    from usegan.services.reporting import report_pdf
+    from usegan.services.service import generate_for_case, open_case, save_review, score_rois
 
     settings = get_settings()
     destination, received = pacs

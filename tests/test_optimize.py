@@ -20,13 +20,13 @@ from tests.optimize_fixtures import (  # noqa: F401  (fixtures)
 )
 from usegan.checkpoint import read_checkpoint
 from usegan.cli import main
-from usegan.dashboard.service import GenerationCache, generate_for_case
+from usegan.finetune.active import NoModelError, active_checkpoint, active_model_key
+from usegan.finetune.jobs import JobRunner, JobRunningError
+from usegan.finetune.pairs import StorePairsDataset, export_snapshot, list_pairs, split_for, sync_pairs
+from usegan.finetune.promotion import PromotionRefused, promote, rollback
+from usegan.finetune.run import FinetuneConfig
 from usegan.inference import VirtualElastographer
-from usegan.optimize.active import NoModelError, active_checkpoint, active_model_key
-from usegan.optimize.finetune import FinetuneConfig
-from usegan.optimize.jobs import JobRunner, JobRunningError
-from usegan.optimize.pairs import StorePairsDataset, export_snapshot, list_pairs, split_for, sync_pairs
-from usegan.optimize.registry import PromotionRefused, promote, rollback
+from usegan.services.service import GenerationCache, generate_for_case
 from usegan.settings import get_settings
 from usegan.store import open_store
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from usegan.dashboard.fixtures import make_environment
+from tests.app_fixtures import make_environment
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

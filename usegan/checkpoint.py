@@ -33,11 +33,12 @@ import torch
 from usegan.colormaps import colormap_for
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
 from usegan.models.unet import UNetConfig, UNetGenerator
+from usegan.vocab import Mode, values
 
 ARCHITECTURES = {"usegan": (GeneratorConfig, USEGANGenerator), "unet": (UNetConfig, UNetGenerator)}
 
 FORMAT = "usegan-checkpoint/1"
-MODES = ("strain", "swe")
+MODES = values(Mode)
 REQUIRED_KEYS = ("format", "generator_config", "state_dict", "mode", "colour_scale", "version")
 
 

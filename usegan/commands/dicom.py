@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from usegan.cli import CommandError
+from usegan.vocab import Mode, values
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     send.add_argument("case_id", metavar="CASE", help="case id, e.g. C-20260101-1a2b3c4d")
     _destination_args(send)
-    send.add_argument("--mode", choices=("strain", "swe"), default=None, help="which generation (default: latest)")
+    send.add_argument("--mode", choices=values(Mode), default=None, help="which generation (default: latest)")
     send.set_defaults(func=run_send)
 
     echo = actions.add_parser("echo", help="C-ECHO a destination to test the connection")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from usegan.vocab import Organ, values
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help="evaluate a model on a phantom test set")
     p.add_argument("--model", required=True, type=Path, help="checkpoint to evaluate")
     p.add_argument("--data", required=True, type=Path, help="test folder written by `usegan phantom`")
-    p.add_argument("--organ", default="breast", choices=("breast", "thyroid", "liver"))
+    p.add_argument("--organ", default=Organ.BREAST.value, choices=values(Organ))
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N cases")
     p.add_argument("--csv", type=Path, help="per-case CSV (default: <model stem>_eval.csv next to the model)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -17,7 +17,7 @@ from dataclasses import asdict, fields
 
 
 def register(subparsers) -> None:
-    from usegan.optimize.finetune import FinetuneConfig
+    from usegan.finetune.run import FinetuneConfig
     from usegan.training.config import add_config_arguments
 
     p = subparsers.add_parser("finetune", help="fine-tune the active model on the store's signed pairs")
@@ -44,7 +44,7 @@ def _open_store():
 
 def run(args: argparse.Namespace) -> int:
     from usegan.cli import CommandError
-    from usegan.optimize.finetune import FinetuneConfig, FinetunePlan, execute_plan, prepare_plan, register_result
+    from usegan.finetune.run import FinetuneConfig, FinetunePlan, execute_plan, prepare_plan, register_result
     from usegan.training.config import config_from_args
 
     by = args.by or f"cli:{os.environ.get('USER', 'unknown')}"
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         result = execute_plan(plan, args.progress, quiet=args.quiet)
     except Exception as exc:
         if args.progress:
-            from usegan.optimize.finetune import write_json_atomic
+            from usegan.finetune.run import write_json_atomic
 
             write_json_atomic(args.progress, {"state": "failed", "message": f"{type(exc).__name__}: {exc}"})
         if isinstance(exc, ValueError | FileNotFoundError):
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 def _prepare_on_rank0(prepare, config):
     """Rank 0 prepares the plan with the store; under torchrun the other ranks receive it (or its error)."""
     from usegan.cli import CommandError
-    from usegan.optimize.finetune import FinetunePlan
+    from usegan.finetune.run import FinetunePlan
     from usegan.training import distributed
 
     info = distributed.setup(config.device)

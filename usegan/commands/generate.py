@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from usegan.vocab import Mode, values
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom"}
 
 
@@ -15,7 +17,9 @@ def register(subparsers) -> None:
     p.add_argument("inputs", nargs="+", metavar="IMAGES_OR_DIRS")
     p.add_argument("--out", required=True, type=Path, help="output folder for <stem>_elasto.png")
     p.add_argument("--model", type=Path, help="checkpoint (default: the bundled model for --mode)")
-    p.add_argument("--mode", choices=("strain", "swe"), default="strain", help="which bundled model (default strain)")
+    p.add_argument(
+        "--mode", choices=values(Mode), default=Mode.STRAIN.value, help="which bundled model (default strain)"
+    )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
     p.set_defaults(func=run)

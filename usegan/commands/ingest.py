@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from usegan.cli import CommandError
+from usegan.vocab import Organ, values
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--organ",
-        default="breast",
-        choices=("breast", "thyroid", "liver"),
+        default=Organ.BREAST.value,
+        choices=values(Organ),
         help="organ assumed when a file's BodyPartExamined names none of these (default: breast)",
     )
     parser.add_argument("--limit", type=int, default=None, help="import at most this many files")

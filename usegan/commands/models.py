@@ -10,6 +10,8 @@ import argparse
 import json
 import os
 
+from usegan.vocab import Mode, values
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("models", help="list, promote or roll back model versions")
@@ -17,14 +19,14 @@ def register(subparsers) -> None:
     actor = argparse.ArgumentParser(add_help=False)
     actor.add_argument("--by", default=None, help="user name for the audit log (default: cli:$USER)")
     ls = sub.add_parser("list", help="registered versions with status and validation figures")
-    ls.add_argument("--mode", choices=("strain", "swe"))
+    ls.add_argument("--mode", choices=values(Mode))
     ls.add_argument("--json", action="store_true", help="print the records as JSON")
     promote = sub.add_parser("promote", help="make a candidate the active model of its mode", parents=[actor])
     promote.add_argument("version")
     promote.add_argument("--force", action="store_true", help="promote even if worse (needs --reason)")
     promote.add_argument("--reason", default="", help="why (required with --force; kept in the audit log)")
     rollback = sub.add_parser("rollback", help="re-activate the previously active version", parents=[actor])
-    rollback.add_argument("--mode", choices=("strain", "swe"), default="strain")
+    rollback.add_argument("--mode", choices=values(Mode), default=Mode.STRAIN.value)
     rollback.add_argument("--reason", default="", help="why (kept in the audit log)")
     p.set_defaults(func=run)
 
@@ -36,7 +38,7 @@ def _figure(metrics: dict, key: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from usegan.cli import CommandError
-    from usegan.optimize.registry import PromotionRefused, promote, rollback
+    from usegan.finetune.promotion import PromotionRefused, promote, rollback
     from usegan.store import NotFoundError, StoreError, open_store
 
     by = getattr(args, "by", None) or f"cli:{os.environ.get('USER', 'unknown')}"

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from usegan.cli import CommandError
+from usegan.vocab import LesionType, values
 
-LESION_TYPES = ("none", "cyst", "fibroadenoma", "malignant", "malignant_halo", "iso_stiff")
+LESION_TYPES = values(LesionType)
 
 
 def register(subparsers) -> None:

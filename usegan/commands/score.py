@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from usegan.vocab import Mode, Organ, values
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -19,12 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "SWE: Q-box Emean/Emax/Emin/SD in kPa and m/s with the organ's interpretation, Eratio with --ref.",
     )
     parser.add_argument("elastogram", metavar="ELASTO.png", help="the coloured elastogram image")
-    parser.add_argument("--mode", required=True, choices=("strain", "swe"), help="elastography mode")
+    parser.add_argument("--mode", required=True, choices=values(Mode), help="elastography mode")
     roi = parser.add_mutually_exclusive_group(required=True)
     roi.add_argument("--roi", metavar="x,y,w,h", help="lesion rectangle in pixels (origin top-left)")
     roi.add_argument("--mask", metavar="MASK.png", help="lesion mask image, same size; non-zero = lesion")
     parser.add_argument("--ref", metavar="x,y,w,h", help="reference (fat) rectangle for strain ratio / Eratio")
-    parser.add_argument("--organ", default="breast", choices=("breast", "thyroid", "liver"), help="organ")
+    parser.add_argument("--organ", default=Organ.BREAST.value, choices=values(Organ), help="organ")
     parser.add_argument("--vmin", type=float, default=None, help="SWE colour scale minimum in kPa (default 0)")
     parser.add_argument("--vmax", type=float, default=None, help="SWE colour scale maximum in kPa (default 180)")
     parser.add_argument(
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from usegan.scoring import RoiError, StrainScale, parse_rect, propose
     from usegan.settings import get_settings
 
-    if (args.vmin is not None or args.vmax is not None) and args.mode != "swe":
+    if (args.vmin is not None or args.vmax is not None) and args.mode != Mode.SWE:
         raise CommandError("--vmin/--vmax set the SWE kPa scale; strain is relative (0-1)")
     max_pixels = get_settings().max_image_pixels
     try:

@@ -10,6 +10,7 @@ import getpass
 import sys
 
 from usegan.cli import CommandError
+from usegan.vocab import Role, values
 
 
 def register(subparsers) -> None:
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="create a user")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=("admin", "clinician", "researcher", "viewer"))
+    add.add_argument("--role", required=True, choices=values(Role))
     passwd = sub.add_parser("passwd", help="set a new password (also lifts a lockout)")
     passwd.add_argument("username")
     for p in (add, passwd):

@@ -21,9 +21,10 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from usegan import VIRTUAL_LABEL, __version__
 from usegan.dicomnet.contexts import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE_IMAGE_STORAGE
+from usegan.vocab import Mode
 
 LABEL_BAND_PX = 16  # height of the black band carrying the burned-in "VIRTUAL" label
-_MODE_WORDS = {"strain": "strain", "swe": "shear-wave"}
+_MODE_WORDS = {Mode.STRAIN: "strain", Mode.SWE: "shear-wave"}
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from usegan.dicomnet.spool import list_spool, remove_stale_parts
+from usegan.vocab import Organ, values
 
 log = logging.getLogger("usegan.dicomnet.ingest")
 
 INGEST_USER = "dicom-ingest"  # the actor named in the audit log for imported cases
-KNOWN_ORGANS = ("breast", "thyroid", "liver")  # BodyPartExamined values we map to an organ
+KNOWN_ORGANS = values(Organ)  # BodyPartExamined values we map to an organ
 _SIDES = {"L": "left", "R": "right"}
 
 
@@ -203,7 +204,7 @@ def ingest_spool(
     store,
     settings=None,
     *,
-    default_organ: str = "breast",
+    default_organ: str = Organ.BREAST,
     limit: int | None = None,
     created_by: str = INGEST_USER,
 ) -> IngestReport:

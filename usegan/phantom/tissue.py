@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-LESION_TYPES = ("none", "cyst", "fibroadenoma", "malignant", "malignant_halo", "iso_stiff")
+from usegan.vocab import LesionType, values
+
+LESION_TYPES = values(LesionType)
 SHAPES = ("round", "oval", "lobulated", "spiculated")
 PATTERNS = ("uniform", "mosaic", "core")
 

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from usegan.colormaps import colormap_for
+from usegan.vocab import Mode, ReviewStatus, values
 
 # Display-only split of normalised strain into thirds for the chart (scoring uses its own, cited thresholds).
 STRAIN_BANDS = (("hard", 0.0, 1 / 3), ("intermediate", 1 / 3, 2 / 3), ("soft", 2 / 3, 1.0 + 1e-9))
@@ -40,7 +41,7 @@ class ReportData:
     conclusion: str = ""
     reviewer: str | None = None
     signed_at: dt.datetime | None = None  # None = draft, printed as such
-    status: str = "draft"  # draft / signed / amended
+    status: str = ReviewStatus.DRAFT  # a ReviewStatus
     amend_reason: str | None = None
     notes: str = ""
     trained_on_phantoms: bool = False  # the model card says so: printed next to the virtual label
@@ -56,7 +57,7 @@ class ReportData:
                     f"{name} must be a uint8 {'(H, W, 3)' if colour else '(H, W) or (H, W, 3)'} "
                     f"array, got {a.dtype} {a.shape}"
                 )
-        if self.mode not in ("strain", "swe"):
+        if self.mode not in values(Mode):
             raise ValueError(f"mode must be 'strain' or 'swe', got {self.mode!r}")
         if self.language not in ("en", "zh"):
             raise ValueError(f"language must be 'en' or 'zh', got {self.language!r}")
@@ -112,7 +113,7 @@ def colour_distribution(data: ReportData) -> tuple[list[tuple[str, float, float]
     known = inside[~np.isnan(inside)]
     unknown = 1.0 - known.size / max(inside.size, 1)
     total = max(known.size, 1)
-    if data.mode == "strain":
+    if data.mode == Mode.STRAIN:
         bars = [
             (label, float(((known >= lo) & (known < hi)).sum() / total), (lo + min(hi, 1.0)) / 2)
             for label, lo, hi in STRAIN_BANDS

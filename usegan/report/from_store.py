@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from usegan.report.data import ReportData
+from usegan.vocab import ReviewStatus
 
 
 def report_data_for_case(
@@ -47,7 +48,7 @@ def report_data_for_case(
         conclusion=review.conclusion if review else "",
         reviewer=review.reviewer if review else None,
         signed_at=review.signed_at if review else None,
-        status=review.status if review else "draft",
+        status=review.status if review else ReviewStatus.DRAFT,
         amend_reason=review.amend_reason if review else None,
         notes=case.notes,
         trained_on_phantoms=phantoms,

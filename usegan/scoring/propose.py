@@ -28,14 +28,15 @@ from usegan.scoring.roi import Roi, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.swe import ORGANS, qbox
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
+from usegan.vocab import CONFIRMED_SCALE, Mode, Organ, ScoreSystem
 
-STRAIN_ENGINES = {"breast": ("tsukuba", score_tsukuba), "thyroid": ("rago", score_rago)}
+STRAIN_ENGINES = {Organ.BREAST: (ScoreSystem.TSUKUBA, score_tsukuba), Organ.THYROID: (ScoreSystem.RAGO, score_rago)}
 
 
-# The scale of the clinician's confirmed score per organ (what the review picker and the reports use). Proposals of
-# other systems (SWE classes for breast/thyroid, strain ratio) are supporting evidence on their own scales and must
-# never be read as a confirmed-scale number: breast SWE class 2 means "suspicious", Tsukuba 2 "probably benign".
-CONFIRMED_SCALE = {"breast": "tsukuba", "thyroid": "rago", "liver": "swe_liver"}
+# CONFIRMED_SCALE (usegan.vocab) is the scale of the clinician's confirmed score per organ (what the review picker and
+# the reports use). Proposals of other systems (SWE classes for breast/thyroid, strain ratio) are supporting evidence
+# on their own scales and must never be read as a confirmed-scale number: breast SWE class 2 means "suspicious",
+# Tsukuba 2 "probably benign".
 
 
 def on_confirmed_scale(system: str, organ: str) -> bool:
@@ -47,9 +48,9 @@ def system_for(mode: str, organ: str) -> str:
     """The scoring system ``propose`` uses for a mode and organ; raises ``ValueError`` for unknown pairs."""
     if organ not in ORGANS:
         raise ValueError(f"organ must be one of {ORGANS}, got {organ!r}")
-    if mode == "swe":
+    if mode == Mode.SWE:
         return f"swe_{organ}"
-    if mode == "strain":
+    if mode == Mode.STRAIN:
         if organ not in STRAIN_ENGINES:
             raise ValueError(f"strain elastography is scored for breast (Tsukuba) or thyroid (Rago), not {organ!r}")
         return STRAIN_ENGINES[organ][0]
@@ -77,7 +78,7 @@ def propose(
     mode: str,
     lesion_roi: Roi,
     reference_roi: Roi | None = None,
-    organ: str = "breast",
+    organ: str = Organ.BREAST,
     colormap: Colormap | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     strain_scale: StrainScale = LINEAR,
@@ -111,7 +112,7 @@ def propose(
         return cannot_score(system, str(exc))
     scalar, distance = cmap.invert(rgb)
     colour_figures = {**_colour_figures(distance, scalar, lesion, cmap), "lesion_roi_shape": lesion_shape}
-    if mode == "swe":
+    if mode == Mode.SWE:
         result = qbox(scalar, lesion, reference, organ, thresholds)
         return _with_figures(result, colour_figures)
     result = _with_figures(STRAIN_ENGINES[organ][1](scalar, lesion, None, thresholds), colour_figures)
@@ -119,7 +120,9 @@ def propose(
         return result
     if result.figures.get("bgr_sign"):
         # The BGR layers are an artefact of fluid, not strain: a ratio read from them would be made up.
-        ratio = cannot_score("strain_ratio", "the lesion shows the BGR (cyst) artefact; its colours are not strain")
+        ratio = cannot_score(
+            ScoreSystem.STRAIN_RATIO, "the lesion shows the BGR (cyst) artefact; its colours are not strain"
+        )
     else:
         ratio = strain_ratio(scalar, lesion, reference, thresholds, strain_scale)
     return replace(result, secondary=(ratio,))

@@ -19,8 +19,9 @@ from usegan.scoring.features import lesion_features
 from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import check_lesion, hardness_grade
+from usegan.vocab import ScoreSystem
 
-SYSTEM = "rago"
+SYSTEM = ScoreSystem.RAGO
 LABELS = {
     1: "1: elasticity throughout the nodule",
     2: "2: elasticity in most of the nodule",

@@ -15,8 +15,9 @@ import numpy as np
 from usegan.scoring.features import check_mask, check_strain, region_stats
 from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from usegan.vocab import ScoreSystem
 
-SYSTEM = "strain_ratio"
+SYSTEM = ScoreSystem.STRAIN_RATIO
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from usegan.scoring.features import check_map, check_mask
 from usegan.scoring.ratio import roi_problem
 from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from usegan.vocab import Organ, values
 
-ORGANS = ("breast", "thyroid", "liver")
+ORGANS = values(Organ)
 
 
 def kpa_to_speed(kpa: np.ndarray | float, density: float = DEFAULT_THRESHOLDS.tissue_density) -> np.ndarray:
@@ -41,11 +42,11 @@ def interpret(organ: str, figures: dict, thresholds: Thresholds = DEFAULT_THRESH
     """The organ's class (1-based) and its wording from the Q-box figures."""
     t = thresholds
     emax, emean = figures["emax_kpa"], figures["emean_kpa"]
-    if organ == "breast":
+    if organ == Organ.BREAST:
         if emax >= t.breast_emax_suspicious_kpa:
             return 2, f"Emax {emax:.0f} kPa >= {t.breast_emax_suspicious_kpa:g} kPa: suspicious"
         return 1, f"Emax {emax:.0f} kPa < {t.breast_emax_suspicious_kpa:g} kPa: below the suspicious cut-off"
-    if organ == "thyroid":
+    if organ == Organ.THYROID:
         if emax >= t.thyroid_emax_highly_suspicious_kpa:
             return (
                 3,
@@ -76,7 +77,7 @@ def qbox(
     kpa: np.ndarray,
     lesion_mask: np.ndarray,
     reference_mask: np.ndarray | None = None,
-    organ: str = "breast",
+    organ: str = Organ.BREAST,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> ScoreResult:
     """Q-box statistics of an SWE map with the organ's interpretation.

@@ -28,8 +28,9 @@ import numpy as np
 from usegan.scoring.features import lesion_features
 from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from usegan.vocab import ScoreSystem
 
-SYSTEM = "tsukuba"
+SYSTEM = ScoreSystem.TSUKUBA
 LABELS = {
     1: "1: whole lesion strains like its surroundings",
     2: "2: mostly strained, scattered hard areas (mosaic)",

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from usegan.vocab import LESIONS, Mode, Organ, ScoreSystem
+
 CLASSES = (1, 2, 3, 4, 5, None)
-LESION_TYPES = ("cyst", "fibroadenoma", "malignant", "malignant_halo", "iso_stiff")
+LESION_TYPES = LESIONS
 
 
 @dataclass
@@ -88,8 +90,8 @@ def validate_case(case, report: ValidationReport) -> None:
     # The fat a clinician would put the reference ROI on: pixels at the fat modulus, inside the box.
     reference = inside & ~lesion & np.isclose(case.stiffness_kpa, case.params.fat_kpa)
     has_reference = int(reference.sum()) >= 4
-    result = propose(case.strain_rgb, "strain", lesion, reference if has_reference else None, strain_scale=scale)
-    truth = labels["tsukuba"]
+    result = propose(case.strain_rgb, Mode.STRAIN, lesion, reference if has_reference else None, strain_scale=scale)
+    truth = labels[ScoreSystem.TSUKUBA]
     report.n_cases += 1
     report.confusion[(truth, result.score)] = report.confusion.get((truth, result.score), 0) + 1
     if truth == result.score:
@@ -105,7 +107,7 @@ def validate_case(case, report: ValidationReport) -> None:
         report.ratio_max_rel_error = max(report.ratio_max_rel_error, error)
     if labels.get("emean_kpa") is not None:
         cmap = swe_colormap(render.swe_vmin_kpa, render.swe_vmax_kpa)
-        swe = propose(case.swe_rgb, "swe", lesion, organ="breast", colormap=cmap)
+        swe = propose(case.swe_rgb, Mode.SWE, lesion, organ=Organ.BREAST, colormap=cmap)
         if swe.scored:
             error = abs(swe.figures["emean_kpa"] - labels["emean_kpa"])
             shown = np.clip(case.stiffness_kpa[lesion], render.swe_vmin_kpa, render.swe_vmax_kpa).mean()

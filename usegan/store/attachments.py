@@ -15,6 +15,7 @@ from usegan.store.cases import _check_mode, _uint8_image
 from usegan.store.errors import NotFoundError
 from usegan.store.images import ImageStore
 from usegan.store.util import from_json, new_id, to_json
+from usegan.vocab import CaseStatus
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class AttachmentsMixin:
         with self._write() as cur:
             status, _ = self._require_case(cur, case_id)
             cur.execute(f"INSERT INTO generations ({', '.join(_GEN_COLUMNS)}) VALUES ({', '.join('?' * 10)})", row)
-            if status == "new":
+            if status == CaseStatus.NEW:
                 cur.execute("UPDATE cases SET status = 'generated', updated_at = ? WHERE case_id = ?", [now, case_id])
             self._audit(
                 cur, created_by, "generation.add", "case", case_id, None, dict(zip(_GEN_COLUMNS, row, strict=True))

@@ -15,9 +15,10 @@ import numpy as np
 from usegan.store.errors import NotFoundError, StoreError
 from usegan.store.images import ImageStore
 from usegan.store.util import from_json, to_json
+from usegan.vocab import CaseStatus, Mode, values
 
 SOURCES = ("upload", "sample", "dicom", "phantom")
-MODES = ("strain", "swe")
+MODES = values(Mode)
 
 
 class DuplicateCaseError(StoreError):
@@ -137,7 +138,7 @@ class CasesMixin:
             "sop_instance_uid": sop_uid,
             "dicom_uids": to_json(dicom_uids),
             "crop": to_json(list(crop) if crop is not None else None),
-            "status": "new",
+            "status": CaseStatus.NEW,
             "exam_at": acquired_at or now,
             "updated_at": now,
         }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from usegan.store.errors import NotFoundError
 from usegan.store.util import from_json, to_json
+from usegan.vocab import Mode, ModelStatus, values
 
 _COLUMNS = "version, mode, path, sha256, metrics, card, status, created_at, promoted_at"
 
@@ -59,7 +60,7 @@ class Registry:
         card: dict | None = None,
     ) -> ModelRecord:
         """Add a candidate version. ``sha256`` defaults to the hash of the file at ``path`` (which must exist)."""
-        if mode not in ("strain", "swe"):
+        if mode not in values(Mode):
             raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
         if not isinstance(version, str) or not version.strip():
             raise ValueError(f"version must be a non-empty string, got {version!r}")
@@ -75,7 +76,7 @@ class Registry:
             sha256,
             to_json(metrics or {}),
             to_json(card or {}),
-            "candidate",
+            ModelStatus.CANDIDATE,
             store.clock(),
             None,
         ]
@@ -142,6 +143,6 @@ class Registry:
                 "model",
                 version,
                 {"status": status, "previous_active": [p[0] for p in previous]},
-                {"status": "active", **(note or {})},
+                {"status": ModelStatus.ACTIVE, **(note or {})},
             )
         return self.get(version)

@@ -15,8 +15,7 @@ from dataclasses import dataclass, fields
 
 from usegan.store.errors import NotFoundError, ReviewSignedError, StaleReviewError
 from usegan.store.util import from_json, new_id, to_json
-
-REVIEW_ROLES = ("admin", "clinician")  # roles allowed to write, sign or amend a review
+from usegan.vocab import FINAL_STATUSES, REVIEW_ROLES, ReviewStatus
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Review:
 
     @property
     def is_signed(self) -> bool:
-        return self.status in ("signed", "amended")
+        return self.status in FINAL_STATUSES
 
 
 _COLUMNS = [f.name for f in fields(Review)]
@@ -139,7 +138,7 @@ class ReviewsMixin:
                     new_id("V"),
                     case_id,
                     1,
-                    "draft",
+                    ReviewStatus.DRAFT,
                     reviewer,
                     rois or {},
                     score,
@@ -191,7 +190,7 @@ class ReviewsMixin:
             now = self.clock()
             review = _replace(
                 current,
-                status="signed",
+                status=ReviewStatus.SIGNED,
                 signed_at=now,
                 signed_by=signer,
                 updated_at=now,
@@ -231,7 +230,7 @@ class ReviewsMixin:
                 new_id("V"),
                 case_id,
                 current.version + 1,
-                "amended",
+                ReviewStatus.AMENDED,
                 reviewer,
                 rois or {},
                 score,

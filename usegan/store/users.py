@@ -18,8 +18,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from usegan.store.errors import AuthError, NotFoundError
+from usegan.vocab import Role, values
 
-ROLES = ("admin", "clinician", "researcher", "viewer")
+ROLES = values(Role)
 MAX_FAILED_LOGINS = 5  # consecutive failures before the account locks
 LOCKOUT = dt.timedelta(minutes=15)  # how long a locked account stays locked
 MIN_PASSWORD_LENGTH = 10
@@ -189,7 +190,7 @@ class UsersMixin:
             if self._cursor().execute("SELECT count(*) FROM users").fetchone()[0]:
                 return None
             password = secrets.token_urlsafe(12)
-            self.add_user("admin", password, "admin", created_by="system")
+            self.add_user("admin", password, Role.ADMIN, created_by="system")
             return password
 
 

@@ -10,7 +10,9 @@ import datetime as dt
 
 import pandas as pd
 
-STATUSES = ("new", "generated", "draft", "signed", "amended")
+from usegan.vocab import CaseStatus, values
+
+STATUSES = values(CaseStatus)
 WORKLIST_COLUMNS = (
     "case_id",
     "patient_id",

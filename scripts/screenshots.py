@@ -1,6 +1,6 @@
 """README screenshots with the *real* bundled models (the browser tests use tiny one-colour fixture models).
 
-    .venv/bin/python bench/screenshots.py [--sample case_00004] [--out docs/screenshots]
+    .venv/bin/python scripts/screenshots.py [--sample case_00004] [--out docs/screenshots]
 
 Starts ``streamlit run app.py`` on a free localhost port with a temporary ``USEGAN_DATA_DIR`` and the default model
 and sample folders (``data/models``, ``data/samples``), creates a clinician through the store API, then drives
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("USEGAN_")}  # real models and samples
     env["USEGAN_DATA_DIR"] = str(root / "data")
     with open_store(get_settings(environ=env)) as store:
-        store.add_user(USER, PASSWORD, ROLE, created_by="bench/screenshots.py")
+        store.add_user(USER, PASSWORD, ROLE, created_by="scripts/screenshots.py")
     args.out.mkdir(parents=True, exist_ok=True)
 
     def shot(page, name: str) -> None:

@@ -7,11 +7,11 @@ from usegan.report import build_report, report_data_for_case
 
 
 def report_pdf(store, view, proposal=None, user: str | None = None, archive: bool = True) -> bytes:
-    """PDF bytes for ``view`` (a :class:`usegan.dashboard.service.CaseView`) in its mode.
+    """PDF bytes for ``view`` (a :class:`usegan.services.service.CaseView`) in its mode.
 
     With ``archive`` and a signed review, the PDF is stored with the case unless this review version already has
     an archived report (so re-opening the page does not pile up copies). ``proposal`` is unused: the report
-    prints the stored proposal, which :func:`usegan.dashboard.service.save_review` recorded when signing.
+    prints the stored proposal, which :func:`usegan.services.service.save_review` recorded when signing.
     """
     case_id = view.case.case_id
     pdf = build_report(report_data_for_case(store, case_id, mode=view.mode))

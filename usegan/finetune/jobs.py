@@ -10,7 +10,7 @@ restarted app sees the same job::
     jobs/<job_id>/log.txt     the worker's stdout + stderr
 
 :meth:`JobRunner.start` runs in the app (which owns the store): it syncs and exports the pairs
-(:func:`usegan.optimize.finetune.prepare_plan`), then starts ``python -m usegan finetune --plan ...`` in a new
+(:func:`usegan.finetune.run.prepare_plan`), then starts ``python -m usegan finetune --plan ...`` in a new
 session; the worker never opens the database. :meth:`JobRunner.collect` (called by the page when it polls)
 registers the finished candidate in the store. A second start while a job runs raises :class:`JobRunningError`;
 the lock is taken with ``O_EXCL``, so two simultaneous clicks cannot both win.
@@ -26,7 +26,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from usegan.optimize.finetune import FinetuneConfig, prepare_plan, register_result, write_json_atomic
+from usegan.finetune.run import FinetuneConfig, prepare_plan, register_result, write_json_atomic
 
 _PROCESSES: dict[str, subprocess.Popen] = {}  # job id -> worker started by this process (to reap it)
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from usegan.phantom.case import PhantomCase, make_case, random_case, teaching_params
+from usegan.vocab import LESIONS, ScoreSystem
 
-LAB_LESION_TYPES = ("cyst", "fibroadenoma", "malignant", "malignant_halo", "iso_stiff")
+LAB_LESION_TYPES = LESIONS
 LAB_SHAPES = ("round", "oval", "lobulated", "spiculated")
 
 EXPLANATION = """
@@ -74,7 +75,7 @@ def quiz_case(seed: int, size: int = 128) -> PhantomCase:
 
 def grade_answer(answer: int, case: PhantomCase) -> tuple[bool, str]:
     """``(correct, explanation)`` for a student's Tsukuba answer on a quiz case."""
-    truth = case.labels.get("tsukuba")
+    truth = case.labels.get(ScoreSystem.TSUKUBA)
     if truth is None:
         return False, "This phantom has no scoreable lesion; try another case."
     kind = case.params.lesion_type.replace("_", " ")

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from usegan.dashboard.figures import colormap_of
-from usegan.dashboard.roi_canvas import rois_from_json, rois_to_json
 from usegan.scoring import ScoreResult, cannot_score, on_confirmed_scale, propose, system_for
+from usegan.ui.figures import colormap_of
+from usegan.ui.roi_canvas import rois_from_json, rois_to_json
+from usegan.vocab import Mode
 
 
 class GenerationCache:
@@ -83,7 +84,7 @@ class CaseView:
         return 0 if self.review is None else int(self.review.row_version)
 
 
-def open_case(store, case_id: str, mode: str = "strain") -> CaseView:
+def open_case(store, case_id: str, mode: str = Mode.STRAIN) -> CaseView:
     """Load a case and what hangs off it for ``mode``; raises ``usegan.store.NotFoundError`` for a wrong id."""
     case = store.get_case(case_id)
     generation = store.latest_generation(case_id, mode)

@@ -1,7 +1,7 @@
 """Promotion and rollback rules over ``store.registry``.
 
 * **Promote**: a candidate replaces the active model of its mode only if it is not worse on the store's
-  *validation pairs* (mean L1, :func:`usegan.optimize.evaluate.is_worse`). The figures recorded at fine-tune time
+  *validation pairs* (mean L1, :func:`usegan.finetune.validate.is_worse`). The figures recorded at fine-tune time
   are used when they still apply (same active model, same validation cases); otherwise both models are evaluated
   again on the current validation pairs. A refused candidate can be forced with a reason; the audit row of the
   promotion records ``forced``, the reason and the comparison. With no validation pair there is no evidence, so
@@ -16,8 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from usegan.optimize.evaluate import evaluate_on_pairs, is_worse
-from usegan.optimize.pairs import export_snapshot, list_pairs
+from usegan.finetune.pairs import export_snapshot, list_pairs
+from usegan.finetune.validate import evaluate_on_pairs, is_worse
+from usegan.vocab import ModelStatus
 
 
 class PromotionRefused(ValueError):
@@ -89,7 +90,7 @@ def promote(
     if force and not (isinstance(reason, str) and reason.strip()):
         raise ValueError(f"a forced promotion needs a reason, got {reason!r}")
     record = store.registry.get(version)
-    if record.status == "active":
+    if record.status == ModelStatus.ACTIVE:
         raise ValueError(f"{version!r} is already the active {record.mode} model")
     if not Path(record.path).is_file():
         raise ValueError(f"the checkpoint of {version!r} is missing: {record.path}")
@@ -111,7 +112,7 @@ def rollback(store, mode: str, *, by: str, reason: str = ""):
 
     Raises ``ValueError`` when there is no earlier version to return to."""
     current = store.registry.active(mode)
-    earlier = [r for r in store.registry.list(mode) if r.status == "retired" and r.promoted_at is not None]
+    earlier = [r for r in store.registry.list(mode) if r.status == ModelStatus.RETIRED and r.promoted_at is not None]
     if current is not None:
         earlier = [r for r in earlier if r.version != current.version]
     earlier = [r for r in earlier if Path(r.path).is_file()]

@@ -17,6 +17,7 @@ import numpy as np
 from usegan.imageio import load_image, to_gray
 from usegan.preprocess import is_dicom, read_image
 from usegan.screencrop import CropBox, suggest_crop
+from usegan.vocab import Mode, Organ, ScoreSystem
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,11 @@ def list_samples(samples_dir: str | Path) -> list[SampleInfo]:
             continue
         labels = meta.get("labels") or {}
         lesion_type = labels.get("lesion_type") or (meta.get("params") or {}).get("lesion_type") or "unknown"
-        out.append(SampleInfo(folder.name, folder, str(lesion_type), labels.get("tsukuba"), meta))
+        out.append(SampleInfo(folder.name, folder, str(lesion_type), labels.get(ScoreSystem.TSUKUBA), meta))
     return out
 
 
-def create_sample_case(store, sample: SampleInfo, user: str, organ: str = "breast") -> str:
+def create_sample_case(store, sample: SampleInfo, user: str, organ: str = Organ.BREAST) -> str:
     """Store a bundled sample as a case (source ``sample``) with its true elastograms attached; returns the id.
 
     The case is the sample's elastography box (B-mode and true elastograms cropped to it, the crop recorded), as a
@@ -147,7 +148,7 @@ def create_sample_case(store, sample: SampleInfo, user: str, organ: str = "breas
         original_name=sample.name, notes=notes, crop=(crop.x, crop.y, crop.w, crop.h),
     )  # fmt: skip
     modes = sample.meta.get("modes") or {}
-    for mode in ("strain", "swe"):
+    for mode in Mode:
         path = sample.folder / f"{mode}.png"
         if not path.is_file():
             continue

@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on the store's validation pairs and on the fixed phantom test set.
 
-On pairs (a snapshot split, :class:`usegan.optimize.pairs.StorePairsDataset`), at the model's own size and, like
+On pairs (a snapshot split, :class:`usegan.finetune.pairs.StorePairsDataset`), at the model's own size and, like
 the model's training (``crop_to_box``, read from its checkpoint), cropped to the elastography box:
 
 * ``l1``: mean absolute difference of generated vs real elastogram inside the box, in [-1, 1] units (0 = identical,
@@ -20,9 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from usegan.finetune.pairs import StorePairsDataset
 from usegan.inference import tensor_to_rgb
-from usegan.optimize.pairs import StorePairsDataset
 from usegan.training.metrics import crop_box, ssim_rgb
+from usegan.vocab import Organ
 
 PHANTOM_KEYS = ("n_cases", "ssim_box", "psnr_box", "hist_intersection_box", "kappa", "accuracy", "mae_kpa_lesion")
 
@@ -58,7 +59,7 @@ def evaluate_on_pairs(checkpoint: str | Path, snapshot: str | Path, split: str =
             pass  # a box too small for SSIM's window
         mask = item["mask"][0].numpy() > 0.5
         if mask.any() and record.get("confirmed_score") is not None:
-            result = propose(fake_rgb, info.mode, mask, organ=record.get("organ", "breast"), colormap=info.colormap)
+            result = propose(fake_rgb, info.mode, mask, organ=record.get("organ", Organ.BREAST), colormap=info.colormap)
             agree.append(result.score == record["confirmed_score"])
     return {
         "n": len(dataset),

@@ -14,8 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from usegan.colormaps import Colormap, colormap_for
-from usegan.dashboard.overlay import coloured_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
+from usegan.ui.overlay import coloured_mask
+from usegan.vocab import Mode
 
 CLASS_COLOURS = {"hard": "#1f3fff", "intermediate": "#1fbf3f", "soft": "#e03020"}
 REGION_NAMES = {"roi": "lesion ROI", "box": "whole colour box"}
@@ -61,7 +62,7 @@ def distribution(
     cmap = colormap_of(mode, colour_scale)
     values, _ = cmap.invert(elasto_rgb)
     values = np.where(coloured_mask(elasto_rgb), values, np.nan)
-    if mode == "strain":
+    if mode == Mode.STRAIN:
         t = DEFAULT_THRESHOLDS
         edges = np.array([cmap.vmin, t.hard_strain, t.soft_strain, cmap.vmax + 1e-6])
         classes: tuple[str, ...] = ("hard", "intermediate", "soft")
@@ -95,7 +96,7 @@ def distribution_figure(dist: Distribution, height: int = 300) -> go.Figure:
             text=[f"{100 * f:.0f}%" for f in fractions],
             textposition="outside",
         )
-    xtitle = "strain class (hard = blue, soft = red)" if dist.mode == "strain" else "Young's modulus, kPa"
+    xtitle = "strain class (hard = blue, soft = red)" if dist.mode == Mode.STRAIN else "Young's modulus, kPa"
     fig.update_layout(
         barmode="group",
         height=height,
@@ -123,7 +124,7 @@ def colour_bar_figure(mode: str, colour_scale: dict | None = None, height: int =
         margin={"l": 10, "r": 10, "t": 28, "b": 30},
         title={"text": f"{cmap.unit}: {left} ... {right}", "x": 0, "font": {"size": 13}},
         yaxis={"visible": False},
-        xaxis={"title": None, "ticksuffix": " kPa" if mode == "swe" else ""},
+        xaxis={"title": None, "ticksuffix": " kPa" if mode == Mode.SWE else ""},
     )
     return fig
 

@@ -7,7 +7,9 @@ the elastogram the score was read on is a model's estimate, not a measurement.
 
 from __future__ import annotations
 
-ORGANS = ("breast", "thyroid", "liver", "other")
+from usegan.vocab import Mode, Organ, ScoreSystem, values
+
+ORGANS = (*values(Organ), "other")
 SIDES = ("", "left", "right", "midline")
 
 CAVEAT = (
@@ -44,16 +46,21 @@ _OTHER = {
     4: "Stiff lesion.",
     5: "Stiff lesion with stiff surrounding tissue.",
 }
-TEMPLATES: dict[str, dict[int, str]] = {"breast": _BREAST, "thyroid": _THYROID, "liver": _LIVER, "other": _OTHER}
+TEMPLATES: dict[str, dict[int, str]] = {
+    Organ.BREAST: _BREAST,
+    Organ.THYROID: _THYROID,
+    Organ.LIVER: _LIVER,
+    "other": _OTHER,
+}
 
 
 def scoring_system(organ: str, mode: str) -> str:
     """The score a clinician expects for ``organ`` and ``mode``: tsukuba, rago, swe_<organ>."""
-    if mode not in ("strain", "swe"):
+    if mode not in values(Mode):
         raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
-    if mode == "swe":
-        return f"swe_{organ}" if organ in ("breast", "thyroid", "liver") else "swe_breast"
-    return "rago" if organ == "thyroid" else "tsukuba"
+    if mode == Mode.SWE:
+        return f"swe_{organ}" if organ in values(Organ) else ScoreSystem.SWE_BREAST
+    return ScoreSystem.RAGO if organ == Organ.THYROID else ScoreSystem.TSUKUBA
 
 
 def score_names(organ: str, mode: str) -> dict[int, str]:
@@ -73,17 +80,17 @@ def conclusion_template(organ: str, score: int | None, with_caveat: bool = True)
 
 
 # The clinician's confirmed score is on the organ's own scale (see usegan.scoring.CONFIRMED_SCALE).
-CONFIRMED_SCALE_NAMES = {"breast": "Tsukuba 1-5", "thyroid": "Rago 1-5", "liver": "liver SWE class 1-5"}
+CONFIRMED_SCALE_NAMES = {Organ.BREAST: "Tsukuba 1-5", Organ.THYROID: "Rago 1-5", Organ.LIVER: "liver SWE class 1-5"}
 
 # What a proposed score means on each system's own scale: the proposal's number is NOT on the confirmed-score
 # picker's scale for SWE (e.g. breast SWE: 2 = suspicious, while a confirmed Tsukuba 2 favours benignity).
 PROPOSAL_SCALES = {
-    "tsukuba": "Tsukuba 1-5",
-    "rago": "Rago 1-5",
-    "strain_ratio": "1 below / 2 at or above the cut-off",
-    "swe_breast": "SWE class: 1 below / 2 at or above the Emax cut-off (not Tsukuba)",
-    "swe_thyroid": "SWE class 1-3 by Emax (not Rago)",
-    "swe_liver": "SWE class 1-5 by Emean, SRU 2020",
+    ScoreSystem.TSUKUBA: "Tsukuba 1-5",
+    ScoreSystem.RAGO: "Rago 1-5",
+    ScoreSystem.STRAIN_RATIO: "1 below / 2 at or above the cut-off",
+    ScoreSystem.SWE_BREAST: "SWE class: 1 below / 2 at or above the Emax cut-off (not Tsukuba)",
+    ScoreSystem.SWE_THYROID: "SWE class 1-3 by Emax (not Rago)",
+    ScoreSystem.SWE_LIVER: "SWE class 1-5 by Emean, SRU 2020",
 }
 
 

@@ -1,6 +1,6 @@
 """Validate the score engines against phantom ground truth (issue 4, item 4).
 
-    .venv/bin/python bench/scoring_validation.py --cases 500 --size 128 --seed 0
+    .venv/bin/python scripts/scoring_validation.py --cases 500 --size 128 --seed 0
 
 Prints the Tsukuba agreement with its confusion matrix, the strain-ratio and SWE-Emean agreement, and exits 1
 when a target is missed (Tsukuba >= 95 %, strain ratio within 10 % and Emean within 2 kPa for >= 95 % of cases).

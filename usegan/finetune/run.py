@@ -23,12 +23,14 @@ import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from usegan.vocab import Mode, values
+
 DEFAULT_PHANTOM_TEST = Path("bundled") / "phantom-test"  # under settings.runs_dir (usegan phantom --seed 9000)
 
 
 @dataclass(frozen=True)
 class FinetuneConfig:
-    mode: str = "strain"  # "strain" or "swe"
+    mode: str = Mode.STRAIN  # a Mode
     base: str = ""  # registry version to start from; empty = the active model (else the bundled one)
     steps: int = 200  # optimisation steps
     batch_size: int = 4  # images per step (capped at the number of training images)
@@ -50,7 +52,7 @@ class FinetuneConfig:
     threads: int = 0  # torch CPU threads; 0 = default
 
     def __post_init__(self) -> None:
-        if self.mode not in ("strain", "swe"):
+        if self.mode not in values(Mode):
             raise ValueError(f"mode must be 'strain' or 'swe', got {self.mode!r}")
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
@@ -61,7 +63,7 @@ class FinetuneConfig:
 @dataclass(frozen=True)
 class FinetunePlan:
     config: dict  # FinetuneConfig fields
-    snapshot: str  # pairs snapshot folder (usegan.optimize.pairs.export_snapshot)
+    snapshot: str  # pairs snapshot folder (usegan.finetune.pairs.export_snapshot)
     base_path: str  # base checkpoint file
     base_version: str  # its registry version
     base_sha256: str  # its sha256
@@ -104,7 +106,7 @@ def resolve_base(store, mode: str, version: str = "", *, by: str) -> tuple[str, 
     """``(path, version, sha256)`` of the model to start from: ``version`` if given, else the active one, else the
     bundled one, which is then registered and made active (it *is* the model in use), so rollback can return to it."""
     from usegan.checkpoint import read_checkpoint
-    from usegan.optimize.active import bundled_checkpoint
+    from usegan.finetune.active import bundled_checkpoint
     from usegan.store.registry import file_sha256
 
     registry = store.registry
@@ -130,7 +132,7 @@ def prepare_plan(store, config: FinetuneConfig, *, by: str, command: str = "", r
     """Sync pairs, choose the base, export the snapshot and write ``plan.json``; returns the :class:`FinetunePlan`.
 
     Raises ``ValueError`` when there is no training pair for the mode."""
-    from usegan.optimize.pairs import export_snapshot, list_pairs, sync_pairs
+    from usegan.finetune.pairs import export_snapshot, list_pairs, sync_pairs
     from usegan.settings import REPO_DATA_DIR, get_settings
 
     settings = get_settings()
@@ -186,7 +188,7 @@ def _train_set(plan: FinetunePlan, size: int, crop_to_box: bool):
     from torch.utils.data import ConcatDataset, Subset
 
     from usegan.datasets import AugmentConfig, PhantomDataset
-    from usegan.optimize.pairs import StorePairsDataset
+    from usegan.finetune.pairs import StorePairsDataset
     from usegan.training.data import BoxCropDataset
 
     cfg = plan.finetune_config
@@ -204,8 +206,8 @@ def _train_set(plan: FinetunePlan, size: int, crop_to_box: bool):
 def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, quiet: bool = True) -> dict | None:
     """Train and evaluate (see the module docstring); returns the result dict on rank 0, ``None`` on other ranks."""
     from usegan.checkpoint import load_generator
-    from usegan.optimize.evaluate import crops_to_box, evaluate_on_pairs, evaluate_on_phantoms
-    from usegan.optimize.trainer import FinetuneTrainer
+    from usegan.finetune.loop import FinetuneTrainer
+    from usegan.finetune.validate import crops_to_box, evaluate_on_pairs, evaluate_on_phantoms
     from usegan.training import distributed
 
     def progress(**fields) -> None:
@@ -247,7 +249,7 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
         metrics["base_on_phantom_test"] = evaluate_on_phantoms(
             plan.base_path, plan.phantom_test, cfg.phantom_test_limit
         )
-    from usegan.optimize.pairs import read_manifest
+    from usegan.finetune.pairs import read_manifest
     from usegan.store.registry import file_sha256
 
     manifest = read_manifest(plan.snapshot)

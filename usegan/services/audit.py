@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from usegan.agreement import SCORES, confusion_matrix, quadratic_weighted_kappa  # noqa: F401 (re-exported)
+from usegan.vocab import FINAL_STATUSES
 
 AUDIT_SQL = """
 SELECT c.case_id, c.organ, c.source, c.status, c.proposed_score, c.confirmed_score, c.reviewer, c.exam_at,
@@ -29,7 +30,7 @@ def audit_table(store) -> pd.DataFrame:
     """One row per case: organ, lesion type (samples), status, proposed / confirmed score, model version, dates.
 
     Lesion type is known for bundled samples and phantoms, whose notes say ``lesion type: <type>``
-    (:func:`usegan.dashboard.intake.create_sample_case`); clinical cases have none.
+    (:func:`usegan.services.intake.create_sample_case`); clinical cases have none.
     """
     df = store.query(AUDIT_SQL)
     df["agree"] = df["proposed_score"] == df["confirmed_score"]
@@ -39,7 +40,7 @@ def audit_table(store) -> pd.DataFrame:
 
 def reviewed(df: pd.DataFrame) -> pd.DataFrame:
     """The rows with both a proposal and a signed (or amended) confirmed score."""
-    mask = df["status"].isin(["signed", "amended"]) & df["proposed_score"].notna() & df["confirmed_score"].notna()
+    mask = df["status"].isin(FINAL_STATUSES) & df["proposed_score"].notna() & df["confirmed_score"].notna()
     return df[mask]
 
 
@@ -148,7 +149,7 @@ def version_comparison(store, *, rescore: bool = True, max_cases: int = 500) -> 
             scores.append(None)
             sources.append("none")
             continue
-        from usegan.dashboard.service import score_rois
+        from usegan.services.service import score_rois
 
         generation = store.get_generation(row.generation_id)
         result = score_rois(generation.elastogram(), row.mode, generation.colour_scale, rois, row.organ)
@@ -161,7 +162,7 @@ def version_comparison(store, *, rescore: bool = True, max_cases: int = 500) -> 
 
 def _review_rois(store, case_id: str, cache: dict) -> dict:
     if case_id not in cache:
-        from usegan.dashboard.roi_canvas import rois_from_json
+        from usegan.ui.roi_canvas import rois_from_json
 
         review = store.current_review(case_id)
         cache[case_id] = rois_from_json(review.rois) if review is not None else {}
@@ -191,7 +192,7 @@ def version_agreement(long: pd.DataFrame) -> pd.DataFrame:
     amended cases where every compared version of that mode has a pre-score (so each version sees the same
     cases). Columns: mode, model_version, cases, exact_agreement, within_one, kappa_qw."""
     columns = ["mode", "model_version", "cases", "exact_agreement", "within_one", "kappa_qw"]
-    done = long[long["status"].isin(["signed", "amended"]) & long["confirmed_score"].notna()]
+    done = long[long["status"].isin(FINAL_STATUSES) & long["confirmed_score"].notna()]
     rows = []
     for mode, group in done.groupby("mode"):
         versions = group["model_version"].unique()

@@ -30,7 +30,7 @@ class ModelEntry:
 
 def resolve_checkpoint(mode: str, store=None, model_dir: str | Path | None = None) -> Path | None:
     """The checkpoint file the app should use for ``mode``, or ``None`` when there is none."""
-    from usegan.optimize.active import NoModelError, active_checkpoint
+    from usegan.finetune.active import NoModelError, active_checkpoint
 
     try:
         return active_checkpoint(store, mode, model_dir)

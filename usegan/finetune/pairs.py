@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from usegan.datasets import AugmentConfig, PairsDataset
 from usegan.scoring.roi import RoiError, roi_from_dict, roi_to_mask
+from usegan.vocab import Mode, values
 
 SPLITS = ("train", "validation")
 VALIDATION_FRACTION = 0.2  # share of patients whose pairs are held out for evaluation
@@ -60,7 +61,7 @@ def split_for(key: str, validation_fraction: float = VALIDATION_FRACTION) -> str
 
 
 def _check_mode(mode: str | None) -> None:
-    if mode is not None and mode not in ("strain", "swe"):
+    if mode is not None and mode not in values(Mode):
         raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
 
 
@@ -171,7 +172,7 @@ def list_pairs(store, mode: str | None = None, split: str | None = None) -> list
 
 def pair_counts(store) -> dict[str, dict[str, int]]:
     """``{mode: {"train": n, "validation": n}}`` for the Models page."""
-    counts = {m: dict.fromkeys(SPLITS, 0) for m in ("strain", "swe")}
+    counts = {m: dict.fromkeys(SPLITS, 0) for m in Mode}
     for row in store.query("SELECT mode, split, count(*) AS n FROM training_pairs GROUP BY ALL").to_dict("records"):
         counts[row["mode"]][row["split"]] = int(row["n"])
     return counts

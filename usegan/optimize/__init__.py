@@ -1,8 +1,0 @@
-"""The optimisation loop (issue 9): archived, signed cases with a real elastogram fine-tune the model, safely.
-
-* :mod:`.pairs`: training pairs from the store, split fixed at creation, snapshots, a torch Dataset;
-* :mod:`.finetune` (+ :mod:`.trainer`, :mod:`.evaluate`): fine-tune the active model, evaluate, register;
-* :mod:`.registry`: promotion (refuses a worse candidate unless forced with a reason) and rollback;
-* :mod:`.active`: which checkpoint generates a mode now (registry's active, else bundled);
-* :mod:`.jobs`: background fine-tune jobs for the app (one at a time, progress, log).
-"""
