@@ -67,16 +67,16 @@ def _elastographer(path: str, mtime_ns: int):
 
 def get_elastographer(mode: str):
     """The generator for ``mode`` (registry's active, else bundled) or ``None`` when no checkpoint exists."""
-    from usegan.services.model_catalog import resolve_checkpoint
+    from usegan.active_model import find
 
-    path = resolve_checkpoint(mode, get_store(), get_settings().model_dir)
+    path = find(mode, get_store(), get_settings().model_dir)
     if path is None:
         return None
     return _elastographer(str(path), path.stat().st_mtime_ns)
 
 
 def available_modes() -> list[str]:
-    from usegan.services.model_catalog import available_modes as modes
+    from usegan.active_model import available_modes as modes
 
     return modes(get_store(), get_settings().model_dir)
 

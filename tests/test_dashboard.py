@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.app_fixtures import make_environment
+from usegan import active_model
 from usegan.colormaps import colormap_for
 from usegan.scoring import Polygon, Rect
 from usegan.services import audit, compare, intake, service, templates
@@ -152,7 +153,7 @@ def test_generation_is_cached_per_image_model_and_mode(env):
 
     sample = intake.list_samples(root / "samples")[0]
     first, second = (intake.create_sample_case(store, sample, "doc") for _ in range(2))
-    model = CountingModel(VirtualElastographer.from_checkpoint(models.resolve_checkpoint("strain", store)))
+    model = CountingModel(VirtualElastographer.from_checkpoint(active_model.resolve("strain", store)))
     cache = service.GenerationCache(4)
     g1 = service.generate_for_case(store, first, model, "doc", cache)
     assert service.generate_for_case(store, first, model, "doc", cache).generation_id == g1.generation_id
@@ -166,7 +167,7 @@ def test_open_case_scores_rois_and_signs_a_review(env):
     from usegan.inference import VirtualElastographer
 
     case_id = intake.create_sample_case(store, intake.list_samples(root / "samples")[0], "doc")
-    model = VirtualElastographer.from_checkpoint(models.resolve_checkpoint("strain", store))
+    model = VirtualElastographer.from_checkpoint(active_model.resolve("strain", store))
     service.generate_for_case(store, case_id, model, "doc", service.GenerationCache())
     view = service.open_case(store, case_id, "strain")
     assert view.real is not None and view.caption.startswith("VIRTUAL STRAIN") and view.expected_version == 0
@@ -227,8 +228,8 @@ def test_models_prefer_the_registry_active_version(env):
     path = tiny_checkpoint(root / "elsewhere" / "s2.pt", "strain", "strain-v2")
     store.registry.register("strain-v2", "strain", path, created_by="doc")
     store.registry.set_active("strain-v2", by="doc")
-    assert models.resolve_checkpoint("strain", store, root / "models") == path
-    assert models.available_modes(store, root / "empty") == ["strain"]
+    assert active_model.resolve("strain", store, root / "models") == path
+    assert active_model.available_modes(store, root / "empty") == ["strain"]
 
 
 def test_stamp_adds_a_label_strip_below_and_keeps_every_image_pixel():

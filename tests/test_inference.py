@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
+from usegan.active_model import NoModelError, resolve
 from usegan.checkpoint import save_checkpoint
 from usegan.inference import VirtualElastographer
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
@@ -75,9 +76,9 @@ def test_letterbox_padding_is_dropped_in_output(engine):
 
 
 def test_bundled_lookup_names_missing_mode(tmp_path, checkpoint):
-    with pytest.raises(FileNotFoundError, match="no swe checkpoint"):
-        VirtualElastographer.bundled("swe", model_dir=checkpoint.parent)
-    assert VirtualElastographer.bundled("strain", model_dir=checkpoint.parent).info.mode == "strain"
+    with pytest.raises(NoModelError, match="no swe checkpoint in"):
+        resolve("swe", model_dir=checkpoint.parent)
+    assert VirtualElastographer.from_checkpoint(resolve("strain", model_dir=checkpoint.parent)).info.mode == "strain"
 
 
 def test_importing_usegan_does_not_import_streamlit():

@@ -18,9 +18,9 @@ from tests.optimize_fixtures import (  # noqa: F401  (fixtures)
     patient_ids,
     tiny_checkpoint,
 )
+from usegan.active_model import NoModelError, model_key, resolve
 from usegan.checkpoint import read_checkpoint
 from usegan.cli import main
-from usegan.finetune.active import NoModelError, active_checkpoint, active_model_key
 from usegan.finetune.jobs import JobRunner, JobRunningError
 from usegan.finetune.pairs import StorePairsDataset, export_snapshot, list_pairs, split_for, sync_pairs
 from usegan.finetune.promotion import PromotionRefused, promote, rollback
@@ -144,7 +144,7 @@ def test_end_to_end_finetune_promote_generate_rollback(loop, capsys):
     assert version in capsys.readouterr().out
     with open_store(get_settings()) as store:
         assert store.registry.active("strain").version == version
-        assert active_checkpoint(store, "strain") == __import__("pathlib").Path(record.path)
+        assert resolve("strain", store) == __import__("pathlib").Path(record.path)
         after = generate_for_case(store, case_id, _engine(store), "dr_a", GenerationCache())
         assert after.model_version == version and after.generation_id != before.generation_id
 
@@ -159,7 +159,7 @@ def test_end_to_end_finetune_promote_generate_rollback(loop, capsys):
 
 
 def _engine(store) -> VirtualElastographer:
-    return VirtualElastographer.from_checkpoint(active_checkpoint(store, "strain"))
+    return VirtualElastographer.from_checkpoint(resolve("strain", store))
 
 
 def test_worse_candidate_refused_then_forced_with_reason_audited(loop, tmp_path):
@@ -212,19 +212,19 @@ def test_active_checkpoint_falls_back_to_bundled(tmp_path, monkeypatch, fast_has
     monkeypatch.setenv("USEGAN_MODEL_DIR", str(model_dir))
     with open_store(get_settings()) as store:
         with pytest.raises(NoModelError, match="strain"):
-            active_checkpoint(store, "strain")
+            resolve("strain", store)
         bundled = tiny_checkpoint(model_dir / "usegan-strain-v1.pt", "bundled-v1")
-        assert active_checkpoint(store, "strain") == bundled
-        assert active_checkpoint(None, "strain") == bundled
+        assert resolve("strain", store) == bundled
+        assert resolve("strain", None) == bundled
         other = tiny_checkpoint(tmp_path / "ft.pt", "ft-1", seed=3)
         store.registry.register("ft-1", "strain", other, created_by="admin")
-        key_before = active_model_key(store, "strain")
+        key_before = model_key("strain", store)
         store.registry.set_active("ft-1", by="admin")
-        assert active_checkpoint(store, "strain") == other and active_model_key(store, "strain") != key_before
+        assert resolve("strain", store) == other and model_key("strain", store) != key_before
         other.unlink()  # an active version whose file vanished must not break generation
-        assert active_checkpoint(store, "strain") == bundled
+        assert resolve("strain", store) == bundled
         with pytest.raises(ValueError, match="mode"):
-            active_checkpoint(store, "bmode")
+            resolve("bmode", store)
 
 
 def test_finetune_refuses_without_training_pairs(tmp_path, monkeypatch, fast_hasher):

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from usegan import VIRTUAL_LABEL
-from usegan.checkpoint import ModelInfo, bundled_checkpoints, load_generator
+from usegan.checkpoint import ModelInfo, load_generator
 from usegan.imageio import DEFAULT_MAX_PIXELS, ImageLike, load_image, to_gray
 from usegan.letterbox import Letterbox
 from usegan.models.generator import USEGANGenerator
@@ -97,17 +97,6 @@ class VirtualElastographer:
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", **kwargs) -> VirtualElastographer:
         generator, info = load_generator(path, device)
         return cls(generator, info, device, **kwargs)
-
-    @classmethod
-    def bundled(cls, mode: str = "strain", model_dir: str | Path | None = None, **kwargs) -> VirtualElastographer:
-        """The bundled (or ``model_dir``'s newest) checkpoint for ``mode``."""
-        from usegan.settings import get_settings
-
-        directory = Path(model_dir) if model_dir else get_settings().model_dir
-        found = bundled_checkpoints(directory)
-        if mode not in found:
-            raise FileNotFoundError(f"no {mode} checkpoint in {directory} (found modes: {sorted(found) or 'none'})")
-        return cls.from_checkpoint(found[mode], **kwargs)
 
     @property
     def size(self) -> int:

@@ -16,9 +16,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("generate", help="generate virtual elastograms for images or folders of images")
     p.add_argument("inputs", nargs="+", metavar="IMAGES_OR_DIRS")
     p.add_argument("--out", required=True, type=Path, help="output folder for <stem>_elasto.png")
-    p.add_argument("--model", type=Path, help="checkpoint (default: the bundled model for --mode)")
+    p.add_argument("--model", type=Path, help="checkpoint (default: the model in use for --mode, as in the app)")
     p.add_argument(
-        "--mode", choices=values(Mode), default=Mode.STRAIN.value, help="which bundled model (default strain)"
+        "--mode", choices=values(Mode), default=Mode.STRAIN.value, help="which model in use (default strain)"
     )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
@@ -37,21 +37,36 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     return paths
 
 
+def model_in_use(mode: str, settings) -> Path:
+    """The checkpoint the app would use for ``mode`` (:func:`usegan.active_model.resolve`): the registry of the
+    configured store is read when the database exists, else the bundled model is used."""
+    from usegan.active_model import resolve
+    from usegan.store import StoreError, open_store
+
+    if not settings.db_path.is_file():
+        return resolve(mode, None, settings.model_dir)
+    try:
+        with open_store(settings, read_only=True) as store:
+            return resolve(mode, store, settings.model_dir)
+    except StoreError as exc:
+        raise StoreError(f"cannot tell which {mode} model is in use ({exc}); pass --model PATH") from exc
+
+
 def run(args: argparse.Namespace) -> int:
+    from usegan.active_model import NoModelError
     from usegan.checkpoint import CheckpointError
     from usegan.cli import CommandError
     from usegan.imageio import ImageLoadError, save_png
     from usegan.inference import VirtualElastographer
     from usegan.preprocess import read_image
     from usegan.settings import get_settings
+    from usegan.store import StoreError
 
     settings = get_settings()
     try:
-        if args.model:
-            engine = VirtualElastographer.from_checkpoint(args.model, max_pixels=settings.max_image_pixels)
-        else:
-            engine = VirtualElastographer.bundled(args.mode, max_pixels=settings.max_image_pixels)
-    except (CheckpointError, FileNotFoundError) as exc:
+        path = args.model or model_in_use(args.mode, settings)
+        engine = VirtualElastographer.from_checkpoint(path, max_pixels=settings.max_image_pixels)
+    except (CheckpointError, FileNotFoundError, NoModelError, StoreError) as exc:
         raise CommandError(str(exc)) from exc
     args.out.mkdir(parents=True, exist_ok=True)
     failures = 0

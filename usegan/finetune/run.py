@@ -105,8 +105,8 @@ def _utc_now() -> dt.datetime:
 def resolve_base(store, mode: str, version: str = "", *, by: str) -> tuple[str, str, str]:
     """``(path, version, sha256)`` of the model to start from: ``version`` if given, else the active one, else the
     bundled one, which is then registered and made active (it *is* the model in use), so rollback can return to it."""
+    from usegan.active_model import bundled
     from usegan.checkpoint import read_checkpoint
-    from usegan.finetune.active import bundled_checkpoint
     from usegan.store.registry import file_sha256
 
     registry = store.registry
@@ -117,7 +117,7 @@ def resolve_base(store, mode: str, version: str = "", *, by: str) -> tuple[str, 
         if not Path(record.path).is_file():
             raise ValueError(f"the checkpoint of {record.version!r} is missing: {record.path}")
         return record.path, record.version, record.sha256
-    path = bundled_checkpoint(mode)
+    path = bundled(mode)
     if path is None:
         raise ValueError(f"no {mode} model to fine-tune: no active version and no bundled checkpoint")
     name = str(read_checkpoint(path)["version"])

@@ -1,16 +1,13 @@
-"""Which generator checkpoint the app uses per mode, and the list the Models page shows.
-
-Resolution order for a mode: the registry's *active* version whose file still exists, else the newest bundled
-checkpoint in ``settings.model_dir`` (:func:`usegan.checkpoint.bundled_checkpoints`), else none (the app then
-says so instead of failing).
-"""
+"""The list of checkpoints the Models page shows (which one is in use comes from :mod:`usegan.active_model`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from usegan.checkpoint import MODES, CheckpointError, bundled_checkpoints, file_sha256, read_checkpoint
+from usegan.active_model import find
+from usegan.checkpoint import CheckpointError, file_sha256, read_checkpoint
+from usegan.vocab import Mode
 
 
 @dataclass(frozen=True)
@@ -28,26 +25,6 @@ class ModelEntry:
     sha256: str = ""  # of the file, when known
 
 
-def resolve_checkpoint(mode: str, store=None, model_dir: str | Path | None = None) -> Path | None:
-    """The checkpoint file the app should use for ``mode``, or ``None`` when there is none."""
-    from usegan.finetune.active import NoModelError, active_checkpoint
-
-    try:
-        return active_checkpoint(store, mode, model_dir)
-    except NoModelError:
-        return None
-
-
-def bundled(directory: str | Path) -> dict[str, Path]:
-    """``{mode: path}`` of the newest checkpoint per mode in ``directory`` (cached: see ``bundled_checkpoints``)."""
-    return bundled_checkpoints(directory)
-
-
-def available_modes(store=None, model_dir: str | Path | None = None) -> list[str]:
-    """Modes with a usable checkpoint, strain first."""
-    return [m for m in MODES if resolve_checkpoint(m, store, model_dir) is not None]
-
-
 def _default_model_dir() -> Path:
     from usegan.settings import get_settings
 
@@ -56,7 +33,7 @@ def _default_model_dir() -> Path:
 
 def list_models(store=None, model_dir: str | Path | None = None) -> list[ModelEntry]:
     """Registered versions (with status) and bundled checkpoints not registered yet, per mode."""
-    in_use = {m: resolve_checkpoint(m, store, model_dir) for m in MODES}
+    in_use = {m: find(m, store, model_dir) for m in Mode}
     entries: list[ModelEntry] = []
     registered_paths: set[str] = set()
     if store is not None:
