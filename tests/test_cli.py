@@ -144,3 +144,79 @@ def test_version_flag(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0 and "usegan" in capsys.readouterr().out
+
+
+# -- the CLI itself: light, acyclic, one clear line per misuse ------------------------------------------------------
+
+
+def test_help_leaves_torch_out_of_sys_modules():
+    """``usegan --help`` (and a sub-command's help built from a config dataclass) must not import torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from usegan.cli import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['finetune', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('HEAVY', sorted(m for m in ('torch', 'duckdb', 'streamlit') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "--config" in out and "HEAVY []" in out, out[-500:]
+
+
+def test_commands_never_import_the_cli_module():
+    """``usegan.cli`` imports every ``usegan.commands`` module; the reverse would be a cycle."""
+    import ast
+    from pathlib import Path
+
+    import usegan.commands
+
+    offenders = []
+    for path in Path(usegan.commands.__path__[0]).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(n and (n == "usegan.cli" or n.startswith("usegan.cli.")) for n in names):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders
+
+
+def test_config_options_have_help_from_field_metadata():
+    from dataclasses import fields
+
+    from usegan.configs import help_of
+    from usegan.finetune.run import FinetuneConfig
+    from usegan.training.config import TrainConfig
+
+    for cls in (TrainConfig, FinetuneConfig):
+        missing = [f.name for f in fields(cls) if not help_of(f)]
+        assert not missing, f"{cls.__name__} fields without help: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("{not json", "is not valid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"steps": 5, "stepz": 1}', "unknown TrainConfig config keys: ['stepz']"),
+    ],
+)
+def test_bad_config_file_is_one_clear_line(tmp_path, capsys, content, message):
+    path = tmp_path / "train.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["train", "--config", str(path), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith("usegan train: error:"), err
+
+
+def test_boolean_options_refuse_garbage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--augment", "maybe"])
+    assert exit_info.value.code == 2
+    assert "not a boolean: 'maybe'" in capsys.readouterr().err

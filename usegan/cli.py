@@ -13,10 +13,7 @@ import pkgutil
 import sys
 
 from usegan import __version__
-
-
-class CommandError(Exception):
-    """An error the CLI reports as one line (no traceback) with exit code 2."""
+from usegan.commands import CommandError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ Both need the app stopped (the app process holds the database); from inside the 
 
 from __future__ import annotations
 
-from usegan.cli import CommandError
+from usegan.commands import CommandError
 
 
 def register(subparsers) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from usegan.cli import CommandError
+from usegan.commands import CommandError
 from usegan.vocab import Mode, values
 
 

@@ -21,7 +21,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from usegan.checkpoint import CheckpointError
-    from usegan.cli import CommandError
+    from usegan.commands import CommandError
     from usegan.inference import VirtualElastographer
     from usegan.training.evaluate import case_folders, evaluate_cases, report_json, write_per_case_csv
 

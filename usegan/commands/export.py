@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from usegan.cli import CommandError
+from usegan.commands import CommandError
 
 
 def register(subparsers) -> None:

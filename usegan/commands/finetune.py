@@ -17,8 +17,8 @@ from dataclasses import asdict, fields
 
 
 def register(subparsers) -> None:
+    from usegan.configs import add_config_arguments
     from usegan.finetune.run import FinetuneConfig
-    from usegan.training.config import add_config_arguments
 
     p = subparsers.add_parser("finetune", help="fine-tune the active model on the store's signed pairs")
     source = p.add_mutually_exclusive_group(required=True)
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 
 def _open_store():
-    from usegan.cli import CommandError
+    from usegan.commands import CommandError
     from usegan.store import StoreBusyError, open_store
 
     try:
@@ -43,9 +43,9 @@ def _open_store():
 
 
 def run(args: argparse.Namespace) -> int:
-    from usegan.cli import CommandError
+    from usegan.commands import CommandError
+    from usegan.configs import config_from_args
     from usegan.finetune.run import FinetuneConfig, FinetunePlan, execute_plan, prepare_plan, register_result
-    from usegan.training.config import config_from_args
 
     by = args.by or f"cli:{os.environ.get('USER', 'unknown')}"
     if args.collect:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _prepare_on_rank0(prepare, config):
     """Rank 0 prepares the plan with the store; under torchrun the other ranks receive it (or its error)."""
-    from usegan.cli import CommandError
+    from usegan.commands import CommandError
     from usegan.finetune.run import FinetunePlan
     from usegan.training import distributed
 

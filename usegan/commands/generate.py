@@ -55,7 +55,7 @@ def model_in_use(mode: str, settings) -> Path:
 def run(args: argparse.Namespace) -> int:
     from usegan.active_model import NoModelError
     from usegan.checkpoint import CheckpointError
-    from usegan.cli import CommandError
+    from usegan.commands import CommandError
     from usegan.imageio import ImageLoadError, save_png
     from usegan.inference import VirtualElastographer
     from usegan.preprocess import read_image

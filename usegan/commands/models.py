@@ -37,7 +37,7 @@ def _figure(metrics: dict, key: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from usegan.cli import CommandError
+    from usegan.commands import CommandError
     from usegan.finetune.promotion import PromotionRefused, promote, rollback
     from usegan.store import NotFoundError, StoreError, open_store
 

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from usegan.cli import CommandError
+from usegan.commands import CommandError
 from usegan.vocab import LesionType, values
 
 LESION_TYPES = values(LesionType)

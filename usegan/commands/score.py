@@ -51,8 +51,8 @@ def _format(result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from usegan.cli import CommandError
     from usegan.colormaps import colormap_for
+    from usegan.commands import CommandError
     from usegan.imageio import ImageLoadError, load_image
     from usegan.scoring import RoiError, StrainScale, parse_rect, propose
     from usegan.settings import get_settings

@@ -11,23 +11,25 @@ import json
 
 
 def register(subparsers) -> None:
-    from usegan.training.config import add_config_arguments
+    from usegan.configs import add_config_arguments
+    from usegan.training.config import TrainConfig
 
     p = subparsers.add_parser("train", help="train a generator (GAN + L1 + Color + VGG19)")
     p.add_argument("--config", help="JSON file of TrainConfig fields; options override it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_config_arguments(p)
+    add_config_arguments(p, TrainConfig)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from usegan.cli import CommandError
-    from usegan.training.config import TrainConfig, config_from_args
+    from usegan.commands import CommandError
+    from usegan.configs import config_from_args, read_config_file
+    from usegan.training.config import TrainConfig
     from usegan.training.data import train_val_split
     from usegan.training.trainer import Trainer
 
-    base = json.loads(open(args.config, encoding="utf-8").read()) if args.config else {}
     try:
+        base = read_config_file(args.config) if args.config else {}
         config = config_from_args(args, TrainConfig, base)
         if not config.data:
             raise ValueError("--data is required (a folder from `usegan phantom` or a bmode/ + elasto/ pairs folder)")

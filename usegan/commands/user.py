@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from usegan.cli import CommandError
+from usegan.commands import CommandError
 from usegan.vocab import Role, values
 
 

@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from usegan.configs import option
 from usegan.vocab import Mode, values
 
 DEFAULT_PHANTOM_TEST = Path("bundled") / "phantom-test"  # under settings.runs_dir (usegan phantom --seed 9000)
@@ -30,26 +31,28 @@ DEFAULT_PHANTOM_TEST = Path("bundled") / "phantom-test"  # under settings.runs_d
 
 @dataclass(frozen=True)
 class FinetuneConfig:
-    mode: str = Mode.STRAIN  # a Mode
-    base: str = ""  # registry version to start from; empty = the active model (else the bundled one)
-    steps: int = 200  # optimisation steps
-    batch_size: int = 4  # images per step (capped at the number of training images)
-    lr_g: float = 5e-5  # generator learning rate (lower than from scratch: small steps from the base)
-    lr_d: float = 5e-5  # discriminator learning rate (the discriminator starts fresh)
-    w_gan: float = 1.0  # adversarial loss weight
-    w_l1: float = 100.0  # L1 loss weight
-    w_color: float = 10.0  # Color loss weight
-    w_vgg: float = 5.0  # VGG19 perceptual loss weight
-    vgg_weights: str = ""  # optional local torchvision vgg19 state dict
-    replay: str = ""  # phantom folder mixed in to avoid forgetting; empty = none
-    replay_fraction: float = 0.5  # share of training images drawn from the replay folder
-    phantom_test: str = ""  # fixed phantom test folder; empty = runs/bundled/phantom-test if present; "none" = skip
-    phantom_test_limit: int = 50  # phantom test cases evaluated (0 = all)
-    augment: bool = True  # paired flips / gain / small rotations on training images
-    seed: int = 0  # data order, augmentation, discriminator initialisation
-    bf16: bool = False  # bfloat16 autocast
-    device: str = ""  # "cpu", "cuda"; empty = cuda if available (per rank under torchrun) else cpu
-    threads: int = 0  # torch CPU threads; 0 = default
+    mode: str = option(Mode.STRAIN, '"strain" or "swe": which model is fine-tuned')
+    base: str = option("", "registry version to start from; empty = the active model (else the bundled one)")
+    steps: int = option(200, "optimisation steps")
+    batch_size: int = option(4, "images per step (capped at the number of training images)")
+    lr_g: float = option(5e-5, "generator learning rate (lower than from scratch: small steps from the base)")
+    lr_d: float = option(5e-5, "discriminator learning rate (the discriminator starts fresh)")
+    w_gan: float = option(1.0, "adversarial loss weight")
+    w_l1: float = option(100.0, "L1 loss weight")
+    w_color: float = option(10.0, "Color loss weight")
+    w_vgg: float = option(5.0, "VGG19 perceptual loss weight")
+    vgg_weights: str = option("", "optional local torchvision vgg19 state dict")
+    replay: str = option("", "phantom folder mixed in to avoid forgetting; empty = none")
+    replay_fraction: float = option(0.5, "share of training images drawn from the replay folder")
+    phantom_test: str = option(
+        "", 'fixed phantom test folder; empty = runs/bundled/phantom-test if present; "none" = skip'
+    )
+    phantom_test_limit: int = option(50, "phantom test cases evaluated (0 = all)")
+    augment: bool = option(True, "paired flips / gain / small rotations on training images")
+    seed: int = option(0, "data order, augmentation, discriminator initialisation")
+    bf16: bool = option(False, "bfloat16 autocast")
+    device: str = option("", '"cpu", "cuda"; empty = cuda if available (per rank under torchrun) else cpu')
+    threads: int = option(0, "torch CPU threads; 0 = default")
 
     def __post_init__(self) -> None:
         if self.mode not in values(Mode):

@@ -1,63 +1,67 @@
-"""The training configuration: one frozen dataclass; the CLI builds its options from these fields."""
+"""The training configuration: one frozen dataclass; the CLI builds its options from these fields
+(:func:`usegan.configs.add_config_arguments`, help text from each field's ``option(..., help)``)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from usegan.configs import config_from_dict
-from usegan.models.discriminator import DiscriminatorConfig
-from usegan.models.generator import GeneratorConfig
-from usegan.models.losses import LossWeights
-from usegan.models.unet import UNetConfig
+from usegan.configs import config_from_dict, option
+
+if TYPE_CHECKING:  # the model configs live next to their (torch) modules; imported when used, so the CLI stays light
+    from usegan.models.discriminator import DiscriminatorConfig
+    from usegan.models.generator import GeneratorConfig
+    from usegan.models.losses import LossWeights
+    from usegan.models.unet import UNetConfig
 
 ARCHITECTURES = ("usegan", "unet")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: str = ""  # training folder: phantom layout (case folders) or pairs layout (bmode/, elasto/)
-    val_data: str = ""  # validation folder; empty = hold out val_fraction of --data
-    out: str = "runs/train"  # run folder: checkpoints, log.jsonl, samples, config.json
-    mode: str = "strain"  # "strain" or "swe": which elastogram the model learns
-    architecture: str = "usegan"  # "usegan" or "unet" (pix2pix U-Net baseline, unet_256 shape at 256)
-    image_size: int = 256  # square training size (multiple of 8; a power of two for unet)
-    base_channels: int = 16  # generator width (unet: its ngf)
-    n_res_blocks: int = 6  # USE-GAN residual blocks
-    use_attention: bool = True  # False = ablation without spatial/channel attention
-    local_discriminator: bool = False  # add the lesion-crop discriminator (Yao et al. 2023)
-    d_base_channels: int = 32  # discriminator width (ndf)
-    batch_size: int = 8  # images per step (per process under torchrun)
-    steps: int = 2000  # optimisation steps
-    lr_g: float = 2e-4  # generator Adam learning rate
-    lr_d: float = 2e-4  # discriminator Adam learning rate
-    beta1: float = 0.5  # Adam beta1 (pix2pix)
-    beta2: float = 0.999  # Adam beta2
-    decay_start: float = 0.5  # fraction of steps after which both learning rates decay linearly to 0
-    w_gan: float = 1.0  # adversarial loss weight
-    w_l1: float = 100.0  # L1 loss weight
-    w_color: float = 10.0  # Color loss weight
-    w_vgg: float = 5.0  # VGG19 perceptual loss weight
-    gan_mode: str = "lsgan"  # "lsgan" or "vanilla"
-    vgg_weights: str = ""  # optional local torchvision vgg19 state dict; empty = fixed random VGG19
-    vgg_input_size: int = 128  # images are resized to this for the VGG term (bounds CPU cost); 0 = as is
-    vgg_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"  # VGG19 layers compared
-    bf16: bool = False  # bfloat16 autocast for forward passes (CPU with AMX, or GPU)
-    seed: int = 0  # seeds data order, augmentation and initialisation
-    val_every: int = 250  # validate (and maybe save best) every N steps
-    sample_every: int = 250  # write a sample grid every N steps
-    log_every: int = 25  # log running losses every N steps
-    val_fraction: float = 0.1  # held-out fraction when no --val-data
-    max_val_cases: int = 64  # cap on validation cases per validation
-    num_workers: int = 0  # DataLoader worker processes
-    augment: bool = True  # paired flips / gain / small rotations
-    crop_to_box: bool = True  # learn the elastogram inside the elastography box (crop each pair to its box)
-    resume: str = ""  # training state file (state.pt) to resume from
-    version: str = ""  # model version string written into checkpoints; empty = derived from out
-    threads: int = 0  # torch CPU threads; 0 = torch default
-    half_checkpoint: bool = True  # store weights as fp16 in model checkpoints
-    device: str = ""  # "cpu", "cuda", "cuda:1"; empty = cuda if available (per-rank under torchrun) else cpu
+    data: str = option("", "training folder: phantom layout (case folders) or pairs layout (bmode/, elasto/)")
+    val_data: str = option("", "validation folder; empty = hold out val_fraction of --data")
+    out: str = option("runs/train", "run folder: checkpoints, log.jsonl, samples, config.json")
+    mode: str = option("strain", '"strain" or "swe": which elastogram the model learns')
+    architecture: str = option("usegan", '"usegan" or "unet" (pix2pix U-Net baseline, unet_256 shape at 256)')
+    image_size: int = option(256, "square training size (multiple of 8; a power of two for unet)")
+    base_channels: int = option(16, "generator width (unet: its ngf)")
+    n_res_blocks: int = option(6, "USE-GAN residual blocks")
+    use_attention: bool = option(True, "False = ablation without spatial/channel attention")
+    local_discriminator: bool = option(False, "add the lesion-crop discriminator (Yao et al. 2023)")
+    d_base_channels: int = option(32, "discriminator width (ndf)")
+    batch_size: int = option(8, "images per step (per process under torchrun)")
+    steps: int = option(2000, "optimisation steps")
+    lr_g: float = option(2e-4, "generator Adam learning rate")
+    lr_d: float = option(2e-4, "discriminator Adam learning rate")
+    beta1: float = option(0.5, "Adam beta1 (pix2pix)")
+    beta2: float = option(0.999, "Adam beta2")
+    decay_start: float = option(0.5, "fraction of steps after which both learning rates decay linearly to 0")
+    w_gan: float = option(1.0, "adversarial loss weight")
+    w_l1: float = option(100.0, "L1 loss weight")
+    w_color: float = option(10.0, "Color loss weight")
+    w_vgg: float = option(5.0, "VGG19 perceptual loss weight")
+    gan_mode: str = option("lsgan", '"lsgan" or "vanilla"')
+    vgg_weights: str = option("", "optional local torchvision vgg19 state dict; empty = fixed random VGG19")
+    vgg_input_size: int = option(128, "images are resized to this for the VGG term (bounds CPU cost); 0 = as is")
+    vgg_layers: str = option("relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", "VGG19 layers compared")
+    bf16: bool = option(False, "bfloat16 autocast for forward passes (CPU with AMX, or GPU)")
+    seed: int = option(0, "seeds data order, augmentation and initialisation")
+    val_every: int = option(250, "validate (and maybe save best) every N steps")
+    sample_every: int = option(250, "write a sample grid every N steps")
+    log_every: int = option(25, "log running losses every N steps")
+    val_fraction: float = option(0.1, "held-out fraction when no --val-data")
+    max_val_cases: int = option(64, "cap on validation cases per validation")
+    num_workers: int = option(0, "DataLoader worker processes")
+    augment: bool = option(True, "paired flips / gain / small rotations")
+    crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
+    resume: str = option("", "training state file (state.pt) to resume from")
+    version: str = option("", "model version string written into checkpoints; empty = derived from out")
+    threads: int = option(0, "torch CPU threads; 0 = torch default")
+    half_checkpoint: bool = option(True, "store weights as fp16 in model checkpoints")
+    device: str = option("", '"cpu", "cuda", "cuda:1"; empty = cuda if available (per-rank under torchrun) else cpu')
 
     def __post_init__(self) -> None:
         if self.mode not in ("strain", "swe"):
@@ -75,10 +79,15 @@ class TrainConfig:
 
     @property
     def loss_weights(self) -> LossWeights:
+        from usegan.models.losses import LossWeights
+
         return LossWeights(self.w_gan, self.w_l1, self.w_color, self.w_vgg, self.gan_mode)
 
     @property
     def generator_config(self) -> GeneratorConfig | UNetConfig:
+        from usegan.models.generator import GeneratorConfig
+        from usegan.models.unet import UNetConfig
+
         if self.architecture == "unet":
             # pix2pix's unet_256 has 8 down-samplings at 256 (1x1 bottleneck); unet_128 has 7 at 128
             n_down = self.image_size.bit_length() - 1
@@ -92,6 +101,8 @@ class TrainConfig:
 
     @property
     def discriminator_config(self) -> DiscriminatorConfig:
+        from usegan.models.discriminator import DiscriminatorConfig
+
         return DiscriminatorConfig(base_channels=self.d_base_channels, local=self.local_discriminator)
 
     @property
@@ -107,39 +118,3 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         return config_from_dict(cls, data, "training")
-
-
-def add_config_arguments(parser, config_cls=TrainConfig, skip: tuple[str, ...] = ()) -> None:
-    """Add one ``--field-name`` option per dataclass field (help = the field's comment, default = its default)."""
-    import inspect
-    import re
-
-    source = inspect.getsource(config_cls)
-    comments = dict(re.findall(r"^\s+(\w+): [^=]+= .*?#\s*(.+)$", source, flags=re.M))
-    for f in fields(config_cls):
-        if f.name in skip:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f"{comments.get(f.name, '')} (default: {f.default!r})"
-        if f.type in ("bool", bool):
-            parser.add_argument(
-                flag,
-                dest=f.name,
-                default=None,
-                help=help_text,
-                type=lambda s: s.lower() in ("1", "true", "yes", "on"),
-                metavar="BOOL",
-            )
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type), str)
-            parser.add_argument(flag, dest=f.name, default=None, type=kind, help=help_text)
-
-
-def config_from_args(args, config_cls=TrainConfig, base: dict | None = None):
-    """A config from parsed options: ``base`` values overridden by every option the user gave."""
-    values = dict(base or {})
-    for f in fields(config_cls):
-        value = getattr(args, f.name, None)
-        if value is not None:
-            values[f.name] = value
-    return config_cls(**values)
