@@ -259,6 +259,31 @@ def test_migration_upgrades_a_version_1_file(tmp_path):
         assert versions == list(range(1, SCHEMA_VERSION + 1))
 
 
+def test_migration_moves_the_lesion_type_out_of_the_notes(tmp_path):
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    assert migrate(con, target=3) == [1, 2, 3]
+    now = dt.datetime(2024, 1, 2, 3, 4)
+    con.execute(
+        "INSERT INTO cases (case_id, organ, source, created_at, created_by, bmode_sha, height, width, notes) "
+        "VALUES ('C-sample', 'breast', 'sample', ?, 'x', 'ab', 8, 8, 'Bundled phantom sample s1; lesion type: "
+        "malignant_halo'), ('C-clinic', 'breast', 'upload', ?, 'x', 'cd', 8, 8, 'left breast, 2 o''clock')",
+        [now, now],
+    )
+    con.close()
+    with Store(path, tmp_path / "images") as s:
+        assert s.get_case("C-sample").lesion_type == "malignant_halo"
+        assert s.get_case("C-clinic").lesion_type is None
+
+
+def test_create_case_keeps_a_known_lesion_type_only(store):
+    bmode_image = np.zeros((8, 8), np.uint8)
+    case_id = store.create_case(bmode_image, organ="breast", created_by="dr_a", source="phantom", lesion_type="cyst")
+    assert store.get_case(case_id).lesion_type == "cyst"
+    with pytest.raises(ValueError, match="lesion_type must be one of"):
+        store.create_case(bmode_image, organ="breast", created_by="dr_a", lesion_type="tumour")
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "new.duckdb"
     with Store(path, tmp_path / "images"):

@@ -15,8 +15,7 @@ from usegan.vocab import FINAL_STATUSES
 
 AUDIT_SQL = """
 SELECT c.case_id, c.organ, c.source, c.status, c.proposed_score, c.confirmed_score, c.reviewer, c.exam_at,
-       c.updated_at, g.model_version, g.mode,
-       NULLIF(regexp_extract(c.notes, 'lesion type: ([a-z_]+)', 1), '') AS lesion_type
+       c.updated_at, g.model_version, g.mode, c.lesion_type
 FROM cases c
 LEFT JOIN (
     SELECT case_id, model_version, mode,
@@ -29,8 +28,8 @@ LEFT JOIN (
 def audit_table(store) -> pd.DataFrame:
     """One row per case: organ, lesion type (samples), status, proposed / confirmed score, model version, dates.
 
-    Lesion type is known for bundled samples and phantoms, whose notes say ``lesion type: <type>``
-    (:func:`usegan.services.intake.create_sample_case`); clinical cases have none.
+    Lesion type is known for bundled samples and phantoms (``cases.lesion_type``, set by
+    :func:`usegan.services.intake.create_sample_case`); clinical cases have none.
     """
     df = store.query(AUDIT_SQL)
     df["agree"] = df["proposed_score"] == df["confirmed_score"]

@@ -17,7 +17,7 @@ import numpy as np
 from usegan.imageio import load_image, to_gray
 from usegan.preprocess import is_dicom, read_image
 from usegan.screencrop import CropBox, suggest_crop
-from usegan.vocab import Mode, Organ, ScoreSystem
+from usegan.vocab import LesionType, Mode, Organ, ScoreSystem, values
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def create_sample_case(store, sample: SampleInfo, user: str, organ: str = Organ.
 
     The case is the sample's elastography box (B-mode and true elastograms cropped to it, the crop recorded), as a
     scanner user would frame the region to examine: the virtual elastogram then covers the same region as the
-    real one, at the scale the models were trained on. The notes say ``lesion type: <type>`` so the research
-    audit can group by lesion type.
+    real one, at the scale the models were trained on. The case records the sample's lesion type
+    (``Case.lesion_type``) so the research audit can group by it.
     """
     bmode = np.asarray(load_image(sample.folder / "bmode.png"))
     if bmode.ndim == 3:
@@ -142,10 +142,11 @@ def create_sample_case(store, sample: SampleInfo, user: str, organ: str = Organ.
     box = sample.meta.get("box") or {"x": 0, "y": 0, "w": bmode.shape[1], "h": bmode.shape[0]}
     crop = CropBox(int(box["x"]), int(box["y"]), int(box["w"]), int(box["h"])).clip(*bmode.shape[:2])
     crop = crop or CropBox.full(*bmode.shape[:2])
+    lesion_type = sample.lesion_type if sample.lesion_type in values(LesionType) else None
     notes = f"Bundled phantom sample {sample.name}; lesion type: {sample.lesion_type}"
     case_id = store.create_case(
         np.ascontiguousarray(crop.apply(bmode), dtype=np.uint8), organ=organ, created_by=user, source="sample",
-        original_name=sample.name, notes=notes, crop=(crop.x, crop.y, crop.w, crop.h),
+        original_name=sample.name, notes=notes, crop=(crop.x, crop.y, crop.w, crop.h), lesion_type=lesion_type,
     )  # fmt: skip
     modes = sample.meta.get("modes") or {}
     for mode in Mode:

@@ -15,7 +15,7 @@ import numpy as np
 from usegan.store.errors import NotFoundError, StoreError
 from usegan.store.images import ImageStore
 from usegan.store.util import from_json, to_json
-from usegan.vocab import CaseStatus, Mode, values
+from usegan.vocab import CaseStatus, LesionType, Mode, values
 
 SOURCES = ("upload", "sample", "dicom", "phantom")
 MODES = values(Mode)
@@ -56,6 +56,7 @@ class Case:
     proposed_score: int | None
     confirmed_score: int | None
     updated_at: dt.datetime
+    lesion_type: str | None = None  # a LesionType, known for phantoms and bundled samples; None for clinical cases
     images: ImageStore = field(repr=False, compare=False, default=None)
 
     def bmode(self) -> np.ndarray:
@@ -99,6 +100,7 @@ class CasesMixin:
         notes: str = "",
         dicom_uids: dict | None = None,
         crop: tuple | None = None,
+        lesion_type: str | None = None,
     ) -> str:
         """Store a new case and return its id (``C-YYYYMMDD-xxxxxxxx``).
 
@@ -111,6 +113,8 @@ class CasesMixin:
             raise ValueError(f"organ must be a non-empty string, got {organ!r}")
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        if lesion_type is not None and lesion_type not in values(LesionType):
+            raise ValueError(f"lesion_type must be one of {values(LesionType)} or None, got {lesion_type!r}")
         if acquired_at is not None and not isinstance(acquired_at, dt.datetime):
             raise ValueError(f"acquired_at must be a datetime or None, got {acquired_at!r}")
         sop_uid = (dicom_uids or {}).get("SOPInstanceUID") or (dicom_uids or {}).get("sop_instance_uid")
@@ -141,6 +145,7 @@ class CasesMixin:
             "status": CaseStatus.NEW,
             "exam_at": acquired_at or now,
             "updated_at": now,
+            "lesion_type": lesion_type,
         }
         with self._write() as cur:
             if sop_uid:

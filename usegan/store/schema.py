@@ -176,7 +176,19 @@ V3_TRAINING_PAIRS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST, V3_TRAINING_PAIRS)
+# Version 4 gives the lesion type (known for phantoms and bundled samples) its own column; before, it was written
+# into the free-text notes as "lesion type: <type>" and read back with a regex. Existing rows are back-filled from
+# the notes once, here.
+V4_LESION_TYPE = Migration(
+    4,
+    "lesion_type column on cases (phantoms and samples), back-filled from the notes",
+    (
+        "ALTER TABLE cases ADD COLUMN lesion_type VARCHAR",
+        "UPDATE cases SET lesion_type = NULLIF(regexp_extract(notes, 'lesion type: ([a-z_]+)', 1), '')",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST, V3_TRAINING_PAIRS, V4_LESION_TYPE)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Every image-store name the database points at (B-mode, originals, elastograms, reports): `store check`, backups.
