@@ -1,0 +1,269 @@
+"""Agreement statistics a research team can quote: kappa with a bootstrap confidence interval, confusion matrices
+per score scale (never mixed), agreement over time with readable periods, integer score counts, the effect of
+blinding, and the model's uncertainty against disagreement.
+
+Every function takes a readings table (one row per reading; the export's ``readings`` file, column names in
+``docs/export.md``) and returns numbers or a small DataFrame; :mod:`usegan.research.figures` draws them. No
+Streamlit, so a notebook gets exactly the audit page's figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from usegan.agreement import SCORES, confusion_matrix, kappa_of_matrices
+
+TRUTH, PROPOSED = "confirmed_score", "proposed_score"
+
+
+@dataclass(frozen=True)
+class KappaEstimate:
+    """Quadratic-weighted kappa with a percentile bootstrap interval; NaN everywhere when undefined."""
+
+    kappa: float  # point estimate on all pairs, NaN when undefined
+    low: float  # lower bound of the interval (NaN when it cannot be estimated)
+    high: float  # upper bound
+    n: int  # pairs used (pairs with a missing score are skipped)
+    level: float  # confidence level of the interval, e.g. 0.95
+    reason: str = ""  # why the kappa (or its interval) is undefined; "" when both are defined
+
+    @property
+    def defined(self) -> bool:
+        return not math.isnan(self.kappa)
+
+    @property
+    def text(self) -> str:
+        """``"0.62 (95% CI 0.41 to 0.80, n = 24)"``, or ``"undefined (n = 1: ...)"`` - never a bare 0.000."""
+        if not self.defined:
+            return f"undefined ({self.reason})"
+        if math.isnan(self.low):
+            return f"{self.kappa:.2f} (no interval: {self.reason}; n = {self.n})"
+        return f"{self.kappa:.2f} ({self.level:.0%} CI {self.low:.2f} to {self.high:.2f}, n = {self.n})"
+
+
+def _pairs(truth, predicted, classes) -> tuple[np.ndarray, np.ndarray]:
+    """Class indices of the pairs where both scores are known (validated by :func:`confusion_matrix`)."""
+    confusion_matrix(truth, predicted, classes)  # raises for a score outside ``classes``
+    index = {c: i for i, c in enumerate(classes)}
+    a, b = [], []
+    for x, y in zip(truth, predicted, strict=True):
+        if x is None or y is None or pd.isna(x) or pd.isna(y):
+            continue
+        a.append(index[int(x)])
+        b.append(index[int(y)])
+    return np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+
+
+def kappa_ci(
+    truth, predicted, classes=SCORES, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> KappaEstimate:
+    """Quadratic-weighted kappa of two raters with a percentile bootstrap interval (pairs resampled with
+    replacement ``n_boot`` times; resamples where kappa is undefined are left out).
+
+    Undefined (NaN, with the reason) for fewer than 2 pairs or when every reading falls in one class; the
+    interval is NaN when fewer than half of the resamples give a kappa.
+    """
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be >= 100 for a percentile interval, got {n_boot!r}")
+    if not 0.5 <= level < 1.0:
+        raise ValueError(f"level must be in [0.5, 1), got {level!r}")
+    a, b = _pairs(truth, predicted, classes)
+    n, k = len(a), len(classes)
+    if n < 2:
+        return KappaEstimate(math.nan, math.nan, math.nan, n, level, f"n = {n}: kappa needs at least 2 readings")
+    observed = np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+    kappa = float(kappa_of_matrices(observed))
+    if math.isnan(kappa):
+        return KappaEstimate(math.nan, math.nan, math.nan, n, level, f"n = {n}, every reading has the same score")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    cells = (a[draws] * k + b[draws]) + (np.arange(n_boot)[:, None] * k * k)
+    matrices = np.bincount(cells.ravel(), minlength=n_boot * k * k).reshape(n_boot, k, k)
+    boot = kappa_of_matrices(matrices)
+    boot = boot[np.isfinite(boot)]
+    if len(boot) < n_boot / 2:
+        return KappaEstimate(kappa, math.nan, math.nan, n, level, "too few pairs for a bootstrap")
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(boot, [tail, 100 - tail])
+    return KappaEstimate(kappa, float(low), float(high), n, level)
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (well behaved at 0 %, 100 % and small n); NaNs for n = 0."""
+    if n == 0:
+        return math.nan, math.nan
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def scored(readings: pd.DataFrame) -> pd.DataFrame:
+    """Readings with both a proposal and a confirmed score (on the same scale by construction of the table)."""
+    return readings.dropna(subset=[TRUTH, PROPOSED])
+
+
+SUMMARY_COLUMNS = ["group", "n", "exact_agreement", "within_one", "kappa", "kappa_low", "kappa_high", "kappa_text"]
+
+
+def agreement_summary(readings: pd.DataFrame, by: str | list[str] | None = None, **kappa_options) -> pd.DataFrame:
+    """Per group (e.g. ``"model_version"``, ``"scale"``): n, exact and within-one agreement, kappa with its CI and
+    a readable ``kappa_text``. ``by=None``: one row for everything. Columns :data:`SUMMARY_COLUMNS`."""
+    done = scored(readings)
+    keys = [by] if isinstance(by, str) else list(by or [])
+    groups = done.groupby(keys, dropna=False) if keys else [("all", done)]
+    rows = []
+    for name, group in groups:
+        estimate = kappa_ci(group[TRUTH].tolist(), group[PROPOSED].tolist(), **kappa_options)
+        diff = (group[TRUTH].astype(float) - group[PROPOSED].astype(float)).abs()
+        label = " / ".join(str(v) for v in name) if isinstance(name, tuple) else str(name)
+        rows.append({
+            "group": label, "n": len(group),
+            "exact_agreement": float((diff == 0).mean()) if len(group) else math.nan,
+            "within_one": float((diff <= 1).mean()) if len(group) else math.nan,
+            "kappa": estimate.kappa, "kappa_low": estimate.low, "kappa_high": estimate.high,
+            "kappa_text": estimate.text,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ScaleConfusion:
+    scale: str  # the confirmed score's scale (tsukuba, rago, swe_liver)
+    matrix: np.ndarray  # (5, 5) int, rows = confirmed, columns = proposed
+    kappa: KappaEstimate
+
+
+def confusion_by_scale(readings: pd.DataFrame, **kappa_options) -> list[ScaleConfusion]:
+    """One confusion matrix and kappa per score scale (``scale`` column): Tsukuba and Rago are never pooled."""
+    out = []
+    done = scored(readings)
+    for scale, group in done.groupby("scale", sort=True):
+        truth, proposed = group[TRUTH].tolist(), group[PROPOSED].tolist()
+        matrix = confusion_matrix(truth, proposed)
+        out.append(ScaleConfusion(str(scale), matrix, kappa_ci(truth, proposed, **kappa_options)))
+    return out
+
+
+PERIOD_NAMES = {"W": "week of", "M": "", "D": ""}
+
+
+def agreement_over_time(readings: pd.DataFrame, date_column: str = "read_at", freq: str = "W") -> pd.DataFrame:
+    """Exact agreement per period with a Wilson interval. ``freq``: ``"D"``, ``"W"`` (weeks start on Monday) or
+    ``"M"``. Columns: ``period`` (the first day, a ``datetime.date``), ``label`` (``"week of 16 Nov 2026"``,
+    ``"Nov 2026"``, ``"16 Nov 2026"``: what the axis shows, no clock times), n, exact_agreement, low, high."""
+    if freq not in PERIOD_NAMES:
+        raise ValueError(f"freq must be one of {tuple(PERIOD_NAMES)}, got {freq!r}")
+    columns = ["period", "label", "n", "exact_agreement", "low", "high"]
+    done = scored(readings).dropna(subset=[date_column])
+    if done.empty:
+        return pd.DataFrame(columns=columns)
+    start = pd.to_datetime(done[date_column]).dt.to_period(freq).dt.start_time.dt.date
+    agree = done[TRUTH].astype(float) == done[PROPOSED].astype(float)
+    rows = []
+    for period, hits in agree.groupby(start.values, sort=True):
+        n, k = len(hits), int(hits.sum())
+        low, high = wilson_interval(k, n)
+        if freq == "M":
+            label = f"{period:%b %Y}"
+        else:
+            label = f"{PERIOD_NAMES[freq]} {period.day} {period:%b %Y}".strip()
+        rows.append({"period": period, "label": label, "n": n, "exact_agreement": k / n, "low": low, "high": high})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def score_counts(readings: pd.DataFrame, column: str = TRUTH, by: str | None = None) -> pd.DataFrame:
+    """Counts of each integer score 1..5 (zeros included, so every bar sits on a whole number), per ``by`` group.
+    Columns: score, [by], count."""
+    values = readings.dropna(subset=[column])
+    if by is None:
+        counts = values[column].astype(int).value_counts().reindex(SCORES, fill_value=0)
+        return pd.DataFrame({"score": list(SCORES), "count": counts.to_numpy()})
+    frames = []
+    for name, group in values.groupby(by, sort=True):
+        counts = group[column].astype(int).value_counts().reindex(SCORES, fill_value=0)
+        frames.append(pd.DataFrame({"score": list(SCORES), by: name, "count": counts.to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["score", by, "count"])
+
+
+# --- blinded reading: how much the proposal moves readers ---------------------------------------------------------
+BLINDED_COLUMNS = [
+    "phase", "n", "kappa_vs_proposal", "agree_with_proposal", "kappa_vs_confirmed", "median_seconds",
+]  # fmt: skip
+
+
+def blinded_comparison(readings: pd.DataFrame, **kappa_options) -> pd.DataFrame:
+    """Blinded vs unblinded readings of the same cases (``blinded`` True / False, ``reader_score`` the reader's
+    score in that phase, ``proposed_score`` the proposal revealed afterwards, ``confirmed_score`` the signed score
+    where one exists, ``seconds`` the reading time). Per phase: kappa (text) and exact agreement with the proposal,
+    kappa with the signed score, median reading time. Columns :data:`BLINDED_COLUMNS`."""
+    rows = []
+    for phase, blinded in (("blinded", True), ("unblinded", False)):
+        part = readings[readings["blinded"] == blinded]
+        with_proposal = part.dropna(subset=["reader_score", PROPOSED])
+        with_truth = part.dropna(subset=["reader_score", TRUTH])
+        reader = with_proposal["reader_score"].tolist()
+        vs_proposal = kappa_ci(with_proposal[PROPOSED].tolist(), reader, **kappa_options)
+        vs_truth = kappa_ci(with_truth[TRUTH].tolist(), with_truth["reader_score"].tolist(), **kappa_options)
+        agree = with_proposal["reader_score"].astype(float) == with_proposal[PROPOSED].astype(float)
+        rows.append({
+            "phase": phase, "n": len(part), "kappa_vs_proposal": vs_proposal.text,
+            "agree_with_proposal": float(agree.mean()) if len(agree) else math.nan,
+            "kappa_vs_confirmed": vs_truth.text,
+            "median_seconds": float(part["seconds"].median()) if part["seconds"].notna().any() else math.nan,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=BLINDED_COLUMNS)
+
+
+def proposal_shift(readings: pd.DataFrame) -> dict:
+    """Pairs of (blinded, unblinded) readings of one reader on one case and mode (``session_id`` links them):
+    how many changed their score after the reveal, and how many of those moved to the proposal. Returns
+    ``{"pairs", "changed", "moved_to_proposal", "moved_towards_proposal"}``."""
+    keys = ["session_id"]
+    blind = readings[readings["blinded"] == True].set_index(keys)  # noqa: E712 (a pandas mask)
+    seen = readings[readings["blinded"] == False].set_index(keys)  # noqa: E712
+    after_reveal = seen[["reader_score", PROPOSED]].rename(columns={"reader_score": "reader_score_after"})
+    both = blind[["reader_score"]].join(after_reveal, how="inner").dropna()
+    before, after = both["reader_score"].astype(float), both["reader_score_after"].astype(float)
+    proposal = both[PROPOSED].astype(float)
+    changed = before != after
+    return {
+        "pairs": len(both),
+        "changed": int(changed.sum()),
+        "moved_to_proposal": int((changed & (after == proposal)).sum()),
+        "moved_towards_proposal": int((changed & ((after - proposal).abs() < (before - proposal).abs())).sum()),
+    }
+
+
+# --- the model's uncertainty against disagreement -----------------------------------------------------------------
+CALIBRATION_COLUMNS = ["bin", "mean_uncertainty", "n", "disagreement", "low", "high"]
+
+
+def uncertainty_calibration(readings: pd.DataFrame, column: str = "lesion_uncertainty", bins: int = 4) -> pd.DataFrame:
+    """Readings split into ``bins`` quantile bins of the model's mean uncertainty inside the lesion ROI; per bin
+    the rate at which the clinician changed the proposal (with a Wilson interval). A useful uncertainty rises
+    with disagreement. Empty when no reading has an uncertainty (models before per-pixel uncertainty)."""
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins!r}")
+    if column not in readings.columns:
+        return pd.DataFrame(columns=CALIBRATION_COLUMNS)
+    done = scored(readings).dropna(subset=[column])
+    if done.empty:
+        return pd.DataFrame(columns=CALIBRATION_COLUMNS)
+    labels = pd.qcut(done[column].astype(float), q=min(bins, done[column].nunique()), duplicates="drop")
+    rows = []
+    for interval, group in done.groupby(labels, observed=True, sort=True):
+        miss = int((group[TRUTH].astype(float) != group[PROPOSED].astype(float)).sum())
+        low, high = wilson_interval(miss, len(group))
+        rows.append({
+            "bin": f"{interval.left:.3g}-{interval.right:.3g}", "mean_uncertainty": float(group[column].mean()),
+            "n": len(group), "disagreement": miss / len(group), "low": low, "high": high,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
