@@ -30,6 +30,7 @@ from usegan.store.cases import CasesMixin
 from usegan.store.errors import StoreBusyError, StoreError
 from usegan.store.images import ImageProblem, ImageStore
 from usegan.store.migrations import current_version, migrate
+from usegan.store.research import ResearchMixin
 from usegan.store.reviews import ReviewsMixin
 from usegan.store.schema import REFERENCED_IMAGES_SQL, SCHEMA_VERSION
 from usegan.store.users import UsersMixin
@@ -37,7 +38,7 @@ from usegan.store.util import from_json, new_id, to_json, utc_now  # noqa: F401 
 from usegan.store.worklist import WorklistMixin
 
 
-class Store(CasesMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixin):
+class Store(CasesMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixin, ResearchMixin):
     """The case store. Use :func:`open_store` for the configured locations, or pass paths (tests, scripts).
 
     ``clock`` returns naive-UTC ``datetime`` and is injectable for tests (lockout expiry, ordering).

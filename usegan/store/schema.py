@@ -187,8 +187,32 @@ V4_LESION_TYPE = Migration(
         "UPDATE cases SET lesion_type = NULLIF(regexp_extract(notes, 'lesion type: ([a-z_]+)', 1), '')",
     ),
 )
+# Blinded reading: a reader scores a case before the proposal and the virtual elastogram are revealed, then again
+# after; the research audit compares both phases (how much the proposal moves readers) and their reading times.
+V5_BLINDED_READINGS = Migration(
+    5,
+    "blinded readings: a reader's score before and after the proposal and virtual elastogram are revealed",
+    (
+        """CREATE TABLE blinded_readings (
+            session_id VARCHAR PRIMARY KEY,
+            case_id VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,               -- strain / swe: the mode read
+            reader VARCHAR NOT NULL,
+            blinded_score INTEGER NOT NULL,      -- 1..5, before the reveal
+            blinded_seconds DOUBLE NOT NULL,     -- reading time before the reveal
+            started_at TIMESTAMP NOT NULL,
+            revealed_at TIMESTAMP,
+            generation_id VARCHAR,               -- the virtual elastogram revealed
+            proposed_score INTEGER,              -- the proposal revealed (on the confirmed scale), NULL if none
+            proposal_system VARCHAR,
+            unblinded_score INTEGER,             -- 1..5, after the reveal
+            unblinded_seconds DOUBLE,
+            completed_at TIMESTAMP)""",
+        "CREATE INDEX blinded_readings_case ON blinded_readings (case_id)",
+    ),
+)
 
-MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST, V3_TRAINING_PAIRS, V4_LESION_TYPE)
+MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST, V3_TRAINING_PAIRS, V4_LESION_TYPE, V5_BLINDED_READINGS)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Every image-store name the database points at (B-mode, originals, elastograms, reports): `store check`, backups.

@@ -1,0 +1,157 @@
+"""Read models for research (signed readings with their generation and proposal, a case's generations) and the
+blinded-reading record: a reader's score before the proposal and the virtual elastogram are revealed, then the
+score after the reveal, each with its reading time.
+
+Nothing here returns a patient identifier: no patient id, name, original file name, notes or DICOM UID.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from usegan.store.errors import NotFoundError
+from usegan.store.util import new_id
+
+# One row per signed reading (the current version of a signed or amended review): the generation and the
+# proposal it was made on, the case's image and size, and the newest real elastogram of that mode.
+READINGS_SQL = """
+WITH cur AS (
+    SELECT * FROM reviews WHERE status IN ('signed', 'amended')
+    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY version DESC) = 1
+), shown AS (  -- the newest proposal made before the reading was signed: the one the reader saw
+    SELECT p.case_id, p.prescore_id, p.generation_id, p.score, p.algorithm_version, p.result, p.roi
+    FROM prescores p JOIN cur ON cur.case_id = p.case_id
+    WHERE p.created_at <= cur.signed_at AND p.generation_id IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY p.case_id ORDER BY p.created_at DESC, p.prescore_id DESC) = 1
+), real AS (
+    SELECT case_id, mode, elasto_sha AS real_elasto_sha, source AS real_source
+    FROM real_elastograms
+    QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY created_at DESC, elastogram_id DESC) = 1
+)
+SELECT cur.review_id AS reading_id, cur.case_id, c.organ,
+       NULLIF(regexp_extract(c.notes, 'lesion type: ([a-z_]+)', 1), '') AS lesion_type,
+       g.mode, cur.status, cur.version, cur.reviewer, cur.confirmed_score, cur.rois, cur.signed_at,
+       g.generation_id, g.model_version, g.checkpoint_sha256, g.colour_scale, g.elasto_sha,
+       s.prescore_id, s.score AS proposed_score, s.algorithm_version, s.result AS proposal, s.roi AS proposal_roi,
+       c.bmode_sha, c.height, c.width, r.real_elasto_sha, r.real_source
+FROM cur
+JOIN cases c ON c.case_id = cur.case_id
+LEFT JOIN shown s ON s.case_id = cur.case_id
+LEFT JOIN generations g ON g.generation_id = s.generation_id
+LEFT JOIN real r ON r.case_id = cur.case_id AND r.mode = g.mode
+ORDER BY cur.signed_at, cur.case_id
+"""
+
+CASE_GENERATIONS_SQL = """
+SELECT generation_id, mode, model_version, checkpoint_sha256, colour_scale, elasto_sha, created_at
+FROM generations WHERE case_id = ?
+QUALIFY row_number() OVER (PARTITION BY mode, model_version ORDER BY created_at DESC, generation_id) = 1
+ORDER BY mode, created_at, model_version
+"""
+
+BLINDED_SQL = """
+SELECT b.*, c.organ, g.model_version, g.checkpoint_sha256
+FROM blinded_readings b
+JOIN cases c ON c.case_id = b.case_id
+LEFT JOIN generations g ON g.generation_id = b.generation_id
+ORDER BY b.started_at, b.session_id
+"""
+
+
+def _score(score: int | None, what: str) -> int | None:
+    if score is None:
+        return None
+    if isinstance(score, bool) or int(score) != score or not 1 <= int(score) <= 5:
+        raise ValueError(f"{what} must be an integer 1..5, got {score!r}")
+    return int(score)
+
+
+def _seconds(seconds: float) -> float:
+    if not float(seconds) >= 0:
+        raise ValueError(f"reading time must be >= 0 seconds, got {seconds!r}")
+    return float(seconds)
+
+
+class ResearchMixin:
+    def signed_readings(self) -> pd.DataFrame:
+        """Every signed reading with its generation, proposal and images (columns in :data:`READINGS_SQL`);
+        JSON columns (``rois``, ``colour_scale``, ``proposal``, ``proposal_roi``) are JSON text."""
+        return self.query(READINGS_SQL)
+
+    def case_generations(self, case_id: str) -> pd.DataFrame:
+        """The newest generation of each (mode, model version) of a case: the versions side by side."""
+        return self.query(CASE_GENERATIONS_SQL, [case_id])
+
+    # -- blinded reading -----------------------------------------------------------------------------------------
+    def start_blinded_reading(self, case_id: str, mode: str, reader: str, score: int, seconds: float) -> str:
+        """Record a reader's score made before the proposal and the virtual elastogram were shown; returns the
+        session id that :meth:`finish_blinded_reading` completes after the reveal."""
+        from usegan.store.cases import _check_mode
+        from usegan.store.reviews import REVIEW_ROLES
+
+        _check_mode(mode)
+        blinded = _score(score, "the blinded score")
+        if blinded is None:
+            raise ValueError("a blinded reading needs a score")
+        seconds = _seconds(seconds)
+        self.require_role(reader, REVIEW_ROLES)
+        session_id, now = new_id("B"), self.clock()
+        with self._write() as cur:
+            self._require_case(cur, case_id)
+            cur.execute(
+                "INSERT INTO blinded_readings (session_id, case_id, mode, reader, blinded_score, blinded_seconds, "
+                "started_at, revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [session_id, case_id, mode, reader, blinded, seconds, now, now],
+            )
+            self._audit(cur, reader, "blinded.score", "case", case_id, None,
+                        {"session_id": session_id, "mode": mode, "score": blinded, "seconds": seconds})  # fmt: skip
+        return session_id
+
+    def finish_blinded_reading(
+        self,
+        session_id: str,
+        reader: str,
+        score: int,
+        seconds: float,
+        *,
+        generation_id: str | None,
+        proposed_score: int | None,
+        proposal_system: str | None,
+    ) -> None:
+        """Record the same reader's score after the reveal, with the generation and proposal that were shown."""
+        unblinded = _score(score, "the unblinded score")
+        if unblinded is None:
+            raise ValueError("the unblinded reading needs a score")
+        seconds = _seconds(seconds)
+        with self._write() as cur:
+            row = cur.execute(
+                "SELECT reader, case_id, unblinded_score FROM blinded_readings WHERE session_id = ?", [session_id]
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no blinded reading {session_id!r}")
+            if row[0] != reader:
+                raise ValueError(f"blinded reading {session_id} belongs to {row[0]}, not {reader}")
+            if row[2] is not None:
+                raise ValueError(f"blinded reading {session_id} is already complete")
+            cur.execute(
+                "UPDATE blinded_readings SET unblinded_score = ?, unblinded_seconds = ?, generation_id = ?, "
+                "proposed_score = ?, proposal_system = ?, completed_at = ? WHERE session_id = ?",
+                [unblinded, seconds, generation_id, proposed_score, proposal_system, self.clock(), session_id],
+            )
+            self._audit(cur, reader, "blinded.unblinded_score", "case", row[1], None,
+                        {"session_id": session_id, "score": unblinded, "seconds": seconds,
+                         "generation_id": generation_id, "proposed_score": proposed_score})  # fmt: skip
+
+    def blinded_readings(self) -> pd.DataFrame:
+        """Every blinded-reading session, one row each (both phases), oldest first, with the case's organ and the
+        revealed generation's model version."""
+        return self.query(BLINDED_SQL)
+
+    def blinded_sessions_of(self, reader: str) -> set[tuple[str, str]]:
+        """``{(case_id, mode)}`` the reader has already read blinded (a case is read blinded once per reader)."""
+        rows = (
+            self._cursor()
+            .execute("SELECT DISTINCT case_id, mode FROM blinded_readings WHERE reader = ?", [reader])
+            .fetchall()
+        )
+        return {(r[0], r[1]) for r in rows}
