@@ -75,3 +75,17 @@ def test_export_without_images_and_of_an_empty_store(store, tmp_path):
     assert not (tmp_path / "tables" / "images").exists()
     with pytest.raises(ValueError, match="no image path"):
         data.image(data.readings["bmode_path"].iloc[0])
+
+
+def test_cli_writes_the_research_export_and_refuses_a_used_folder(store, tmp_path, capsys):
+    from usegan.cli import main
+
+    research_archive(store)
+    store.close()
+    out = tmp_path / "cli-export"
+    assert main(["export", "--research", "--format", "csv", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "readings.csv" in printed and "schema.json" in printed
+    assert len(load_export(out).readings) == 4 and (out / "masks").is_dir()
+    assert main(["export", "--research", "--out", str(out)]) == 2  # one clear line, nothing overwritten
+    assert "not empty" in capsys.readouterr().err

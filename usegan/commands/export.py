@@ -1,4 +1,6 @@
-"""``usegan export --format csv|parquet [--out DIR]``: cases, scores, reviews and model versions as files."""
+"""``usegan export --format csv|parquet [--out DIR] [--research]``: cases, scores, reviews and model versions as
+files; with ``--research``, the research export instead (signed readings with ROIs, figures, images and masks, no
+patient identifiers; ``docs/export.md``) that ``docs/notebooks/research_audit.ipynb`` opens."""
 
 from __future__ import annotations
 
@@ -9,6 +11,12 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("export", help="export cases, scores, reviews and model versions")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument("--out", default=None, help="folder to write into (default: <data dir>/exports/<time>)")
+    parser.add_argument(
+        "--research",
+        action="store_true",
+        help="write the research export (readings, reader sessions, images and masks; no patient identifiers)",
+    )
+    parser.add_argument("--no-images", action="store_true", help="with --research: tables only, no images or masks")
     parser.set_defaults(func=run)
 
 
@@ -26,8 +34,14 @@ def run(args) -> int:
     out = Path(args.out) if args.out else settings.data_dir / "exports" / f"{utc_now():%Y%m%dT%H%M%S}"
     try:
         with open_store(settings) as store:
-            paths = export_tables(store, out, args.format)
-    except StoreError as exc:
+            if args.research:
+                from usegan.research.export import export_research
+
+                export_research(store, out, args.format, images=not args.no_images)
+                paths = sorted(p for p in out.iterdir() if p.is_file())
+            else:
+                paths = export_tables(store, out, args.format)
+    except (StoreError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     for path in paths:
         print(path)
