@@ -22,8 +22,8 @@ def uniform_elastogram(lut_index: int, shape=(40, 48)) -> np.ndarray:
 def signed_case(store, reader: str, lut_index: int, confirmed: int, version: str = "research-v1", real=False) -> str:
     """A breast case with one strain generation of ``version``, the algorithm's proposal on it and a reading by
     ``reader`` signed with ``confirmed``; returns the case id."""
-    from usegan.dashboard.roi_canvas import rois_from_json
-    from usegan.dashboard.service import score_rois
+    from usegan.services.service import score_rois
+    from usegan.ui.roi_canvas import rois_from_json
 
     bmode = np.random.default_rng(lut_index + confirmed).integers(40, 200, (40, 48), dtype=np.uint8)
     case_id = store.create_case(bmode, organ="breast", created_by=reader, patient_id=PATIENT_ID,

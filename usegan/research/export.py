@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from usegan import VIRTUAL_LABEL
-from usegan.scoring.propose import CONFIRMED_SCALE
+from usegan.vocab import CONFIRMED_SCALE
 
 EXPORT_VERSION = 1
 FORMATS = ("parquet", "csv")

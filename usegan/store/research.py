@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from usegan.store.cases import _check_mode
 from usegan.store.errors import NotFoundError
 from usegan.store.util import new_id
+from usegan.vocab import REVIEW_ROLES
 
 # One row per signed reading (the current version of a signed or amended review): the generation and the
 # proposal it was made on, the case's image and size, and the newest real elastogram of that mode.
@@ -86,9 +88,6 @@ class ResearchMixin:
     def start_blinded_reading(self, case_id: str, mode: str, reader: str, score: int, seconds: float) -> str:
         """Record a reader's score made before the proposal and the virtual elastogram were shown; returns the
         session id that :meth:`finish_blinded_reading` completes after the reveal."""
-        from usegan.store.cases import _check_mode
-        from usegan.store.reviews import REVIEW_ROLES
-
         _check_mode(mode)
         blinded = _score(score, "the blinded score")
         if blinded is None:
