@@ -14,6 +14,7 @@ PAGES = {
     "worklist": ("pages/worklist.py", "Worklist", ":material/list_alt:"),
     "new_case": ("pages/new_case.py", "New case", ":material/add_photo_alternate:"),
     "review": ("pages/review.py", "Review", ":material/rate_review:"),
+    "blinded": ("pages/blinded.py", "Blinded reading", ":material/visibility_off:"),
     "audit": ("pages/audit.py", "Research audit", ":material/query_stats:"),
     "teaching": ("pages/teaching.py", "Teaching lab", ":material/school:"),
     "models": ("pages/models.py", "Models", ":material/model_training:"),

@@ -34,8 +34,8 @@ _route_through_app()
 
 # Pages each role may open (the navigation in app.py only lists these).
 ROLE_PAGES = {
-    Role.ADMIN: ("worklist", "new_case", "review", "audit", "teaching", "models"),
-    Role.CLINICIAN: ("worklist", "new_case", "review", "teaching"),
+    Role.ADMIN: ("worklist", "new_case", "review", "blinded", "audit", "teaching", "models"),
+    Role.CLINICIAN: ("worklist", "new_case", "review", "blinded", "teaching"),
     Role.RESEARCHER: ("audit", "teaching"),
     Role.VIEWER: ("teaching",),
 }

@@ -276,3 +276,20 @@ def load_export(path: str | Path) -> ResearchExport:
             df["blinded"] = df["blinded"].astype(bool)
         tables[name] = df.reindex(columns=schema["tables"][name])
     return ResearchExport(root, tables["readings"], tables["reader_sessions"], schema)
+
+
+def export_zip(store, fmt: str = "parquet", *, images: bool = True) -> bytes:
+    """The research export as the bytes of a zip file (for a download button): the same folder as
+    :func:`export_research`, under ``usegan-research-export/``."""
+    import io
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory(prefix="usegan-export-") as tmp:
+        root = export_research(store, Path(tmp) / "usegan-research-export", fmt, images=images)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(root.parent).as_posix())
+        return buffer.getvalue()

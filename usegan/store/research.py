@@ -60,6 +60,16 @@ ORDER BY b.started_at, b.session_id
 """
 
 
+# Cases a reader can still read blinded in a mode: not read blinded by them in that mode yet, and not reviewed by
+# them (a reader who has seen the proposal is no longer blind to it). Newest exam first.
+BLINDED_QUEUE_SQL = """
+SELECT c.case_id, c.organ, c.exam_at, c.status FROM cases c
+WHERE NOT EXISTS (SELECT 1 FROM blinded_readings b WHERE b.case_id = c.case_id AND b.reader = ? AND b.mode = ?)
+  AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.case_id = c.case_id AND r.reviewer = ?)
+ORDER BY c.exam_at DESC, c.case_id DESC LIMIT ?
+"""
+
+
 def _score(score: int | None, what: str) -> int | None:
     if score is None:
         return None
@@ -146,11 +156,10 @@ class ResearchMixin:
         revealed generation's model version."""
         return self.query(BLINDED_SQL)
 
-    def blinded_sessions_of(self, reader: str) -> set[tuple[str, str]]:
-        """``{(case_id, mode)}`` the reader has already read blinded (a case is read blinded once per reader)."""
-        rows = (
-            self._cursor()
-            .execute("SELECT DISTINCT case_id, mode FROM blinded_readings WHERE reader = ?", [reader])
-            .fetchall()
-        )
-        return {(r[0], r[1]) for r in rows}
+    def blinded_queue(self, reader: str, mode: str, limit: int = 50) -> pd.DataFrame:
+        """Cases ``reader`` can still read blinded in ``mode`` (case_id, organ, exam_at, status), newest first:
+        never read blinded by them in that mode and never reviewed by them."""
+        _check_mode(mode)
+        if not 1 <= int(limit) <= 1000:
+            raise ValueError(f"limit must be 1..1000, got {limit!r}")
+        return self.query(BLINDED_QUEUE_SQL, [reader, str(mode), reader, int(limit)])
