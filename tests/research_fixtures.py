@@ -9,7 +9,7 @@ from usegan.colormaps import colormap_for
 
 PATIENT_ID = "P-SECRET-4711"  # must never appear in an export or on the research pages
 ORIGINAL_NAME = "MRN4711_smith.dcm"
-NOTES = "lesion type: malignant; Mrs Smith, ward 3"
+NOTES = "Mrs Smith, ward 3, lesion type: malignant"
 LESION = {"type": "rect", "x": 10, "y": 10, "w": 12, "h": 10}
 REFERENCE = {"type": "polygon", "points": [[30.0, 2.0], [40.0, 2.0], [40.0, 8.0], [30.0, 8.0]]}
 HARD, SOFT = 30, 180  # colour-map indices: uniform hard (Tsukuba 5) and uniform soft (Tsukuba 1)
@@ -27,7 +27,7 @@ def signed_case(store, reader: str, lut_index: int, confirmed: int, version: str
 
     bmode = np.random.default_rng(lut_index + confirmed).integers(40, 200, (40, 48), dtype=np.uint8)
     case_id = store.create_case(bmode, organ="breast", created_by=reader, patient_id=PATIENT_ID,
-                                original_name=ORIGINAL_NAME, notes=NOTES)  # fmt: skip
+                                original_name=ORIGINAL_NAME, notes=NOTES, lesion_type="malignant")  # fmt: skip
     scale = {"vmin": 0, "vmax": 1, "unit": "relative strain"}
     rgb = uniform_elastogram(lut_index)
     generation_id = store.add_generation(case_id, rgb, model_version=version, checkpoint_sha256="ab" * 32,

@@ -24,6 +24,7 @@ def test_export_round_trips_with_images_masks_and_no_identifiers(store, tmp_path
     assert list(data.readings.columns[: len(READING_COLUMNS)]) == READING_COLUMNS
     assert readings["proposed_score"].tolist() == [5, 5, 1, 1] and readings["confirmed_score"].tolist() == [5, 4, 1, 2]
     assert set(readings["scale"]) == {"tsukuba"} and set(readings["mode"]) == {"strain"}
+    assert set(readings["lesion_type"]) == {"malignant"}
     assert set(readings["checkpoint_sha256"]) == {"ab" * 32} and readings["generation_id"].str.startswith("G-").all()
     assert readings["reader"].tolist() == ["R1", "R1", "R2", "R2"] and not readings["blinded"].any()
     first = readings.iloc[0]

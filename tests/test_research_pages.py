@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -152,7 +151,9 @@ def test_blinded_reading_is_stored_then_compared_in_the_audit(app, cases, store_
     assert [m.value for m in audit.metric] == ["3", "2", "2"]  # pairs, changed, moved to the proposal
     # the new model version's generation sits beside the old one on the same case
     audit.selectbox(key="audit_case").set_value(cases[2]).run()
-    assert {"VIRTUAL STRAIN - model research-v1", "VIRTUAL STRAIN - model tiny-strain-test"} <= set(image_captions(audit))
+    assert {"VIRTUAL STRAIN - model research-v1", "VIRTUAL STRAIN - model tiny-strain-test"} <= set(
+        image_captions(audit)
+    )
 
 
 def test_researchers_and_viewers_cannot_read_blinded(app):

@@ -31,7 +31,7 @@ WITH cur AS (
     QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY created_at DESC, elastogram_id DESC) = 1
 )
 SELECT cur.review_id AS reading_id, cur.case_id, c.organ,
-       NULLIF(regexp_extract(c.notes, 'lesion type: ([a-z_]+)', 1), '') AS lesion_type,
+       c.lesion_type,
        g.mode, cur.status, cur.version, cur.reviewer, cur.confirmed_score, cur.rois, cur.signed_at,
        g.generation_id, g.model_version, g.checkpoint_sha256, g.colour_scale, g.elasto_sha,
        s.prescore_id, s.score AS proposed_score, s.algorithm_version, s.result AS proposal, s.roi AS proposal_roi,
