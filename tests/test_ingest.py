@@ -79,8 +79,8 @@ def test_received_images_become_pseudonymised_cases_once(settings, store):
     # Cropped to the scanner's declared tissue region (columns 4..59, rows 2..45 in the factory's files).
     np.testing.assert_array_equal(first.bmode(), expected_pixels()[0][2:46, 4:60])
     assert list(first.crop) == [4, 2, 56, 44]
-    np.testing.assert_array_equal(third.bmode(), expected_pixels()[0])  # no region: the whole frame
-    assert third.crop is None
+    np.testing.assert_array_equal(third.bmode(), expected_pixels()[0])  # no region, no screen layout: whole frame
+    assert third.crop == [0, 0, 64, 48] and "crop: whole image" in third.notes
     assert first.original_bytes() == dcmread_bytes(settings, single.SOPInstanceUID)
     assert dcmread(io.BytesIO(first.original_bytes())).PatientID == "PHANTOM-001"  # kept for send-back
 

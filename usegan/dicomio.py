@@ -81,16 +81,35 @@ class DicomImage:
     regions: tuple[UltrasoundRegion, ...]  # Sequence of Ultrasound Regions, empty when absent
     source: str  # file name or description, for messages
 
+    def tissue_region(self) -> UltrasoundRegion | None:
+        """The largest 2-D tissue region the scanner declared that overlaps the image, or ``None``."""
+        height, width = self.pixels.shape[:2]
+        candidates = [r for r in self.regions if r.spatial_format == 1]
+        tissue = [r for r in candidates if r.data_type == 1] or candidates
+        inside = [r for r in tissue if r.box().clip(height, width) is not None]
+        return max(inside, key=lambda r: r.box().clip(height, width).w * r.box().clip(height, width).h, default=None)
+
     def image_region(self) -> CropBox | None:
         """Bounding box of the largest 2-D tissue region the scanner declared, clipped to the image, or ``None``.
 
         This is the scanner's own statement of where the image area is, better than any guess from the pixels.
         """
-        height, width = self.pixels.shape[:2]
-        candidates = [r for r in self.regions if r.spatial_format == 1]
-        tissue = [r for r in candidates if r.data_type == 1] or candidates
-        boxes = [b for b in (r.box().clip(height, width) for r in tissue) if b is not None]
-        return max(boxes, key=lambda b: b.w * b.h) if boxes else None
+        region = self.tissue_region()
+        return None if region is None else region.box().clip(*self.pixels.shape[:2])
+
+    def calibration(self) -> tuple[tuple[float, float] | None, str | None]:
+        """``((row_mm, column_mm), source)`` for the image area, or ``(None, None)``.
+
+        The tissue region's PhysicalDeltaY/X (in cm) is the scanner's calibration of exactly the pixels kept
+        (source ``"region"``); Pixel Spacing (source ``"pixel_spacing"``) is used only when no region says it.
+        """
+        region = self.tissue_region()
+        spacing = _region_spacing(region) if region is not None else None
+        if spacing is not None:
+            return spacing, "region"
+        if self.pixel_spacing_mm is not None:
+            return self.pixel_spacing_mm, "pixel_spacing"
+        return None, None
 
 
 def is_dicom_bytes(head: bytes) -> bool:
@@ -286,6 +305,13 @@ def _regions(ds) -> tuple[UltrasoundRegion, ...]:
         except (AttributeError, TypeError, ValueError):
             continue  # an incomplete region is ignored rather than failing the whole image
     return tuple(out)
+
+
+def _region_spacing(region: UltrasoundRegion) -> tuple[float, float] | None:
+    """``(row, column)`` mm per pixel of a region calibrated in cm, else ``None``."""
+    if region.units_x == region.units_y == _CM_UNITS and region.delta_x and region.delta_y:
+        return abs(region.delta_y) * 10.0, abs(region.delta_x) * 10.0
+    return None
 
 
 def _pixel_spacing(ds, regions: tuple[UltrasoundRegion, ...]) -> tuple[float, float] | None:

@@ -63,6 +63,7 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: i
         if frame != 0:
             raise ImageLoadError(f"{name}: frame index {frame!r} out of range; an array holds 1 frame (0)")
         check_size(arr.shape[0], arr.shape[1], name, max_pixels)
+        check_finite(arr, name)
         return arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
     if isinstance(source, Image.Image):
         check_size(source.height, source.width, name, max_pixels)
@@ -94,7 +95,21 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, frame: i
         raise ImageLoadError(f"{name}: refused as a decompression bomb ({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageLoadError(f"{name}: not a readable image ({exc})") from exc
-    return _pil_to_array(image, name)
+    return check_finite(_pil_to_array(image, name), name)
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    """Return ``arr``; ``ImageLoadError`` when a float image holds NaN or infinite pixels (no plausible output from
+    garbage: the count and the first position are named)."""
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0][:2])
+            raise ImageLoadError(
+                f"{name}: {int(bad.sum())} pixel(s) are not finite numbers (NaN or infinity), the first at row "
+                f"{first[0]}, column {first[1]}; export the image again without missing values"
+            )
+    return arr
 
 
 def _select_frame(image: Image.Image, frame: int, name: str) -> Image.Image:

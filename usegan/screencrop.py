@@ -14,7 +14,9 @@ most ``work_side`` pixels:
    gray and colour bars fail the first two, text, tick marks and logos (strokes on a plain background) the
    third; speckle is never flat;
 4. closing (bridge speckle gaps), hole filling (anechoic cysts, shadows), opening with a ``2k`` square
-   (drop thin strokes glued to the image), then the largest connected component;
+   (drop thin strokes glued to the image), then the largest connected component together with the components
+   stacked above or below it in the same columns (an anechoic band or shadow across the whole width splits one
+   image area in two: a 640x480 capture with such a band was cut to its upper half before);
 5. its bounding box, trimmed: leading/trailing rows and columns whose share of component pixels is under
    ``trim_fraction`` of the fullest row/column are dropped (stray bits attached at a corner);
 6. confidence = share of all cleaned speckle pixels inside the box x min(1, fill / 0.6), where fill is the
@@ -25,7 +27,7 @@ sector speckle images and for phantom B-modes shown enlarged (smooth, low-contra
 ``flat_std`` and ``min_std`` are low); 0.98-1.0 after JPEG compression (quality 70-95). Known limits: text
 closer than ~k working pixels to the image edge can be included (JPEG ringing makes this likelier); the sharp
 ends of a sector's arc are lost (a few pixels); of two large textured panels (a dual-view screen) only the
-larger is returned.
+larger is returned by :func:`suggest_crop` (:func:`suggest_dual_crop` returns both).
 
 The box is in the input's pixel coordinates and is only a suggestion: callers pass their own ``CropBox`` instead.
 """
@@ -171,8 +173,7 @@ def suggest_crop(image: np.ndarray, params: CropParams = CropParams()) -> CropSu
     labels, n = ndimage.label(region)
     if n == 0:
         return whole
-    sizes = np.bincount(labels.ravel())[1:]
-    component = labels == (int(np.argmax(sizes)) + 1)
+    component = _stacked_components(labels, n)
 
     # 5: bounding box trimmed by row/column profiles
     rows = _trimmed_span(component.sum(axis=1), params.trim_fraction)
@@ -191,6 +192,71 @@ def suggest_crop(image: np.ndarray, params: CropParams = CropParams()) -> CropSu
     fill = float(inside.mean()) if inside.size else 0.0
     confidence = float(np.clip(captured * min(1.0, fill / 0.6), 0.0, 1.0))
     return CropSuggestion(box, round(confidence, 3), round(captured, 3), round(fill, 3))
+
+
+def _stacked_components(labels: np.ndarray, n: int, min_share: float = 0.1, min_overlap: float = 0.7) -> np.ndarray:
+    """The largest component plus every component stacked above or below it (step 4b).
+
+    An anechoic band or a shadow across the whole width splits one image area into an upper and a lower part;
+    both lie in the same columns, so a component holding at least ``min_share`` of the largest one's pixels whose
+    column span overlaps the largest's by ``min_overlap`` (of the narrower span) belongs to the same image.
+    Side-by-side panels (a dual display) overlap in rows, not columns, and stay apart.
+    """
+    sizes = np.bincount(labels.ravel())[1:]
+    order = np.argsort(sizes)[::-1]
+    largest = int(order[0]) + 1
+    component = labels == largest
+    cols = np.flatnonzero(component.any(axis=0))
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    for index in order[1:]:
+        if sizes[index] < min_share * sizes[order[0]]:
+            break
+        other = labels == (int(index) + 1)
+        ocols = np.flatnonzero(other.any(axis=0))
+        o0, o1 = int(ocols[0]), int(ocols[-1]) + 1
+        overlap = max(0, min(c1, o1) - max(c0, o0))
+        if overlap >= min_overlap * min(c1 - c0, o1 - o0):
+            component |= other
+    return component
+
+
+def suggest_dual_crop(image: np.ndarray, params: CropParams = CropParams()) -> tuple[CropBox, CropBox] | None:
+    """The two panels of a dual-display capture (B-mode beside its elastogram), ``(bmode, elastogram)``, or None.
+
+    The B-mode panel is :func:`suggest_crop`'s image area; the elastogram panel is the box of the same size in
+    the same rows, on the other side, whose pixels most differ from the screen background (colour or texture):
+    scanners draw the two panels with the same geometry. ``None`` when no such partner fills at least 60 % of its
+    box with content.
+    """
+    from usegan.imageio import to_float01
+
+    arr = np.asarray(image)
+    height, width = arr.shape[:2]
+    base = suggest_crop(arr, params).box
+    if base.w * 2 > width and base.h * 2 > height:
+        return None
+    rgb = to_float01(arr)
+    rgb = rgb[..., :3] if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, axis=2)
+    gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    content = (np.abs(gray - float(np.median(border))) > 0.06) | (chroma > 0.15)
+    rows = content[base.y : base.bottom].astype(np.float32).sum(axis=0)  # content per column within the rows
+    window = np.convolve(rows, np.ones(base.w, dtype=np.float32), mode="valid") / float(base.w * base.h)
+    best, best_x = 0.0, None
+    for x in range(0, width - base.w + 1):
+        if x < base.right and x + base.w > base.x:  # overlaps the B-mode panel
+            continue
+        if window[x] > best:
+            best, best_x = float(window[x]), x
+    if best_x is None or best < 0.6:
+        return None
+    partner = CropBox(best_x, base.y, base.w, base.h)
+    if float(chroma[base.y : base.bottom, base.x : base.right].mean()) > float(
+        chroma[partner.y : partner.bottom, partner.x : partner.right].mean()
+    ):
+        base, partner = partner, base
+    return base, partner
 
 
 def _trimmed_span(profile: np.ndarray, trim_fraction: float) -> tuple[int, int] | None:

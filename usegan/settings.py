@@ -32,9 +32,17 @@ class Settings:
     department: str = "Ultrasound Department"  # report header (USEGAN_DEPARTMENT)
     report_language: str = "en"  # "en" or "zh" (USEGAN_REPORT_LANGUAGE)
     store_patient_names: bool = False  # names are off by default: pseudonymous ids only (USEGAN_STORE_PATIENT_NAMES)
+    store_patient_ids: bool = False  # keep the scanner's raw Patient ID beside its pseudonym (USEGAN_STORE_PATIENT_IDS)
+    worker_interval_s: int = 10  # the app's background worker: spool import + job collection (USEGAN_WORKER_INTERVAL_S)
     dicom_ae_title: str = "USEGAN"  # our AE title (USEGAN_DICOM_AE_TITLE)
     dicom_port: int = 11112  # C-STORE SCP port (USEGAN_DICOM_PORT)
-    dicom_allowed_aes: tuple[str, ...] = ()  # calling AE titles accepted; empty = any (USEGAN_DICOM_ALLOWED_AES)
+    dicom_host: str = "127.0.0.1"  # address the receiver binds; 0.0.0.0 for scanners on the network (USEGAN_DICOM_HOST)
+    # calling AE titles accepted; empty = any. A name check, not authentication: any peer can claim a title
+    # (USEGAN_DICOM_ALLOWED_AES); restrict by network (bind address, firewall) and see docs/dicom.md for TLS
+    dicom_allowed_aes: tuple[str, ...] = ()
+    dicom_require_called_ae: bool = True  # refuse calls to another AE title (USEGAN_DICOM_REQUIRE_CALLED_AE)
+    dicom_max_object_mb: int = 64  # larger received objects are refused (USEGAN_DICOM_MAX_OBJECT_MB)
+    dicom_max_associations: int = 8  # concurrent associations served (USEGAN_DICOM_MAX_ASSOCIATIONS)
     dicom_destination: str = ""  # HOST:PORT:AE for send-back; empty = off (USEGAN_DICOM_DESTINATION)
     vgg19_weights: str = ""  # optional local torchvision-format vgg19 state dict (USEGAN_VGG19_WEIGHTS)
     torch_threads: int = 0  # 0 = torch default (USEGAN_TORCH_THREADS)

@@ -3,42 +3,35 @@
 For each complete spool file, oldest first:
 1. read frame 0 with :func:`usegan.dicomio.read_dicom` (anything unreadable -> quarantine);
 2. de-duplicate by SOP Instance UID against the store (a re-sent image creates no second case);
-3. create a ``source="dicom"`` case: the B-mode (cropped to the scanner's declared tissue region when there
-   is one), the file byte for byte, the UIDs, a *pseudonymous* patient id (below), organ and side;
+3. create a ``source="dicom"`` case through the one intake pipeline (:class:`usegan.intake.pipeline.Intake`):
+   cropped to the scanner's declared tissue region, else to the detected image area of a screen capture, else
+   the whole image; calibrated in mm; the file byte for byte, the UIDs, the keyed pseudonym, organ and side;
 4. move the file to ``archive_dir/YYYY-MM-DD/``; a file the store refuses as bad goes to ``quarantine_dir``
    with ``<name>.reason.txt`` next to it.
 The store row is committed before the file moves, so a crash between the two only makes the next run see a
 duplicate and archive it. Store-side failures (database busy, disk) stop the run and leave the file waiting.
 
-Pseudonyms: the scanner's Patient ID becomes ``P-`` + the first 10 hex digits of HMAC-SHA256 keyed with a
-random per-installation secret (``<data_dir>/pseudonym.key``, made on first use), so images of one patient
-share a pseudonym but the id cannot be reversed or guessed without the key. The real identifiers stay only in
-the archived original file, which send-back reads to file results into the right study.
+Pseudonyms (:mod:`usegan.intake.pseudonym`): the same keyed ``P-...`` id as every other intake path. The real
+identifiers stay only in the archived original file, which send-back reads to file results into the right study.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import io
 import logging
-import os
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from usegan.dicomnet.spool import list_spool, remove_stale_parts
-from usegan.vocab import Organ, values
+from usegan.intake.pseudonym import pseudonym, pseudonym_key  # noqa: F401  (re-exported)
+from usegan.vocab import Organ
 
 log = logging.getLogger("usegan.dicomnet.ingest")
 
 INGEST_USER = "dicom-ingest"  # the actor named in the audit log for imported cases
-KNOWN_ORGANS = values(Organ)  # BodyPartExamined values we map to an organ
-_SIDES = {"L": "left", "R": "right"}
+from usegan.intake.pipeline import KNOWN_ORGANS  # noqa: E402  (BodyPartExamined values mapped to an organ)
 
 
 @dataclass
@@ -63,34 +56,6 @@ class QuarantinedFile:
     path: Path  # the quarantined DICOM file
     reason: str  # why it was not imported
     quarantined_at: dt.datetime  # when
-
-
-def pseudonym(patient_id: str, key: bytes) -> str | None:
-    """``P-`` + 10 hex digits of HMAC-SHA256(key, patient_id); ``None`` for an empty id (the store makes one)."""
-    value = str(patient_id or "").strip()
-    if not value:
-        return None
-    return "P-" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:10]
-
-
-def pseudonym_key(data_dir: Path) -> bytes:
-    """The installation's pseudonym secret, created (32 random bytes, mode 0600) on first use."""
-    path = Path(data_dir) / "pseudonym.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
-    key = path.read_bytes()
-    if len(key) < 16:
-        raise ValueError(f"pseudonym key {path} is too short ({len(key)} bytes); restore it from a backup")
-    return key
 
 
 def _move(path: Path, folder: Path) -> Path:
@@ -134,72 +99,6 @@ def requeue(path: Path, settings) -> Path:
     return _move(path, Path(settings.inbox_dir))
 
 
-def _acquired_at(ds) -> dt.datetime | None:
-    """Acquisition, else content, else study date and time; ``None`` when absent or unreadable."""
-    pairs = [("AcquisitionDate", "AcquisitionTime"), ("ContentDate", "ContentTime"), ("StudyDate", "StudyTime")]
-    text = str(ds.get("AcquisitionDateTime", "") or "")[:14]
-    candidates = [text] + [str(ds.get(d, "") or "") + str(ds.get(t, "") or "")[:6] for d, t in pairs]
-    for value in candidates:
-        value = value.split(".")[0]
-        for fmt in ("%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d"):
-            try:
-                return dt.datetime.strptime(value, fmt)
-            except ValueError:
-                continue
-    return None
-
-
-def _to_uint8(pixels: np.ndarray) -> np.ndarray:
-    if pixels.dtype == np.uint8:
-        return pixels
-    from usegan.imageio import to_float01
-
-    return np.clip(np.rint(to_float01(pixels) * 255), 0, 255).astype(np.uint8)
-
-
-def case_fields(data: bytes, ds, name: str, key: bytes, default_organ: str, store_names: bool) -> dict:
-    """Everything ``store.create_case`` needs from one received file (raises for an unusable file).
-
-    ``data`` is the file, ``ds`` its header as read by ``dcmread(..., stop_before_pixels=True)``.
-    """
-    from usegan.dicomio import read_dicom
-
-    image = read_dicom(data)
-    region = image.image_region()
-    bmode = _to_uint8(region.apply(image.pixels) if region is not None else image.pixels)
-    body_part = str(ds.get("BodyPartExamined", "") or "").strip().lower()
-    organ = body_part if body_part in KNOWN_ORGANS else default_organ
-    notes = f"received over DICOM from {image.manufacturer or 'an unnamed scanner'}"
-    if image.n_frames > 1:
-        notes += f"; frame 1 of {image.n_frames} shown"
-    if organ != body_part:
-        notes += f"; organ not stated (BodyPartExamined={body_part.upper() or 'empty'}), assumed {organ}"
-    laterality = str(ds.get("ImageLaterality", "") or ds.get("Laterality", "") or "").strip().upper()
-    uids = {
-        "SOPInstanceUID": image.sop_instance_uid,
-        "SOPClassUID": image.sop_class_uid,
-        "StudyInstanceUID": image.study_instance_uid,
-        "SeriesInstanceUID": image.series_instance_uid,
-        "Modality": image.modality,
-        "TransferSyntaxUID": image.transfer_syntax_uid,
-        "NumberOfFrames": image.n_frames,
-    }
-    return {
-        "bmode": np.ascontiguousarray(bmode),
-        "organ": organ,
-        "side": _SIDES.get(laterality),
-        "source": "dicom",
-        "patient_id": pseudonym(image.patient_id, key),
-        "patient_name": (str(ds.get("PatientName", "")) or None) if store_names else None,
-        "acquired_at": _acquired_at(ds),
-        "original_bytes": data,
-        "original_name": name,
-        "notes": notes,
-        "dicom_uids": uids,
-        "crop": None if region is None else (region.x, region.y, region.w, region.h),
-    }
-
-
 def ingest_spool(
     store,
     settings=None,
@@ -227,7 +126,9 @@ def ingest_spool(
     remove_stale_parts(settings.inbox_dir)
     files = list_spool(settings.inbox_dir)
     report = IngestReport()
-    key = pseudonym_key(settings.data_dir)
+    from usegan.intake.pipeline import Intake
+
+    intake = Intake(store, settings)
     archive = Path(settings.archive_dir) / dt.date.today().isoformat()
     for index, path in enumerate(files):
         if limit is not None and index >= limit:
@@ -238,7 +139,7 @@ def ingest_spool(
         except FileNotFoundError:  # replaced by a duplicate send or taken by another importer
             continue
         try:
-            outcome = _import_one(store, data, path.name, key, default_organ, settings, created_by)
+            outcome = _import_one(intake, data, path.name, default_organ, created_by)
         except _FileFault as exc:  # the file is at fault: set it aside with the reason
             report.quarantined.append((path.name, str(exc)))
             quarantine(path, str(exc), settings.quarantine_dir)
@@ -260,7 +161,7 @@ class _FileFault(Exception):
     """A spool file that cannot become a case; the message is the reason written next to it."""
 
 
-def _import_one(store, data: bytes, name: str, key: bytes, default_organ: str, settings, created_by: str):
+def _import_one(intake, data: bytes, name: str, default_organ: str, created_by: str):
     """Return ``("imported" | "duplicate", case_id)``; raise :class:`_FileFault` for a bad file."""
     from pydicom import dcmread
 
@@ -273,15 +174,15 @@ def _import_one(store, data: bytes, name: str, key: bytes, default_organ: str, s
         raise _FileFault(f"not a readable DICOM file: {type(exc).__name__}: {exc}") from exc
     if not uid:
         raise _FileFault("no SOP Instance UID: cannot de-duplicate, refusing to import")
-    existing = store.find_case_by_sop_uid(uid)
+    existing = intake.store.find_case_by_sop_uid(uid)
     if existing is not None:
         return "duplicate", existing
     try:
-        values = case_fields(data, header, name, key, default_organ, settings.store_patient_names)
+        image = intake.read(data, name)
     except Exception as exc:  # DicomReadError and whatever decoding a broken file raises
         raise _FileFault(f"{type(exc).__name__}: {exc}") from exc
     try:
-        return "imported", store.create_case(**values, created_by=created_by)
+        return "imported", intake.create_case(image, user=created_by, default_organ=default_organ, source="dicom")
     except DuplicateCaseError as exc:  # created by someone else since our lookup
         return "duplicate", exc.case_id
     except ValueError as exc:  # the store refuses a value taken from the file

@@ -1,5 +1,8 @@
 """New cases: an uploaded PNG/JPEG/DICOM (frame picker, suggested crop of a screen capture) or a bundled sample.
 
+Every path goes through the one intake pipeline (:mod:`usegan.intake.pipeline`): pseudonymised with the
+installation's key, cropped, calibrated in mm where the file says how.
+
 The stored B-mode is the cropped image area as 8-bit gray (what the model sees); the uploaded file is kept byte
 for byte as the case's original. Bundled samples (``data/samples/<case>/``, written by
 :mod:`usegan.phantom.writer`) also attach their true strain and SWE images as *real* elastograms, so the review
@@ -14,68 +17,22 @@ from pathlib import Path
 
 import numpy as np
 
-from usegan.imageio import load_image, to_gray
-from usegan.preprocess import is_dicom, read_image
-from usegan.screencrop import CropBox, suggest_crop
-from usegan.vocab import LesionType, Mode, Organ, ScoreSystem, values
+from usegan.intake.pipeline import Intake, IntakeImage, cropped_gray, read_intake  # noqa: F401  (re-exported)
+from usegan.screencrop import CropBox
+from usegan.vocab import Organ, ScoreSystem
+
+UploadPreview = IntakeImage  # a decoded upload before it becomes a case (name kept for the pages)
 
 
-@dataclass(frozen=True)
-class UploadPreview:
-    """A decoded upload, before it becomes a case."""
-
-    name: str  # file name as uploaded
-    pixels: np.ndarray  # (H, W) or (H, W, 3|4) of the chosen frame, as decoded (uint8 / uint16 / float)
-    frame: int  # chosen frame, 0-based
-    n_frames: int  # frames in the file (1 for PNG/JPEG)
-    suggested_crop: CropBox  # image area: the scanner's region (DICOM) or the screen-capture suggestion
-    crop_confidence: float  # 1.0 for a scanner-declared region, else the suggestion's confidence
-    dicom_uids: dict | None  # SOP/Study/Series instance UIDs for DICOM, else None
-    patient_id: str  # from DICOM (PatientID), else ""
-
-    @property
-    def height(self) -> int:
-        return int(self.pixels.shape[0])
-
-    @property
-    def width(self) -> int:
-        return int(self.pixels.shape[1])
-
-
-def read_upload(data: bytes, name: str, frame: int = 0, max_pixels: int | None = None) -> UploadPreview:
+def read_upload(data: bytes, name: str, frame: int = 0, max_pixels: int | None = None) -> IntakeImage:
     """Decode uploaded bytes (PNG/JPEG/... or DICOM, any frame). Raises ``ImageLoadError`` naming the problem."""
-    if is_dicom(bytes(data)):
-        from usegan.dicomio import read_dicom
-        from usegan.preprocess import _max_pixels
-
-        dicom = read_dicom(bytes(data), frame=frame, max_pixels=_max_pixels(max_pixels))
-        region = dicom.image_region()
-        suggestion = None if region is not None else suggest_crop(dicom.pixels)
-        uids = {
-            "SOPInstanceUID": dicom.sop_instance_uid,
-            "StudyInstanceUID": dicom.study_instance_uid,
-            "SeriesInstanceUID": dicom.series_instance_uid,
-            "frame": dicom.frame,
-        }
-        return UploadPreview(
-            name, dicom.pixels, dicom.frame, dicom.n_frames, region or suggestion.box,
-            1.0 if region is not None else suggestion.confidence, uids, dicom.patient_id,
-        )  # fmt: skip
-    pixels = read_image(bytes(data), frame=frame, max_pixels=max_pixels)
-    suggestion = suggest_crop(pixels)
-    return UploadPreview(name, pixels, frame, 1, suggestion.box, suggestion.confidence, None, "")
-
-
-def cropped_gray(pixels: np.ndarray, crop: CropBox) -> np.ndarray:
-    """The crop area as ``(h, w)`` uint8 gray: what is stored as the case's B-mode."""
-    box = crop.validate(pixels.shape[0], pixels.shape[1], "upload")
-    return np.rint(to_gray(box.apply(pixels)) * 255).astype(np.uint8)
+    return read_intake(data, name, frame=frame, max_pixels=max_pixels)
 
 
 def create_upload_case(
     store,
-    preview: UploadPreview,
-    original: bytes,
+    preview: IntakeImage,
+    original: bytes | None = None,
     *,
     crop: CropBox,
     organ: str,
@@ -83,15 +40,14 @@ def create_upload_case(
     side: str | None = None,
     patient_id: str | None = None,
     notes: str = "",
+    settings=None,
 ) -> str:
-    """Store an upload as a new case (cropped gray B-mode + the original file); returns the case id."""
-    source = "dicom" if preview.dicom_uids else "upload"
-    return store.create_case(
-        cropped_gray(preview.pixels, crop), organ=organ, created_by=user, side=side or None, source=source,
-        patient_id=patient_id or preview.patient_id or None, original_bytes=bytes(original),
-        original_name=preview.name, notes=notes, dicom_uids=preview.dicom_uids,
-        crop=(crop.x, crop.y, crop.w, crop.h),
-    )  # fmt: skip
+    """Store an upload as a new case through the intake pipeline (pseudonymised, cropped, calibrated)."""
+    if original is not None and bytes(original) != preview.original:
+        raise ValueError("the original bytes do not match the previewed file")
+    return Intake(store, settings).create_case(
+        preview, user=user, crop=crop, organ=organ, side=side or None, patient_id=patient_id, notes=notes
+    )
 
 
 @dataclass(frozen=True)
@@ -128,38 +84,16 @@ def list_samples(samples_dir: str | Path) -> list[SampleInfo]:
     return out
 
 
-def create_sample_case(store, sample: SampleInfo, user: str, organ: str = Organ.BREAST) -> str:
+def create_sample_case(store, sample: SampleInfo, user: str, organ: str = Organ.BREAST, settings=None) -> str:
     """Store a bundled sample as a case (source ``sample``) with its true elastograms attached; returns the id.
 
     The case is the sample's elastography box (B-mode and true elastograms cropped to it, the crop recorded), as a
     scanner user would frame the region to examine: the virtual elastogram then covers the same region as the
     real one, at the scale the models were trained on. The case records the sample's lesion type
-    (``Case.lesion_type``) so the research audit can group by it.
+    (``Case.lesion_type``) so the research audit can group by it. Goes through
+    :meth:`usegan.intake.pipeline.Intake.create_sample_case`.
     """
-    bmode = np.asarray(load_image(sample.folder / "bmode.png"))
-    if bmode.ndim == 3:
-        bmode = np.rint(to_gray(bmode) * 255).astype(np.uint8)
-    box = sample.meta.get("box") or {"x": 0, "y": 0, "w": bmode.shape[1], "h": bmode.shape[0]}
-    crop = CropBox(int(box["x"]), int(box["y"]), int(box["w"]), int(box["h"])).clip(*bmode.shape[:2])
-    crop = crop or CropBox.full(*bmode.shape[:2])
-    lesion_type = sample.lesion_type if sample.lesion_type in values(LesionType) else None
-    notes = f"Bundled phantom sample {sample.name}; lesion type: {sample.lesion_type}"
-    case_id = store.create_case(
-        np.ascontiguousarray(crop.apply(bmode), dtype=np.uint8), organ=organ, created_by=user, source="sample",
-        original_name=sample.name, notes=notes, crop=(crop.x, crop.y, crop.w, crop.h), lesion_type=lesion_type,
-    )  # fmt: skip
-    modes = sample.meta.get("modes") or {}
-    for mode in Mode:
-        path = sample.folder / f"{mode}.png"
-        if not path.is_file():
-            continue
-        rgb = np.ascontiguousarray(crop.apply(np.asarray(load_image(path))[..., :3]), dtype=np.uint8)
-        info = modes.get(mode) or {}
-        scale = {k: info[k] for k in ("vmin", "vmax", "unit") if k in info} or None
-        store.attach_real_elastogram(
-            case_id, rgb, mode, "phantom truth (simulated)", created_by=user, colour_scale=scale
-        )
-    return case_id
+    return Intake(store, settings).create_sample_case(sample, user=user, organ=organ)
 
 
 def crop_mask(height: int, width: int, crop: CropBox) -> np.ndarray:

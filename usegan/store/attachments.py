@@ -49,6 +49,12 @@ class PreScore:
     created_by: str
 
 
+# Rows made before the case's last re-crop describe an earlier B-mode (usegan.store.intake): skip them.
+_AFTER_RECROP = (
+    "created_at >= coalesce((SELECT c.cropped_at FROM cases c WHERE c.case_id = {table}.case_id), created_at)"
+)
+_GEN_AFTER_RECROP = _AFTER_RECROP.format(table="generations")
+_PRE_AFTER_RECROP = _AFTER_RECROP.format(table="prescores")
 _GEN_COLUMNS = [f.name for f in fields(Generation) if f.name != "images"]
 _PRE_COLUMNS = [f.name for f in fields(PreScore)]
 
@@ -103,7 +109,7 @@ class AttachmentsMixin:
 
     def latest_generation(self, case_id: str, mode: str | None = None) -> Generation | None:
         """The newest generation of a case (of ``mode`` if given), or ``None``."""
-        sql = f"SELECT {', '.join(_GEN_COLUMNS)} FROM generations WHERE case_id = ?"
+        sql = f"SELECT {', '.join(_GEN_COLUMNS)} FROM generations WHERE case_id = ? AND {_GEN_AFTER_RECROP}"
         params: list = [case_id]
         if mode is not None:
             sql, params = sql + " AND mode = ?", [case_id, mode]
@@ -167,7 +173,9 @@ class AttachmentsMixin:
         row = (
             self._cursor()
             .execute(
-                f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE case_id = ? ORDER BY created_at DESC LIMIT 1",
+                f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE case_id = ? "
+                f"AND {_PRE_AFTER_RECROP} "
+                "ORDER BY created_at DESC LIMIT 1",
                 [case_id],
             )
             .fetchone()

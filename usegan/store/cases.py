@@ -57,7 +57,28 @@ class Case:
     confirmed_score: int | None
     updated_at: dt.datetime
     lesion_type: str | None = None  # a LesionType, known for phantoms and bundled samples; None for clinical cases
+    spacing_row_mm: float | None = None  # physical size of one B-mode pixel down the rows, mm (None: uncalibrated)
+    spacing_col_mm: float | None = None  # ... along the columns, mm
+    spacing_source: str | None = None  # region / pixel_spacing / user / sample: where the spacing came from
+    cropped_at: dt.datetime | None = None  # last re-crop (generations and pre-scores before it are of an older image)
+    previous_bmodes: list | None = None  # image-store names of the B-modes replaced by re-crops, oldest first
+    withdrawn_at: dt.datetime | None = None  # set when withdrawn (soft delete: hidden from the worklist)
+    withdrawn_by: str | None = None
+    withdraw_reason: str | None = None
     images: ImageStore = field(repr=False, compare=False, default=None)
+
+    @property
+    def pixel_spacing_mm(self) -> tuple[float, float] | None:
+        """``(row, column)`` size of one B-mode pixel in mm, or ``None`` when the case is not calibrated.
+
+        The one accessor for every length and area shown in mm (ROIs, lesions, Q-boxes, calipers)."""
+        if self.spacing_row_mm is None or self.spacing_col_mm is None:
+            return None
+        return float(self.spacing_row_mm), float(self.spacing_col_mm)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     def bmode(self) -> np.ndarray:
         return self.images.get(self.bmode_sha)
@@ -67,6 +88,19 @@ class Case:
 
 
 _CASE_COLUMNS = [f.name for f in fields(Case) if f.name != "images"]
+
+
+def check_spacing(spacing) -> tuple[float, float] | None:
+    """``(row, column)`` mm per pixel as two positive finite floats, or ``None``; ``ValueError`` otherwise."""
+    if spacing is None:
+        return None
+    try:
+        row, col = (float(v) for v in spacing)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"pixel spacing must be (row_mm, column_mm), got {spacing!r}") from exc
+    if not (np.isfinite(row) and np.isfinite(col) and 0 < row < 100 and 0 < col < 100):
+        raise ValueError(f"pixel spacing must be two positive mm values under 100, got {spacing!r}")
+    return row, col
 
 
 def _uint8_image(array: np.ndarray, name: str, colour_only: bool = False) -> np.ndarray:
@@ -101,13 +135,19 @@ class CasesMixin:
         dicom_uids: dict | None = None,
         crop: tuple | None = None,
         lesion_type: str | None = None,
+        pixel_spacing_mm: tuple[float, float] | None = None,
+        spacing_source: str | None = None,
+        patient_real_id: str | None = None,
     ) -> str:
         """Store a new case and return its id (``C-YYYYMMDD-xxxxxxxx``).
 
         ``bmode``: (H, W) or (H, W, 3) uint8, as cropped for the model. ``patient_id`` is a pseudonym (a new
         ``P-...`` one is made when omitted); ``patient_name`` is kept only when ``settings.store_patient_names`` is
-        on, otherwise dropped. ``dicom_uids["SOPInstanceUID"]`` must be new (:class:`DuplicateCaseError`).
+        on, otherwise dropped; ``patient_real_id`` (the scanner's Patient ID) likewise only with
+        ``store_patient_ids``. ``pixel_spacing_mm``: ``(row, column)`` mm per B-mode pixel, with ``spacing_source``
+        saying where it came from. ``dicom_uids["SOPInstanceUID"]`` must be new (:class:`DuplicateCaseError`).
         """
+        spacing = check_spacing(pixel_spacing_mm)
         bmode = _uint8_image(bmode, "bmode")
         if not isinstance(organ, str) or not organ.strip():
             raise ValueError(f"organ must be a non-empty string, got {organ!r}")
@@ -122,6 +162,7 @@ class CasesMixin:
         case_id = f"C-{now:%Y%m%d}-{secrets.token_hex(4)}"
         patient_id = patient_id or f"P-{secrets.token_hex(5)}"
         name = patient_name if self.store_patient_names else None
+        real_id = (str(patient_real_id).strip() or None) if patient_real_id and self.store_patient_ids else None
         bmode_sha = self.images.put(bmode)
         original_sha = self.images.put(original_bytes) if original_bytes is not None else None
         row = {
@@ -146,6 +187,9 @@ class CasesMixin:
             "exam_at": acquired_at or now,
             "updated_at": now,
             "lesion_type": lesion_type,
+            "spacing_row_mm": None if spacing is None else spacing[0],
+            "spacing_col_mm": None if spacing is None else spacing[1],
+            "spacing_source": None if spacing is None else (spacing_source or "unknown"),
         }
         with self._write() as cur:
             if sop_uid:
@@ -154,9 +198,14 @@ class CasesMixin:
                     raise DuplicateCaseError(
                         f"DICOM instance {sop_uid} is already stored as case {existing[0]}", existing[0]
                     )
-            cur.execute("INSERT INTO patients VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [patient_id, name, now])
+            cur.execute(
+                "INSERT INTO patients (patient_id, real_name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [patient_id, name, now],
+            )
             if name:
                 cur.execute("UPDATE patients SET real_name = ? WHERE patient_id = ?", [name, patient_id])
+            if real_id:
+                cur.execute("UPDATE patients SET real_id = ? WHERE patient_id = ?", [real_id, patient_id])
             cur.execute(
                 f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
             )
@@ -181,6 +230,7 @@ class CasesMixin:
             raise NotFoundError(f"no case {case_id!r}")
         values = dict(zip(_CASE_COLUMNS, row, strict=True))
         values["dicom_uids"], values["crop"] = from_json(values["dicom_uids"]), from_json(values["crop"])
+        values["previous_bmodes"] = from_json(values["previous_bmodes"])
         return Case(**values, images=self.images)
 
     def find_case_by_sop_uid(self, sop_instance_uid: str) -> str | None:

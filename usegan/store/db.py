@@ -29,6 +29,7 @@ from usegan.store.attachments import AttachmentsMixin
 from usegan.store.cases import CasesMixin
 from usegan.store.errors import StoreBusyError, StoreError
 from usegan.store.images import ImageProblem, ImageStore
+from usegan.store.intake import IntakeMixin
 from usegan.store.migrations import current_version, migrate
 from usegan.store.research import ResearchMixin
 from usegan.store.reviews import ReviewsMixin
@@ -38,7 +39,7 @@ from usegan.store.util import from_json, new_id, to_json, utc_now  # noqa: F401 
 from usegan.store.worklist import WorklistMixin
 
 
-class Store(CasesMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixin, ResearchMixin):
+class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixin, ResearchMixin):
     """The case store. Use :func:`open_store` for the configured locations, or pass paths (tests, scripts).
 
     ``clock`` returns naive-UTC ``datetime`` and is injectable for tests (lockout expiry, ordering).
@@ -51,6 +52,7 @@ class Store(CasesMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixi
         *,
         read_only: bool = False,
         store_patient_names: bool = False,
+        store_patient_ids: bool = False,
         inbox_dir: str | Path | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
@@ -58,6 +60,7 @@ class Store(CasesMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixi
         self.images = ImageStore(Path(images_dir))
         self.read_only = read_only
         self.store_patient_names = store_patient_names
+        self.store_patient_ids = store_patient_ids
         self.clock = clock
         self._write_lock = threading.RLock()
         self._local = threading.local()
@@ -196,6 +199,7 @@ def open_store(settings=None, *, read_only: bool = False, **kwargs) -> Store:
         settings.images_dir,
         read_only=read_only,
         store_patient_names=settings.store_patient_names,
+        store_patient_ids=settings.store_patient_ids,
         inbox_dir=settings.inbox_dir,
         **kwargs,
     )

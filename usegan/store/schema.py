@@ -212,12 +212,40 @@ V5_BLINDED_READINGS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_BASE, V2_WORKLIST, V3_TRAINING_PAIRS, V4_LESION_TYPE, V5_BLINDED_READINGS)
+# Version 6 (issue 14, intake): the case's pixel spacing in mm (from the scanner's region calibration, Pixel
+# Spacing or a user calibration), withdrawal (a soft delete: hidden from the worklist, kept in the archive), the
+# time the B-mode was last (re-)cropped (generations and pre-scores older than that belong to the previous image),
+# and the raw patient id, filled only when ``settings.store_patient_ids`` is on.
+V6_INTAKE = Migration(
+    6,
+    "intake: pixel spacing, withdrawal, re-crop time and earlier B-modes on cases; optional raw patient id",
+    (
+        "ALTER TABLE cases ADD COLUMN spacing_row_mm DOUBLE",
+        "ALTER TABLE cases ADD COLUMN spacing_col_mm DOUBLE",
+        "ALTER TABLE cases ADD COLUMN spacing_source VARCHAR",
+        "ALTER TABLE cases ADD COLUMN cropped_at TIMESTAMP",
+        "ALTER TABLE cases ADD COLUMN previous_bmodes JSON",
+        "ALTER TABLE cases ADD COLUMN withdrawn_at TIMESTAMP",
+        "ALTER TABLE cases ADD COLUMN withdrawn_by VARCHAR",
+        "ALTER TABLE cases ADD COLUMN withdraw_reason VARCHAR",
+        "ALTER TABLE patients ADD COLUMN real_id VARCHAR",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    V1_BASE,
+    V2_WORKLIST,
+    V3_TRAINING_PAIRS,
+    V4_LESION_TYPE,
+    V5_BLINDED_READINGS,
+    V6_INTAKE,
+)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Every image-store name the database points at (B-mode, originals, elastograms, reports): `store check`, backups.
 REFERENCED_IMAGES_SQL = (
     "SELECT bmode_sha FROM cases UNION SELECT original_sha FROM cases WHERE original_sha IS NOT NULL "
+    "UNION SELECT unnest(from_json(previous_bmodes, '[\"VARCHAR\"]')) FROM cases WHERE previous_bmodes IS NOT NULL "
     "UNION SELECT elasto_sha FROM generations UNION SELECT elasto_sha FROM real_elastograms "
     "UNION SELECT pdf_sha FROM reports"
 )

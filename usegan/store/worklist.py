@@ -63,14 +63,18 @@ class WorklistMixin:
 
     def counts(self) -> dict[str, int]:
         """Number of cases per status, every status present (0 when none), plus ``"total"``."""
-        rows = self._cursor().execute("SELECT status, count(*) FROM cases GROUP BY status").fetchall()
+        rows = (
+            self._cursor()
+            .execute("SELECT status, count(*) FROM cases WHERE withdrawn_at IS NULL GROUP BY status")
+            .fetchall()
+        )
         out = {s: 0 for s in STATUSES} | {s: int(n) for s, n in rows}
         out["total"] = sum(out[s] for s in STATUSES)
         return out
 
     @staticmethod
     def _filters(status=None, organ=None, date_from=None, date_to=None, reviewer=None, search=None):
-        where, params = [], []
+        where, params = ["withdrawn_at IS NULL"], []  # withdrawn cases stay in the archive, off the worklist
         if status is not None:
             wanted = [status] if isinstance(status, str) else list(status)
             bad = [s for s in wanted if s not in STATUSES]
