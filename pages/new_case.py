@@ -7,7 +7,14 @@ import streamlit as st
 from pages._common import get_store, open_review, require_role, show_error
 from usegan.imageio import ImageLoadError
 from usegan.screencrop import CropBox, InvalidCropError
-from usegan.services.intake import create_sample_case, create_upload_case, crop_mask, list_samples, read_upload
+from usegan.services.intake import (
+    create_sample_case,
+    create_upload_case,
+    crop_mask,
+    list_samples,
+    read_upload,
+    suggested_patient_id,
+)
 from usegan.services.templates import ORGANS, SIDES
 from usegan.settings import get_settings
 from usegan.ui.overlay import outline
@@ -47,7 +54,11 @@ with upload_tab:
             y = c2.number_input("y", 0, preview.height - 1, box.y, key=f"new_case_y_{digest}_{frame}")
             w = c3.number_input("width", 1, preview.width, box.w, key=f"new_case_w_{digest}_{frame}")
             h = c4.number_input("height", 1, preview.height, box.h, key=f"new_case_h_{digest}_{frame}")
-            patient_id = st.text_input("Pseudonymous patient id", value=preview.patient_id, key="new_case_patient")
+            patient_id = st.text_input(
+                "Patient ID (stored only as its keyed pseudonym)",
+                value=suggested_patient_id(store, preview, settings),
+                key=f"new_case_patient_{digest}",
+            )
             c1, c2 = st.columns(2)
             organ = c1.selectbox("Organ", ORGANS, key="new_case_organ")
             side = c2.selectbox("Side", SIDES, key="new_case_side", format_func=lambda s: s or "-")

@@ -29,6 +29,11 @@ def read_upload(data: bytes, name: str, frame: int = 0, max_pixels: int | None =
     return read_intake(data, name, frame=frame, max_pixels=max_pixels)
 
 
+def suggested_patient_id(store, preview: IntakeImage, settings=None) -> str:
+    """What the New-case form pre-fills: the keyed pseudonym of the file's Patient ID (never the raw id), or ""."""
+    return Intake(store, settings).pseudonym(preview.header.patient_id) or ""
+
+
 def create_upload_case(
     store,
     preview: IntakeImage,
