@@ -248,10 +248,10 @@ class Intake:
                 stated = image.header.body_part.upper() or "empty"
                 facts.append(f"organ not stated (BodyPartExamined={stated}), assumed {organ}")
         crop_note = {"region": "scanner region", "screen": "detected screen image area", "whole": "whole image"}
-        if crop == image.suggested_crop and image.crop_source in crop_note:
-            facts.append(f"crop: {crop_note[image.crop_source]}")
-        else:
+        if crop != image.suggested_crop:
             facts.append("crop: set by user")
+        elif image.crop_source in crop_note:
+            facts.append(f"crop: {crop_note[image.crop_source]}")
         return self.store.create_case(
             bmode,
             organ=organ,
