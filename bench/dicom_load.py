@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         with open_store(settings) as store:
             report = ingest_spool(store, settings)
-            cases = int(store.query("SELECT count(*) AS n FROM cases")["n"][0])
+            cases = store.counts()["total"]
         ingest_s = time.perf_counter() - t1
         numbers = {
             "senders": args.senders,

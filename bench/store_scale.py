@@ -1,7 +1,8 @@
 """Scale benchmark for the case store (issue 6, item 7): N synthetic cases, store open time, worklist latency.
 
-Cases are inserted with bulk SQL (``INSERT ... SELECT FROM range(N)``): they share one tiny B-mode file, which is
-enough because the worklist never reads images. Targets: open < 2 s, worklist (latest 50, filtered) < 100 ms.
+Cases are inserted in bulk (:func:`usegan.store.synthetic.fill_synthetic_cases`): they share one tiny B-mode
+file, which is enough because the worklist never reads images.
+Targets: open < 2 s, worklist (latest 50, filtered) < 100 ms.
 
     .venv/bin/python bench/store_scale.py --cases 100000 [--json] [--dir /tmp/x]
 """
@@ -17,11 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from usegan.store import Store  # noqa: E402
+from usegan.store.synthetic import fill_synthetic_cases  # noqa: E402
 
 QUERIES = {
     "latest 50": {},
@@ -41,24 +41,7 @@ QUERIES = {
 
 def populate(store: Store, n: int) -> float:
     start = time.perf_counter()
-    sha = store.images.put(np.zeros((16, 16), np.uint8))
-    cur = store._cursor()
-    cur.execute("BEGIN TRANSACTION")
-    cur.execute(
-        """INSERT INTO cases (case_id, patient_id, organ, side, source, acquired_at, created_at, created_by,
-            bmode_sha, height, width, notes, status, exam_at, reviewer, proposed_score, confirmed_score, updated_at)
-        SELECT 'C-bench-' || lpad(i::VARCHAR, 7, '0'), 'P-' || lpad((i % 40000)::VARCHAR, 7, '0'),
-            ['breast', 'thyroid', 'liver'][1 + i % 3], ['left', 'right', NULL][1 + i % 3], 'upload',
-            TIMESTAMP '2024-01-01' + to_seconds(i * 631), TIMESTAMP '2024-01-01' + to_seconds(i * 631), 'bench',
-            ?, 16, 16, '', ['new', 'generated', 'draft', 'signed', 'amended'][1 + (i * 7) % 5],
-            TIMESTAMP '2024-01-01' + to_seconds(i * 631),
-            CASE WHEN (i * 7) % 5 >= 2 THEN 'dr_' || (i % 10)::VARCHAR END,
-            1 + i % 5, CASE WHEN (i * 7) % 5 >= 3 THEN 1 + (i + 1) % 5 END,
-            TIMESTAMP '2024-01-01' + to_seconds(i * 631)
-        FROM range(?) t(i)""",
-        [sha, n],
-    )
-    cur.execute("COMMIT")
+    fill_synthetic_cases(store, n)
     return time.perf_counter() - start
 
 
@@ -84,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     with Store(db, images) as store:
         result["create_s"] = round(time.perf_counter() - start, 3)
         result["insert_s"] = round(populate(store, args.cases), 3)
-        store._cursor().execute("CHECKPOINT")
+        store.checkpoint()
     start = time.perf_counter()
     store = Store(db, images)
     result["open_s"] = round(time.perf_counter() - start, 3)

@@ -137,12 +137,12 @@ def test_killed_mid_save_keeps_the_previous_state(store):
         import sys, time
         from usegan.store import open_store
         store = open_store()
-        real_audit = store._audit
-        def audit_then_hang(cur, *args, **kwargs):
-            real_audit(cur, *args, **kwargs)  # the review row and its audit row are written, not committed
+        real_audit = store.audit
+        def audit_then_hang(*args, **kwargs):
+            real_audit(*args, **kwargs)  # the review row and its audit row are written, not committed
             print("in-transaction", flush=True)
             time.sleep(120)
-        store._audit = audit_then_hang
+        store.audit = audit_then_hang
         store.save_draft({case_id!r}, "dr_a", {{}}, 5, "never committed", {committed.row_version})
     """)
     assert child.stdout.readline().strip() == "in-transaction", child.stderr.read()

@@ -16,7 +16,6 @@ database (DuckDB lets one process own it, normally the app).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -28,21 +27,11 @@ from torch.utils.data import Dataset
 
 from usegan.datasets import AugmentConfig, PairsDataset
 from usegan.scoring.roi import RoiError, roi_from_dict, roi_to_mask
+from usegan.store.training_pairs import SPLITS, Pair
 from usegan.vocab import Mode, values
 
-SPLITS = ("train", "validation")
 VALIDATION_FRACTION = 0.2  # share of patients whose pairs are held out for evaluation
 MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True)
-class Pair:
-    case_id: str
-    mode: str  # strain / swe
-    split: str  # train / validation, fixed at creation
-    elastogram_id: str  # the real elastogram used
-    review_id: str  # the signed review whose lesion ROI is the mask
-    created_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -74,28 +63,13 @@ def lesion_mask(rois: dict | None, shape: tuple[int, int]) -> np.ndarray:
     return roi_to_mask(roi_from_dict(lesion), shape)
 
 
-# Eligible (case, mode): newest real elastogram of the mode + the current review, when that review is signed.
-_ELIGIBLE_SQL = """
-SELECT c.case_id, coalesce(c.patient_id, c.case_id) AS split_key, e.mode, e.elastogram_id, r.review_id
-FROM cases c
-JOIN (SELECT case_id, mode, arg_max(elastogram_id, created_at) AS elastogram_id
-      FROM real_elastograms GROUP BY case_id, mode) e ON e.case_id = c.case_id
-JOIN (SELECT case_id, arg_max(review_id, version) AS review_id, arg_max(status, version) AS status
-      FROM reviews GROUP BY case_id) r ON r.case_id = c.case_id
-WHERE r.status IN ('signed', 'amended')
-"""
-
-
 def sync_pairs(store, *, by: str, mode: str | None = None) -> SyncReport:
     """Register every eligible case as a pair (audited); refresh the review / elastogram of existing pairs.
 
     Existing pairs keep their split. Cases that cannot be used are reported in ``skipped`` with the reason.
     """
     _check_mode(mode)
-    sql, params = _ELIGIBLE_SQL, []
-    if mode is not None:
-        sql, params = sql + " AND e.mode = ?", [mode]
-    rows = store.query(sql + " ORDER BY c.case_id, e.mode", params).to_dict("records")
+    rows = store.training_pairs.candidates(mode)
     existing = {(p.case_id, p.mode): p for p in list_pairs(store, mode)}
     report = SyncReport()
     for row in rows:
@@ -107,28 +81,19 @@ def sync_pairs(store, *, by: str, mode: str | None = None) -> SyncReport:
         if problem:
             report.skipped[row["case_id"]] = problem
             continue
-        now = store.clock()
-        with store._write() as cur:
-            if old is None:
-                split = split_for(row["split_key"])
-                cur.execute(
-                    "INSERT INTO training_pairs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [row["case_id"], row["mode"], split, row["elastogram_id"], row["review_id"], now, by, now],
-                )
-                after = {"mode": row["mode"], "split": split, "review_id": row["review_id"]}
-                store._audit(cur, by, "training_pair.add", "case", row["case_id"], None, after)
-            else:
-                cur.execute(
-                    "UPDATE training_pairs SET elastogram_id = ?, review_id = ?, updated_at = ? "
-                    "WHERE case_id = ? AND mode = ?",
-                    [row["elastogram_id"], row["review_id"], now, *key],
-                )
-                before = {"review_id": old.review_id, "elastogram_id": old.elastogram_id}
-                after = {"review_id": row["review_id"], "elastogram_id": row["elastogram_id"], "split": old.split}
-                store._audit(cur, by, "training_pair.update", "case", row["case_id"], before, after)
         if old is None:
-            report.added.append(Pair(row["case_id"], row["mode"], split, row["elastogram_id"], row["review_id"], now))
+            report.added.append(
+                store.training_pairs.add(
+                    row["case_id"],
+                    row["mode"],
+                    split_for(row["split_key"]),
+                    row["elastogram_id"],
+                    row["review_id"],
+                    by=by,
+                )
+            )
         else:
+            store.training_pairs.update(old, row["elastogram_id"], row["review_id"], by=by)
             report.updated.append(row["case_id"])
     return report
 
@@ -151,30 +116,20 @@ def _pair_problem(store, row: dict) -> str | None:
 
 
 def _elastogram_sha(store, elastogram_id: str) -> str:
-    sql = "SELECT elasto_sha FROM real_elastograms WHERE elastogram_id = ?"
-    return store.query(sql, [elastogram_id])["elasto_sha"].iloc[0]
+    return store.real_elastogram(elastogram_id)["elasto_sha"]
 
 
 def list_pairs(store, mode: str | None = None, split: str | None = None) -> list[Pair]:
     """Registered pairs, ordered by case id."""
     _check_mode(mode)
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    where, params = [], []
-    for column, value in (("mode", mode), ("split", split)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    sql = "SELECT case_id, mode, split, elastogram_id, review_id, created_at FROM training_pairs"
-    sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY case_id, mode"
-    return [Pair(**r) for r in store.query(sql, params).to_dict("records")]
+    return store.training_pairs.list(mode, split)
 
 
 def pair_counts(store) -> dict[str, dict[str, int]]:
     """``{mode: {"train": n, "validation": n}}`` for the Models page."""
     counts = {m: dict.fromkeys(SPLITS, 0) for m in Mode}
-    for row in store.query("SELECT mode, split, count(*) AS n FROM training_pairs GROUP BY ALL").to_dict("records"):
-        counts[row["mode"]][row["split"]] = int(row["n"])
+    for mode, split, n in store.training_pairs.counts():
+        counts[mode][split] = n
     return counts
 
 

@@ -54,11 +54,7 @@ def real_comparisons(store, limit: int = 50):
     mean absolute colour difference. Limited to ``limit`` rows (each row decodes two images)."""
     import pandas as pd
 
-    pairs = store.query(
-        "SELECT r.case_id, r.mode, r.source, r.elasto_sha AS real_sha, r.created_at FROM real_elastograms r "
-        "ORDER BY r.created_at DESC LIMIT ?",
-        [int(limit)],
-    )
+    pairs = store.read_models.recent_real_elastograms(limit)
     rows = []
     for pair in pairs.itertuples():
         generation = store.latest_generation(pair.case_id, pair.mode)

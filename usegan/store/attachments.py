@@ -1,19 +1,20 @@
 """What hangs off a case: generated elastograms, the algorithm's pre-scores, real elastograms, report files.
 
-Mixed into :class:`usegan.store.Store`; every mutation runs in ``self._write()`` with its audit row, after the
+Mixed into :class:`usegan.store.Store`; every mutation runs in ``self.transaction()`` with its audit row, after the
 image it names is in the image store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from usegan.store.cases import _check_mode, _uint8_image
 from usegan.store.errors import NotFoundError
 from usegan.store.images import ImageStore
+from usegan.store.rows import columns, insert, record
 from usegan.store.util import from_json, new_id, to_json
 from usegan.vocab import CaseStatus
 
@@ -55,8 +56,8 @@ _AFTER_RECROP = (
 )
 _GEN_AFTER_RECROP = _AFTER_RECROP.format(table="generations")
 _PRE_AFTER_RECROP = _AFTER_RECROP.format(table="prescores")
-_GEN_COLUMNS = [f.name for f in fields(Generation) if f.name != "images"]
-_PRE_COLUMNS = [f.name for f in fields(PreScore)]
+_GEN_COLUMNS = columns(Generation)
+_PRE_COLUMNS = columns(PreScore)
 
 
 class AttachmentsMixin:
@@ -80,32 +81,28 @@ class AttachmentsMixin:
             raise ValueError(f"colour_scale must be a dict (vmin, vmax, unit...), got {colour_scale!r}")
         sha = self.images.put(elasto)
         generation_id, now = new_id("G"), self.clock()
-        row = [
-            generation_id,
-            case_id,
-            mode,
-            model_version,
-            checkpoint_sha256,
-            to_json(colour_scale),
-            sha,
-            None if ms is None else float(ms),
-            now,
-            created_by,
-        ]
-        with self._write() as cur:
+        row = {
+            "generation_id": generation_id,
+            "case_id": case_id,
+            "mode": mode,
+            "model_version": model_version,
+            "checkpoint_sha256": checkpoint_sha256,
+            "colour_scale": to_json(colour_scale),
+            "elasto_sha": sha,
+            "ms": None if ms is None else float(ms),
+            "created_at": now,
+            "created_by": created_by,
+        }
+        with self.transaction() as cur:
             status, _ = self._require_case(cur, case_id)
-            cur.execute(f"INSERT INTO generations ({', '.join(_GEN_COLUMNS)}) VALUES ({', '.join('?' * 10)})", row)
+            insert(cur, "generations", row)
             if status == CaseStatus.NEW:
                 cur.execute("UPDATE cases SET status = 'generated', updated_at = ? WHERE case_id = ?", [now, case_id])
-            self._audit(
-                cur, created_by, "generation.add", "case", case_id, None, dict(zip(_GEN_COLUMNS, row, strict=True))
-            )
+            self.audit(created_by, "generation.add", "case", case_id, None, row)
         return generation_id
 
     def _generation(self, row) -> Generation:
-        values = dict(zip(_GEN_COLUMNS, row, strict=True))
-        values["colour_scale"] = from_json(values["colour_scale"])
-        return Generation(**values, images=self.images)
+        return record(Generation, _GEN_COLUMNS, row, {"colour_scale": from_json}, images=self.images)
 
     def latest_generation(self, case_id: str, mode: str | None = None) -> Generation | None:
         """The newest generation of a case (of ``mode`` if given), or ``None``."""
@@ -146,27 +143,26 @@ class AttachmentsMixin:
         score = result.get("score")
         algorithm_version = result.get("algorithm_version") or result.get("version")
         prescore_id, now = new_id("S"), self.clock()
-        row = [
-            prescore_id,
-            case_id,
-            generation_id,
-            algorithm_version,
-            None if score is None else int(score),
-            to_json(result),
-            to_json(roi),
-            now,
-            created_by,
-        ]
-        with self._write() as cur:
+        row = {
+            "prescore_id": prescore_id,
+            "case_id": case_id,
+            "generation_id": generation_id,
+            "algorithm_version": algorithm_version,
+            "score": None if score is None else int(score),
+            "result": to_json(result),
+            "roi": to_json(roi),
+            "created_at": now,
+            "created_by": created_by,
+        }
+        with self.transaction() as cur:
             self._require_case(cur, case_id)
-            cur.execute(f"INSERT INTO prescores ({', '.join(_PRE_COLUMNS)}) VALUES ({', '.join('?' * 9)})", row)
+            insert(cur, "prescores", row)
             if headline:
                 cur.execute(
-                    "UPDATE cases SET proposed_score = ?, updated_at = ? WHERE case_id = ?", [row[4], now, case_id]
+                    "UPDATE cases SET proposed_score = ?, updated_at = ? WHERE case_id = ?",
+                    [row["score"], now, case_id],
                 )
-            self._audit(
-                cur, created_by, "prescore.add", "case", case_id, None, dict(zip(_PRE_COLUMNS, row, strict=True))
-            )
+            self.audit(created_by, "prescore.add", "case", case_id, None, row)
         return prescore_id
 
     def latest_prescore(self, case_id: str) -> PreScore | None:
@@ -182,9 +178,7 @@ class AttachmentsMixin:
         )
         if row is None:
             return None
-        values = dict(zip(_PRE_COLUMNS, row, strict=True))
-        values["result"], values["roi"] = from_json(values["result"]), from_json(values["roi"])
-        return PreScore(**values)
+        return record(PreScore, _PRE_COLUMNS, row, {"result": from_json, "roi": from_json})
 
     # -- real elastograms and reports ------------------------------------------------------------------------
     def attach_real_elastogram(
@@ -202,12 +196,20 @@ class AttachmentsMixin:
         _check_mode(mode)
         sha = self.images.put(image)
         elastogram_id, now = new_id("E"), self.clock()
-        row = [elastogram_id, case_id, mode, source, sha, to_json(colour_scale), now, created_by]
-        with self._write() as cur:
+        row = {
+            "elastogram_id": elastogram_id,
+            "case_id": case_id,
+            "mode": mode,
+            "source": source,
+            "elasto_sha": sha,
+            "colour_scale": to_json(colour_scale),
+            "created_at": now,
+            "created_by": created_by,
+        }
+        with self.transaction() as cur:
             self._require_case(cur, case_id)
-            cur.execute("INSERT INTO real_elastograms VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-            self._audit(
-                cur,
+            insert(cur, "real_elastograms", row)
+            self.audit(
                 created_by,
                 "real_elastogram.attach",
                 "case",
@@ -216,6 +218,13 @@ class AttachmentsMixin:
                 {"elastogram_id": elastogram_id, "mode": mode, "source": source, "sha256": sha},
             )
         return elastogram_id
+
+    def real_elastogram(self, elastogram_id: str) -> dict:
+        """One attached real elastogram: a dict with its ids, mode, source and ``elasto_sha``."""
+        df = self.query("SELECT * FROM real_elastograms WHERE elastogram_id = ?", [elastogram_id])
+        if df.empty:
+            raise NotFoundError(f"no real elastogram {elastogram_id!r}")
+        return df.to_dict("records")[0]
 
     def real_elastograms(self, case_id: str) -> list[dict]:
         """Attached real elastograms, oldest first: dicts with ids, mode, source, ``elasto_sha``."""
@@ -228,13 +237,11 @@ class AttachmentsMixin:
             raise ValueError("pdf_bytes must be the bytes of a PDF file (starting with %PDF-)")
         sha = self.images.put(bytes(pdf_bytes))
         report_id, now = new_id("R"), self.clock()
-        with self._write() as cur:
+        with self.transaction() as cur:
             self._require_case(cur, case_id)
-            cur.execute(
-                "INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?)", [report_id, case_id, review_id, sha, now, created_by]
-            )
-            self._audit(
-                cur,
+            row = {"report_id": report_id, "case_id": case_id, "review_id": review_id, "pdf_sha": sha}
+            insert(cur, "reports", row | {"created_at": now, "created_by": created_by})
+            self.audit(
                 created_by,
                 "report.add",
                 "case",

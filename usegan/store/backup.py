@@ -68,8 +68,8 @@ def backup(store, dest: str | Path, *, by: str = "system") -> BackupManifest:
         target_path.write_bytes(data)
     manifest = BackupManifest(utc_now().isoformat(), version, cases, len(referenced), file_sha256(db_copy))
     (dest / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
-    with store._write() as cur:
-        store._audit(cur, by, "store.backup", "store", str(dest), None, asdict(manifest))
+    with store.transaction() as cur:
+        store.audit(by, "store.backup", "store", str(dest), None, asdict(manifest))
     return manifest
 
 

@@ -1,6 +1,6 @@
 """Cases and their patients: create, read, dedupe by DICOM SOP Instance UID (attachments: :mod:`.attachments`).
 
-Mixed into :class:`usegan.store.Store`; every mutation runs in ``self._write()`` with its audit row.
+Mixed into :class:`usegan.store.Store`; every mutation runs in ``self.transaction()`` with its audit row.
 Images go to the content-addressed image store first, then the row that names them is committed.
 """
 
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from usegan.store.errors import NotFoundError, StoreError
 from usegan.store.images import ImageStore
+from usegan.store.rows import columns, insert, record
 from usegan.store.util import from_json, to_json
 from usegan.vocab import CaseStatus, LesionType, Mode, values
 
@@ -87,7 +88,7 @@ class Case:
         return None if self.original_sha is None else self.images.read_bytes(self.original_sha)
 
 
-_CASE_COLUMNS = [f.name for f in fields(Case) if f.name != "images"]
+_CASE_COLUMNS = columns(Case)
 
 
 def check_spacing(spacing) -> tuple[float, float] | None:
@@ -191,7 +192,7 @@ class CasesMixin:
             "spacing_col_mm": None if spacing is None else spacing[1],
             "spacing_source": None if spacing is None else (spacing_source or "unknown"),
         }
-        with self._write() as cur:
+        with self.transaction() as cur:
             if sop_uid:
                 existing = cur.execute("SELECT case_id FROM cases WHERE sop_instance_uid = ?", [sop_uid]).fetchone()
                 if existing:
@@ -206,11 +207,8 @@ class CasesMixin:
                 cur.execute("UPDATE patients SET real_name = ? WHERE patient_id = ?", [name, patient_id])
             if real_id:
                 cur.execute("UPDATE patients SET real_id = ? WHERE patient_id = ?", [real_id, patient_id])
-            cur.execute(
-                f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-            )
-            self._audit(
-                cur,
+            insert(cur, "cases", row)
+            self.audit(
                 created_by,
                 "case.create",
                 "case",
@@ -228,10 +226,8 @@ class CasesMixin:
         )
         if row is None:
             raise NotFoundError(f"no case {case_id!r}")
-        values = dict(zip(_CASE_COLUMNS, row, strict=True))
-        values["dicom_uids"], values["crop"] = from_json(values["dicom_uids"]), from_json(values["crop"])
-        values["previous_bmodes"] = from_json(values["previous_bmodes"])
-        return Case(**values, images=self.images)
+        decode = {"dicom_uids": from_json, "crop": from_json, "previous_bmodes": from_json}
+        return record(Case, _CASE_COLUMNS, row, decode, images=self.images)
 
     def find_case_by_sop_uid(self, sop_instance_uid: str) -> str | None:
         """The case id holding this DICOM SOP Instance UID, or ``None`` (dedupe before creating)."""

@@ -5,13 +5,16 @@ Concurrency model (issue 6, item 3):
 * One process (the app) owns the database file; DuckDB locks it, and another process that tries to open it gets
   :class:`StoreBusyError` naming the inbox folder to hand files in through instead.
 * Inside the process, every thread reads through its own ``cursor()`` of the shared connection (DuckDB
-  connections must not be used by two threads at once), and every write runs in ``_write()``: one transaction,
+  connections must not be used by two threads at once), and every write runs in ``transaction()``: one transaction,
   serialised by a lock (single writer), that also appends the audit row, so a mutation and its audit entry commit
   or vanish together. A process killed mid-transaction leaves the last committed state (DuckDB's WAL).
 * Images are written *before* the rows that reference them, so a committed row never points at a missing file.
 
 The domain methods live in mixins (:mod:`.cases`, :mod:`.attachments`, :mod:`.reviews`, :mod:`.users`,
-:mod:`.worklist`); the model registry is ``store.registry`` (:mod:`.registry`).
+:mod:`.worklist`); components hang off the store: ``store.registry`` (:mod:`.registry`), ``store.training_pairs``
+(:mod:`.training_pairs`) and ``store.read_models`` (:mod:`.read_models`). Nothing outside this package speaks SQL or
+touches a private name of the store (``tests/test_store_boundary.py``); writes elsewhere go through the public
+:meth:`Store.transaction` and :meth:`Store.audit`.
 """
 
 from __future__ import annotations
@@ -88,9 +91,13 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
                 )
         else:
             migrate(self._con)
+        from usegan.store.read_models import ReadModels
         from usegan.store.registry import Registry
+        from usegan.store.training_pairs import TrainingPairs
 
-        self.registry = Registry(self)
+        self.registry = Registry(self)  # model versions, promotion state
+        self.training_pairs = TrainingPairs(self)  # fine-tuning pairs and their fixed split
+        self.read_models = ReadModels(self)  # denormalised tables for the research audit
 
     # -- connections ---------------------------------------------------------------------------------------
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -106,41 +113,59 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         return cur
 
     @contextmanager
-    def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One serialised write transaction; rolled back on any exception."""
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One serialised write transaction: committed at the end of the block, rolled back on any exception.
+
+        Blocks nest: a ``transaction()`` opened inside another on the same thread joins it (DuckDB has no
+        savepoints), so a write helper called inside a caller's block commits or vanishes with the caller's writes.
+        Yields the cursor to run statements on (store modules only: nothing outside :mod:`usegan.store` speaks SQL).
+        """
         if self.read_only:
             raise StoreError(f"the store {self.db_path} was opened read-only")
+        current = getattr(self._local, "transaction", None)
+        if current is not None:
+            yield current
+            return
         with self._write_lock:
             cur = self._cursor()
             cur.execute("BEGIN TRANSACTION")
+            self._local.transaction = cur
             try:
                 yield cur
             except BaseException:
+                self._local.transaction = None
                 cur.execute("ROLLBACK")
                 raise
+            self._local.transaction = None
             cur.execute("COMMIT")
 
-    def _audit(
+    def audit(
         self,
-        cur,
         actor: str,
         action: str,
         entity: str,
-        entity_id: str | None,
+        entity_id: str | None = None,
         before: object = None,
         after: object = None,
     ) -> None:
-        """Append one audit row inside the caller's transaction (there is no update or delete of audit rows)."""
+        """Append one audit row (there is no update or delete of audit rows). Inside a :meth:`transaction` block it
+        commits or vanishes with the block's writes; outside one it is a transaction of its own."""
         if not actor or not isinstance(actor, str):
             raise ValueError(f"every change needs the acting user name, got {actor!r}")
-        cur.execute(
-            "INSERT INTO audit (logged_at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
-            [self.clock(), actor, action, entity, entity_id, to_json(before), to_json(after)],
-        )
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO audit (logged_at, actor, action, entity, entity_id, before, after) VALUES (?,?,?,?,?,?,?)",
+                [self.clock(), actor, action, entity, entity_id, to_json(before), to_json(after)],
+            )
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a read-only SQL query on this thread's cursor and return a DataFrame (for exports and tooling)."""
         return self._cursor().execute(sql, params or []).df()
+
+    def checkpoint(self) -> None:
+        """Write DuckDB's write-ahead log into the database file now (it also does so on its own)."""
+        with self._write_lock:
+            self._cursor().execute("CHECKPOINT")
 
     def close(self) -> None:
         with self._cursors_lock:

@@ -1,6 +1,6 @@
 """What intake changes on a stored case: pixel spacing, re-crop, withdrawal, and the optional raw patient id.
 
-Mixed into :class:`usegan.store.Store`; every mutation runs in ``self._write()`` with its audit row.
+Mixed into :class:`usegan.store.Store`; every mutation runs in ``self.transaction()`` with its audit row.
 
 * **Re-crop** replaces the case's B-mode by a new crop of the same original (the earlier B-mode stays in the image
   store and is listed in ``previous_bmodes``); it is refused once a review exists, because a reading refers to the
@@ -36,7 +36,7 @@ class IntakeMixin:
         spacing = check_spacing(spacing_mm)
         if source not in SPACING_SOURCES:
             raise ValueError(f"spacing source must be one of {SPACING_SOURCES}, got {source!r}")
-        with self._write() as cur:
+        with self.transaction() as cur:
             before = cur.execute(
                 "SELECT spacing_row_mm, spacing_col_mm, spacing_source FROM cases WHERE case_id = ?", [case_id]
             ).fetchone()
@@ -48,8 +48,7 @@ class IntakeMixin:
                 "WHERE case_id = ?",
                 [*row, self.clock(), case_id],
             )
-            self._audit(
-                cur, by, "case.spacing", "case", case_id,
+            self.audit(by, "case.spacing", "case", case_id,
                 {"spacing_mm": list(before[:2]) if before[0] is not None else None, "source": before[2]},
                 {"spacing_mm": None if spacing is None else list(spacing), "source": row[2]},
             )  # fmt: skip
@@ -75,7 +74,7 @@ class IntakeMixin:
             raise ValueError(f"crop must be (x, y, w, h), got {crop!r}")
         sha = self.images.put(image)
         now = self.clock()
-        with self._write() as cur:
+        with self.transaction() as cur:
             row = cur.execute(
                 "SELECT status, bmode_sha, crop, previous_bmodes, withdrawn_at FROM cases WHERE case_id = ?", [case_id]
             ).fetchone()
@@ -97,8 +96,7 @@ class IntakeMixin:
                 sets += ", spacing_row_mm = ?, spacing_col_mm = ?"
                 params += list(spacing)
             cur.execute(f"UPDATE cases SET {sets} WHERE case_id = ?", [*params, case_id])
-            self._audit(
-                cur, by, "case.recrop", "case", case_id,
+            self.audit(by, "case.recrop", "case", case_id,
                 {"bmode_sha": old_sha, "crop": from_json(old_crop), "status": status},
                 {"bmode_sha": sha, "crop": list(crop), "reason": reason},
             )  # fmt: skip
@@ -110,7 +108,7 @@ class IntakeMixin:
         if len(reason) < 3:
             raise ValueError("a reason is required to withdraw a case (at least 3 characters)")
         now = self.clock()
-        with self._write() as cur:
+        with self.transaction() as cur:
             row = cur.execute("SELECT status, withdrawn_at FROM cases WHERE case_id = ?", [case_id]).fetchone()
             if row is None:
                 raise NotFoundError(f"no case {case_id!r}")
@@ -123,7 +121,7 @@ class IntakeMixin:
                 "WHERE case_id = ?",
                 [now, by, reason, now, case_id],
             )
-            self._audit(cur, by, "case.withdraw", "case", case_id, {"status": row[0]}, {"reason": reason})
+            self.audit(by, "case.withdraw", "case", case_id, {"status": row[0]}, {"reason": reason})
 
     def find_case_by_original(self, sha256: str) -> str | None:
         """The oldest case whose original file has this sha256 (the same file imported before), or ``None``."""

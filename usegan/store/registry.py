@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from usegan.store.errors import NotFoundError
+from usegan.store.rows import columns, insert, record
 from usegan.store.util import from_json, to_json
 from usegan.vocab import Mode, ModelStatus, values
-
-_COLUMNS = "version, mode, path, sha256, metrics, card, status, created_at, promoted_at"
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,10 @@ class ModelRecord:
     promoted_at: dt.datetime | None
 
 
+_COLUMNS = columns(ModelRecord)
+_SELECT = ", ".join(_COLUMNS)
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
@@ -44,9 +47,8 @@ class Registry:
         self._store = store
 
     def _record(self, row) -> ModelRecord:
-        values = list(row)
-        values[4], values[5] = from_json(values[4]) or {}, from_json(values[5]) or {}
-        return ModelRecord(*values)
+        decode = {"metrics": lambda text: from_json(text) or {}, "card": lambda text: from_json(text) or {}}
+        return record(ModelRecord, _COLUMNS, row, decode)
 
     def register(
         self,
@@ -69,23 +71,22 @@ class Registry:
                 raise ValueError(f"no checkpoint file at {path}")
             sha256 = file_sha256(path)
         store = self._store
-        row = [
-            version,
-            mode,
-            str(path),
-            sha256,
-            to_json(metrics or {}),
-            to_json(card or {}),
-            ModelStatus.CANDIDATE,
-            store.clock(),
-            None,
-        ]
-        with store._write() as cur:
+        row = {
+            "version": version,
+            "mode": mode,
+            "path": str(path),
+            "sha256": sha256,
+            "metrics": to_json(metrics or {}),
+            "card": to_json(card or {}),
+            "status": ModelStatus.CANDIDATE,
+            "created_at": store.clock(),
+            "promoted_at": None,
+        }
+        with store.transaction() as cur:
             if cur.execute("SELECT 1 FROM models WHERE version = ?", [version]).fetchone():
                 raise ValueError(f"model version {version!r} is already registered")
-            cur.execute(f"INSERT INTO models ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-            store._audit(
-                cur,
+            insert(cur, "models", row)
+            store.audit(
                 created_by,
                 "model.register",
                 "model",
@@ -96,7 +97,7 @@ class Registry:
         return self.get(version)
 
     def get(self, version: str) -> ModelRecord:
-        row = self._store._cursor().execute(f"SELECT {_COLUMNS} FROM models WHERE version = ?", [version]).fetchone()
+        row = self._store._cursor().execute(f"SELECT {_SELECT} FROM models WHERE version = ?", [version]).fetchone()
         if row is None:
             raise NotFoundError(f"no model version {version!r} in the registry")
         return self._record(row)
@@ -105,13 +106,13 @@ class Registry:
         """The active version for ``mode``, or ``None`` if none was promoted."""
         row = (
             self._store._cursor()
-            .execute(f"SELECT {_COLUMNS} FROM models WHERE mode = ? AND status = 'active'", [mode])
+            .execute(f"SELECT {_SELECT} FROM models WHERE mode = ? AND status = 'active'", [mode])
             .fetchone()
         )
         return None if row is None else self._record(row)
 
     def list(self, mode: str | None = None) -> list[ModelRecord]:
-        sql, params = f"SELECT {_COLUMNS} FROM models", []
+        sql, params = f"SELECT {_SELECT} FROM models", []
         if mode is not None:
             sql, params = sql + " WHERE mode = ?", [mode]
         rows = self._store._cursor().execute(sql + " ORDER BY created_at, version", params).fetchall()
@@ -123,7 +124,7 @@ class Registry:
         ``note`` (e.g. ``{"forced": True, "reason": ...}``) is added to the audit row of the same transaction."""
         store = self._store
         now = store.clock()
-        with store._write() as cur:
+        with store.transaction() as cur:
             row = cur.execute("SELECT mode, status FROM models WHERE version = ?", [version]).fetchone()
             if row is None:
                 raise NotFoundError(f"no model version {version!r} in the registry")
@@ -136,8 +137,7 @@ class Registry:
                 [mode, version],
             )
             cur.execute("UPDATE models SET status = 'active', promoted_at = ? WHERE version = ?", [now, version])
-            store._audit(
-                cur,
+            store.audit(
                 by,
                 "model.set_active",
                 "model",

@@ -105,14 +105,14 @@ class ResearchMixin:
         seconds = _seconds(seconds)
         self.require_role(reader, REVIEW_ROLES)
         session_id, now = new_id("B"), self.clock()
-        with self._write() as cur:
+        with self.transaction() as cur:
             self._require_case(cur, case_id)
             cur.execute(
                 "INSERT INTO blinded_readings (session_id, case_id, mode, reader, blinded_score, blinded_seconds, "
                 "started_at, revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [session_id, case_id, mode, reader, blinded, seconds, now, now],
             )
-            self._audit(cur, reader, "blinded.score", "case", case_id, None,
+            self.audit(reader, "blinded.score", "case", case_id, None,
                         {"session_id": session_id, "mode": mode, "score": blinded, "seconds": seconds})  # fmt: skip
         return session_id
 
@@ -132,7 +132,7 @@ class ResearchMixin:
         if unblinded is None:
             raise ValueError("the unblinded reading needs a score")
         seconds = _seconds(seconds)
-        with self._write() as cur:
+        with self.transaction() as cur:
             row = cur.execute(
                 "SELECT reader, case_id, unblinded_score FROM blinded_readings WHERE session_id = ?", [session_id]
             ).fetchone()
@@ -147,7 +147,7 @@ class ResearchMixin:
                 "proposed_score = ?, proposal_system = ?, completed_at = ? WHERE session_id = ?",
                 [unblinded, seconds, generation_id, proposed_score, proposal_system, self.clock(), session_id],
             )
-            self._audit(cur, reader, "blinded.unblinded_score", "case", row[1], None,
+            self.audit(reader, "blinded.unblinded_score", "case", row[1], None,
                         {"session_id": session_id, "score": unblinded, "seconds": seconds,
                          "generation_id": generation_id, "proposed_score": proposed_score})  # fmt: skip
 

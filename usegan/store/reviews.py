@@ -11,9 +11,11 @@ version (status ``amended``), signed by its author, with a mandatory reason, and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from usegan.store.errors import NotFoundError, ReviewSignedError, StaleReviewError
+from usegan.store.rows import columns, record
+from usegan.store.rows import insert as insert_row
 from usegan.store.util import from_json, new_id, to_json
 from usegan.vocab import FINAL_STATUSES, REVIEW_ROLES, ReviewStatus
 
@@ -42,7 +44,7 @@ class Review:
         return self.status in FINAL_STATUSES
 
 
-_COLUMNS = [f.name for f in fields(Review)]
+_COLUMNS = columns(Review)
 
 
 def _check_score(score: int | None) -> int | None:
@@ -60,9 +62,7 @@ class ReviewsMixin:
         ).fetchone()
         if row is None:
             return None
-        values = dict(zip(_COLUMNS, row, strict=True))
-        values["rois"] = from_json(values["rois"])
-        return Review(**values)
+        return record(Review, _COLUMNS, row, {"rois": from_json})
 
     def current_review(self, case_id: str) -> Review | None:
         """The newest review version of a case, or ``None`` when nobody reviewed it yet."""
@@ -75,12 +75,7 @@ class ReviewsMixin:
             .execute(f"SELECT {', '.join(_COLUMNS)} FROM reviews WHERE case_id = ? ORDER BY version", [case_id])
             .fetchall()
         )
-        out = []
-        for row in rows:
-            values = dict(zip(_COLUMNS, row, strict=True))
-            values["rois"] = from_json(values["rois"])
-            out.append(Review(**values))
-        return out
+        return [record(Review, _COLUMNS, row, {"rois": from_json}) for row in rows]
 
     def _check_expected(self, current: Review | None, case_id: str, expected_version: int) -> None:
         have = 0 if current is None else current.row_version
@@ -99,13 +94,13 @@ class ReviewsMixin:
         )
 
     def _write_review(self, cur, review: Review, insert: bool) -> None:
-        values = [getattr(review, c) for c in _COLUMNS]
-        values[_COLUMNS.index("rois")] = to_json(review.rois)
+        row = {c: getattr(review, c) for c in _COLUMNS} | {"rois": to_json(review.rois)}
         if insert:
-            cur.execute(f"INSERT INTO reviews ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(values))})", values)
+            insert_row(cur, "reviews", row)
         else:
-            sets = ", ".join(f"{c} = ?" for c in _COLUMNS[1:])
-            cur.execute(f"UPDATE reviews SET {sets} WHERE review_id = ?", [*values[1:], review.review_id])
+            del row["review_id"]
+            sets = ", ".join(f"{c} = ?" for c in row)
+            cur.execute(f"UPDATE reviews SET {sets} WHERE review_id = ?", [*row.values(), review.review_id])
         self._sync_case(cur, review)
 
     def save_draft(
@@ -124,7 +119,7 @@ class ReviewsMixin:
         """
         score = _check_score(confirmed_score)
         self.require_role(reviewer, REVIEW_ROLES)
-        with self._write() as cur:
+        with self.transaction() as cur:
             self._require_case(cur, case_id)
             current = self._current_review(cur, case_id)
             self._check_expected(current, case_id, expected_version)
@@ -135,22 +130,22 @@ class ReviewsMixin:
             now = self.clock()
             if current is None:
                 review = Review(
-                    new_id("V"),
-                    case_id,
-                    1,
-                    ReviewStatus.DRAFT,
-                    reviewer,
-                    rois or {},
-                    score,
-                    conclusion or "",
-                    1,
-                    now,
-                    now,
-                    reviewer,
-                    None,
-                    None,
-                    None,
-                    None,
+                    review_id=new_id("V"),
+                    case_id=case_id,
+                    version=1,
+                    status=ReviewStatus.DRAFT,
+                    reviewer=reviewer,
+                    rois=rois or {},
+                    confirmed_score=score,
+                    conclusion=conclusion or "",
+                    row_version=1,
+                    created_at=now,
+                    updated_at=now,
+                    updated_by=reviewer,
+                    signed_at=None,
+                    signed_by=None,
+                    amends_review_id=None,
+                    amend_reason=None,
                 )
             else:
                 review = _replace(
@@ -164,8 +159,7 @@ class ReviewsMixin:
                     updated_by=reviewer,
                 )
             self._write_review(cur, review, insert=current is None)
-            self._audit(
-                cur,
+            self.audit(
                 reviewer,
                 "review.save_draft",
                 "review",
@@ -178,7 +172,7 @@ class ReviewsMixin:
     def sign(self, case_id: str, signer: str, expected_version: int) -> Review:
         """Sign the current draft (needs a confirmed score); after this it is immutable."""
         self.require_role(signer, REVIEW_ROLES)
-        with self._write() as cur:
+        with self.transaction() as cur:
             current = self._current_review(cur, case_id)
             if current is None:
                 raise NotFoundError(f"case {case_id!r} has no draft review to sign")
@@ -198,9 +192,7 @@ class ReviewsMixin:
                 row_version=current.row_version + 1,
             )
             self._write_review(cur, review, insert=False)
-            self._audit(
-                cur, signer, "review.sign", "review", review.review_id, _audit_view(current), _audit_view(review)
-            )
+            self.audit(signer, "review.sign", "review", review.review_id, _audit_view(current), _audit_view(review))
         return review
 
     def amend(
@@ -220,34 +212,32 @@ class ReviewsMixin:
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"an amendment needs a reason, got {reason!r}")
         self.require_role(reviewer, REVIEW_ROLES)
-        with self._write() as cur:
+        with self.transaction() as cur:
             current = self._current_review(cur, case_id)
             if current is None or not current.is_signed:
                 raise ValueError(f"case {case_id} has no signed review to amend: edit the draft instead")
             self._check_expected(current, case_id, expected_version)
             now = self.clock()
             review = Review(
-                new_id("V"),
-                case_id,
-                current.version + 1,
-                ReviewStatus.AMENDED,
-                reviewer,
-                rois or {},
-                score,
-                conclusion or "",
-                current.row_version + 1,
-                now,
-                now,
-                reviewer,
-                now,
-                reviewer,
-                current.review_id,
-                reason.strip(),
+                review_id=new_id("V"),
+                case_id=case_id,
+                version=current.version + 1,
+                status=ReviewStatus.AMENDED,
+                reviewer=reviewer,
+                rois=rois or {},
+                confirmed_score=score,
+                conclusion=conclusion or "",
+                row_version=current.row_version + 1,
+                created_at=now,
+                updated_at=now,
+                updated_by=reviewer,
+                signed_at=now,
+                signed_by=reviewer,
+                amends_review_id=current.review_id,
+                amend_reason=reason.strip(),
             )
             self._write_review(cur, review, insert=True)
-            self._audit(
-                cur, reviewer, "review.amend", "review", review.review_id, _audit_view(current), _audit_view(review)
-            )
+            self.audit(reviewer, "review.amend", "review", review.review_id, _audit_view(current), _audit_view(review))
         return review
 
 

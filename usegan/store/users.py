@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from usegan.store.errors import AuthError, NotFoundError
+from usegan.store.rows import columns, record
 from usegan.vocab import Role, values
 
 ROLES = values(Role)
@@ -44,7 +45,8 @@ class User:
     last_login_at: dt.datetime | None
 
 
-_COLUMNS = "username, role, disabled, failed_attempts, locked_until, created_at, last_login_at"
+_COLUMNS = columns(User)
+_SELECT = ", ".join(_COLUMNS)
 
 
 def _check_password(password: str) -> None:
@@ -62,45 +64,44 @@ class UsersMixin:
         _check_password(password)
         password_hash = HASHER.hash(password)
         now = self.clock()
-        with self._write() as cur:
+        with self.transaction() as cur:
             if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
                 raise ValueError(f"user {username!r} already exists")
             cur.execute(
                 "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
                 [username, password_hash, role, now],
             )
-            self._audit(cur, created_by, "user.add", "user", username, None, {"role": role})
+            self.audit(created_by, "user.add", "user", username, None, {"role": role})
         return self.get_user(username)
 
     def get_user(self, username: str) -> User:
-        row = self._cursor().execute(f"SELECT {_COLUMNS} FROM users WHERE username = ?", [username]).fetchone()
+        row = self._cursor().execute(f"SELECT {_SELECT} FROM users WHERE username = ?", [username]).fetchone()
         if row is None:
             raise NotFoundError(f"no user {username!r}")
-        return User(*row)
+        return record(User, _COLUMNS, row)
 
     def list_users(self) -> list[User]:
-        rows = self._cursor().execute(f"SELECT {_COLUMNS} FROM users ORDER BY username").fetchall()
-        return [User(*row) for row in rows]
+        rows = self._cursor().execute(f"SELECT {_SELECT} FROM users ORDER BY username").fetchall()
+        return [record(User, _COLUMNS, row) for row in rows]
 
     def set_password(self, username: str, password: str, *, changed_by: str) -> None:
         """Set a new password; also clears failed attempts and any lockout."""
         _check_password(password)
         password_hash = HASHER.hash(password)
-        with self._write() as cur:
+        with self.transaction() as cur:
             self._user_row(cur, username)
             cur.execute(
                 "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
                 [password_hash, username],
             )
-            self._audit(cur, changed_by, "user.passwd", "user", username, None, {"password": "changed"})
+            self.audit(changed_by, "user.passwd", "user", username, None, {"password": "changed"})
 
     def set_disabled(self, username: str, disabled: bool = True, *, changed_by: str) -> None:
         """Disable (or re-enable) an account; a disabled user cannot sign in, sign or amend."""
-        with self._write() as cur:
+        with self.transaction() as cur:
             before = self._user_row(cur, username)
             cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [bool(disabled), username])
-            self._audit(
-                cur,
+            self.audit(
                 changed_by,
                 "user.disable" if disabled else "user.enable",
                 "user",
@@ -122,7 +123,7 @@ class UsersMixin:
     def authenticate(self, username: str, password: str) -> User:
         """Check a sign-in; return the user, or raise :class:`AuthError` (wrong credentials, disabled, locked)."""
         now = self.clock()
-        with self._write() as cur:
+        with self.transaction() as cur:
             row = cur.execute(
                 "SELECT role, disabled, failed_attempts, locked_until, password_hash FROM users WHERE username = ?",
                 [username],
@@ -143,13 +144,12 @@ class UsersMixin:
         if not _verify(password_hash, password):
             failed = (0 if locked_until is not None else failed) + 1  # an expired lockout starts a fresh count
             lock = now + LOCKOUT if failed >= MAX_FAILED_LOGINS else None
-            with self._write() as cur:
+            with self.transaction() as cur:
                 cur.execute(
                     "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
                     [failed, lock, username],
                 )
-                self._audit(
-                    cur,
+                self.audit(
                     username,
                     "user.locked" if lock else "user.login_failed",
                     "user",
@@ -161,14 +161,14 @@ class UsersMixin:
                 "wrong user name or password"
                 + (f"; the account is now locked for {int(LOCKOUT.total_seconds() // 60)} minutes" if lock else "")
             )
-        with self._write() as cur:
+        with self.transaction() as cur:
             cur.execute(
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE username = ?",
                 [now, username],
             )
             if HASHER.check_needs_rehash(password_hash):
                 cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [HASHER.hash(password), username])
-            self._audit(cur, username, "user.login", "user", username)
+            self.audit(username, "user.login", "user", username)
         return self.get_user(username)
 
     def require_role(self, username: str, roles: tuple[str, ...]) -> User:
