@@ -12,6 +12,7 @@ from tests.app_fixtures import make_environment
 from usegan import active_model
 from usegan.colormaps import colormap_for
 from usegan.scoring import Polygon, Rect
+from usegan.scoring.roi import Ellipse
 from usegan.services import audit, compare, intake, service, templates
 from usegan.services import model_catalog as models
 from usegan.ui import figures, overlay, roi_canvas
@@ -51,10 +52,30 @@ def test_roles_come_from_the_stroke_colour_and_the_newest_wins():
         {"type": "rect", "left": 5, "top": 5, "width": 10, "height": 10, "stroke": roi_canvas.LESION_COLOUR},
         {"type": "rect", "left": 1, "top": 1, "width": 4, "height": 4, "stroke": roi_canvas.REFERENCE_COLOUR},
         {"type": "rect", "left": 1, "top": 1, "width": 4, "height": 4, "stroke": "#000000"},
-        {"type": "circle", "left": 1, "top": 1, "radius": 3, "stroke": roi_canvas.LESION_COLOUR},
+        {"type": "text", "left": 1, "top": 1, "text": "x", "stroke": roi_canvas.LESION_COLOUR},
     ]
     rois = roi_canvas.rois_from_canvas({"objects": objects}, 1.0)
     assert rois == {"lesion": Rect(5, 5, 10, 10), "reference": Rect(1, 1, 4, 4)}
+
+
+def test_point_circle_and_caliper_line_from_a_zoomed_canvas():
+    view = roi_canvas.viewport((100, 200), base_scale=2.0, zoom=2.0, centre=(0.5, 0.5))
+    assert (view.scale, view.x0, view.y0, view.width, view.height) == (4.0, 50.0, 25.0, 400, 200)
+    # the point tool: origin left/center, left = x - (radius + stroke / 2)
+    point = {"type": "circle", "left": 200 - 11, "top": 100, "radius": 10, "strokeWidth": 2, "originX": "left",
+             "originY": "center", "stroke": roi_canvas.QBOX_COLOUR}  # fmt: skip
+    line = {"type": "line", "left": 100, "top": 100, "width": 80, "height": 0, "originX": "center",
+            "originY": "center", "x1": -40, "y1": 0, "x2": 40, "y2": 0, "stroke": roi_canvas.CALIPER_COLOUR}  # fmt: skip
+    marks = roi_canvas.marks_from_canvas({"objects": [point, line, point]}, view)
+    assert marks.rois["qbox"] == Ellipse(100.0, 50.0, 2.5, 2.5)  # canvas (200, 100) / 4 + (50, 25)
+    assert marks.lines["caliper"] == roi_canvas.Segment((65.0, 50.0), (85.0, 50.0))
+    assert marks.lines["caliper"].length_px == 20.0
+    assert marks.counts == {"qbox": 2, "caliper": 1} and marks.stale
+    drawing = roi_canvas.rois_to_drawing(marks.rois | {"lesion": Rect(60, 30, 20, 10)}, view, lines=marks.lines)
+    again = roi_canvas.marks_from_canvas(drawing, view)
+    assert again.rois == marks.rois | {"lesion": Rect(60, 30, 20, 10)} and again.lines == marks.lines
+    assert not again.stale
+    assert view.background(np.zeros((100, 200, 3), np.uint8)).size == (400, 200)
 
 
 def test_rois_round_trip_through_json_and_the_canvas_drawing():
