@@ -3,10 +3,10 @@
 import time
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
+from pages import _reading as reading_ui
 from pages._common import available_modes, get_elastographer, get_store, require_role, show_error, virtual_badge
-from usegan.services import service
+from usegan.services import reading, service
 from usegan.services.compare import compare
 from usegan.services.dicom import SendBackFailed, send_back, sendback_availability
 from usegan.services.reporting import report_pdf
@@ -66,51 +66,37 @@ st.caption(
     f" · source {case.source} · exam {case.exam_at:%Y-%m-%d %H:%M}"
 )
 
-# --- images: B-mode canvas (ROIs) | virtual elastogram | real elastogram, all at the same scale ------------------
+# --- images: B-mode canvas (ROIs, caliper) | virtual elastogram or quality map | real elastogram --------------------
+spacing = reading.spacing_of(case, st.session_state.get(f"review_spacing_{case_id}"))
+choice = reading_ui.toolbar(mode, spacing)
 columns = 3 if view.real is not None else 2
 scale = overlay.display_scale(view.bmode.shape[0], view.bmode.shape[1], 1200 // columns - 20, 480)
-tools = st.columns([1.2, 1.2, 2])
-tool = tools[0].radio(
-    "Draw",
-    ["rect", "polygon", "freedraw"],
-    horizontal=True,
-    key="review_tool",
-    format_func={"rect": "Rectangle", "polygon": "Polygon", "freedraw": "Free-hand"}.get,
+canvas_view = roi_canvas.viewport(view.bmode.shape[:2], scale, choice.zoom, choice.pan)
+canvas_key, marks = reading_ui.current_marks(case_id, mode, view.rois, canvas_view)
+read = reading.read(
+    view.elasto, mode, view.generation.colour_scale, marks, spacing, choice.fat_diameter_mm, choice.qbox_diameter_mm
 )
-role = tools[1].radio(
-    "ROI",
-    ["lesion", "reference"],
-    horizontal=True,
-    key="review_roi_role",
-    format_func={"lesion": "Lesion (yellow)", "reference": "Reference fat (cyan)"}.get,
-)
-opacity = tools[2].slider("Overlay opacity on the B-mode (0 = B-mode only)", 0.0, 1.0, 0.0, 0.05, key="review_opacity")
-drawing_key = f"review_initial_{case_id}_{mode}"
-if drawing_key not in st.session_state:  # the saved ROIs are drawn once; later the canvas holds the truth
-    st.session_state[drawing_key] = roi_canvas.rois_to_drawing(view.rois, scale)
 
 image_cols = st.columns(columns)
 with image_cols[0]:
-    st.markdown("**B-mode**: draw the ROIs here")
-    background = overlay.overlay(view.bmode, view.elasto, opacity) if opacity > 0 else overlay.as_rgb(view.bmode)
-    canvas = st_canvas(
-        fill_color=roi_canvas.ROI_FILL,
-        stroke_width=2,
-        background_image=overlay.resized(background, scale),
-        stroke_color=roi_canvas.LESION_COLOUR if role == "lesion" else roi_canvas.REFERENCE_COLOUR,
-        height=round(view.bmode.shape[0] * scale),
-        width=round(view.bmode.shape[1] * scale),
-        drawing_mode=tool,
-        initial_drawing=st.session_state[drawing_key],
-        key=f"review_canvas_{case_id}_{mode}",
-    )
-rois = roi_canvas.rois_from_canvas(canvas.json_data, scale) or view.rois
-masks = roi_canvas.roi_masks(rois, view.bmode.shape[:2])
-colours = {"lesion": roi_canvas.LESION_COLOUR, "reference": roi_canvas.REFERENCE_COLOUR}
+    st.markdown("**B-mode**: draw here (one lesion ROI at a time; a new one replaces the old)")
+    background = overlay.overlay(view.bmode, view.elasto, choice.opacity) if choice.opacity else view.bmode
+    reading_ui.bmode_canvas(
+        choice, canvas_view, canvas_view.background(reading.guide_line(background, read.guide_row)), marks,
+        canvas_key, reading_ui.circle_radius_px(choice, spacing, canvas_view),
+    )  # fmt: skip
+rois, masks = read.rois, read.masks
 with image_cols[1]:
-    st.markdown("**Virtual elastogram**")
-    shown = overlay.stamp(overlay.outline(view.elasto, masks, colours), f"VIRTUAL - {view.generation.model_version}")
-    st.image(overlay.resized(shown, scale))
+    if choice.quality:
+        st.markdown(f"**Quality map** ({read.quality.source}): white = model sure, magenta = unsure")
+        shown = reading.outlines(reading.quality_image(read.quality, view.bmode), masks)
+        label = f"QUALITY MAP of the VIRTUAL elastogram - {view.generation.model_version}"
+    else:
+        st.markdown("**Virtual elastogram**")
+        shown = reading.outlines(reading.guide_line(view.elasto, read.guide_row), masks)
+        shown = reading.mark_point(shown, read.qbox.emax_at if read.qbox else None)
+        label = f"VIRTUAL - {view.generation.model_version}"
+    st.image(overlay.stamp(canvas_view.background(shown), label))
     virtual_badge(view.caption)
     model = get_elastographer(mode)
     if (
@@ -123,12 +109,24 @@ result = service.score_rois(view.elasto, mode, view.generation.colour_scale, roi
 if view.real is not None:
     with image_cols[2]:
         st.markdown(f"**Real elastogram** ({view.real_source})")
-        st.image(overlay.resized(overlay.outline(view.real, masks, colours), scale), caption="attached real image")
+        st.image(canvas_view.background(reading.outlines(view.real, masks)), caption="attached real image")
         both = compare(view.elasto, view.real, lambda rgb: service.score_rois(rgb, mode, None, rois, case.organ))
         st.caption(
             f"SSIM virtual vs real: **{both.ssim:.3f}** · score on virtual: {both.virtual.score or '-'} · "
             f"score on real: {both.real.score or '-'}"
         )
+
+with st.container(border=True):
+    measure_col, lesion_col, spacing_col = st.columns([3, 2, 2])
+    with measure_col:
+        if mode == Mode.SWE:
+            reading_ui.qbox_panel(read)
+        else:
+            reading_ui.strain_ratio_panel(read, case_id)
+    with lesion_col:
+        reading_ui.lesion_panel(read)
+    with spacing_col:
+        reading_ui.spacing_panel(case_id, spacing, marks)
 
 plot_col, bar_col = st.columns([3, 2])
 dist = figures.distribution(view.elasto, mode, view.generation.colour_scale, masks.get("lesion"))
@@ -147,14 +145,16 @@ with proposal_col:
         st.markdown(f"Q-box: {qbox}")
     for extra in result.secondary:
         st.markdown(f"**{extra.system.replace('_', ' ')}**: {extra.label}")
+    reading_ui.confidence_line(read)
     with st.expander("Every figure behind the proposal"):
-        st.json(result.to_dict()["figures"], expanded=False)
+        st.dataframe(reading.figures_table(result.to_dict()["figures"]), hide_index=True, width="stretch")
 
 with review_col:
     st.subheader("Clinician's confirmed score")
     signed = view.review is not None and view.review.is_signed
     names = score_names(case.organ, mode)
     start = service.picker_start(view, result)
+    reading_ui.score_pictograms(case.organ)
     score = st.radio(
         f"Confirmed score ({CONFIRMED_SCALE_NAMES.get(case.organ, '1-5')})",
         list(names),

@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from usegan.ui.figures import colormap_of
-from usegan.ui.overlay import as_rgb, coloured_mask
-from usegan.ui.roi_canvas import COLOURS, Marks
 from usegan.scoring.confidence import QualityMap, RoiConfidence, quality_map, roi_confidence
 from usegan.scoring.geometry import Axes, PixelSpacing, circle_mm, distance_mm
 from usegan.scoring.measurements import (
@@ -32,6 +29,9 @@ from usegan.scoring.measurements import (
 )
 from usegan.scoring.roi import Ellipse, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
+from usegan.ui.figures import colormap_of
+from usegan.ui.overlay import as_rgb, coloured_mask
+from usegan.ui.roi_canvas import COLOURS, Marks
 
 MAX_MEASUREMENTS = 5  # strain-ratio measurements kept per case and mode (consoles average about three)
 GUIDE_COLOUR = (255, 212, 0)  # the same-depth guide line, in the lesion's yellow

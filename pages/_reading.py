@@ -1,0 +1,276 @@
+"""The review page's reading tools as small Streamlit functions: controls return values, panels render a
+:class:`usegan.services.reading.Reading`. No maths here: it lives in :mod:`usegan.services.reading` and
+:mod:`usegan.scoring.measurements`.
+
+Session-state keys start with ``review_`` (the page that owns them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from usegan.scoring.geometry import PixelSpacing, calibrate
+from usegan.scoring.measurements import MeasurementSeries
+from usegan.services import reading
+from usegan.ui import pictograms, roi_canvas
+from usegan.ui.roi_canvas import Marks
+from usegan.vocab import Mode, Organ
+
+TOOLS = {
+    "lesion": "Lesion ROI (yellow)",
+    "reference": "Fat reference (cyan circle)",
+    "qbox": "Q-box (magenta circle)",
+    "caliper": "Caliper (distance)",
+    "calibration": "Calibrate (known length)",
+}
+SHAPES = {"rect": "Rectangle", "polygon": "Polygon", "freedraw": "Free-hand"}
+UNKNOWN_CIRCLE_PX = 16  # circle diameter in pixels while the spacing is unknown
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """What the reader picked in the tool bar."""
+
+    tool: str  # a key of TOOLS
+    shape: str  # lesion shape: rect / polygon / freedraw
+    fat_diameter_mm: float
+    qbox_diameter_mm: float
+    zoom: float
+    pan: tuple[float, float]  # centre of the view, fractions of width / height
+    opacity: float
+    quality: bool  # show the quality map instead of the elastogram
+
+    @property
+    def drawing_mode(self) -> str:
+        if self.tool == "lesion":
+            return self.shape
+        return "point" if self.tool in ("reference", "qbox") else "line"
+
+
+def toolbar(mode: str, spacing: PixelSpacing | None) -> ToolChoice:
+    """The reading tool bar: tool, lesion shape, circle diameters in mm, zoom/pan, overlay, quality map."""
+    tools = [t for t in TOOLS if t != "qbox" or mode == Mode.SWE]
+    row = st.columns([3.2, 1.6, 1.2, 1.2])
+    tool = row[0].radio("Tool", tools, horizontal=True, key="review_tool", format_func=TOOLS.get)
+    shape = row[1].radio(
+        "Lesion shape", list(SHAPES), horizontal=True, key="review_shape", format_func=SHAPES.get,
+        disabled=tool != "lesion",
+    )  # fmt: skip
+    no_mm = spacing is None
+    fat = row[2].number_input("Fat circle (mm)", 1.0, 20.0, 3.0, 0.5, key="review_fat_mm", disabled=no_mm)
+    qbox = 2.0
+    if mode == Mode.SWE:
+        qbox = row[3].number_input("Q-box (mm)", 1.0, 20.0, 2.0, 0.5, key="review_qbox_mm", disabled=no_mm)
+    view_row = st.columns([1.4, 1.3, 1.3, 2, 1.2])
+    zoom = view_row[0].segmented_control("Zoom", [1, 2, 4], default=1, key="review_zoom", format_func="{}x".format)
+    zoom = zoom or 1
+    pan_x = view_row[1].slider("Pan across", 0.0, 1.0, 0.5, 0.05, key="review_pan_x", disabled=zoom == 1)
+    pan_y = view_row[2].slider("Pan down", 0.0, 1.0, 0.5, 0.05, key="review_pan_y", disabled=zoom == 1)
+    opacity = view_row[3].slider("Elastogram over the B-mode", 0.0, 1.0, 0.0, 0.05, key="review_opacity")
+    quality = view_row[4].toggle("Quality map", key="review_quality", help="Where the model is unsure (magenta)")
+    return ToolChoice(tool, shape, float(fat), float(qbox), float(zoom), (pan_x, pan_y), opacity, quality)
+
+
+def circle_radius_px(choice: ToolChoice, spacing: PixelSpacing | None, view: roi_canvas.Viewport) -> int:
+    """Radius on the canvas of the circle the point tool drops."""
+    if choice.tool not in ("reference", "qbox"):
+        return 3
+    if spacing is None:
+        return max(2, round(UNKNOWN_CIRCLE_PX / 2 * view.scale))
+    diameter = choice.fat_diameter_mm if choice.tool == "reference" else choice.qbox_diameter_mm
+    return max(2, round(diameter / 2 / spacing.col_mm * view.scale))
+
+
+def _pending_drawing(key: str) -> dict | None:
+    """The drawing the canvas ``key`` sent since the last run (None before it sent one)."""
+    try:
+        return st.session_state[key]["drawing"]["raw"]
+    except (KeyError, TypeError):
+        return None
+
+
+def current_marks(case_id: str, mode: str, saved_rois: dict, view: roi_canvas.Viewport) -> tuple[str, Marks]:
+    """The canvas key to draw with and the reader's marks as they are now, the canvas's latest edits included.
+
+    The newest ROI and line of each role is kept. When an older shape is still on the canvas (a second lesion was
+    drawn), the canvas is drawn anew under a new key from the kept marks, in this same run: the new ROI visibly
+    replaces the old one. Zoom and pan are part of the key (a new view starts from the kept marks too).
+    """
+    state_key, rev_key = f"review_marks_{case_id}_{mode}", f"review_canvas_rev_{case_id}_{mode}"
+    marks = st.session_state.get(state_key) or Marks(rois=dict(saved_rois))
+    rev = st.session_state.get(rev_key, 0)
+    where = f"{view.scale:.4f}_{view.x0:.1f}_{view.y0:.1f}"
+    key = f"review_canvas_{case_id}_{mode}_{where}_{rev}"
+    pending = _pending_drawing(key)
+    if pending is not None and f"review_initial_{key}" in st.session_state:
+        now = roi_canvas.marks_from_canvas(pending, view)
+        if now.stale:
+            st.session_state[rev_key] = rev + 1
+            key = f"review_canvas_{case_id}_{mode}_{where}_{rev + 1}"
+        marks = Marks(now.rois, now.lines, {role: 1 for role in (*now.rois, *now.lines)})
+    st.session_state[state_key] = marks
+    return key, marks
+
+
+def bmode_canvas(choice: ToolChoice, view: roi_canvas.Viewport, background, marks: Marks, key: str, radius: int):
+    """The drawing canvas over the (zoomed) B-mode. Its initial drawing is made once per key: afterwards the
+    canvas holds the truth (redrawing it from the server on every run would fight the reader's mouse)."""
+    initial = st.session_state.setdefault(
+        f"review_initial_{key}", roi_canvas.rois_to_drawing(marks.rois, view, lines=marks.lines)
+    )
+    st_canvas(
+        fill_color=roi_canvas.ROI_FILL,
+        stroke_width=2,
+        background_image=background,
+        stroke_color=roi_canvas.COLOURS[choice.tool],
+        height=view.height,
+        width=view.width,
+        drawing_mode=choice.drawing_mode,
+        point_display_radius=radius,
+        initial_drawing=initial,
+        key=key,
+    )
+
+
+def spacing_panel(case_id: str, spacing: PixelSpacing | None, marks: Marks) -> None:
+    """Say which spacing the millimetres use, and calibrate it from a line over a known length."""
+    if spacing is not None:
+        st.caption(f"Pixel spacing {spacing.describe()}.")
+    else:
+        st.warning(
+            "Pixel spacing unknown: lengths are in pixels. Calibrate: pick **Calibrate**, draw a line over a known "
+            "length (e.g. 10 mm on the depth ruler) and enter it below."
+        )
+    line = marks.lines.get("calibration")
+    cols = st.columns([2, 1], vertical_alignment="bottom")
+    known = cols[0].number_input("Known length of the orange line (mm)", 0.5, 500.0, 10.0, 0.5, key="review_known_mm")
+    if cols[1].button("Calibrate", key="review_calibrate", disabled=line is None):
+        try:
+            st.session_state[f"review_spacing_{case_id}"] = calibrate(line.start, line.end, float(known))
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+
+def _mm(value_mm: float | None, value_px: float | None) -> str:
+    return f"{value_mm:.1f} mm" if value_mm is not None else f"{value_px:.0f} px (spacing unknown)"
+
+
+def _record(series_key: str, current_key: str) -> None:
+    # A callback: it runs before the script, so the count, the table and the mean include the new measurement in
+    # this very run, and it records the measurement the reader saw when clicking (not a newer one).
+    measurement = st.session_state.get(current_key)
+    if measurement is not None and measurement.ratio is not None and not st.session_state[series_key].full:
+        st.session_state[series_key] = st.session_state[series_key].add(measurement)
+
+
+def _clear(series_key: str) -> None:
+    st.session_state[series_key] = MeasurementSeries(max_n=st.session_state[series_key].max_n)
+
+
+def strain_ratio_panel(result: reading.Reading, case_id: str) -> None:
+    """The strain-ratio tool: this measurement (both means, ratio, depth check), the series with mean and SD."""
+    key, current_key = f"review_sr_series_{case_id}", f"review_sr_current_{case_id}"
+    if key not in st.session_state:
+        st.session_state[key] = MeasurementSeries(max_n=reading.MAX_MEASUREMENTS)
+    series: MeasurementSeries = st.session_state[key]
+    m = st.session_state[current_key] = result.strain_ratio
+    st.markdown("**Strain ratio** (fat / lesion; lesion ROI + fat circle at the same depth)")
+    if m is None:
+        st.caption(result.problems.get("strain_ratio", ""))
+    else:
+        if m.ratio is None:
+            st.warning(f"No ratio: {m.reason}.")
+        else:
+            st.markdown(
+                f"Lesion mean strain **{m.lesion_mean_strain:.2f}** · fat mean strain **{m.reference_mean_strain:.2f}**"
+                f" · ratio **{m.ratio:.2f}**"
+            )
+        offset = _mm(m.depth_offset_mm, m.depth_offset_px)
+        if m.same_depth:
+            st.caption(f"Fat reference at the lesion's depth (centre offset {offset}).")
+        else:
+            st.warning(f"The fat reference is not at the lesion's depth ({offset}): move it onto the dashed line.")
+    cols = st.columns(2)
+    cols[0].button(
+        f"Record measurement ({len(series.items)}/{series.max_n})", key="review_sr_record",
+        disabled=m is None or m.ratio is None or series.full, on_click=_record, args=(key, current_key),
+    )  # fmt: skip
+    cols[1].button("Clear measurements", key="review_sr_clear", disabled=not series.items, on_click=_clear, args=(key,))
+    if series.items:
+        rows = [
+            {"#": i, "ratio": f"{x.ratio:.2f}", "lesion strain": f"{x.lesion_mean_strain:.2f}",
+             "fat strain": f"{x.reference_mean_strain:.2f}"}
+            for i, x in enumerate(series.items, start=1)
+        ]  # fmt: skip
+        st.dataframe(rows, hide_index=True, key="review_sr_table")
+        sd = f" ± SD {series.sd:.2f}" if series.sd is not None else ""
+        st.markdown(f"Strain ratio mean **{series.mean:.2f}**{sd} (n = {len(series.items)})")
+
+
+def qbox_panel(result: reading.Reading) -> None:
+    """The SWE Q-box: Emean/Emax/Emin/SD in kPa and m/s, where Emax is, and the ratio against the fat circle."""
+    q = result.qbox
+    st.markdown("**Q-box**")
+    if q is None:
+        st.caption(result.problems.get("qbox", ""))
+        return
+    if q.emean_kpa is None:
+        st.warning(f"No Q-box figures: {q.reason}.")
+        return
+    size = f"{q.diameter_mm:g} mm circle" if q.diameter_mm is not None else f"{UNKNOWN_CIRCLE_PX} px circle"
+    top, bottom = " (scale top)" if q.at_scale_max else "", " (scale bottom)" if q.at_scale_min else ""
+    rows = [
+        {"": "Emean", "kPa": f"{q.emean_kpa:.1f}", "m/s": f"{q.mean_ms:.2f}"},
+        {"": "Emax", "kPa": f"{q.emax_kpa:.1f}{top}", "m/s": f"{q.max_ms:.2f}"},
+        {"": "Emin", "kPa": f"{q.emin_kpa:.1f}{bottom}", "m/s": f"{q.min_ms:.2f}"},
+        {"": "SD", "kPa": f"{q.sd_kpa:.1f}", "m/s": f"{q.sd_ms:.2f}"},
+    ]
+    st.caption(f"{size}, {q.pixels} pixels · Emax at x {q.emax_at[0]}, y {q.emax_at[1]} (white cross)")
+    st.dataframe(rows, hide_index=True, key="review_qbox_table")
+    if q.ratio is not None:
+        st.markdown(f"Q-box ratio (lesion / fat) **{q.ratio:.2f}** · fat Emean {q.reference_emean_kpa:.1f} kPa")
+    else:
+        st.caption("Click a fat circle (cyan) for the Q-box ratio.")
+
+
+def lesion_panel(result: reading.Reading) -> None:
+    """Lesion size (two axes), the E/B ratio and the caliper's distance."""
+    st.markdown("**Lesion and caliper**")
+    if result.size is not None:
+        st.markdown(f"Lesion size (scored region) **{result.size.describe()}**")
+    if result.eb is not None:
+        if result.eb.ratio is None:
+            st.caption(f"E/B ratio: {result.eb.reason}.")
+        else:
+            lengths = (
+                f"{_mm(result.eb.elasto_length_mm, result.eb.elasto_length_px)} on the elastogram / "
+                f"{_mm(result.eb.bmode_length_mm, result.eb.bmode_length_px)} on the B-mode"
+            )
+            st.markdown(f"E/B ratio **{result.eb.ratio:.2f}** ({lengths}; > 1 favours malignancy)")
+    if result.caliper_px is not None:
+        st.markdown(f"Caliper distance **{_mm(result.caliper_mm, result.caliper_px)}**")
+    else:
+        st.caption("Caliper: pick **Caliper** and drag a line on the B-mode.")
+
+
+def confidence_line(result: reading.Reading) -> None:
+    """The ROI's confidence beside the proposal, with a caution where the model is unsure."""
+    c = result.confidence
+    if c is None:
+        return
+    if c.caution:
+        st.warning(c.describe())
+    else:
+        st.caption(c.describe())
+
+
+def score_pictograms(organ: str) -> None:
+    """Tsukuba (breast) or Rago (thyroid) pictograms above the score picker."""
+    system = {Organ.BREAST: "tsukuba", Organ.THYROID: "rago"}.get(organ)
+    if system is not None:
+        st.image(pictograms.strip(system), caption=f"{system.capitalize()} score pictograms (drawn, schematic)")
