@@ -14,7 +14,8 @@ from streamlit_drawable_canvas import st_canvas
 
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
-from usegan.services import reading
+from usegan.services import cine, reading
+from usegan.store import StoreError
 from usegan.ui import pictograms, roi_canvas
 from usegan.ui.roi_canvas import Marks
 from usegan.vocab import Mode, Organ
@@ -135,8 +136,9 @@ def bmode_canvas(choice: ToolChoice, view: roi_canvas.Viewport, background, mark
     )
 
 
-def spacing_panel(case_id: str, spacing: PixelSpacing | None, marks: Marks) -> None:
-    """Say which spacing the millimetres use, and calibrate it from a line over a known length."""
+def spacing_panel(store, case_id: str, spacing: PixelSpacing | None, marks: Marks, user: str) -> None:
+    """Say which spacing the millimetres use, and calibrate it from a line over a known length (kept with the
+    case)."""
     if spacing is not None:
         st.caption(f"Pixel spacing {spacing.describe()}.")
     else:
@@ -149,9 +151,9 @@ def spacing_panel(case_id: str, spacing: PixelSpacing | None, marks: Marks) -> N
     known = cols[0].number_input("Known length of the orange line (mm)", 0.5, 500.0, 10.0, 0.5, key="review_known_mm")
     if cols[1].button("Calibrate", key="review_calibrate", disabled=line is None):
         try:
-            st.session_state[f"review_spacing_{case_id}"] = calibrate(line.start, line.end, float(known))
-        except ValueError as exc:
-            st.error(str(exc))
+            reading.save_calibration(store, case_id, calibrate(line.start, line.end, float(known)), user)
+        except (StoreError, ValueError) as exc:
+            st.error(f"Not calibrated: {exc}")
         else:
             st.rerun()
 
@@ -267,6 +269,50 @@ def confidence_line(result: reading.Reading) -> None:
         st.warning(c.describe())
     else:
         st.caption(c.describe())
+
+
+@st.cache_data(show_spinner="Reading the frames...", max_entries=4)
+def _cine(case_id: str, _case) -> tuple[list, bytes]:
+    frames = cine.cine_frames(_case)
+    return frames, cine.cine_gif(frames)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _frame_count(case_id: str, _case) -> int:
+    return cine.frame_count(_case)
+
+
+def cine_panel(case) -> None:
+    """For a multi-frame original: the loop playing, and any frame by its number (from 1)."""
+    n = _frame_count(case.case_id, case)
+    if n < 2:
+        return
+    shown = int((case.dicom_uids or {}).get("frame", 0) or 0) + 1
+    with st.expander(f"Cine: {n} frames (frame {shown} is the one read)"):
+        if not st.toggle("Play the loop", key=f"review_cine_{case.case_id}"):
+            return
+        frames, clip = _cine(case.case_id, case)
+        left, right = st.columns(2)
+        left.image(clip, caption=f"{len(frames)} frames, looping at 10 frames/s")
+        number = right.slider("Frame", 1, len(frames), shown, key=f"review_cine_frame_{case.case_id}")
+        right.image(frames[number - 1], caption=f"frame {number} of {n}")
+
+
+def _go_to(case_id: str) -> None:
+    st.session_state["review_case_id"] = case_id
+
+
+def case_navigation(case_id: str) -> None:
+    """Previous / next case in the worklist's current order (as filtered there)."""
+    order = st.session_state.get("worklist_case_ids") or []
+    if case_id not in order:
+        return
+    i = order.index(case_id)
+    before, after = (order[i - 1] if i > 0 else None), (order[i + 1] if i + 1 < len(order) else None)
+    cols = st.columns([1, 1, 4], vertical_alignment="center")
+    cols[0].button("← Previous case", key="review_previous", disabled=before is None, on_click=_go_to, args=(before,))
+    cols[1].button("Next case →", key="review_next", disabled=after is None, on_click=_go_to, args=(after,))
+    cols[2].caption(f"Case {i + 1} of {len(order)} on the worklist")
 
 
 def score_pictograms(organ: str) -> None:

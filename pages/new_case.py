@@ -36,14 +36,14 @@ with upload_tab:
         st.info("Choose a file, or open a bundled sample in the other tab.")
     else:
         data = upload.getvalue()
-        frame = int(st.session_state.get("new_case_frame", 0))
+        frame = int(st.session_state.get("new_case_frame", 1)) - 1  # the slider counts frames from 1, as readers do
         try:
             preview = read_upload(data, upload.name, frame=frame, max_pixels=settings.max_image_pixels)
         except (ImageLoadError, ValueError) as exc:
             show_error(f"Cannot read {upload.name}", None, f"{exc}. Upload a PNG, JPEG or DICOM B-mode image.")
             st.stop()
         if preview.n_frames > 1:
-            st.slider("Frame", 0, preview.n_frames - 1, key="new_case_frame", help="Multi-frame DICOM: pick one")
+            st.slider("Frame", 1, preview.n_frames, key="new_case_frame", help="Multi-frame DICOM: pick one")
         image_col, form_col = st.columns([3, 2])
         with form_col, st.form("new_case_form"):
             st.markdown(f"**Image area** (suggested: confidence {preview.crop_confidence:.0%}; adjust if needed)")

@@ -37,6 +37,7 @@ if not case_id:
     st.stop()
 
 st.title(f"Case {case_id}")  # first: the reader sees which case this is before any control
+reading_ui.case_navigation(case_id)
 modes = available_modes()
 if not modes:
     st.warning("No USE-GAN model is installed: put a checkpoint (`*.pt`) in the model folder or ask an administrator.")
@@ -67,7 +68,7 @@ st.caption(
 )
 
 # --- images: B-mode canvas (ROIs, caliper) | virtual elastogram or quality map | real elastogram --------------------
-spacing = reading.spacing_of(case, st.session_state.get(f"review_spacing_{case_id}"))
+spacing = reading.spacing_of(case)
 choice = reading_ui.toolbar(mode, spacing)
 columns = 3 if view.real is not None else 2
 scale = overlay.display_scale(view.bmode.shape[0], view.bmode.shape[1], 1200 // columns - 20, 480)
@@ -126,8 +127,9 @@ with st.container(border=True):
     with lesion_col:
         reading_ui.lesion_panel(read)
     with spacing_col:
-        reading_ui.spacing_panel(case_id, spacing, marks)
+        reading_ui.spacing_panel(store, case_id, spacing, marks, user["username"])
 
+reading_ui.cine_panel(case)
 plot_col, bar_col = st.columns([3, 2])
 dist = figures.distribution(view.elasto, mode, view.generation.colour_scale, masks.get("lesion"))
 plot_col.plotly_chart(figures.distribution_figure(dist), key="review_distribution")

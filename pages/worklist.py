@@ -13,6 +13,7 @@ from usegan.services.dicom import quarantine_table, requeue_file
 from usegan.services.templates import ORGANS
 from usegan.settings import get_settings
 from usegan.store.worklist import STATUSES
+from usegan.ui.tables import worklist_rows
 from usegan.vocab import Role
 
 user = require_role("worklist")
@@ -87,17 +88,25 @@ def live_worklist() -> None:
     for col, key in zip(cols, ["total", *STATUSES], strict=True):
         col.metric(key.capitalize(), counts[key])
     table = store.worklist(**filters, limit=200)
-    shown = table.rename(columns={"proposed_score": "proposed", "confirmed_score": "confirmed"})
-    st.dataframe(
-        shown[["case_id", "patient_id", "organ", "side", "status", "exam_at", "reviewer", "proposed", "confirmed"]],
+    case_ids = table["case_id"].tolist()
+    st.session_state["worklist_case_ids"] = case_ids  # the review page's previous / next follow this order
+    # A new key after each open: the row stays unselected when the reader comes back to the list.
+    table_key = f"worklist_table_{st.session_state.get('worklist_opened', 0)}"
+    event = st.dataframe(
+        worklist_rows(table),
         hide_index=True,
         width="stretch",
         column_config={"exam_at": st.column_config.DatetimeColumn("exam", format="YYYY-MM-DD HH:mm")},
+        on_select="rerun",
+        selection_mode="single-row",
+        key=table_key,
     )
-    st.caption(f"{store.count_cases(**filters)} matching case(s); newest 200 shown.")
-    case_ids = table["case_id"].tolist()
+    st.caption(f"{store.count_cases(**filters)} matching case(s); newest 200 shown. Click a row to open the case.")
+    if rows := event.selection.rows:
+        st.session_state["worklist_opened"] = st.session_state.get("worklist_opened", 0) + 1
+        open_review(case_ids[rows[0]])
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox("Open case", case_ids, key="worklist_open_id", placeholder="choose a case", index=None)
+    chosen = c1.selectbox("Open case by id", case_ids, key="worklist_open_id", placeholder="choose a case", index=None)
     if c2.button("Open", type="primary", disabled=chosen is None, key="worklist_open"):
         open_review(chosen)
     if not case_ids:

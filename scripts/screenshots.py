@@ -10,7 +10,11 @@ full-page screenshots:
 
 * ``real_new_case.png``: the bundled-sample tab with the chosen sample;
 * ``real_review.png``: strain review with both ROIs and the proposal;
-* ``real_review_swe.png``: the same case in shear-wave mode, ROIs redrawn, elastogram overlaid on the B-mode;
+* ``real_review.png``'s strain ratio: lesion rectangle + a fat circle in the fat layer, three measurements with
+  mean and SD (the phantom's fat lies above the lesion, so the page warns that the depths differ);
+* ``real_review_swe.png``: the same case in shear-wave mode, ROIs redrawn, elastogram overlaid on the B-mode,
+  a 5 mm Q-box on the lesion (kPa and m/s, Emax marked);
+* ``real_review_quality.png``: the SWE view with the quality map instead of the elastogram;
 * ``real_worklist.png``: the worklist with the new case;
 * ``real_teaching.png``: the teaching lab's phantom lab with a malignant (stiff-halo) lesion.
 
@@ -81,19 +85,47 @@ def draw_rect(page, rect: Rect) -> None:
     page.mouse.up()
 
 
-def draw_both_rois(page, settle, lesion: Rect, reference: Rect, mode: str) -> None:
-    """Lesion rectangle, then the reference rectangle; returns when the page scored with both."""
-    page.get_by_role("radiogroup", name="ROI").get_by_text("Lesion (yellow)").click()
+def pick_tool(page, settle, name: str) -> None:
+    page.get_by_role("radiogroup", name="Tool").get_by_text(name).click()
     settle(page)
+
+
+def click_at(page, x: float, y: float) -> None:
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+
+
+def calibrate_if_unknown(page, settle, width_px: int, mm_per_px: float) -> None:
+    """Calibrate the case from the sample's known pixel size when the case carries no spacing of its own."""
+    if page.get_by_text("Pixel spacing unknown").count() == 0:
+        return
+    pick_tool(page, settle, "Calibrate")
+    draw_rect(page, (0.1, 0.97, 0.9, 0.97))  # a horizontal line: start and end at the same height
+    settle(page)
+    page.get_by_label("Known length of the orange line (mm)").fill(f"{0.8 * width_px * mm_per_px:.3f}")
+    page.get_by_role("button", name="Calibrate", exact=True).click()
+    page.get_by_text("calibrated by a reader").first.wait_for()
+    settle(page)
+
+
+def draw_lesion_and_fat(page, settle, lesion: Rect, reference: Rect, mode: str, records: int = 0) -> None:
+    """The lesion rectangle, then a fat circle in the reference area; in strain mode record ``records``
+    measurements, moving the fat circle a little each time."""
+    pick_tool(page, settle, "Lesion ROI")
     draw_rect(page, lesion)
     page.locator(".js-plotly-plot").filter(has_text="lesion ROI").first.wait_for()
     settle(page)
-    page.get_by_role("radiogroup", name="ROI").get_by_text("Reference fat (cyan)").click()
-    settle(page)
-    draw_rect(page, reference)
-    if mode == "strain":  # the strain ratio is only shown once the reference ROI reached the server
-        page.get_by_text(re.compile(r"strain ratio \d")).first.wait_for()
-    settle(page)
+    fat_x, fat_y = (reference[0] + reference[2]) / 2, (reference[1] + reference[3]) / 2
+    for i in range(max(1, records)):
+        pick_tool(page, settle, "Fat reference")
+        click_at(page, fat_x - 0.08 + 0.08 * i, fat_y)
+        settle(page)
+        if mode == "strain":
+            page.get_by_text(re.compile(r"Lesion mean strain .* ratio \d")).first.wait_for()
+            if records:
+                page.get_by_role("button", name=f"Record measurement ({i}/5)").click()
+                page.get_by_role("button", name=f"Record measurement ({i + 1}/5)").wait_for()
+        settle(page)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_role("heading", name="Case C-").wait_for()
             page.locator("canvas.upper-canvas").wait_for()
             settle(page)
-            draw_both_rois(page, settle, lesion, reference, "strain")
+            meta = json.loads((samples_dir / args.sample / "meta.json").read_text())
+            calibrate_if_unknown(page, settle, int(meta["box"]["w"]), float(meta["mm_per_px"]))
+            draw_lesion_and_fat(page, settle, lesion, reference, "strain", records=3)
             expect(page.locator('[data-testid="stMetricValue"]').first).not_to_have_text("-")
             shot(page, "real_review")
 
@@ -160,13 +194,22 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_text("VIRTUAL SWE").first.wait_for()
             settle(page)
             expect(page.locator("canvas.upper-canvas")).to_have_count(1)  # the strain canvas is gone
-            slider = page.get_by_role("slider", name="Overlay opacity")
+            slider = page.get_by_role("slider", name="Elastogram over the B-mode")
             slider.focus()
             for _ in range(9):  # 0 -> 0.45: the elastogram over the B-mode, the anatomy still visible
                 slider.press("ArrowRight")
             settle(page)
-            draw_both_rois(page, settle, lesion, reference, "swe")
+            draw_lesion_and_fat(page, settle, lesion, reference, "swe")
+            pick_tool(page, settle, "Q-box")
+            page.get_by_label("Q-box (mm)").fill("5")
+            page.keyboard.press("Enter")
+            settle(page)
+            click_at(page, (lesion[0] + lesion[2]) / 2, (lesion[1] + lesion[3]) / 2)
+            page.get_by_text(re.compile(r"5 mm circle")).wait_for()
             shot(page, "real_review_swe")
+            page.get_by_test_id("stCheckbox").get_by_text("Quality map").click()
+            page.get_by_text(re.compile(r"Quality map \(")).first.wait_for()
+            shot(page, "real_review_quality")
 
             page.get_by_role("link", name="Worklist").click()
             page.get_by_text("1 matching case(s)").wait_for()

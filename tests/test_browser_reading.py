@@ -66,7 +66,7 @@ def test_strain_ratio_series_qbox_quality_map_zoom_and_caliper(page, server):
     page.get_by_label("Known length of the orange line (mm)").fill("20")
     page.get_by_role("button", name="Calibrate", exact=True).click()
     settle(page)
-    expect(page.get_by_text(re.compile(r"Pixel spacing .* mm/px \(calibration: 20 mm"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Pixel spacing .* mm/px \(calibrated by a reader\)"))).to_be_visible()
 
     # three lesion + fat measurements at the same depth; each new lesion replaces the old one
     for i, (left, fat_x) in enumerate(((0.40, 0.12), (0.45, 0.15), (0.50, 0.18)), start=1):

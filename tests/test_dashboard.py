@@ -65,7 +65,8 @@ def test_point_circle_and_caliper_line_from_a_zoomed_canvas():
     point = {"type": "circle", "left": 200 - 11, "top": 100, "radius": 10, "strokeWidth": 2, "originX": "left",
              "originY": "center", "stroke": roi_canvas.QBOX_COLOUR}  # fmt: skip
     line = {"type": "line", "left": 100, "top": 100, "width": 80, "height": 0, "originX": "center",
-            "originY": "center", "x1": -40, "y1": 0, "x2": 40, "y2": 0, "stroke": roi_canvas.CALIPER_COLOUR}  # fmt: skip
+            "originY": "center", "x1": -40, "y1": 0, "x2": 40, "y2": 0,
+            "stroke": roi_canvas.CALIPER_COLOUR}  # fmt: skip
     marks = roi_canvas.marks_from_canvas({"objects": [point, line, point]}, view)
     assert marks.rois["qbox"] == Ellipse(100.0, 50.0, 2.5, 2.5)  # canvas (200, 100) / 4 + (50, 25)
     assert marks.lines["caliper"] == roi_canvas.Segment((65.0, 50.0), (85.0, 50.0))
@@ -290,3 +291,18 @@ def test_swe_class_never_becomes_the_confirmed_tsukuba_score(tmp_path):
     service.record_proposal(store, service.open_case(store, case_id, "strain"), tsukuba, {}, "t")
     assert store.get_case(case_id).proposed_score == 4
     store.close()
+
+
+def test_worklist_rows_show_blank_cells_and_whole_scores():
+    import pandas as pd
+
+    from usegan.ui.tables import worklist_rows
+
+    table = pd.DataFrame(
+        {"case_id": ["C-1", "C-2"], "side": [None, "left"], "exam_at": pd.to_datetime(["2026-01-01", None]),
+         "proposed_score": [4.0, float("nan")], "confirmed_score": [None, 3]}
+    )  # fmt: skip
+    rows = worklist_rows(table)
+    assert rows["side"].tolist() == ["", "left"]
+    assert rows["proposed"].tolist() == ["4", ""] and rows["confirmed"].tolist() == ["", "3"]
+    assert "None" not in rows.drop(columns="exam_at").to_string() and "nan" not in rows.to_string().lower()

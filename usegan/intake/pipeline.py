@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from usegan.downscale import reading_copy, scaled_spacing
 from usegan.imageio import ImageLoadError, to_gray
 from usegan.intake.pseudonym import pseudonym, pseudonym_key
 from usegan.screencrop import CropBox, suggest_crop
@@ -233,7 +234,9 @@ class Intake:
         Patient ID; either is stored only as its keyed pseudonym.
         """
         crop = crop or image.suggested_crop
-        bmode = cropped_gray(image.pixels, crop, image.name)
+        # A large capture is stored as its reading copy (the file itself stays the case's original), so opening
+        # the case and every measurement on it cost what they cost on a small image; mm follow the new pixel size.
+        bmode, factor = reading_copy(cropped_gray(image.pixels, crop, image.name))
         raw_id = str(patient_id or "").strip() or image.header.patient_id
         header_organ = image.header.organ
         organ = organ or header_organ or default_organ
@@ -267,7 +270,7 @@ class Intake:
             notes="; ".join(facts),
             dicom_uids=image.header.uids,
             crop=(crop.x, crop.y, crop.w, crop.h),
-            pixel_spacing_mm=image.spacing_mm,
+            pixel_spacing_mm=scaled_spacing(image.spacing_mm, factor),
             spacing_source=image.spacing_source,
             lesion_type=lesion_type,
         )
@@ -280,8 +283,11 @@ class Intake:
             raise ValueError(f"case {case_id} has no original file to crop again")
         frame = int((case.dicom_uids or {}).get("frame", 0) or 0)
         image = self.read(original, case.original_name or case_id, frame=frame)
-        bmode = cropped_gray(image.pixels, crop, image.name)
-        return self.store.recrop_case(case_id, bmode, (crop.x, crop.y, crop.w, crop.h), by=user, reason=reason)
+        bmode, factor = reading_copy(cropped_gray(image.pixels, crop, image.name))
+        return self.store.recrop_case(
+            case_id, bmode, (crop.x, crop.y, crop.w, crop.h), by=user, reason=reason,
+            pixel_spacing_mm=scaled_spacing(image.spacing_mm, factor),
+        )  # fmt: skip
 
     def create_sample_case(self, sample, *, user: str, organ: str = Organ.BREAST, patient_id: str | None = None) -> str:
         """A bundled sample (``usegan.services.intake.SampleInfo``) as a case with its true elastograms attached.

@@ -38,13 +38,25 @@ GUIDE_COLOUR = (255, 212, 0)  # the same-depth guide line, in the lesion's yello
 UNSURE_COLOUR = (255, 0, 200)  # quality map: where the model is unsure
 
 
-def spacing_of(case, calibration: PixelSpacing | None = None) -> PixelSpacing | None:
-    """The spacing to measure with: the reader's calibration of this session, else the case's, else None."""
-    if calibration is not None:
-        return calibration
-    value = getattr(case, "pixel_spacing_mm", None)  # set at intake (DICOM region / PixelSpacing, sample)
-    source = getattr(case, "spacing_source", None) or "case"
-    return PixelSpacing.of(value, source) if value is not None else None
+SPACING_SOURCES = {
+    "region": "scanner's ultrasound region",
+    "pixel_spacing": "DICOM Pixel Spacing",
+    "user": "calibrated by a reader",
+    "sample": "phantom sample",
+}
+
+
+def spacing_of(case) -> PixelSpacing | None:
+    """The case's pixel spacing (set at intake or by a reader's calibration), or None when it is unknown."""
+    if case.pixel_spacing_mm is None:
+        return None
+    source = SPACING_SOURCES.get(case.spacing_source or "", case.spacing_source or "unknown source")
+    return PixelSpacing.of(case.pixel_spacing_mm, source)
+
+
+def save_calibration(store, case_id: str, spacing: PixelSpacing, user: str) -> None:
+    """Keep a reader's calibration with the case (audited by the store), for every later reading and report."""
+    store.set_pixel_spacing(case_id, (spacing.row_mm, spacing.col_mm), "user", by=user)
 
 
 def sized_circles(rois: dict, spacing: PixelSpacing | None, diameters_mm: dict[str, float]) -> dict:
