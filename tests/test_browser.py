@@ -4,7 +4,8 @@
 Flow: sign in; upload a PNG; both images shown; draw a rectangle ROI on the canvas with the mouse; the proposed
 score and the distribution plot change; change the score; sign; download the PDF and read its text. Also: a
 signed-out browser reaches only the sign-in page, a viewer cannot open the worklist. Screenshots of every page go
-to docs/screenshots/ (the README shows them).
+to ``$USEGAN_TEST_SHOTS`` (default: ``<tmp>/usegan-test-shots``) for a person to look at; the README's screenshots
+are made by ``scripts/screenshots.py`` with the real models, never by the tests (the tree stays clean).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -24,16 +26,17 @@ from PIL import Image
 
 from tests.app_fixtures import PASSWORD, make_environment
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("USEGAN_TEST_SHOTS") or Path(tempfile.gettempdir()) / "usegan-test-shots")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (make test installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api  # noqa: E402  (a test dependency: a missing one is an error, not a skip)
+
 # Every assertion waits for Streamlit's reruns; on a loaded 2-core machine a run can take several seconds, far past
 # Playwright's 5 s default.
 sync_api.expect.set_options(timeout=30_000)

@@ -261,7 +261,6 @@ def test_every_threshold_cites_its_source():
 
 
 def test_validation_against_phantom_truth():
-    pytest.importorskip("usegan.phantom.case")
     from usegan.scoring.validation import validate
 
     report = validate(n_cases=40, size=96, seed=7)

@@ -72,7 +72,7 @@ def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     if image.shape[:2] == (height, width):
         return image.copy()
     if image.ndim == 2:
-        out = Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), Image.BILINEAR)
+        out = Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), Image.Resampling.BILINEAR)
         arr = np.asarray(out)
         if np.issubdtype(image.dtype, np.integer):
             info = np.iinfo(image.dtype)

@@ -99,7 +99,7 @@ class ScoreSystem(StrEnum):
 
 
 # The scale the reviewer confirms on, per organ (a proposal on another scale is never read as this one).
-CONFIRMED_SCALE: dict[Organ, ScoreSystem] = {
+CONFIRMED_SCALE: dict[str, ScoreSystem] = {
     Organ.BREAST: ScoreSystem.TSUKUBA,
     Organ.THYROID: ScoreSystem.RAGO,
     Organ.LIVER: ScoreSystem.SWE_LIVER,

@@ -24,7 +24,7 @@ from usegan.dicomnet.contexts import ENCAPSULATED_PDF_STORAGE, SECONDARY_CAPTURE
 from usegan.vocab import Mode
 
 LABEL_BAND_PX = 16  # height of the black band carrying the burned-in "VIRTUAL" label
-_MODE_WORDS = {Mode.STRAIN: "strain", Mode.SWE: "shear-wave"}
+_MODE_WORDS: dict[str, str] = {Mode.STRAIN: "strain", Mode.SWE: "shear-wave"}
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def list_pairs(store, mode: str | None = None, split: str | None = None) -> list
 
 def pair_counts(store) -> dict[str, dict[str, int]]:
     """``{mode: {"train": n, "validation": n}}`` for the Models page."""
-    counts = {m: dict.fromkeys(SPLITS, 0) for m in Mode}
+    counts: dict[str, dict[str, int]] = {m: dict.fromkeys(SPLITS, 0) for m in Mode}
     for mode, split, n in store.training_pairs.counts():
         counts[mode][split] = n
     return counts

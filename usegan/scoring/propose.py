@@ -16,6 +16,7 @@ lower bounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -30,7 +31,10 @@ from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
 from usegan.vocab import CONFIRMED_SCALE, Mode, Organ, ScoreSystem
 
-STRAIN_ENGINES = {Organ.BREAST: (ScoreSystem.TSUKUBA, score_tsukuba), Organ.THYROID: (ScoreSystem.RAGO, score_rago)}
+STRAIN_ENGINES: dict[str, tuple[str, Callable[..., ScoreResult]]] = {
+    Organ.BREAST: (ScoreSystem.TSUKUBA, score_tsukuba),
+    Organ.THYROID: (ScoreSystem.RAGO, score_rago),
+}
 
 
 # CONFIRMED_SCALE (usegan.vocab) is the scale of the clinician's confirmed score per organ (what the review picker and

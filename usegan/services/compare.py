@@ -45,7 +45,7 @@ def compare(virtual_rgb, real_rgb, score_fn) -> Comparison:
         from PIL import Image
 
         h, w = np.asarray(virtual_rgb).shape[:2]
-        real = np.asarray(Image.fromarray(real).resize((w, h), Image.NEAREST))
+        real = np.asarray(Image.fromarray(real).resize((w, h), Image.Resampling.NEAREST))
     return Comparison(ssim(virtual_rgb, real), score_fn(np.asarray(virtual_rgb)), score_fn(real))
 
 

@@ -80,11 +80,15 @@ def conclusion_template(organ: str, score: int | None, with_caveat: bool = True)
 
 
 # The clinician's confirmed score is on the organ's own scale (see usegan.scoring.CONFIRMED_SCALE).
-CONFIRMED_SCALE_NAMES = {Organ.BREAST: "Tsukuba 1-5", Organ.THYROID: "Rago 1-5", Organ.LIVER: "liver SWE class 1-5"}
+CONFIRMED_SCALE_NAMES: dict[str, str] = {
+    Organ.BREAST: "Tsukuba 1-5",
+    Organ.THYROID: "Rago 1-5",
+    Organ.LIVER: "liver SWE class 1-5",
+}
 
 # What a proposed score means on each system's own scale: the proposal's number is NOT on the confirmed-score
 # picker's scale for SWE (e.g. breast SWE: 2 = suspicious, while a confirmed Tsukuba 2 favours benignity).
-PROPOSAL_SCALES = {
+PROPOSAL_SCALES: dict[str, str] = {
     ScoreSystem.TSUKUBA: "Tsukuba 1-5",
     ScoreSystem.RAGO: "Rago 1-5",
     ScoreSystem.STRAIN_RATIO: "1 below / 2 at or above the cut-off",
@@ -96,7 +100,7 @@ PROPOSAL_SCALES = {
 
 def proposal_scale(system: str) -> str:
     """Short wording of the scale a proposed score of ``system`` is on (``""`` for an unknown system)."""
-    return PROPOSAL_SCALES.get(system, "")
+    return PROPOSAL_SCALES.get(system) or ""
 
 
 def qbox_summary(figures: dict) -> str:

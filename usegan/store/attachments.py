@@ -31,7 +31,7 @@ class Generation:
     ms: float | None  # generation time
     created_at: dt.datetime
     created_by: str
-    images: ImageStore = field(repr=False, compare=False, default=None)
+    images: ImageStore = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def elastogram(self) -> np.ndarray:
         return self.images.get(self.elasto_sha)

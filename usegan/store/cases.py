@@ -66,7 +66,7 @@ class Case:
     withdrawn_at: dt.datetime | None = None  # set when withdrawn (soft delete: hidden from the worklist)
     withdrawn_by: str | None = None
     withdraw_reason: str | None = None
-    images: ImageStore = field(repr=False, compare=False, default=None)
+    images: ImageStore = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     @property
     def pixel_spacing_mm(self) -> tuple[float, float] | None:

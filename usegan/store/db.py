@@ -74,7 +74,7 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         elif not self.db_path.is_file():
             raise StoreError(f"no database at {self.db_path}")
         try:
-            self._con = duckdb.connect(str(self.db_path), read_only=read_only)
+            self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(self.db_path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 inbox = inbox_dir or self.db_path.parent / "inbox"

@@ -6,7 +6,7 @@ column added to a table or reordered in a ``SELECT`` can never shift a value int
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ def record(
     cls: type[T],
     names: Sequence[str],
     row: Sequence[Any],
-    decode: dict[str, Callable[[Any], Any]] | None = None,
+    decode: Mapping[str, Callable[..., Any]] | None = None,
     **extra: Any,
 ) -> T:
     """``cls`` built by keyword from ``row`` (values in the order of ``names``); ``decode`` maps column -> function

@@ -67,7 +67,7 @@ def resized(image: np.ndarray, scale: float) -> Image.Image:
     rgb = as_rgb(image)
     h, w = rgb.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return Image.fromarray(rgb).resize(size, Image.BILINEAR)
+    return Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR)
 
 
 def stamp(image: np.ndarray, text: str) -> np.ndarray:
