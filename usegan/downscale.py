@@ -31,7 +31,7 @@ def reading_copy(image: np.ndarray, max_side: int = READING_MAX_SIDE) -> tuple[n
         return arr, 1.0
     factor = max_side / longer
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    small = np.asarray(Image.fromarray(arr).resize(size, Image.BOX))
+    small = np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BOX))
     return small, size[0] / width if width >= height else size[1] / height
 
 

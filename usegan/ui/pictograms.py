@@ -19,7 +19,8 @@ _SUPER = 3  # drawn at 3x, then downsampled: smooth edges
 
 
 def _colour(strain: float) -> tuple[int, int, int]:
-    return tuple(int(v) for v in strain_colormap().apply(np.array([strain]))[0])
+    red, green, blue = (int(v) for v in strain_colormap().apply(np.array([strain]))[0])
+    return red, green, blue
 
 
 SOFT, INTERMEDIATE, HARD = _colour(0.62), _colour(0.5), _colour(0.08)
@@ -66,7 +67,7 @@ def pictogram(system: str, score: int) -> Image.Image:
             r = w * 0.035
             draw.ellipse([w * fx - r, h * fy - r, w * fx + r, h * fy + r], fill=HARD)
     draw.ellipse(lesion, outline=OUTLINE, width=2 * _SUPER)
-    return image.resize(SIZE, Image.LANCZOS)
+    return image.resize(SIZE, Image.Resampling.LANCZOS)
 
 
 @lru_cache(maxsize=4)
