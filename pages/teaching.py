@@ -1,75 +1,217 @@
-"""Teaching lab: simulate a phantom, compare the true and the virtual elastograms; a scoring quiz.
+"""Teaching lab: simulate a phantom and put the model's virtual elastogram beside the truth; exercises graded on
+the true or the virtual image (Tsukuba, SWE in kPa, drawing the lesion ROI) with a session tally; a presentation
+mode for a room; archive cases a clinician flagged for teaching.
 
-Open to every role (viewer included). Nothing here is written to the clinical store.
+Open to every role (viewer included). Nothing here is written to the clinical store except teaching flags.
 """
 
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas
 
 from pages._common import available_modes, get_elastographer, require_role, virtual_badge
 from usegan.services import teaching
-from usegan.ui.overlay import outline
+from usegan.ui import overlay, roi_canvas
+from usegan.ui.figures import colour_bar_figure
 from usegan.vocab import Mode
 
-require_role("teaching")
-st.title("Teaching lab")
-lab_tab, quiz_tab, about_tab = st.tabs(["Phantom lab", "Quiz", "Strain vs shear-wave"])
+PRESENTATION_CSS = """
+<style>
+  .block-container {max-width: 100% !important; padding-left: 2rem; padding-right: 2rem;}
+  .stMarkdown p, .stCaption p, [data-testid="stImageCaption"], label p {font-size: 1.35rem !important;}
+  h1 {font-size: 3rem !important;}
+</style>
+"""
+MODE_WORDS = {Mode.STRAIN: "STRAIN", Mode.SWE: "SHEAR-WAVE"}
+AGAINST = {teaching.TRUTH: "TRUE elastogram", teaching.VIRTUAL: "VIRTUAL elastogram (the model's)"}
 
 
 @st.cache_data(max_entries=32, show_spinner="Simulating the phantom...")
-def simulate(lesion_type: str, size_mm: float, depth_mm: float, ratio: float, shape: str, seed: int):
-    return teaching.lab_case(lesion_type, size_mm, depth_mm, ratio, shape, seed)
+def simulate(lesion_type: str, size_mm: float, depth_mm: float, kpa: float, shape: str, seed: int):
+    return teaching.lab_case(lesion_type, size_mm, depth_mm, kpa, shape, seed)
 
 
-with lab_tab:
-    c1, c2, c3, c4, c5, c6 = st.columns(6)
-    lesion_type = c1.selectbox("Lesion type", teaching.LAB_LESION_TYPES, index=2, key="teaching_type")
-    shape = c2.selectbox("Shape", teaching.LAB_SHAPES, index=1, key="teaching_shape")
-    size_mm = c3.slider("Size, mm", 4.0, 20.0, 10.0, 0.5, key="teaching_size")
-    depth_mm = c4.slider("Depth, mm", 10.0, 30.0, 16.0, 0.5, key="teaching_depth")
-    ratio = c5.slider("Stiffness vs gland (x)", 0.3, 10.0, 4.0, 0.1, key="teaching_ratio")
-    seed = c6.number_input("Seed", 0, 10_000, 0, key="teaching_seed")
-    case = simulate(lesion_type, size_mm, depth_mm, ratio, shape, int(seed))
-    models = {m: get_elastographer(m) for m in available_modes()}
-    lab = teaching.run_lab(case, models)
-    cols = st.columns(5)
-    cols[0].image(case.bmode, caption="Simulated B-mode", width="stretch")
-    cols[1].image(case.strain_rgb, caption="TRUE strain (red soft, blue hard)", width="stretch")
-    cols[2].image(case.swe_rgb, caption="TRUE shear-wave (blue soft, red stiff)", width="stretch")
-    for col, mode in zip(cols[3:], Mode, strict=True):
-        if mode in lab.virtual:
-            col.image(
-                lab.virtual[mode], caption=f"VIRTUAL {mode.upper()} - model {lab.versions[mode]}", width="stretch"
-            )
-        else:
-            col.info(f"No {mode} model installed.")
-    labels = case.labels
-    st.markdown(
-        f"**Truth**: Tsukuba **{labels.get('tsukuba') or '-'}**, strain ratio "
-        f"{labels['strain_ratio']:.2f} · Emean {labels['emean_kpa']:.0f} kPa · Emax {labels['emax_kpa']:.0f} kPa"
-        if labels.get("has_lesion") and labels.get("strain_ratio") is not None
-        else f"**Truth**: Tsukuba {labels.get('tsukuba') or '-'}"
-    )
-    virtual_badge("Virtual images are a model's estimate; the bundled model was trained on phantoms only.")
+@st.cache_data(max_entries=32, show_spinner="Simulating the phantom...")
+def exercise_case(seed: int):
+    return teaching.quiz_case(seed)
 
-with quiz_tab:
-    st.session_state.setdefault("teaching_quiz_seed", 1)
-    quiz = teaching.quiz_case(st.session_state["teaching_quiz_seed"])
-    c1, c2 = st.columns(2)
-    c1.image(quiz.bmode, caption="B-mode", width="stretch")
-    c2.image(
-        outline(quiz.strain_rgb, {"lesion": quiz.mask}, {"lesion": "#ffffff"}, 1),
-        caption="Strain elastogram (white outline: the lesion)",
-        width="stretch",
-    )
-    answer = st.radio("Your Tsukuba score", [1, 2, 3, 4, 5], horizontal=True, index=None, key="teaching_answer")
-    b1, b2 = st.columns([1, 5])
-    if b1.button("Check", type="primary", disabled=answer is None, key="teaching_check"):
-        correct, text = teaching.grade_answer(answer, quiz)
-        (st.success if correct else st.warning)(text)
-    if b2.button("Next case", key="teaching_next"):
-        st.session_state["teaching_quiz_seed"] += 1
-        st.session_state.pop("teaching_answer", None)
+
+def models() -> dict:
+    return {m: get_elastographer(m) for m in available_modes()}
+
+
+def elastogram(col, rgb, caption: str, mode: str, scale: dict | None, key: str, virtual: bool = False) -> None:
+    """An elastogram with its caption and a colour bar in the scale's units (kPa for SWE)."""
+    col.image(rgb, caption=caption, width="stretch")
+    bar = colour_bar_figure(mode, scale, height=130 if present else 90)
+    if present:
+        bar.update_layout(title_font_size=20, font_size=16)
+    col.plotly_chart(bar, key=key)
+    if virtual:
+        with col:
+            virtual_badge("VIRTUAL: generated by a model from the B-mode, not a measurement")
+
+
+def record(exercise: str, case_key, grade: teaching.Grade) -> None:
+    st.session_state["teaching_graded"][(exercise, case_key)] = grade
+    st.session_state["teaching_tally"] = st.session_state["teaching_tally"].record(exercise, case_key, grade.correct)
+
+
+def show_grade(exercise: str, case_key) -> bool:
+    grade = st.session_state["teaching_graded"].get((exercise, case_key))
+    if grade is not None:
+        (st.success if grade.correct else st.warning)(grade.text)
+    return grade is not None
+
+
+def next_button(exercise: str) -> None:
+    if st.button("Next case", key=f"teaching_{exercise}_next"):
+        st.session_state[f"teaching_{exercise}_seed"] += 1  # widget keys carry the seed: the new case starts blank
         st.rerun()
 
-with about_tab:
+
+def lab_tab() -> None:
+    c1, c2, c3, c4, c5, c6 = st.columns(6)
+    lesion_type = c1.selectbox("Lesion type", teaching.LAB_LESION_TYPES, index=2, key="teaching_type")
+    seed = int(c6.number_input("Seed", 0, 10_000, 0, key="teaching_seed"))
+    allowed = teaching.lab_range(lesion_type, seed)
+    # Keys carry the lesion type (and seed): switching type starts from that type's own range and default.
+    shape = c2.selectbox("Shape", allowed.shapes, key=f"teaching_shape_{lesion_type}")
+    size_mm = c3.slider("Size, mm", *allowed.size_mm, 0.5, key=f"teaching_size_{lesion_type}")
+    depth_mm = c4.slider("Depth, mm", 10.0, 30.0, 16.0, 0.5, key="teaching_depth")
+    lo, hi, default = allowed.stiffness_kpa
+    kpa = c5.slider("Lesion stiffness, kPa", lo, hi, default, 0.1 if hi < 10 else 1.0,
+                    key=f"teaching_kpa_{lesion_type}_{seed}", help=allowed.why)  # fmt: skip
+    case = simulate(lesion_type, size_mm, depth_mm, kpa, shape, seed)
+    lab = teaching.run_lab(case, models())
+    labels = case.labels
+    truth = (f"**Truth**: Tsukuba **{labels.get('tsukuba') or '-'}**, strain ratio {labels['strain_ratio']:.2f} · "
+             f"Emean {labels['emean_kpa']:.0f} kPa · Emax {labels['emax_kpa']:.0f} kPa"
+             if labels.get("has_lesion") and labels.get("strain_ratio") is not None
+             else f"**Truth**: Tsukuba {labels.get('tsukuba') or '-'}")  # fmt: skip
+    top = st.columns(2 if present else 3)
+    top[0].image(case.bmode, caption="Simulated B-mode", width="stretch")
+    top[1].markdown(truth + f"  \n{lesion_type.replace('_', ' ')}: {allowed.why}.")
+    for mode in Mode:
+        cols = st.columns(2)
+        elastogram(cols[0], case.strain_rgb if mode == Mode.STRAIN else case.swe_rgb, f"TRUE {MODE_WORDS[mode]}",
+                   mode, teaching.truth_scale(mode), f"teaching_bar_true_{mode}")  # fmt: skip
+        if mode in lab.virtual:
+            caption = f"VIRTUAL {MODE_WORDS[mode]} - model {lab.versions[mode]}"
+            elastogram(cols[1], lab.virtual[mode], caption, mode, lab.scales[mode], f"teaching_bar_virtual_{mode}",
+                       virtual=True)  # fmt: skip
+        else:
+            cols[1].info(f"No {mode} model installed.")
+
+
+def quiz_tab() -> None:
+    st.session_state.setdefault("teaching_quiz_seed", 1)
+    seed = st.session_state["teaching_quiz_seed"]
+    lab = teaching.run_lab(exercise_case(seed), {Mode.STRAIN: get_elastographer(Mode.STRAIN)})
+    choices = [teaching.TRUTH] + ([teaching.VIRTUAL] if Mode.STRAIN in lab.virtual else [])
+    against = st.segmented_control("Score the", choices, default=teaching.TRUTH, format_func=AGAINST.get,
+                                   key="teaching_quiz_against") or teaching.TRUTH  # fmt: skip
+    key = (seed, against)
+    graded = ("quiz", key) in st.session_state["teaching_graded"]
+    cols = st.columns(2 if present else 3)
+    cols[0].image(lab.case.bmode, caption="B-mode", width="stretch")
+    outlined = {m: overlay.outline(img, {"lesion": lab.case.mask}, {"lesion": "#ffffff"}, 1)
+                for m, img in ((teaching.TRUTH, lab.case.strain_rgb), (teaching.VIRTUAL, lab.virtual.get(Mode.STRAIN)))
+                if img is not None}  # fmt: skip
+    shown = [against] + ([c for c in choices if c != against] if graded else [])  # the other image after Check
+    for i, which in enumerate(shown):
+        col = cols[(1 + i) % len(cols)]
+        title = "TRUE strain" if which == teaching.TRUTH else f"VIRTUAL strain - model {lab.versions[Mode.STRAIN]}"
+        elastogram(col, outlined[which], f"{title} (white outline: the lesion)", Mode.STRAIN,
+                   teaching.truth_scale(Mode.STRAIN) if which == teaching.TRUTH else lab.scales[Mode.STRAIN],
+                   f"teaching_quiz_bar_{which}", virtual=which == teaching.VIRTUAL)  # fmt: skip
+    answer = st.radio("Your Tsukuba score", [1, 2, 3, 4, 5], horizontal=True, index=None,
+                      key=f"teaching_answer_{seed}_{against}")  # fmt: skip
+    if st.button("Check", type="primary", disabled=answer is None, key="teaching_check"):
+        record("quiz", key, teaching.grade_tsukuba(answer, lab, against))
+        st.rerun()
+    show_grade("quiz", key)
+    next_button("quiz")
+
+
+def swe_tab() -> None:
+    st.session_state.setdefault("teaching_swe_seed", 101)
+    seed = st.session_state["teaching_swe_seed"]
+    lab = teaching.run_lab(exercise_case(seed), {Mode.SWE: get_elastographer(Mode.SWE)})
+    choices = [teaching.TRUTH] + ([teaching.VIRTUAL] if Mode.SWE in lab.virtual else [])
+    against = st.segmented_control("Read the", choices, default=teaching.TRUTH, format_func=AGAINST.get,
+                                   key="teaching_swe_against") or teaching.TRUTH  # fmt: skip
+    rgb = lab.case.swe_rgb if against == teaching.TRUTH else lab.virtual[Mode.SWE]
+    scale = teaching.truth_scale(Mode.SWE) if against == teaching.TRUTH else lab.scales[Mode.SWE]
+    cols = st.columns(2)
+    title = "TRUE shear-wave" if against == teaching.TRUTH else f"VIRTUAL shear-wave - model {lab.versions[Mode.SWE]}"
+    elastogram(cols[0], overlay.outline(rgb, {"lesion": lab.case.mask}, {"lesion": "#ffffff"}, 1),
+               f"{title} (white outline: the lesion)", Mode.SWE, scale, "teaching_swe_bar",
+               virtual=against == teaching.VIRTUAL)  # fmt: skip
+    estimate = cols[1].number_input("Emax in the lesion, kPa", 0.0, 300.0, value=None, step=5.0,
+                                    key=f"teaching_swe_estimate_{seed}_{against}")  # fmt: skip
+    cols[1].caption("Read the colour bar: blue = soft, red = stiff. In breast, Emax >= 80 kPa is suspicious.")
+    key = (seed, against)
+    if cols[1].button("Check", type="primary", disabled=estimate is None, key="teaching_swe_check"):
+        record("swe", key, teaching.grade_emax(float(estimate), lab, against))
+        st.rerun()
+    with cols[1]:
+        show_grade("swe", key)
+        next_button("swe")
+
+
+def roi_tab() -> None:
+    st.session_state.setdefault("teaching_roi_seed", 201)
+    seed = st.session_state["teaching_roi_seed"]
+    case = exercise_case(seed)
+    st.caption("Outline the lesion on the B-mode (polygon: click the corners, double-click to close).")
+    tool = st.radio("Draw", ["polygon", "rect", "freedraw"], horizontal=True, key="teaching_roi_tool",
+                    format_func={"rect": "Rectangle", "polygon": "Polygon", "freedraw": "Free-hand"}.get)  # fmt: skip
+    scale = overlay.display_scale(*case.bmode.shape[:2], 900 if present else 480)
+    cols = st.columns(2)
+    with cols[0]:
+        canvas = st_canvas(fill_color=roi_canvas.ROI_FILL, stroke_width=2, stroke_color=roi_canvas.LESION_COLOUR,
+                           background_image=overlay.resized(case.bmode, scale), drawing_mode=tool,
+                           height=round(case.bmode.shape[0] * scale), width=round(case.bmode.shape[1] * scale),
+                           key=f"teaching_roi_canvas_{seed}")  # fmt: skip
+    drawn = roi_canvas.roi_masks(roi_canvas.rois_from_canvas(canvas.json_data, scale), case.bmode.shape[:2])
+    if cols[1].button("Check", type="primary", disabled="lesion" not in drawn, key="teaching_roi_check"):
+        record("roi", seed, teaching.grade_roi(drawn.get("lesion"), case))
+        st.rerun()
+    with cols[1]:
+        if show_grade("roi", seed):
+            both = overlay.outline(case.bmode, {"truth": case.mask} | drawn, {"truth": "#ffffff",
+                                   "lesion": roi_canvas.LESION_COLOUR}, 1)  # fmt: skip
+            st.image(both, caption="White: the true lesion; yellow: your outline", width="stretch")
+        next_button("roi")
+
+
+def tally_bar() -> None:
+    tally = st.session_state["teaching_tally"]
+    right, tried = tally.total
+    cols = st.columns(4)
+    cols[0].metric("Session tally", f"{right} / {tried}")
+    for col, (exercise, name) in zip(cols[1:], (("quiz", "Tsukuba"), ("swe", "SWE kPa"), ("roi", "ROI")),
+                                     strict=True):  # fmt: skip
+        done, count = tally.counts.get(exercise, (0, 0))
+        col.metric(name, f"{done} / {count}")
+
+
+require_role("teaching")
+st.title("Teaching lab")
+present = st.toggle("Presentation mode (large images for a room)", key="teaching_present")
+if present:
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+st.session_state.setdefault("teaching_tally", teaching.Tally())
+st.session_state.setdefault("teaching_graded", {})
+tally_bar()
+tabs = st.tabs(["Phantom lab", "Quiz: Tsukuba", "Exercise: SWE kPa", "Exercise: draw the ROI", "Strain vs shear-wave"])
+with tabs[0]:
+    lab_tab()
+with tabs[1]:
+    quiz_tab()
+with tabs[2]:
+    swe_tab()
+with tabs[3]:
+    roi_tab()
+with tabs[4]:
     st.markdown(teaching.EXPLANATION)
