@@ -57,7 +57,7 @@ st.subheader(f"Case {view.case_id} · {view.organ} · {MODE_NAMES[view.mode]}")
 bmode_col, real_col, virtual_col = st.columns(3)
 bmode_col.image(view.bmode, caption="B-mode (yellow: lesion ROI, where drawn)", width="stretch")
 if view.real is not None:
-    real_col.image(view.real, caption=f"Real {view.mode} elastogram ({view.real_source})", width="stretch")
+    real_col.image(view.real, caption=f"Real {view.mode.upper()} elastogram: {view.real_source}", width="stretch")
 
 if "session_id" not in session:  # phase 1: blinded
     virtual_col.info("The VIRTUAL elastogram and the proposal appear after you commit your blinded score.")

@@ -17,7 +17,8 @@ from usegan.vocab import Mode
 PRESENTATION_CSS = """
 <style>
   .block-container {max-width: 100% !important; padding-left: 2rem; padding-right: 2rem;}
-  .stMarkdown p, .stCaption p, [data-testid="stImageCaption"], label p {font-size: 1.35rem !important;}
+  .stMarkdown p, .stCaption p, label p {font-size: 1.35rem !important;}
+  [data-testid="stImageCaption"], [data-testid="stImageCaption"] * {font-size: 1.5rem !important; color: #111;}
   h1 {font-size: 3rem !important;}
 </style>
 """
@@ -44,7 +45,8 @@ def elastogram(col, rgb, caption: str, mode: str, scale: dict | None, key: str, 
     col.image(rgb, caption=caption, width="stretch")
     bar = colour_bar_figure(mode, scale, height=130 if present else 90)
     if present:
-        bar.update_layout(title_font_size=20, font_size=16)
+        bar.update_layout(title_font_size=22, font_size=18)
+        bar.update_xaxes(tickfont_size=18)
     col.plotly_chart(bar, key=key)
     if virtual:
         with col:

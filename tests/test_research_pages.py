@@ -75,7 +75,7 @@ def test_researcher_sees_a_cases_images_and_rois_without_identifiers(app, cases)
     assert [t.value for t in at.title] == ["Research audit"] and not at.exception
     at.selectbox(key="audit_case").set_value(cases[0]).run()
     captions = image_captions(at)
-    assert captions[:3] == ["B-mode", "VIRTUAL STRAIN - model research-v1", "Real strain (sample)"]
+    assert captions[:3] == ["B-mode", "VIRTUAL STRAIN - model research-v1", "Real STRAIN: sample"]
     text = page_text(at)
     for secret in (PATIENT_ID, ORIGINAL_NAME, "Smith", NOTES, "report text"):
         assert secret not in text

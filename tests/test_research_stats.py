@@ -94,6 +94,9 @@ def test_score_histograms_have_a_bar_and_a_tick_on_every_whole_score():
     assert len(grouped) == 10 and grouped[grouped["model_version"] == "v2"]["count"].tolist() == [0, 0, 0, 1, 0]
     fig = figures.score_histogram_figure(grouped, by="model_version")
     assert tuple(fig.layout.xaxis.tickvals) == (1, 2, 3, 4, 5) and len(fig.data) == 2
+    assert fig.layout.yaxis.dtick == 1  # whole readings: no tick at 0.5
+    many = grouped.assign(count=grouped["count"] * 37)
+    assert figures.score_histogram_figure(many, by="model_version").layout.yaxis.dtick == 5  # up to 37
 
 
 def test_agreement_summary_per_group_with_readable_kappa():

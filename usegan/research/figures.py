@@ -21,7 +21,7 @@ def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
         height=height,
         margin={"l": 50, "r": 10, "t": 50, "b": 50},
         title={"text": title, "x": 0, "font": {"size": 14}},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend={"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
     )
     return fig
 
@@ -105,13 +105,24 @@ def score_histogram_figure(counts, by: str | None = None, title: str = "Confirme
     else:
         for name, group in counts.groupby(by, sort=True):
             fig.add_bar(x=group["score"], y=group["count"], name=str(name))
-    _layout(fig, title)
+    _layout(fig, title, height=360 if by is not None else 320)
+    most = int(counts["count"].max()) if len(counts) else 0
     fig.update_layout(
         barmode="group",
+        margin={"b": 90 if by is not None else 50},
         xaxis={"title": "score", "range": [0.5, 5.5], **SCORE_AXIS},
-        yaxis={"title": "readings", "rangemode": "tozero", "tickformat": "d"},
+        # Counts are whole numbers: ticks every 1, 2, 5, ... readings, never at 0.5.
+        yaxis={"title": "readings", "rangemode": "tozero", "tickformat": "d", "dtick": _count_step(most)},
     )
     return fig
+
+
+def _count_step(most: int) -> int:
+    """A whole tick step that gives at most ~8 ticks up to ``most``."""
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+        if most / step <= 8:
+            return step
+    return 1000 * (most // 8000 + 1)
 
 
 def calibration_figure(calibration, title: str = "Model uncertainty vs clinician disagreement") -> go.Figure:

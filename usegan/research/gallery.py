@@ -27,7 +27,7 @@ GALLERY_COLUMNS = [
 class Panel:
     """One image of the gallery."""
 
-    title: str  # "B-mode", "VIRTUAL STRAIN - model x", "Real strain (sample)"
+    title: str  # "B-mode", "VIRTUAL STRAIN - model x", "Real STRAIN: sample"
     rgb: np.ndarray  # (H, W, 3) uint8 with the ROI outlines (and the VIRTUAL strip for generated images)
     mode: str | None  # None for the B-mode
     model_version: str | None  # the generating model, for virtual images
@@ -74,5 +74,5 @@ def case_panels(store, case_id: str, readings: pd.DataFrame) -> list[Panel]:
         newest_real[item["mode"]] = item  # oldest first: the last one of a mode wins
     for mode, item in sorted(newest_real.items()):
         rgb = outline(store.images.get(item["elasto_sha"]), masks, ROI_COLOURS)
-        panels.append(Panel(f"Real {mode} ({item['source']})", rgb, mode, None, False))
+        panels.append(Panel(f"Real {str(mode).upper()}: {item['source']}", rgb, mode, None, False))
     return panels
