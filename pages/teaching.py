@@ -8,11 +8,12 @@ Open to every role (viewer included). Nothing here is written to the clinical st
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages._common import available_modes, get_elastographer, require_role, virtual_badge
-from usegan.services import teaching
+from pages._common import available_modes, get_elastographer, get_store, require_role, virtual_badge
+from usegan.services import teaching, teaching_cases
+from usegan.services.templates import CONFIRMED_SCALE_NAMES
 from usegan.ui import overlay, roi_canvas
 from usegan.ui.figures import colour_bar_figure
-from usegan.vocab import Mode
+from usegan.vocab import REVIEW_ROLES, Mode
 
 PRESENTATION_CSS = """
 <style>
@@ -187,18 +188,72 @@ def roi_tab() -> None:
         next_button("roi")
 
 
+def flag_controls(store, username: str, listed) -> None:
+    """For clinicians: flag a signed case for teaching, or take one out."""
+    with st.expander("Flag signed cases for teaching (clinicians)"):
+        options = teaching_cases.candidates(store)
+        if options.empty:
+            st.caption("No signed case left to flag.")
+        else:
+            labels = {
+                i: f"{r.case_id} · {r.mode} · {r.organ} · signed {r.confirmed_score}" for i, r in options.iterrows()
+            }
+            pick = st.selectbox("Signed case", list(labels), format_func=labels.get, key="teaching_flag_pick")
+            if st.button("Flag for teaching", key="teaching_flag"):
+                row = options.loc[pick]
+                flagged = teaching_cases.flag(store, row.case_id, row["mode"], username)
+                st.session_state["teaching_flash"] = f"Flagged: students see it as {flagged}."
+                st.rerun()
+        if not listed.empty:
+            drop = st.selectbox("Take out of teaching", listed["teaching_id"].tolist(), key="teaching_unflag_pick")
+            if st.button("Take out", key="teaching_unflag"):
+                teaching_cases.unflag(store, drop, username)
+                st.rerun()
+        if flash := st.session_state.pop("teaching_flash", None):
+            st.success(flash)
+
+
+def archive_tab(role: str, username: str) -> None:
+    store = get_store()
+    listed = teaching_cases.list_cases(store)
+    if role in REVIEW_ROLES:
+        flag_controls(store, username, listed)
+    if listed.empty:
+        st.info("No archive case has been flagged for teaching yet: clinicians flag signed cases here.")
+        return
+    labels = {r.teaching_id: f"{r.teaching_id} · {r.mode} · {r.organ}" for r in listed.itertuples()}
+    chosen = st.selectbox("Teaching case (pseudonymised)", list(labels), format_func=labels.get,
+                          key="teaching_archive_case")  # fmt: skip
+    case = teaching_cases.open_case(store, chosen)
+    cols = st.columns(2 if present else 3)
+    cols[0].image(case.bmode, caption="B-mode (yellow: the lesion ROI of the signed reading)", width="stretch")
+    if case.virtual is not None:
+        cols[1].image(case.virtual, caption=case.virtual_caption, width="stretch")
+        with cols[1]:
+            virtual_badge(case.virtual_caption)
+    if case.real is not None:
+        cols[2 % len(cols)].image(case.real, caption=f"Real {case.mode.upper()} elastogram", width="stretch")
+    scale = CONFIRMED_SCALE_NAMES.get(case.organ, "1-5")
+    answer = st.radio(f"Your score ({scale})", [1, 2, 3, 4, 5], horizontal=True, index=None,
+                      key=f"teaching_archive_answer_{chosen}")  # fmt: skip
+    if st.button("Check", type="primary", disabled=answer is None, key="teaching_archive_check"):
+        record("archive", chosen, teaching_cases.grade(answer, case))
+        st.rerun()
+    show_grade("archive", chosen)
+
+
 def tally_bar() -> None:
     tally = st.session_state["teaching_tally"]
     right, tried = tally.total
-    cols = st.columns(4)
+    cols = st.columns(5)
     cols[0].metric("Session tally", f"{right} / {tried}")
-    for col, (exercise, name) in zip(cols[1:], (("quiz", "Tsukuba"), ("swe", "SWE kPa"), ("roi", "ROI")),
-                                     strict=True):  # fmt: skip
+    exercises = (("quiz", "Tsukuba"), ("swe", "SWE kPa"), ("roi", "ROI"), ("archive", "Archive cases"))
+    for col, (exercise, name) in zip(cols[1:], exercises, strict=True):
         done, count = tally.counts.get(exercise, (0, 0))
         col.metric(name, f"{done} / {count}")
 
 
-require_role("teaching")
+user = require_role("teaching")
 st.title("Teaching lab")
 present = st.toggle("Presentation mode (large images for a room)", key="teaching_present")
 if present:
@@ -206,7 +261,8 @@ if present:
 st.session_state.setdefault("teaching_tally", teaching.Tally())
 st.session_state.setdefault("teaching_graded", {})
 tally_bar()
-tabs = st.tabs(["Phantom lab", "Quiz: Tsukuba", "Exercise: SWE kPa", "Exercise: draw the ROI", "Strain vs shear-wave"])
+tabs = st.tabs(["Phantom lab", "Quiz: Tsukuba", "Exercise: SWE kPa", "Exercise: draw the ROI", "Archive cases",
+                "Strain vs shear-wave"])  # fmt: skip
 with tabs[0]:
     lab_tab()
 with tabs[1]:
@@ -216,4 +272,6 @@ with tabs[2]:
 with tabs[3]:
     roi_tab()
 with tabs[4]:
+    archive_tab(user["role"], user["username"])
+with tabs[5]:
     st.markdown(teaching.EXPLANATION)

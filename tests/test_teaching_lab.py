@@ -10,6 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_fixtures import make_environment
+from tests.research_fixtures import ORIGINAL_NAME, PATIENT_ID, research_archive
+from tests.store_fixtures import fast_hasher_fixture, store_fixture  # noqa: F401 (pytest fixtures)
 from usegan.services import teaching
 from usegan.vocab import LesionType, Mode
 
@@ -113,16 +115,27 @@ def test_tally_counts_each_case_once():
 # --- the page ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory):
-    return make_environment(tmp_path_factory.mktemp("teaching-env"), n_samples=1)
+    from usegan.store import Store
+
+    env = make_environment(tmp_path_factory.mktemp("teaching-env"), n_samples=1)
+    data = Path(env["USEGAN_DATA_DIR"])
+    with Store(data / "usegan.duckdb", data / "images") as store:
+        env["cases"] = ",".join(research_archive(store, reader="doc", second_reader="admin"))
+    return env
+
+
+def open_page(environment, monkeypatch, user: str = "student", role: str = "viewer") -> AppTest:
+    for key, value in environment.items():
+        if key.startswith("USEGAN_"):
+            monkeypatch.setenv(key, value)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["auth_user"] = {"username": user, "role": role}
+    return at.run()
 
 
 @pytest.fixture
 def page(environment, monkeypatch):
-    for key, value in environment.items():
-        monkeypatch.setenv(key, value)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["auth_user"] = {"username": "student", "role": "viewer"}
-    return at.run()
+    return open_page(environment, monkeypatch)
 
 
 def captions(at: AppTest) -> list[str]:
@@ -174,3 +187,54 @@ def test_presentation_mode_and_the_swe_exercise(page):
     page.number_input(key="teaching_swe_estimate_101_truth").set_value(90.0).run()
     page.button(key="teaching_swe_check").click().run()
     assert any("Emax" in m.value and "kPa" in m.value for m in [*page.success, *page.warning])
+
+
+# --- archive cases flagged for teaching --------------------------------------------------------------------------
+def test_only_signed_cases_are_flagged_and_students_see_a_pseudonym(store):
+    from usegan.services import teaching_cases
+
+    signed = research_archive(store)[0]
+    draft = store.create_case(np.zeros((40, 48), np.uint8), organ="breast", created_by="dr_a")
+    store.add_generation(draft, np.full((40, 48, 3), (0, 0, 200), np.uint8), model_version="v", mode="strain",
+                         checkpoint_sha256="0" * 64, colour_scale={}, ms=1.0, created_by="dr_a")  # fmt: skip
+    with pytest.raises(ValueError, match="no signed reading"):
+        store.flag_for_teaching(draft, "strain", "dr_a")
+    with pytest.raises(Exception, match="role"):
+        store.add_user("pupil", "pupil-password-1", "viewer", created_by="t")
+        store.flag_for_teaching(signed, "strain", "pupil")
+    teaching_id = store.flag_for_teaching(signed, "strain", "dr_a")
+    assert teaching_id.startswith("T-") and store.flag_for_teaching(signed, "strain", "dr_b") == teaching_id
+    listed = teaching_cases.list_cases(store)
+    assert listed.columns.tolist() == ["teaching_id", "mode", "organ", "lesion_type"]  # no answer, no case id
+    assert signed not in store.teaching_cases().to_csv() and PATIENT_ID not in store.teaching_cases().to_csv()
+    case = teaching_cases.open_case(store, teaching_id)
+    assert case.confirmed_score == 5 and case.virtual is not None and case.real is not None
+    assert teaching_cases.grade(5, case).correct and not teaching_cases.grade(3, case).correct
+    assert signed not in teaching_cases.candidates(store)["case_id"].tolist()
+    store.unflag_teaching(teaching_id, "dr_a")
+    assert teaching_cases.list_cases(store).empty
+
+
+def test_a_clinician_flags_a_case_and_a_student_scores_it_without_identifiers(environment, monkeypatch):
+    cases = environment["cases"].split(",")
+    doc = open_page(environment, monkeypatch, "doc", "clinician")
+    picker = doc.selectbox(key="teaching_flag_pick")
+    position = next(i for i, label in enumerate(picker.options) if cases[1] in label)  # options: a RangeIndex
+    picker.set_value(position).run()
+    doc.button(key="teaching_flag").click().run()
+    assert not doc.exception and any("students see it as T-" in s.value for s in doc.success)
+
+    student = open_page(environment, monkeypatch)
+    assert "teaching_flag" not in [b.key for b in student.button]  # a viewer cannot flag
+    archive = student.selectbox(key="teaching_archive_case")
+    teaching_id = archive.value
+    assert teaching_id.startswith("T-")
+    text = "\n".join(str(node.proto) for node in student.get("image") + student.get("markdown"))
+    text += "\n".join(str(s.options) for s in student.selectbox)
+    for secret in (cases[1], PATIENT_ID, ORIGINAL_NAME, "Smith"):
+        assert secret not in text
+    assert "B-mode (yellow: the lesion ROI of the signed reading)" in captions(student)
+    student.radio(key=f"teaching_archive_answer_{teaching_id}").set_value(4).run()
+    student.button(key="teaching_archive_check").click().run()
+    assert any("Correct: the signed reading is 4" in s.value for s in student.success)
+    assert student.metric[4].value == "1 / 1"

@@ -34,7 +34,8 @@ READING_COLUMNS = [
     "prescore_id", "proposal_system", "algorithm_version", "proposed_score", "proposal_raw_score",
     "confirmed_score", "blinded", "lesion_roi", "reference_roi", "lesion_x", "lesion_y", "lesion_w", "lesion_h",
     "reference_x", "reference_y", "reference_w", "reference_h", "figures", "lesion_uncertainty",
-    "image_height", "image_width", "bmode_path", "virtual_path", "real_path", "lesion_mask_path",
+    "image_height", "image_width", "pixel_spacing_row_mm", "pixel_spacing_col_mm", "bmode_path", "virtual_path",
+    "real_path", "lesion_mask_path",
     "reference_mask_path",
 ]  # fmt: skip
 SESSION_COLUMNS = [
@@ -110,6 +111,7 @@ def readings_table(raw: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
             "reference_roi": json.dumps(reference) if reference else None,
             "figures": json.dumps(figures, sort_keys=True), "lesion_uncertainty": figures.get("lesion_uncertainty"),
             "image_height": int(r.height), "image_width": int(r.width),
+            "pixel_spacing_row_mm": r.spacing_row_mm, "pixel_spacing_col_mm": r.spacing_col_mm,
         }  # fmt: skip
         for prefix, roi in (("lesion", lesion), ("reference", reference)):
             for key, value in zip("xywh", _bbox(roi), strict=True):

@@ -1,8 +1,9 @@
-"""Read models for research (signed readings with their generation and proposal, a case's generations) and the
-blinded-reading record: a reader's score before the proposal and the virtual elastogram are revealed, then the
-score after the reveal, each with its reading time.
+"""Read models for research (signed readings with their generation and proposal, a case's generations), the
+blinded-reading record (a reader's score before the proposal and the virtual elastogram are revealed, then the
+score after the reveal, each with its reading time) and the teaching flags on signed cases.
 
-Nothing here returns a patient identifier: no patient id, name, original file name, notes or DICOM UID.
+Nothing here returns a patient identifier: no patient id, name, original file name, notes or DICOM UID; teaching
+cases do not even return the case id. Withdrawn cases are left out.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ SELECT cur.review_id AS reading_id, cur.case_id, c.organ,
        g.mode, cur.status, cur.version, cur.reviewer, cur.confirmed_score, cur.rois, cur.signed_at,
        g.generation_id, g.model_version, g.checkpoint_sha256, g.colour_scale, g.elasto_sha,
        s.prescore_id, s.score AS proposed_score, s.algorithm_version, s.result AS proposal, s.roi AS proposal_roi,
-       c.bmode_sha, c.height, c.width, r.real_elasto_sha, r.real_source
+       c.bmode_sha, c.height, c.width, c.spacing_row_mm, c.spacing_col_mm, r.real_elasto_sha, r.real_source
 FROM cur
-JOIN cases c ON c.case_id = cur.case_id
+JOIN cases c ON c.case_id = cur.case_id AND c.withdrawn_at IS NULL
 LEFT JOIN shown s ON s.case_id = cur.case_id
 LEFT JOIN generations g ON g.generation_id = s.generation_id
 LEFT JOIN real r ON r.case_id = cur.case_id AND r.mode = g.mode
@@ -64,9 +65,43 @@ ORDER BY b.started_at, b.session_id
 # them (a reader who has seen the proposal is no longer blind to it). Newest exam first.
 BLINDED_QUEUE_SQL = """
 SELECT c.case_id, c.organ, c.exam_at, c.status FROM cases c
-WHERE NOT EXISTS (SELECT 1 FROM blinded_readings b WHERE b.case_id = c.case_id AND b.reader = ? AND b.mode = ?)
+WHERE c.withdrawn_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM blinded_readings b WHERE b.case_id = c.case_id AND b.reader = ? AND b.mode = ?)
   AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.case_id = c.case_id AND r.reviewer = ?)
 ORDER BY c.exam_at DESC, c.case_id DESC LIMIT ?
+"""
+
+
+# Flagged teaching cases with what the lab shows: the signed score of the current reading, its ROIs, the newest
+# generation of the flagged mode and the newest real elastogram of that mode. No case id.
+TEACHING_SQL = """
+WITH cur AS (
+    SELECT * FROM reviews QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY version DESC) = 1
+), gen AS (
+    SELECT case_id, mode, model_version, elasto_sha FROM generations
+    QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY created_at DESC, generation_id) = 1
+), real AS (
+    SELECT case_id, mode, elasto_sha FROM real_elastograms
+    QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY created_at DESC, elastogram_id DESC) = 1
+)
+SELECT t.teaching_id, t.mode, c.organ, c.lesion_type, cur.confirmed_score, cur.rois, c.bmode_sha,
+       g.model_version, g.elasto_sha, r.elasto_sha AS real_elasto_sha, t.flagged_at
+FROM teaching_cases t
+JOIN cases c ON c.case_id = t.case_id AND c.withdrawn_at IS NULL
+JOIN cur ON cur.case_id = t.case_id AND cur.status IN ('signed', 'amended')
+LEFT JOIN gen g ON g.case_id = t.case_id AND g.mode = t.mode
+LEFT JOIN real r ON r.case_id = t.case_id AND r.mode = t.mode
+ORDER BY t.flagged_at, t.teaching_id
+"""
+
+# Signed cases a clinician can flag for teaching (for clinicians: case ids are shown), newest first.
+TEACHING_CANDIDATES_SQL = """
+SELECT c.case_id, c.organ, c.lesion_type, c.confirmed_score, c.updated_at AS signed_at, g.mode
+FROM cases c
+JOIN (SELECT DISTINCT case_id, mode FROM generations) g ON g.case_id = c.case_id
+WHERE c.status IN ('signed', 'amended') AND c.withdrawn_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM teaching_cases t WHERE t.case_id = c.case_id AND t.mode = g.mode)
+ORDER BY c.updated_at DESC, c.case_id, g.mode LIMIT ?
 """
 
 
@@ -163,3 +198,47 @@ class ResearchMixin:
         if not 1 <= int(limit) <= 1000:
             raise ValueError(f"limit must be 1..1000, got {limit!r}")
         return self.query(BLINDED_QUEUE_SQL, [reader, str(mode), reader, int(limit)])
+
+    # -- teaching cases ------------------------------------------------------------------------------------------
+    def flag_for_teaching(self, case_id: str, mode: str, user: str) -> str:
+        """Flag a signed case's ``mode`` reading for the teaching lab; returns its teaching pseudonym (the existing
+        one when it is flagged already). Only reviewing roles may flag; the case must carry a signed reading."""
+        _check_mode(mode)
+        self.require_role(user, REVIEW_ROLES)
+        with self._write() as cur:
+            self._require_case(cur, case_id)
+            found = cur.execute(
+                "SELECT teaching_id FROM teaching_cases WHERE case_id = ? AND mode = ?", [case_id, str(mode)]
+            ).fetchone()
+            if found is not None:
+                return found[0]
+            status = cur.execute("SELECT status FROM cases WHERE case_id = ?", [case_id]).fetchone()[0]
+            if status not in ("signed", "amended"):
+                raise ValueError(f"case {case_id} has no signed reading ({status}): sign it before teaching with it")
+            teaching_id = new_id("T")[:10]
+            cur.execute(
+                "INSERT INTO teaching_cases (teaching_id, case_id, mode, flagged_by, flagged_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [teaching_id, case_id, str(mode), user, self.clock()],
+            )
+            self._audit(cur, user, "teaching.flag", "case", case_id, None, {"teaching_id": teaching_id, "mode": mode})
+        return teaching_id
+
+    def unflag_teaching(self, teaching_id: str, user: str) -> None:
+        """Take a case out of the teaching lab."""
+        self.require_role(user, REVIEW_ROLES)
+        with self._write() as cur:
+            row = cur.execute("SELECT case_id FROM teaching_cases WHERE teaching_id = ?", [teaching_id]).fetchone()
+            if row is None:
+                raise NotFoundError(f"no teaching case {teaching_id!r}")
+            cur.execute("DELETE FROM teaching_cases WHERE teaching_id = ?", [teaching_id])
+            self._audit(cur, user, "teaching.unflag", "case", row[0], {"teaching_id": teaching_id}, None)
+
+    def teaching_cases(self) -> pd.DataFrame:
+        """Flagged, signed, not withdrawn cases under their teaching pseudonym (no case id): teaching_id, mode,
+        organ, lesion_type, confirmed_score, rois (JSON), bmode_sha, model_version, elasto_sha, real_elasto_sha."""
+        return self.query(TEACHING_SQL)
+
+    def teaching_candidates(self, limit: int = 100) -> pd.DataFrame:
+        """Signed cases (and modes with a generation) not yet flagged for teaching, newest first."""
+        return self.query(TEACHING_CANDIDATES_SQL, [int(limit)])

@@ -232,6 +232,22 @@ V6_INTAKE = Migration(
     ),
 )
 
+# Version 7: signed cases a clinician flagged for teaching. Students see them under the pseudonym teaching_id only
+# (never the case id or anything that identifies the patient); one flag per case and mode.
+V7_TEACHING_CASES = Migration(
+    7,
+    "teaching cases: signed cases flagged for the teaching lab, under a teaching pseudonym",
+    (
+        """CREATE TABLE teaching_cases (
+            teaching_id VARCHAR PRIMARY KEY,     -- T-xxxxxx: what students see
+            case_id VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,               -- strain / swe: the reading taught
+            flagged_by VARCHAR NOT NULL,
+            flagged_at TIMESTAMP NOT NULL,
+            UNIQUE (case_id, mode))""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_BASE,
     V2_WORKLIST,
@@ -239,6 +255,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V4_LESION_TYPE,
     V5_BLINDED_READINGS,
     V6_INTAKE,
+    V7_TEACHING_CASES,
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
