@@ -192,6 +192,7 @@ def test_presentation_mode_and_the_swe_exercise(page):
 # --- archive cases flagged for teaching --------------------------------------------------------------------------
 def test_only_signed_cases_are_flagged_and_students_see_a_pseudonym(store):
     from usegan.services import teaching_cases
+    from usegan.store import AuthError
 
     signed = research_archive(store)[0]
     draft = store.create_case(np.zeros((40, 48), np.uint8), organ="breast", created_by="dr_a")
@@ -199,8 +200,8 @@ def test_only_signed_cases_are_flagged_and_students_see_a_pseudonym(store):
                          checkpoint_sha256="0" * 64, colour_scale={}, ms=1.0, created_by="dr_a")  # fmt: skip
     with pytest.raises(ValueError, match="no signed reading"):
         store.flag_for_teaching(draft, "strain", "dr_a")
-    with pytest.raises(Exception, match="role"):
-        store.add_user("pupil", "pupil-password-1", "viewer", created_by="t")
+    store.add_user("pupil", "pupil-password-1", "viewer", created_by="t")
+    with pytest.raises(AuthError, match="is a viewer; only admin, clinician users may do this"):
         store.flag_for_teaching(signed, "strain", "pupil")
     teaching_id = store.flag_for_teaching(signed, "strain", "dr_a")
     assert teaching_id.startswith("T-") and store.flag_for_teaching(signed, "strain", "dr_b") == teaching_id

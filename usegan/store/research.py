@@ -205,7 +205,7 @@ class ResearchMixin:
         one when it is flagged already). Only reviewing roles may flag; the case must carry a signed reading."""
         _check_mode(mode)
         self.require_role(user, REVIEW_ROLES)
-        with self._write() as cur:
+        with self.transaction() as cur:
             self._require_case(cur, case_id)
             found = cur.execute(
                 "SELECT teaching_id FROM teaching_cases WHERE case_id = ? AND mode = ?", [case_id, str(mode)]
@@ -221,18 +221,18 @@ class ResearchMixin:
                 "VALUES (?, ?, ?, ?, ?)",
                 [teaching_id, case_id, str(mode), user, self.clock()],
             )
-            self._audit(cur, user, "teaching.flag", "case", case_id, None, {"teaching_id": teaching_id, "mode": mode})
+            self.audit(user, "teaching.flag", "case", case_id, None, {"teaching_id": teaching_id, "mode": mode})
         return teaching_id
 
     def unflag_teaching(self, teaching_id: str, user: str) -> None:
         """Take a case out of the teaching lab."""
         self.require_role(user, REVIEW_ROLES)
-        with self._write() as cur:
+        with self.transaction() as cur:
             row = cur.execute("SELECT case_id FROM teaching_cases WHERE teaching_id = ?", [teaching_id]).fetchone()
             if row is None:
                 raise NotFoundError(f"no teaching case {teaching_id!r}")
             cur.execute("DELETE FROM teaching_cases WHERE teaching_id = ?", [teaching_id])
-            self._audit(cur, user, "teaching.unflag", "case", row[0], {"teaching_id": teaching_id}, None)
+            self.audit(user, "teaching.unflag", "case", row[0], {"teaching_id": teaching_id}, None)
 
     def teaching_cases(self) -> pd.DataFrame:
         """Flagged, signed, not withdrawn cases under their teaching pseudonym (no case id): teaching_id, mode,
