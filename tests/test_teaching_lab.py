@@ -130,7 +130,8 @@ def open_page(environment, monkeypatch, user: str = "student", role: str = "view
             monkeypatch.setenv(key, value)
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["auth_user"] = {"username": user, "role": role}
-    return at.run()
+    at.run()
+    return at if role == "viewer" else at.switch_page("pages/teaching.py").run()  # a viewer lands there
 
 
 @pytest.fixture
