@@ -6,26 +6,37 @@ import streamlit as st
 
 from pages import _reading as reading_ui
 from pages._common import available_modes, get_elastographer, get_store, require_role, show_error, virtual_badge
-from usegan.services import reading, service
+from usegan.reading.scales import confirmed_scale
+from usegan.services import reading, service, signing
 from usegan.services.compare import compare
 from usegan.services.dicom import SendBackFailed, send_back, sendback_availability
-from usegan.services.reporting import report_pdf
 from usegan.services.templates import (
-    CONFIRMED_SCALE_NAMES,
-    conclusion_template,
     proposal_scale,
     qbox_summary,
-    score_names,
 )
 from usegan.settings import get_settings
-from usegan.store import StoreError
+from usegan.store import SignBlockedError, StaleReviewError, StoreError
 from usegan.ui import figures, overlay, roi_canvas
 from usegan.vocab import Mode
 
 
-def _insert_template(score_key: str, conclusion_key: str, organ: str) -> None:
-    if (chosen := st.session_state.get(score_key)) is not None:
-        st.session_state[conclusion_key] = conclusion_template(organ, chosen)
+def _insert_template(score_key: str, conclusion_key: str, view, force: bool = False) -> None:
+    """Put the template of the chosen score in the conclusion; typed text is replaced only after asking."""
+    st.session_state.pop("review_template_ask", None)
+    if (chosen := st.session_state.get(score_key)) is None:
+        return
+    if not force and signing.replaces_typed_text(st.session_state.get(conclusion_key, ""), view):
+        st.session_state["review_template_ask"] = True
+        return
+    st.session_state[conclusion_key] = signing.template_for(view, chosen)
+
+
+def _reload(case_id: str, mode: str) -> None:
+    """Drop this page's copy of the reading, so the next run shows what is stored now."""
+    for key in signing.reload_keys("review", case_id, mode):
+        st.session_state.pop(key, None)
+    revision = f"review_canvas_rev_{case_id}_{mode}"  # a fresh canvas, drawn from the stored ROIs
+    st.session_state[revision] = st.session_state.get(revision, 0) + 1
 
 
 started = time.perf_counter()  # server time of this run, shown at the bottom (bench/dashboard_speed.py reads it)
@@ -99,13 +110,7 @@ with image_cols[1]:
         label = f"VIRTUAL - {view.generation.model_version}"
     st.image(overlay.stamp(canvas_view.background(shown), label))
     virtual_badge(view.caption)
-    model = get_elastographer(mode)
-    if (
-        model is not None
-        and model.info.version == view.generation.model_version
-        and model.info.trained_on_phantoms_only
-    ):
-        st.caption("Model trained on simulated phantoms only: a demonstration until fine-tuned on local paired data.")
+    st.caption(signing.provenance_note(store, view))
 result = service.score_rois(view.elasto, mode, view.generation.colour_scale, rois, case.organ)
 if view.real is not None:
     with image_cols[2]:
@@ -153,22 +158,27 @@ with proposal_col:
 
 with review_col:
     st.subheader("Clinician's confirmed score")
-    signed = view.review is not None and view.review.is_signed
-    names = score_names(case.organ, mode)
-    start = service.picker_start(view, result)
+    # The page works on the version it loaded (kept per case and mode); every write passes it back, so a save or
+    # sign over someone else's newer version - another user, or this user's other tab - is refused, never silent.
+    loaded_key = f"review_loaded_{case_id}_{mode}"
+    if loaded_key not in st.session_state:
+        st.session_state[loaded_key] = view.review
+    loaded = st.session_state[loaded_key]
+    signed = loaded is not None and loaded.is_signed
+    scale = confirmed_scale(case.organ, mode)
+    score_key, conclusion_key = f"review_score_{case_id}_{mode}", f"review_conclusion_{case_id}_{mode}"
+    start = service.picker_start(view, result) if loaded == view.review else (loaded and loaded.confirmed_score)
     reading_ui.score_pictograms(case.organ)
     score = st.radio(
-        f"Confirmed score ({CONFIRMED_SCALE_NAMES.get(case.organ, '1-5')})",
-        list(names),
-        index=(start - 1) if start else None,
+        f"Confirmed score ({scale.name})",
+        list(scale.scores),
+        index=scale.scores.index(start) if start in scale.scores else None,
         horizontal=True,
-        key=f"review_score_{case_id}",
-        format_func=lambda s: f"{s}",
+        key=score_key,
     )
-    st.caption(names.get(score, "choose a score"))
-    conclusion_key = f"review_conclusion_{case_id}"
+    st.caption(scale.wording.get(score, "choose a score").capitalize())
     if conclusion_key not in st.session_state:
-        st.session_state[conclusion_key] = view.review.conclusion if view.review else ""
+        st.session_state[conclusion_key] = loaded.conclusion if loaded else ""
     # A callback, not `if st.button(...)`: it runs before the script, so the text area is built with the template
     # in this very run; writing the key after a click and calling st.rerun() could be overwritten by the
     # browser's stale "" when another rerun request overtook it under load. The score is read when clicked.
@@ -177,44 +187,66 @@ with review_col:
         key="review_template",
         disabled=score is None,
         on_click=_insert_template,
-        args=(f"review_score_{case_id}", conclusion_key, case.organ),
+        args=(score_key, conclusion_key, view),
     )
+    if st.session_state.get("review_template_ask"):
+        with st.container(border=True):
+            st.warning("Replace the conclusion you typed with the template for this score?")
+            ask = st.columns(2)
+            ask[0].button("Replace my text", key="review_template_replace", on_click=_insert_template,
+                          args=(score_key, conclusion_key, view, True))  # fmt: skip
+            ask[1].button("Keep my text", key="review_template_keep",
+                          on_click=lambda: st.session_state.pop("review_template_ask", None))  # fmt: skip
     conclusion = st.text_area("Conclusion", key=conclusion_key, height=140)
     reason = st.text_input("Reason for the amendment", key="review_amend_reason") if signed else ""
+    if not signed and (lacking := signing.missing(view, rois, score, conclusion, result)):
+        st.caption("To sign, still needed: " + "; ".join(lacking) + ".")
     buttons = st.columns(3)
     action = None
     if not signed:
         if buttons[0].button("Save draft", key="review_save"):
             action = "draft"
-        if buttons[1].button("Sign", type="primary", key="review_sign", disabled=score is None):
+        if buttons[1].button("Sign", type="primary", key="review_sign"):
             action = "sign"
     elif buttons[0].button("Amend", type="primary", key="review_amend"):
         action = "amend"
+    expected = 0 if loaded is None else loaded.row_version
     if action:
         try:
-            saved = service.save_review(store, view, user["username"], rois, score, conclusion, result, action, reason)
+            saved = service.save_review(
+                store, view, user["username"], rois, score, conclusion, result, action, reason, expected
+            )
+        except SignBlockedError as exc:
+            st.error("Not signed: missing " + "; ".join(exc.missing) + ".")
+        except StaleReviewError as exc:
+            st.error(f"Not saved: {exc}")
         except (StoreError, ValueError) as exc:
             show_error("Not saved", exc, "Reload the case to see the latest version, then try again.")
         else:
+            st.session_state[loaded_key] = saved
             st.session_state["review_flash"] = f"Review {saved.status} (version {saved.version}) by {saved.reviewer}."
             st.rerun()
+    if notice := signing.changed_since(loaded, view.review):
+        st.warning(notice)
+        st.button("Reload", key="review_reload", on_click=_reload, args=(case_id, mode))
     if msg := st.session_state.pop("review_flash", None):
         st.success(msg)
-    if view.review is not None:
+    if loaded is not None:
         st.caption(
-            f"Current: version {view.review.version}, {view.review.status}, by {view.review.reviewer}"
-            + (f", signed {view.review.signed_at:%Y-%m-%d %H:%M}" if view.review.signed_at else "")
+            f"{mode.upper()} reading: version {loaded.version}, {loaded.status}, by {loaded.reviewer}"
+            + (f", signed {loaded.signed_at:%Y-%m-%d %H:%M}" if loaded.signed_at else "")
+            + f" · scale {scale.name if loaded.scale == scale.system else loaded.scale}"
         )
     if signed:
         try:
-            pdf = report_pdf(store, view, result, user["username"])
+            pdf = signing.signed_pdf(store, loaded, user["username"])  # as archived at signing, byte for byte
         except Exception as exc:
-            show_error("The PDF report could not be built", exc, "The signed review is saved; try again later.")
+            show_error("The PDF report could not be loaded", exc, "The signed reading is saved; try again later.")
         else:
             buttons[2].download_button(
                 "PDF report",
                 pdf,
-                file_name=f"{case.case_id}.pdf",
+                file_name=f"{case.case_id}-{mode}-v{loaded.version}.pdf",
                 mime="application/pdf",
                 key="review_pdf",
                 type="secondary",

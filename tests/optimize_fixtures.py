@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.store_fixtures import PASSWORD, fast_hasher_fixture  # noqa: F401  (fixture)
+from tests.store_fixtures import PASSWORD, fast_hasher_fixture, reading_basis  # noqa: F401  (fixture)
 from usegan.checkpoint import save_checkpoint
 from usegan.cli import main
 from usegan.finetune.pairs import split_for
@@ -60,12 +60,16 @@ def import_signed_pairs(store, phantoms: Path, pids: list[str], sign: bool = Tru
             case_id, to_rgb_uint8(load_image(folder / "strain.png")), "strain", "phantom", created_by="dr_a"
         )
         mask = load_image(folder / "mask.png") > 127
-        rois = {}
+        # A reading is signed with a lesion ROI; on a phantom without a lesion the reader boxes the centre.
+        h, w = mask.shape
+        rois = {"lesion": {"type": "rect", "x": w // 4, "y": h // 4, "w": w // 2, "h": h // 2}}
         if mask.any():
             ys, xs = np.nonzero(mask)
             rois["lesion"] = {"type": "rect", "x": int(xs.min()), "y": int(ys.min()),
                               "w": int(xs.max() - xs.min() + 1), "h": int(ys.max() - ys.min() + 1)}  # fmt: skip
-        review = store.save_draft(case_id, "dr_a", rois, 3, "phantom", expected_version=0)
+        review = store.save_draft(
+            case_id, "dr_a", rois, 3, "phantom", expected_version=0, **reading_basis(store, case_id, "strain")
+        )
         if sign:
             store.sign(case_id, "dr_a", expected_version=review.row_version)
         case_ids.append(case_id)

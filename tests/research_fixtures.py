@@ -34,10 +34,11 @@ def signed_case(store, reader: str, lut_index: int, confirmed: int, version: str
                                          mode="strain", colour_scale=scale, ms=1.0, created_by=reader)  # fmt: skip
     rois = {"lesion": LESION, "reference": REFERENCE}
     result = score_rois(rgb, "strain", scale, rois_from_json(rois), "breast")
-    store.add_prescore(case_id, generation_id, result.to_dict(), rois, created_by=reader)
+    shown = store.add_prescore(case_id, generation_id, result.to_dict(), rois, created_by=reader)
     if real:
         store.attach_real_elastogram(case_id, uniform_elastogram(SOFT), "strain", "sample", created_by=reader)
-    draft = store.save_draft(case_id, reader, rois, confirmed, "report text", expected_version=0)
+    draft = store.save_draft(case_id, reader, rois, confirmed, "report text", expected_version=0,
+                             generation_id=generation_id, prescore_id=shown)  # fmt: skip
     store.sign(case_id, reader, expected_version=draft.row_version)
     return case_id
 

@@ -39,3 +39,20 @@ def bmode(seed: int = 0, shape=(24, 32)) -> np.ndarray:
 
 def elasto(seed: int = 0, shape=(24, 32, 3)) -> np.ndarray:
     return np.random.default_rng(seed + 1000).integers(0, 256, shape, dtype=np.uint8)
+
+
+def reading_basis(store, case_id: str, mode: str = "strain", *, seed: int = 0, by: str = "dr_a") -> dict:
+    """A generation of ``mode`` and a proposal computed on it: the ``generation_id`` / ``prescore_id`` keywords a
+    signable reading needs (``store.save_draft(..., **reading_basis(store, case_id))``)."""
+    generation_id = store.add_generation(
+        case_id, elasto(seed), model_version=f"test-{mode}-1", checkpoint_sha256=f"{mode[0]}" * 64, mode=mode,
+        colour_scale={"vmin": 0, "vmax": 180 if mode == "swe" else 1}, ms=1.0, created_by=by,
+    )  # fmt: skip
+    system = "tsukuba" if mode == "strain" else "swe_breast"
+    prescore_id = store.add_prescore(
+        case_id, generation_id, {"system": system, "score": 2, "figures": {}}, {"lesion": LESION}, created_by=by
+    )
+    return {"generation_id": generation_id, "prescore_id": prescore_id}
+
+
+LESION = {"x": 4, "y": 4, "w": 10, "h": 8}

@@ -89,9 +89,9 @@ def test_review_flow_from_a_sample_to_a_signed_review(app, environment):
     at.session_state["review_case_id"] = case_id
     at.switch_page("pages/review.py").run()
     assert at.metric[0].value == "5"  # the fixture model paints everything hard: Tsukuba 5
-    at.radio(key=f"review_score_{case_id}").set_value(4)
+    at.radio(key=f"review_score_{case_id}_strain").set_value(4)
     at.button(key="review_template").click().run()
-    assert "Tsukuba 4" in at.text_area(key=f"review_conclusion_{case_id}").value
+    assert "Tsukuba 4" in at.text_area(key=f"review_conclusion_{case_id}_strain").value
     at.button(key="review_sign").click().run()
     assert not at.exception and any("signed" in s.value for s in at.success)
     with Store(
@@ -249,8 +249,16 @@ def test_review_sends_a_dicom_case_back_only_when_a_destination_is_configured(ap
     (sc,) = received
     assert sc.StudyInstanceUID == ds.StudyInstanceUID and sc.SeriesDescription.startswith("VIRTUAL elastogram")
 
-    at.radio(key=f"review_score_{case_id}").set_value(3).run()  # sign: the report goes with the next send
+    from usegan.store import Store
+
+    with Store(settings_of(environment).db_path, settings_of(environment).images_dir) as s:  # the reader's ROI
+        lesion = {"lesion": {"type": "rect", "x": 20, "y": 20, "w": 30, "h": 30}}
+        s.save_draft(case_id, "doc", lesion, None, "", 0)
+    at = review_of(app, case_id)
+    at.radio(key=f"review_score_{case_id}_strain").set_value(3)  # sign: the report goes with the next send
+    at.text_area(key=f"review_conclusion_{case_id}_strain").input("Tsukuba 3 on the virtual elastogram.").run()
     at.button(key="review_sign").click().run()
+    assert any("signed" in m.value for m in at.success), [e.value for e in at.error]
     at.run()  # the signed page archives the PDF report
     send_button(at).click().run()
     assert any("2/2 objects accepted" in s.value and "signed report" in s.value for s in at.success)
@@ -287,19 +295,25 @@ def test_audit_compares_model_versions_on_the_same_case(app, environment):
     lut = colormap_for("strain").lut
     with Store(settings.db_path, settings.images_dir) as s:
         case_id = s.create_case(np.full((40, 48), 90, np.uint8), organ="breast", created_by="doc")
+        generations = []
         for version, index in (("audit-old", 30), ("audit-new", 180)):  # uniform hard (Tsukuba 5), soft (1)
             rgb = np.broadcast_to(lut[index].astype(np.uint8), (40, 48, 3)).copy()
-            s.add_generation(
+            generation_id = s.add_generation(
                 case_id, rgb, model_version=version, checkpoint_sha256="0" * 64, mode="strain",
                 colour_scale={"vmin": 0, "vmax": 1, "unit": "relative strain"}, ms=1.0, created_by="doc",
             )  # fmt: skip
+            generations.append(generation_id)
         lesion = {"lesion": {"type": "rect", "x": 10, "y": 10, "w": 12, "h": 10}}
-        review = s.save_draft(case_id, "doc", lesion, 5, "hard", expected_version=0)
+        # read on the old model's elastogram, whose proposal (Tsukuba 5) was stored when the reader saw it
+        shown = s.add_prescore(case_id, generations[0], {"system": "tsukuba", "score": 5}, lesion, created_by="doc")
+        review = s.save_draft(
+            case_id, "doc", lesion, 5, "hard", expected_version=0, generation_id=generations[0], prescore_id=shown
+        )
         s.sign(case_id, "doc", expected_version=review.row_version)
     at = app("res", "researcher")
     assert not at.exception and any("Model versions on the same cases" in h.value for h in at.subheader)
     wide = next(d.value for d in at.dataframe if "spread" in d.value.columns).set_index("case_id")
     assert (wide.loc[case_id, "audit-old"], wide.loc[case_id, "audit-new"], wide.loc[case_id, "spread"]) == (5, 1, 4)
     agreement = next(d.value for d in at.dataframe if {"model_version", "within_one"} <= set(d.value.columns)
-                     and "mode" in d.value.columns).set_index("model_version")  # fmt: skip
+                     and "cases" in d.value.columns).set_index("model_version")  # fmt: skip
     assert agreement.loc["audit-old", "exact_agreement"] == 1.0 and agreement.loc["audit-new", "exact_agreement"] == 0.0

@@ -34,8 +34,9 @@ def _populate(store) -> str:
         ms=5.0,
         created_by="dr_a",
     )
-    store.add_prescore(case_id, g, {"score": 3, "algorithm_version": "a1"}, {"lesion": {}}, created_by="dr_a")
-    review = store.save_draft(case_id, "dr_a", {}, 4, "结论: 质硬", 0)
+    p = store.add_prescore(case_id, g, {"score": 3, "algorithm_version": "a1"}, {"lesion": {}}, created_by="dr_a")
+    rois = {"lesion": {"x": 1, "y": 1, "w": 4, "h": 4}}
+    review = store.save_draft(case_id, "dr_a", rois, 4, "结论: 质硬", 0, generation_id=g, prescore_id=p)
     review = store.sign(case_id, "dr_a", review.row_version)
     store.add_report(case_id, review.review_id, b"%PDF-1.4 fake report", created_by="dr_a")
     store.registry.register("strain-1", "strain", "/models/s1.pt", sha256="d" * 64, created_by="admin")

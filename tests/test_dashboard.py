@@ -206,7 +206,7 @@ def test_open_case_scores_rois_and_signs_a_review(env):
     amended = service.save_review(store, reopened, "doc", rois, 3, "t", action="amend", reason="second look")
     assert amended.version == 2 and amended.amend_reason == "second look"
     table = audit.audit_table(store)
-    assert table.loc[0, "lesion_type"] == "malignant" and audit.per_model_summary(table).loc[0, "cases"] == 1
+    assert table.loc[0, "lesion_type"] == "malignant" and audit.per_model_summary(table).loc[0, "readings"] == 1
     assert len(audit.disagreements(table)) == 1
     assert (
         audit.export_bytes(table, "csv").startswith(b"case_id") and audit.export_bytes(table, "parquet")[:4] == b"PAR1"
@@ -271,8 +271,8 @@ def test_proposal_scale_and_qbox_summary_say_what_the_numbers_are():
 
 
 def test_swe_class_never_becomes_the_confirmed_tsukuba_score(tmp_path):
-    """Breast SWE class 2 means 'suspicious' while Tsukuba 2 means 'probably benign': a SWE proposal must neither
-    pre-fill the confirmed-score picker nor become the case's headline proposed score."""
+    """Breast SWE class 2 means 'suspicious' while Tsukuba 2 means 'probably benign': a SWE proposal pre-fills only
+    the SWE reading's picker (its own scale) and never becomes the case's headline (Tsukuba) proposed score."""
     import numpy as np
 
     from usegan.scoring import ScoreResult
@@ -283,8 +283,10 @@ def test_swe_class_never_becomes_the_confirmed_tsukuba_score(tmp_path):
     view = service.open_case(store, case_id, "swe")
     swe = ScoreResult("swe_breast", 2, "2: suspicious", {"emax_kpa": 120.0})
     tsukuba = ScoreResult("tsukuba", 4, "4: whole lesion hard", {})
-    assert service.picker_start(view, swe) is None
-    assert service.picker_start(view, tsukuba) == 4
+    assert service.picker_start(view, swe) == 2  # the SWE reading is confirmed on the breast SWE class scale
+    assert service.picker_start(view, tsukuba) is None  # a Tsukuba number never pre-fills an SWE reading
+    strain_view = service.open_case(store, case_id, "strain")
+    assert service.picker_start(strain_view, swe) is None and service.picker_start(strain_view, tsukuba) == 4
     service.record_proposal(store, view, swe, {}, "t")
     assert store.get_case(case_id).proposed_score is None  # stored as a pre-score, not as the headline
     assert store.latest_prescore(case_id).result["system"] == "swe_breast"

@@ -26,8 +26,11 @@ def generate(store, case_id: str, version: str, index: int) -> str:
     )  # fmt: skip
 
 
-def sign(store, case_id: str, score: int) -> None:
-    review = store.save_draft(case_id, "dr_a", LESION, score, "ok", expected_version=0)
+def sign(store, case_id: str, score: int, generation_id: str, prescore_id: str) -> None:
+    """A reading made on ``generation_id`` with the proposal ``prescore_id`` shown (signing needs both)."""
+    review = store.save_draft(
+        case_id, "dr_a", LESION, score, "ok", expected_version=0, generation_id=generation_id, prescore_id=prescore_id
+    )
     store.sign(case_id, "dr_a", expected_version=review.row_version)
 
 
@@ -35,12 +38,13 @@ def sign(store, case_id: str, score: int) -> None:
 def cases(store):
     ids = {name: store.create_case(bmode(i), organ="breast", created_by="dr_a") for i, name in enumerate("ABCD")}
     g = generate(store, ids["A"], "v1", HARD)
-    store.add_prescore(ids["A"], g, {"score": 4, "algorithm_version": "t"}, LESION, created_by="dr_a")
+    p = store.add_prescore(ids["A"], g, {"score": 4, "algorithm_version": "t"}, LESION, created_by="dr_a")
     generate(store, ids["A"], "v2", SOFT)  # no stored pre-score: re-scored with the review's ROI -> 1
-    sign(store, ids["A"], 4)
-    generate(store, ids["B"], "v1", HARD)
+    sign(store, ids["A"], 4, g, p)  # read on v1
+    g = generate(store, ids["B"], "v1", HARD)
+    p = store.add_prescore(ids["B"], g, {"score": 5, "algorithm_version": "t"}, LESION, created_by="dr_a")
     generate(store, ids["B"], "v2", HARD)
-    sign(store, ids["B"], 5)
+    sign(store, ids["B"], 5, g, p)
     generate(store, ids["C"], "v1", HARD)  # one version only: not a comparison
     generate(store, ids["D"], "v1", HARD)
     generate(store, ids["D"], "v2", SOFT)  # no review, no ROI: nothing to score
@@ -53,7 +57,7 @@ def test_version_comparison_lists_each_version_of_cases_with_several(store, case
     got = {(r.case_id, r.model_version): (r.proposed_score, r.score_source) for r in long.itertuples()}
     assert got[(cases["A"], "v1")] == (4, "stored")  # what the reviewer saw wins over a re-score (5)
     assert got[(cases["A"], "v2")] == (1, "rescored")
-    assert got[(cases["B"], "v1")] == (5, "rescored") and got[(cases["B"], "v2")] == (5, "rescored")
+    assert got[(cases["B"], "v1")] == (5, "stored") and got[(cases["B"], "v2")] == (5, "rescored")
     assert got[(cases["D"], "v2")][1] == "none" and pd.isna(got[(cases["D"], "v2")][0])
     unscored = audit.version_comparison(store, rescore=False)
     assert (unscored["score_source"] == "rescored").sum() == 0

@@ -296,7 +296,14 @@ def test_send_case_files_elastogram_then_signed_report_into_the_study(store, pac
     assert sc.SeriesDescription == "VIRTUAL elastogram (USE-GAN strain-test-1)"
     np.testing.assert_array_equal(sc.pixel_array[16:], store.latest_generation(case_id).elastogram())
 
-    review = store.save_draft(case_id, "dr_a", {"lesion": [1, 2, 3, 4]}, 3, "Tsukuba 3", expected_version=0)
+    generation = store.latest_generation(case_id)
+    shown = store.add_prescore(
+        case_id, generation.generation_id, {"system": "tsukuba", "score": 3}, {}, created_by="dr_a"
+    )
+    review = store.save_draft(
+        case_id, "dr_a", {"lesion": [1, 2, 3, 4]}, 3, "Tsukuba 3", expected_version=0,
+        generation_id=generation.generation_id, prescore_id=shown,
+    )  # fmt: skip
     review = store.sign(case_id, "dr_a", expected_version=review.row_version)
     store.add_report(case_id, review.review_id, b"%PDF-1.4 signed report", created_by="dr_a")
     received.clear()

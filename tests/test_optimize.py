@@ -18,6 +18,7 @@ from tests.optimize_fixtures import (  # noqa: F401  (fixtures)
     patient_ids,
     tiny_checkpoint,
 )
+from tests.store_fixtures import reading_basis
 from usegan.active_model import NoModelError, model_key, resolve
 from usegan.checkpoint import read_checkpoint
 from usegan.cli import main
@@ -80,7 +81,8 @@ def test_sync_pairs_only_signed_aligned_cases_and_keeps_the_split(tmp_path, fast
         # a signed case whose real elastogram has another size cannot be a pixel-aligned pair
         odd = store.create_case(np.zeros((40, 50), np.uint8), organ="breast", created_by="dr_a", patient_id="P-odd")
         store.attach_real_elastogram(odd, np.full((20, 20, 3), (255, 0, 0), np.uint8), "strain", "x", created_by="dr_a")
-        v = store.save_draft(odd, "dr_a", {}, 2, "", expected_version=0)
+        lesion = {"lesion": {"type": "rect", "x": 5, "y": 5, "w": 10, "h": 10}}
+        v = store.save_draft(odd, "dr_a", lesion, 2, "odd", expected_version=0, **reading_basis(store, odd))
         store.sign(odd, "dr_a", expected_version=v.row_version)
 
         report = sync_pairs(store, by="dr_a")
@@ -94,7 +96,8 @@ def test_sync_pairs_only_signed_aligned_cases_and_keeps_the_split(tmp_path, fast
         # an amendment moves the pair to the new review, never to another split
         case = signed[0]
         current = store.current_review(case)
-        amended = store.amend(case, "dr_a", {}, 5, "re-read", "second look", expected_version=current.row_version)
+        small = {"lesion": {"type": "rect", "x": 0, "y": 0, "w": 16, "h": 8}}  # the amendment redraws the ROI
+        amended = store.amend(case, "dr_a", small, 5, "re-read", "second look", expected_version=current.row_version)
         again = sync_pairs(store, by="dr_a")
         assert again.updated == [case] and not again.added
         pair = next(p for p in list_pairs(store) if p.case_id == case)
@@ -107,9 +110,9 @@ def test_sync_pairs_only_signed_aligned_cases_and_keeps_the_split(tmp_path, fast
         assert item["bmode"].shape == (1, 32, 32) and item["elasto"].shape == (3, 32, 32)
         record = dataset.records[0]
         assert record["case_id"] == dataset.names[0] and record["confirmed_score"] in (3, 5)
-        # the amended case lost its ROI: its exported mask is empty; the others carry the lesion box
+        # the amended case's mask is the amendment's 16x8 ROI (8x4 at 32 px); the others carry their lesion box
         masks = {n: dataset[i]["mask"].sum().item() for i, n in enumerate(dataset.names)}
-        assert masks.get(case, 0) == 0 and any(v > 0 for k, v in masks.items() if k != case)
+        assert 0 < masks.get(case, 32) <= 40 and any(v > 0 for k, v in masks.items() if k != case)
 
 
 def test_end_to_end_finetune_promote_generate_rollback(loop, capsys):

@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from tests.store_fixtures import bmode, elasto, fast_hasher_fixture, store_fixture  # noqa: F401
+from tests.store_fixtures import LESION, bmode, elasto, fast_hasher_fixture, reading_basis, store_fixture  # noqa: F401
 from usegan.cli import main
 from usegan.settings import get_settings
 from usegan.store import DuplicateCaseError, NotFoundError, Store, open_store
@@ -189,7 +189,7 @@ def test_worklist_filters_and_counts(store):
         )
     ]
     store.save_draft(ids[0], "dr_b", {}, 2, "", 0)
-    r = store.save_draft(ids[2], "dr_a", {}, 4, "x", 0)
+    r = store.save_draft(ids[2], "dr_a", {"lesion": LESION}, 4, "x", 0, **reading_basis(store, ids[2]))
     store.sign(ids[2], "dr_a", r.row_version)
     assert list(store.worklist()["case_id"]) == ids[::-1]  # newest exam first
     assert list(store.worklist(organ="breast")["case_id"]) == [ids[2], ids[0]]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store_fixtures import bmode, fast_hasher_fixture, store_fixture  # noqa: F401
+from tests.store_fixtures import LESION, bmode, fast_hasher_fixture, reading_basis, store_fixture  # noqa: F401
 from usegan.store import AuthError, ReviewSignedError, StaleReviewError, open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,10 +35,11 @@ def test_second_writer_with_a_stale_version_is_refused(store):
 
 def test_signed_review_is_immutable_and_amendment_is_a_new_version(store):
     case_id = store.create_case(bmode(), organ="thyroid", created_by="dr_a")
-    draft = store.save_draft(case_id, "dr_a", {"lesion": {}}, None, "pending", 0)
-    with pytest.raises(ValueError, match="no confirmed score"):
+    rois = {"lesion": LESION}
+    draft = store.save_draft(case_id, "dr_a", rois, None, "pending", 0, **reading_basis(store, case_id))
+    with pytest.raises(ValueError, match="missing a confirmed score on Rago 1-5"):
         store.sign(case_id, "dr_a", draft.row_version)
-    draft = store.save_draft(case_id, "dr_a", {"lesion": {}}, 4, "Rago 4", draft.row_version)
+    draft = store.save_draft(case_id, "dr_a", rois, 4, "Rago 4", draft.row_version)
     signed = store.sign(case_id, "dr_a", draft.row_version)
     assert signed.status == "signed" and signed.signed_by == "dr_a" and signed.signed_at is not None
     with pytest.raises(ReviewSignedError, match="amended"):
@@ -50,7 +51,7 @@ def test_signed_review_is_immutable_and_amendment_is_a_new_version(store):
     with pytest.raises(StaleReviewError):
         store.amend(case_id, "dr_b", {}, 5, "x", "why", draft.row_version)
     amended = store.amend(
-        case_id, "dr_b", {}, 5, "Rago 5 on second look", "posterior hardness missed", signed.row_version
+        case_id, "dr_b", rois, 5, "Rago 5 on second look", "posterior hardness missed", signed.row_version
     )
     history = store.review_history(case_id)
     assert [r.version for r in history] == [1, 2]

@@ -96,6 +96,7 @@ class ScoreSystem(StrEnum):
     SWE_BREAST = "swe_breast"  # breast SWE: Emax below / at or above the cut-off
     SWE_THYROID = "swe_thyroid"  # thyroid SWE: 3 classes by Emax
     SWE_LIVER = "swe_liver"  # liver SWE: fibrosis class by median stiffness
+    STIFFNESS = "stiffness_5"  # plain 5-point stiffness, for organs without a published strain score
 
 
 # The scale the reviewer confirms on, per organ (a proposal on another scale is never read as this one).

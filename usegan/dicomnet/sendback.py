@@ -50,7 +50,7 @@ def study_ref_for_case(case) -> StudyRef:
 def build_case_objects(store, case_id: str, *, mode: str | None = None) -> tuple[list, bool]:
     """The datasets to send for a case: ``([SC, PDF?], report_included)``.
 
-    The PDF is included only when the case's current review is signed and a report of that review is archived.
+    The PDF is included only when the case's current reading of that mode is signed and its report is archived.
     Raises :class:`SendBackError` when the case has no generated elastogram or did not come from DICOM.
     """
     case = store.get_case(case_id)
@@ -63,10 +63,9 @@ def build_case_objects(store, case_id: str, *, mode: str | None = None) -> tuple
             generation.elastogram(), study, model_version=generation.model_version, mode=generation.mode
         )
     ]
-    review = store.current_review(case_id)
-    reports = [r for r in store.reports(case_id) if review is not None and r["review_id"] == review.review_id]
-    if review is not None and review.is_signed and reports:
-        pdf = store.images.read_bytes(reports[-1]["pdf_sha"])
+    review = store.current_review(case_id, generation.mode)  # the reading of this mode, never the other's
+    pdf = store.signed_report(review.review_id) if review is not None and review.is_signed else None
+    if pdf is not None:  # the report archived at signing, byte for byte
         datasets.append(build_encapsulated_pdf(pdf, study, title=f"Virtual elastography report {case_id}"))
     return datasets, len(datasets) == 2
 

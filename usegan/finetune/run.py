@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from usegan.configs import option
+from usegan.provenance import CAVEATS, from_training, of_data
 from usegan.vocab import Mode, values
 
 DEFAULT_PHANTOM_TEST = Path("bundled") / "phantom-test"  # under settings.runs_dir (usegan phantom --seed 9000)
@@ -125,7 +126,8 @@ def resolve_base(store, mode: str, version: str = "", *, by: str) -> tuple[str, 
         raise ValueError(f"no {mode} model to fine-tune: no active version and no bundled checkpoint")
     name = str(read_checkpoint(path)["version"])
     if name not in {r.version for r in registry.list()}:
-        card = {"trained_on": "simulated phantoms", "origin": "bundled"}
+        provenance = from_training(read_checkpoint(path).get("training"))
+        card = {"trained_on": CAVEATS[provenance], "origin": "bundled", "provenance": provenance.value}
         registry.register(name, mode, path, created_by=by, card=card)
         registry.set_active(name, by=by, note={"reason": "bundled model in use, registered as the fine-tune base"})
     return str(path), name, file_sha256(path)
@@ -228,6 +230,7 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
     provenance = {
         "data": plan.snapshot, "base_version": plan.base_version, "base_sha256": plan.base_sha256,
         "store_train_pairs": n_pairs, "replay_cases": n_replay, "simulated_data_only": False,
+        "provenance": of_data(n_pairs, n_replay).value,
     }  # fmt: skip
     trainer = FinetuneTrainer(config, train_set, base.state_dict(), provenance, progress)
     started = _utc_now()
@@ -258,6 +261,7 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
     manifest = read_manifest(plan.snapshot)
     card = {
         "trained_on": "department pairs from the case store" + (" + simulated phantom replay" if n_replay else ""),
+        "provenance": of_data(n_pairs, n_replay).value,
         "intended_use": "candidate: compare with the active model before promoting",
         "base_version": plan.base_version, "base_sha256": plan.base_sha256,
         "pairs": {s: [p["case_id"] for p in manifest["pairs"] if p["split"] == s] for s in ("train", "validation")},

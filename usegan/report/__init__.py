@@ -3,7 +3,7 @@ from the case store."""
 
 from usegan.report.data import ReportData, colour_distribution
 from usegan.report.fonts import FontChoice, find_font
-from usegan.report.from_store import report_data_for_case
+from usegan.report.from_store import report_data_for_case, report_data_for_reading
 from usegan.report.labels import VIRTUAL_LABEL_EN
 from usegan.report.pdf import build_report
 
@@ -15,4 +15,5 @@ __all__ = [
     "colour_distribution",
     "find_font",
     "report_data_for_case",
+    "report_data_for_reading",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from usegan.colormaps import colormap_for
+from usegan.provenance import Provenance
 from usegan.vocab import Mode, ReviewStatus, values
 
 # Display-only split of normalised strain into thirds for the chart (scoring uses its own, cited thresholds).
@@ -44,7 +45,10 @@ class ReportData:
     status: str = ReviewStatus.DRAFT  # a ReviewStatus
     amend_reason: str | None = None
     notes: str = ""
-    trained_on_phantoms: bool = False  # the model card says so: printed next to the virtual label
+    provenance: Provenance | None = None  # the model's training data (usegan.provenance); None = not recorded
+    scale: str | None = None  # the confirmed score's scale key (usegan.reading.scales), e.g. "tsukuba"
+    version: int = 1  # reading version: 1 = original, 2.. = amendments
+    pixel_spacing_mm: float | None = None  # mm per B-mode pixel when known: sizes and depths in mm
     department: str = "Ultrasound Department"  # header, from settings.department
     language: str = "en"  # "en" or "zh"
 

@@ -1,35 +1,27 @@
-"""Gather a :class:`ReportData` for a stored case: latest generation, pre-score and current review."""
+"""Gather a :class:`ReportData` for a stored reading: its own generation, proposal, ROIs, score and signature."""
 
 from __future__ import annotations
 
 from usegan.report.data import ReportData
-from usegan.vocab import ReviewStatus
 
 
-def report_data_for_case(
-    store, case_id: str, *, mode: str | None = None, department: str | None = None, language: str | None = None
-) -> ReportData:
-    """Everything the report needs from the store. Raises ``ValueError`` when the case has no elastogram yet.
+def report_data_for_reading(store, review, *, department: str | None = None, language: str | None = None) -> ReportData:
+    """Everything the report of one reading version needs, taken from that version only: the generation it was
+    read on (never a newer one, never the other mode's), the proposal shown, its ROIs, score and scale.
 
-    The model card's ``trained_on`` (registry) decides the "trained on simulated phantoms" wording.
+    Raises ``ValueError`` when the reading names no generation (a migrated reading made before any elastogram).
     ``department`` / ``language`` default to ``settings.department`` / ``settings.report_language``.
     """
+    from usegan.provenance import provenance_for_model
     from usegan.settings import get_settings
 
     settings = get_settings()
-    case = store.get_case(case_id)
-    generation = store.latest_generation(case_id, mode=mode)
-    if generation is None:
-        raise ValueError(f"case {case_id} has no generated elastogram{f' in mode {mode}' if mode else ''} yet")
-    prescore = store.latest_prescore(case_id)
-    review = store.current_review(case_id)
-    phantoms = False
-    try:
-        card = store.registry.get(generation.model_version).card
-        phantoms = "phantom" in str(card.get("trained_on", "")).lower()
-    except KeyError:
-        phantoms = False
-    rois = (review.rois if review and review.rois else None) or (prescore.roi if prescore else {}) or {}
+    if review.generation_id is None:
+        raise ValueError(f"the {review.mode} reading of case {review.case_id} names no generated elastogram")
+    case = store.get_case(review.case_id)
+    generation = store.get_generation(review.generation_id)
+    prescore = store.get_prescore(review.prescore_id) if review.prescore_id else None
+    rois = (review.rois or None) or (prescore.roi if prescore else {}) or {}
     return ReportData(
         case_id=case.case_id,
         patient_pseudonym=case.patient_id or "-",
@@ -44,14 +36,41 @@ def report_data_for_case(
         rois={k: v for k, v in rois.items() if isinstance(v, dict)},
         colour_scale=generation.colour_scale,
         proposal=prescore.result if prescore else None,
-        confirmed_score=review.confirmed_score if review else None,
-        conclusion=review.conclusion if review else "",
-        reviewer=review.reviewer if review else None,
-        signed_at=review.signed_at if review else None,
-        status=review.status if review else ReviewStatus.DRAFT,
-        amend_reason=review.amend_reason if review else None,
+        confirmed_score=review.confirmed_score,
+        scale=review.scale,
+        conclusion=review.conclusion,
+        reviewer=review.signed_by or review.reviewer,
+        signed_at=review.signed_at,
+        status=review.status,
+        version=review.version,
+        amend_reason=review.amend_reason,
         notes=case.notes,
-        trained_on_phantoms=phantoms,
+        provenance=provenance_for_model(store, generation.model_version, generation.checkpoint_sha256),
+        pixel_spacing_mm=_pixel_spacing(case),
         department=department or settings.department,
         language=language or settings.report_language,
     )
+
+
+def report_data_for_case(
+    store, case_id: str, *, mode: str | None = None, department: str | None = None, language: str | None = None
+) -> ReportData:
+    """The report of the case's current reading in ``mode`` (the one written last when None). Raises
+    ``ValueError`` when there is no reading with a generated elastogram yet."""
+    review = store.current_review(case_id, mode)
+    if review is None:
+        raise ValueError(f"case {case_id} has no {mode or ''} reading yet".replace("  ", " "))
+    return report_data_for_reading(store, review, department=department, language=language)
+
+
+def _pixel_spacing(case) -> float | None:
+    """mm per pixel of the stored B-mode when the case knows it (DICOM PixelSpacing / SequenceOfUltrasoundRegions),
+    else None: lengths are then printed in pixels only."""
+    try:
+        from usegan.measure import spacing_of_case  # issue 14/17: pixel spacing of a case, when that module exists
+    except ImportError:
+        return None
+    try:
+        return spacing_of_case(case)
+    except Exception:  # noqa: BLE001 - a report never fails for want of a spacing
+        return None

@@ -89,7 +89,7 @@ def readings_table(raw: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
     the image paths (filled in by :func:`export_research`)."""
     rows = []
     for r in raw.itertuples(index=False):
-        scale = CONFIRMED_SCALE.get(r.organ)
+        scale = str(r.scale) if getattr(r, "scale", None) else CONFIRMED_SCALE.get(r.organ)  # the reading's own
         proposal = _json(r.proposal)
         system = proposal.get("system")
         raw_score = r.proposed_score if r.proposed_score is not None and not pd.isna(r.proposed_score) else None

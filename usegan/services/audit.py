@@ -15,15 +15,43 @@ from usegan.vocab import FINAL_STATUSES
 
 
 def audit_table(store) -> pd.DataFrame:
-    """One row per case: organ, lesion type (samples), status, proposed / confirmed score, model version, dates.
+    """One row per reading (case + mode): organ, lesion type (samples), status, the scale of the confirmed score,
+    proposed / confirmed score on that scale, the model version the reading was made on, dates; plus one row per
+    case not read yet.
 
     Lesion type is known for bundled samples and phantoms (``cases.lesion_type``, set by
     :func:`usegan.services.intake.create_sample_case`); clinical cases have none.
     """
-    df = store.read_models.case_outcomes()
+    df = store.read_models.case_outcomes().sort_values(["exam_at", "case_id", "mode"], ignore_index=True)
+    df["proposed_score"] = df["proposed_score"].astype("Int64").astype("float64")
+    df["confirmed_score"] = df["confirmed_score"].astype("Int64").astype("float64")
     df["agree"] = df["proposed_score"] == df["confirmed_score"]
     df["difference"] = df["confirmed_score"] - df["proposed_score"]
     return df
+
+
+def per_scale_agreement(df: pd.DataFrame) -> list[dict]:
+    """Confusion matrix and quadratic-weighted kappa per confirmed-score scale, never mixing scales:
+    ``[{"scale", "name", "classes", "matrix", "kappa", "readings"}, ...]`` for each scale with signed readings."""
+    from usegan.reading.scales import scale_named
+
+    out = []
+    done = reviewed(df)
+    for system, group in done.groupby("scale"):
+        scale = scale_named(system)
+        classes = scale.scores if scale is not None else SCORES
+        confirmed, proposed = group["confirmed_score"].tolist(), group["proposed_score"].tolist()
+        out.append(
+            {
+                "scale": system,
+                "name": scale.name if scale is not None else str(system),
+                "classes": classes,
+                "matrix": confusion_matrix(confirmed, proposed, classes),
+                "kappa": quadratic_weighted_kappa(confirmed, proposed, classes),
+                "readings": len(group),
+            }
+        )
+    return out
 
 
 def reviewed(df: pd.DataFrame) -> pd.DataFrame:
@@ -33,21 +61,30 @@ def reviewed(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_model_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Per model version: cases, exact agreement, within-one agreement and quadratic-weighted kappa."""
+    """Per model version, mode and scale: readings, exact agreement, within-one agreement and quadratic-weighted
+    kappa (each reading counted for the model it was read on)."""
+    columns = ["model_version", "mode", "scale", "readings", "exact_agreement", "within_one", "kappa_qw"]
+    from usegan.reading.scales import scale_named
+
     rows = []
-    for version, group in reviewed(df).groupby(df["model_version"].fillna("(none)")):
+    done = reviewed(df)
+    keys = [done["model_version"].fillna("(none)"), done["mode"].fillna("-"), done["scale"].fillna("-")]
+    for (version, mode, system), group in done.groupby(keys):
+        scale = scale_named(system)
         confirmed, proposed = group["confirmed_score"].tolist(), group["proposed_score"].tolist()
         diff = (group["confirmed_score"] - group["proposed_score"]).abs()
         rows.append(
             {
                 "model_version": version,
-                "cases": len(group),
+                "mode": mode,
+                "scale": system,
+                "readings": len(group),
                 "exact_agreement": float((diff == 0).mean()),
                 "within_one": float((diff <= 1).mean()),
-                "kappa_qw": quadratic_weighted_kappa(confirmed, proposed),
+                "kappa_qw": quadratic_weighted_kappa(confirmed, proposed, scale.scores if scale else SCORES),
             }
         )
-    return pd.DataFrame(rows, columns=["model_version", "cases", "exact_agreement", "within_one", "kappa_qw"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def agreement_over_time(df: pd.DataFrame, freq: str = "W") -> pd.DataFrame:
@@ -107,7 +144,7 @@ def version_comparison(store, *, rescore: bool = True, max_cases: int = 500) -> 
             scores.append(row.stored_score)
             sources.append("stored")
             continue
-        rois = _review_rois(store, row.case_id, rois_by_case) if rescore else {}
+        rois = _review_rois(store, row.case_id, row.mode, rois_by_case) if rescore else {}
         if "lesion" not in rois:
             scores.append(None)
             sources.append("none")
@@ -123,13 +160,14 @@ def version_comparison(store, *, rescore: bool = True, max_cases: int = 500) -> 
     return out[VERSION_COLUMNS]
 
 
-def _review_rois(store, case_id: str, cache: dict) -> dict:
-    if case_id not in cache:
+def _review_rois(store, case_id: str, mode: str, cache: dict) -> dict:
+    """The ROIs of the case's current reading in ``mode`` (never the other mode's reading)."""
+    if (case_id, mode) not in cache:
         from usegan.ui.roi_canvas import rois_from_json
 
-        review = store.current_review(case_id)
-        cache[case_id] = rois_from_json(review.rois) if review is not None else {}
-    return cache[case_id]
+        review = store.current_review(case_id, mode)
+        cache[case_id, mode] = rois_from_json(review.rois) if review is not None else {}
+    return cache[case_id, mode]
 
 
 def version_table(long: pd.DataFrame) -> pd.DataFrame:

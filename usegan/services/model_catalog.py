@@ -7,6 +7,7 @@ from pathlib import Path
 
 from usegan.active_model import find
 from usegan.checkpoint import CheckpointError, file_sha256, read_checkpoint
+from usegan.provenance import Provenance, from_training
 from usegan.vocab import Mode
 
 
@@ -79,7 +80,12 @@ def list_models(store=None, model_dir: str | Path | None = None) -> list[ModelEn
 def register_and_activate(store, entry: ModelEntry, by: str):
     """Register a bundled checkpoint (if it is not yet) and make it the active version of its mode."""
     if entry.origin == "bundled":
-        card = {"training": entry.card, "trained_on": "simulated phantoms" if entry.card else "unknown"}
+        provenance = from_training(entry.card) if entry.card else None  # entry.card: the checkpoint's training
+        card = {
+            "training": entry.card,
+            "trained_on": "simulated phantoms" if provenance is Provenance.PHANTOM else str(provenance or "unknown"),
+            "provenance": provenance.value if provenance else None,
+        }
         store.registry.register(
             entry.version, entry.mode, entry.path, created_by=by, sha256=file_sha256(entry.path),
             metrics=entry.metrics, card=card,

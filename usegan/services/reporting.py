@@ -1,22 +1,16 @@
-"""The PDF report of a reviewed case (invention steps S5-S6): build it with :mod:`usegan.report` and archive it
-once per signed review version."""
+"""The PDF report of a reading (invention steps S5-S6). A signed version's report is rendered once, when it is
+signed (:mod:`usegan.services.signing`), archived with its hash and served from the archive unchanged ever after."""
 
 from __future__ import annotations
 
-from usegan.report import build_report, report_data_for_case
+from usegan.services.signing import signed_pdf
 
 
-def report_pdf(store, view, proposal=None, user: str | None = None, archive: bool = True) -> bytes:
-    """PDF bytes for ``view`` (a :class:`usegan.services.service.CaseView`) in its mode.
+def report_pdf(store, view, proposal=None, user: str | None = None, archive: bool = True) -> bytes | None:
+    """The archived PDF of the reading shown in ``view`` (a :class:`usegan.services.service.CaseView`) when it is
+    signed, byte for byte the file made at signing; ``None`` for a draft or no reading (a draft has no report).
 
-    With ``archive`` and a signed review, the PDF is stored with the case unless this review version already has
-    an archived report (so re-opening the page does not pile up copies). ``proposal`` is unused: the report
-    prints the stored proposal, which :func:`usegan.services.service.save_review` recorded when signing.
+    ``proposal`` and ``archive`` are unused (kept for callers): the report prints the proposal stored with the
+    reading, and a signed version's report is always archived.
     """
-    case_id = view.case.case_id
-    pdf = build_report(report_data_for_case(store, case_id, mode=view.mode))
-    review = view.review
-    if archive and user and review is not None and review.is_signed:
-        if not any(r.get("review_id") == review.review_id for r in store.reports(case_id)):
-            store.add_report(case_id, review.review_id, pdf, created_by=user)
-    return pdf
+    return signed_pdf(store, view.review, user or (view.review.signed_by if view.review else "") or "system")

@@ -85,11 +85,14 @@ class CaseView:
 
 
 def open_case(store, case_id: str, mode: str = Mode.STRAIN) -> CaseView:
-    """Load a case and what hangs off it for ``mode``; raises ``usegan.store.NotFoundError`` for a wrong id."""
+    """Load a case and its reading in ``mode``; raises ``usegan.store.NotFoundError`` for a wrong id.
+
+    The reading, the proposal and the real elastogram are those of ``mode`` only: a strain reading never shows up
+    in the SWE view (and vice versa). The proposal is the newest one computed on the generation shown."""
     case = store.get_case(case_id)
     generation = store.latest_generation(case_id, mode)
-    review = store.current_review(case_id)
-    prescore = store.latest_prescore(case_id)
+    review = store.current_review(case_id, mode)
+    prescore = None if generation is None else store.latest_prescore(case_id, generation.generation_id)
     real, real_source = None, None
     for item in reversed(store.real_elastograms(case_id)):
         if item["mode"] == mode:
@@ -148,23 +151,30 @@ def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: d
 
 
 def picker_start(view: CaseView, result: ScoreResult) -> int | None:
-    """The confirmed-score picker's starting value: the saved review's score, else the proposal only when it is a
-    number on the organ's confirmed scale (never a SWE class or a ratio class), else nothing."""
+    """The confirmed-score picker's starting value: the saved reading's score, else the proposal only when it is a
+    number on this reading's confirmed scale (never a ratio class, never another mode's scale), else nothing."""
+    from usegan.reading.scales import confirmed_scale
+
     if view.review is not None and view.review.confirmed_score:
         return int(view.review.confirmed_score)
-    if result.score is not None and on_confirmed_scale(result.system, view.case.organ):
+    if result.score is not None and result.system == confirmed_scale(view.case.organ, view.mode).system:
         return int(result.score)
     return None
 
 
-def record_proposal(store, view: CaseView, result: ScoreResult, rois: dict, user: str) -> str | None:
-    """Store the proposal the reviewer saw, unless it equals the newest stored one; returns the new id or None."""
+def record_proposal(store, view: CaseView, result: ScoreResult, rois: dict, user: str) -> str:
+    """Store the proposal the reader saw, computed on the generation shown, unless it equals the newest one stored
+    for that generation; returns the id of the stored proposal (new or equal)."""
+    from usegan.reading.scales import confirmed_scale
+
     payload, roi_json = result.to_dict(), rois_to_json(rois)
     latest = view.prescore
     if latest is not None and latest.result == payload and latest.roi == roi_json:
-        return None
+        return latest.prescore_id
     generation_id = None if view.generation is None else view.generation.generation_id
-    headline = on_confirmed_scale(result.system, view.case.organ)
+    headline = result.system == confirmed_scale(view.case.organ, view.mode).system and on_confirmed_scale(
+        result.system, view.case.organ
+    )
     return store.add_prescore(view.case.case_id, generation_id, payload, roi_json, created_by=user, headline=headline)
 
 
@@ -178,21 +188,10 @@ def save_review(
     proposal: ScoreResult | None = None,
     action: str = "draft",
     reason: str = "",
+    expected_version: int | None = None,
 ):
-    """Save the clinician's review: ``action`` is ``"draft"``, ``"sign"`` (save then sign) or ``"amend"``.
+    """Save the reading of ``view`` (its case, mode and generation): see :func:`usegan.services.signing.save`."""
+    from usegan.services.signing import save
 
-    The proposal shown at the time is recorded first (kept apart from the confirmed score). Raises the store's
-    errors (``StaleReviewError`` when someone else saved meanwhile, ``ReviewSignedError``, ``ValueError``).
-    Returns the new ``usegan.store.Review``.
-    """
-    if action not in ("draft", "sign", "amend"):
-        raise ValueError(f"action must be 'draft', 'sign' or 'amend', got {action!r}")
-    if proposal is not None:
-        record_proposal(store, view, proposal, rois, user)
-    case_id, roi_json = view.case.case_id, rois_to_json(rois)
-    if action == "amend":
-        return store.amend(case_id, user, roi_json, score, conclusion, reason, view.expected_version)
-    review = store.save_draft(case_id, user, roi_json, score, conclusion, view.expected_version)
-    if action == "sign":
-        review = store.sign(case_id, user, review.row_version)
-    return review
+    loaded = view.expected_version if expected_version is None else expected_version
+    return save(store, view, user, rois, score, conclusion, proposal, action, reason, loaded)

@@ -113,3 +113,33 @@ def qbox_summary(figures: dict) -> str:
     if isinstance(figures.get("eratio"), (int, float)) and figures["eratio"] == figures["eratio"]:  # not NaN
         parts.append(f"Eratio {figures['eratio']:.2f}")
     return " · ".join(parts)
+
+
+_SWE_WORDS = {
+    ScoreSystem.SWE_BREAST: {
+        1: "Shear-wave elastography: lesion Emax below 80 kPa (5.2 m/s), below the suspicious cut-off (BE1): "
+        "elastographic features favour benignity.",
+        2: "Shear-wave elastography: lesion Emax 80 kPa (5.2 m/s) or more (BE1): elastographic features are "
+        "suspicious; tissue sampling is advised.",
+    },
+    ScoreSystem.SWE_THYROID: {
+        1: "Shear-wave elastography: nodule Emax below 69 kPa: below the suspicious cut-off.",
+        2: "Shear-wave elastography: nodule Emax 69-120 kPa: suspicious; fine-needle aspiration is advised.",
+        3: "Shear-wave elastography: nodule Emax 120 kPa or more: highly suspicious; fine-needle aspiration is "
+        "advised.",
+    },
+    ScoreSystem.SWE_LIVER: _LIVER,
+    ScoreSystem.TSUKUBA: _BREAST,
+    ScoreSystem.RAGO: _THYROID,
+    ScoreSystem.STIFFNESS: _OTHER,
+}
+
+
+def reading_template(organ: str, mode: str, score: int, with_caveat: bool = True) -> str:
+    """A starting conclusion for a reading of ``organ`` in ``mode`` with ``score`` on that reading's confirmed
+    scale (:func:`usegan.reading.scales.confirmed_scale`): an SWE breast class 2 never gets Tsukuba 2 wording."""
+    from usegan.reading.scales import confirmed_scale
+
+    scale = confirmed_scale(organ, mode)
+    text = _SWE_WORDS[scale.system][scale.check(score)]
+    return f"{text}\n\n{CAVEAT}" if with_caveat else text

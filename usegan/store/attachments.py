@@ -165,19 +165,26 @@ class AttachmentsMixin:
             self.audit(created_by, "prescore.add", "case", case_id, None, row)
         return prescore_id
 
-    def latest_prescore(self, case_id: str) -> PreScore | None:
+    def latest_prescore(self, case_id: str, generation_id: str | None = None) -> PreScore | None:
+        """The newest proposal of a case (computed on ``generation_id`` if given), or ``None``."""
+        sql = f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE case_id = ? AND {_PRE_AFTER_RECROP}"
+        params: list = [case_id]
+        if generation_id is not None:
+            sql, params = sql + " AND generation_id = ?", [case_id, generation_id]
+        row = self._cursor().execute(sql + " ORDER BY created_at DESC, prescore_id DESC LIMIT 1", params).fetchone()
+        return None if row is None else self._prescore(row)
+
+    def get_prescore(self, prescore_id: str) -> PreScore:
         row = (
             self._cursor()
-            .execute(
-                f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE case_id = ? "
-                f"AND {_PRE_AFTER_RECROP} "
-                "ORDER BY created_at DESC LIMIT 1",
-                [case_id],
-            )
+            .execute(f"SELECT {', '.join(_PRE_COLUMNS)} FROM prescores WHERE prescore_id = ?", [prescore_id])
             .fetchone()
         )
         if row is None:
-            return None
+            raise NotFoundError(f"no pre-score {prescore_id!r}")
+        return self._prescore(row)
+
+    def _prescore(self, row) -> PreScore:
         return record(PreScore, _PRE_COLUMNS, row, {"result": from_json, "roi": from_json})
 
     # -- real elastograms and reports ------------------------------------------------------------------------
@@ -240,7 +247,8 @@ class AttachmentsMixin:
         with self.transaction() as cur:
             self._require_case(cur, case_id)
             row = {"report_id": report_id, "case_id": case_id, "review_id": review_id, "pdf_sha": sha}
-            insert(cur, "reports", row | {"created_at": now, "created_by": created_by})
+            mode = cur.execute("SELECT mode FROM reviews WHERE review_id = ?", [review_id]).fetchone()
+            insert(cur, "reports", row | {"created_at": now, "created_by": created_by, "mode": mode and mode[0]})
             self.audit(
                 created_by,
                 "report.add",

@@ -32,3 +32,11 @@ class AuthError(StoreError):
 
 class ImageStoreError(StoreError):
     """An image file is missing or does not hash to its name."""
+
+
+class SignBlockedError(StoreError, ValueError):
+    """A reading cannot be signed yet; ``missing`` lists what it lacks, in words the reader acts on."""
+
+    def __init__(self, missing: list[str], what: str = "the reading") -> None:
+        super().__init__(f"{what} cannot be signed yet: missing {'; '.join(missing)}")
+        self.missing = list(missing)

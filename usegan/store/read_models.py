@@ -8,16 +8,30 @@ from __future__ import annotations
 
 import pandas as pd
 
-# One row per case with its newest generation's model version and mode.
+# One row per reading (the current version of each case's strain / SWE reading), attributed to the generation it
+# was read on, with the proposal shown only when that proposal is on the reading's confirmed scale (a breast SWE
+# class is never compared with a Tsukuba score); then one row per case nobody has read yet, with its newest
+# generation. ``scale`` is the confirmed score's scale: agreement is computed per scale, never across scales.
 _CASE_OUTCOMES_SQL = """
-SELECT c.case_id, c.organ, c.source, c.status, c.proposed_score, c.confirmed_score, c.reviewer, c.exam_at,
-       c.updated_at, g.model_version, g.mode, c.lesion_type
-FROM cases c
-LEFT JOIN (
+WITH current_readings AS (
+    SELECT *, row_number() OVER (PARTITION BY case_id, mode ORDER BY version DESC) AS rn FROM reviews
+), newest_generation AS (
     SELECT case_id, model_version, mode,
-           row_number() OVER (PARTITION BY case_id ORDER BY created_at DESC) AS rn
+           row_number() OVER (PARTITION BY case_id ORDER BY created_at DESC, generation_id) AS rn
     FROM generations
-) g ON g.case_id = c.case_id AND g.rn = 1
+)
+SELECT c.case_id, c.organ, c.source, r.status, r.mode, r.scale,
+       CASE WHEN json_extract_string(p.result, '$.system') = r.scale THEN p.score END AS proposed_score,
+       r.confirmed_score, r.reviewer, c.exam_at, r.updated_at, r.model_version, r.generation_id, c.lesion_type
+FROM cases c
+JOIN current_readings r ON r.case_id = c.case_id AND r.rn = 1
+LEFT JOIN prescores p ON p.prescore_id = r.prescore_id
+UNION ALL
+SELECT c.case_id, c.organ, c.source, c.status, g.mode, NULL AS scale, c.proposed_score, NULL AS confirmed_score,
+       NULL AS reviewer, c.exam_at, c.updated_at, g.model_version, NULL AS generation_id, c.lesion_type
+FROM cases c
+LEFT JOIN newest_generation g ON g.case_id = c.case_id AND g.rn = 1
+WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.case_id = c.case_id)
 """
 
 # One row per (case, mode, model version): that version's newest generation and the newest pre-score recorded on
@@ -36,11 +50,17 @@ WITH gens AS (
     FROM prescores WHERE generation_id IS NOT NULL
 )
 SELECT g.case_id, c.organ, g.mode, g.model_version, g.generation_id, g.created_at AS generated_at,
-       p.score AS stored_score, p.generation_id IS NOT NULL AS has_prescore, c.status, c.confirmed_score
+       p.score AS stored_score, p.generation_id IS NOT NULL AS has_prescore,
+       coalesce(r.status, c.status) AS status, r.confirmed_score
 FROM gens g
 JOIN multi m ON m.case_id = g.case_id AND m.mode = g.mode
 JOIN cases c ON c.case_id = g.case_id
 LEFT JOIN pre p ON p.generation_id = g.generation_id AND p.rn = 1
+LEFT JOIN (
+    SELECT case_id, mode, status, confirmed_score,
+           row_number() OVER (PARTITION BY case_id, mode ORDER BY version DESC) AS rn
+    FROM reviews
+) r ON r.case_id = g.case_id AND r.mode = g.mode AND r.rn = 1
 WHERE g.rn = 1
 ORDER BY g.case_id, g.mode, g.created_at, g.model_version
 """
@@ -51,14 +71,15 @@ class ReadModels:
         self._store = store
 
     def case_outcomes(self) -> pd.DataFrame:
-        """One row per case: ``case_id, organ, source, status, proposed_score, confirmed_score, reviewer, exam_at,
-        updated_at, model_version, mode, lesion_type`` (model version and mode of its newest generation)."""
+        """One row per reading (case + mode): ``case_id, organ, source, status, mode, scale, proposed_score,
+        confirmed_score, reviewer, exam_at, updated_at, model_version, generation_id, lesion_type``, the model version
+        being the one the reading was made on; plus one row per case not read yet (its newest generation)."""
         return self._store.query(_CASE_OUTCOMES_SQL)
 
     def version_outcomes(self) -> pd.DataFrame:
         """For cases generated in one mode by two or more model versions: one row per (case, mode, version) with
         that version's newest ``generation_id``, ``generated_at``, the pre-score stored on it (``stored_score``,
-        ``has_prescore``) and the case's ``organ, status, confirmed_score``."""
+        ``has_prescore``), the case's ``organ`` and the ``status, confirmed_score`` of its reading in that mode."""
         return self._store.query(_VERSION_OUTCOMES_SQL)
 
     def recent_real_elastograms(self, limit: int = 50) -> pd.DataFrame:

@@ -15,17 +15,17 @@ from usegan.store.errors import NotFoundError
 from usegan.store.util import new_id
 from usegan.vocab import REVIEW_ROLES
 
-# One row per signed reading (the current version of a signed or amended review): the generation and the
-# proposal it was made on, the case's image and size, and the newest real elastogram of that mode.
+# One row per signed reading (the current version of a signed or amended reading of a case in one mode): the
+# generation and the proposal it was made on, as the reading records them (issue 13), the case's image and size,
+# and the newest real elastogram of that mode.
 READINGS_SQL = """
 WITH cur AS (
-    SELECT * FROM reviews WHERE status IN ('signed', 'amended')
-    QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY version DESC) = 1
-), shown AS (  -- the newest proposal made before the reading was signed: the one the reader saw
-    SELECT p.case_id, p.prescore_id, p.generation_id, p.score, p.algorithm_version, p.result, p.roi
-    FROM prescores p JOIN cur ON cur.case_id = p.case_id
-    WHERE p.created_at <= cur.signed_at AND p.generation_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY p.case_id ORDER BY p.created_at DESC, p.prescore_id DESC) = 1
+    SELECT * FROM reviews
+    QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY version DESC) = 1
+), signed AS (
+    SELECT * FROM cur WHERE status IN ('signed', 'amended')
+), shown AS (  -- the proposal the reader saw, as recorded on the reading
+    SELECT p.prescore_id, p.generation_id, p.score, p.algorithm_version, p.result, p.roi FROM prescores p
 ), real AS (
     SELECT case_id, mode, elasto_sha AS real_elasto_sha, source AS real_source
     FROM real_elastograms
@@ -33,16 +33,16 @@ WITH cur AS (
 )
 SELECT cur.review_id AS reading_id, cur.case_id, c.organ,
        c.lesion_type,
-       g.mode, cur.status, cur.version, cur.reviewer, cur.confirmed_score, cur.rois, cur.signed_at,
+       cur.mode, cur.scale, cur.status, cur.version, cur.reviewer, cur.confirmed_score, cur.rois, cur.signed_at,
        g.generation_id, g.model_version, g.checkpoint_sha256, g.colour_scale, g.elasto_sha,
        s.prescore_id, s.score AS proposed_score, s.algorithm_version, s.result AS proposal, s.roi AS proposal_roi,
        c.bmode_sha, c.height, c.width, c.spacing_row_mm, c.spacing_col_mm, r.real_elasto_sha, r.real_source
-FROM cur
+FROM signed cur
 JOIN cases c ON c.case_id = cur.case_id AND c.withdrawn_at IS NULL
-LEFT JOIN shown s ON s.case_id = cur.case_id
-LEFT JOIN generations g ON g.generation_id = s.generation_id
-LEFT JOIN real r ON r.case_id = cur.case_id AND r.mode = g.mode
-ORDER BY cur.signed_at, cur.case_id
+LEFT JOIN shown s ON s.prescore_id = cur.prescore_id
+LEFT JOIN generations g ON g.generation_id = cur.generation_id
+LEFT JOIN real r ON r.case_id = cur.case_id AND r.mode = cur.mode
+ORDER BY cur.signed_at, cur.case_id, cur.mode
 """
 
 CASE_GENERATIONS_SQL = """

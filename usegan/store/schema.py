@@ -248,6 +248,49 @@ V7_TEACHING_CASES = Migration(
     ),
 )
 
+# Version 8 (issue 13) makes a review a *reading*: one chain of versions per (case, mode), each version naming the
+# generation it was read on (model version + checkpoint hash), the proposal shown, and the scale of its confirmed
+# score. Existing reviews are attributed to the proposal stored just before their last save (record_proposal ran
+# first), else to the newest generation that existed then; a chain keeps the mode of its first version, and a
+# version whose generation is of another mode loses that attribution rather than keeping a wrong one. Their scale
+# is the organ-only picker they were confirmed on (an SWE breast score of that time was on Tsukuba).
+V8_READINGS = Migration(
+    8,
+    "readings: a review per (case, mode) with its generation, proposal and score scale; report mode",
+    (
+        "ALTER TABLE reviews ADD COLUMN mode VARCHAR",
+        "ALTER TABLE reviews ADD COLUMN scale VARCHAR",
+        "ALTER TABLE reviews ADD COLUMN generation_id VARCHAR",
+        "ALTER TABLE reviews ADD COLUMN model_version VARCHAR",
+        "ALTER TABLE reviews ADD COLUMN checkpoint_sha256 VARCHAR",
+        "ALTER TABLE reviews ADD COLUMN prescore_id VARCHAR",
+        """UPDATE reviews SET prescore_id = p.prescore_id FROM (
+            SELECT r.review_id, arg_max(s.prescore_id, s.created_at) AS prescore_id
+            FROM reviews r JOIN prescores s
+              ON s.case_id = r.case_id AND s.created_at <= r.updated_at AND s.generation_id IS NOT NULL
+            GROUP BY r.review_id) p WHERE p.review_id = reviews.review_id""",
+        "UPDATE reviews SET generation_id = s.generation_id FROM prescores s WHERE s.prescore_id = reviews.prescore_id",
+        """UPDATE reviews SET generation_id = g.generation_id FROM (
+            SELECT r.review_id, arg_max(g.generation_id, g.created_at) AS generation_id
+            FROM reviews r JOIN generations g ON g.case_id = r.case_id AND g.created_at <= r.updated_at
+            WHERE r.generation_id IS NULL GROUP BY r.review_id) g WHERE g.review_id = reviews.review_id""",
+        "UPDATE reviews SET mode = g.mode FROM generations g WHERE g.generation_id = reviews.generation_id",
+        "UPDATE reviews SET mode = 'strain' WHERE mode IS NULL",
+        """UPDATE reviews SET mode = f.mode FROM (
+            SELECT case_id, arg_min(mode, version) AS mode FROM reviews GROUP BY case_id) f
+            WHERE f.case_id = reviews.case_id""",
+        """UPDATE reviews SET generation_id = NULL, prescore_id = NULL FROM generations g
+            WHERE g.generation_id = reviews.generation_id AND g.mode <> reviews.mode""",
+        """UPDATE reviews SET model_version = g.model_version, checkpoint_sha256 = g.checkpoint_sha256
+            FROM generations g WHERE g.generation_id = reviews.generation_id""",
+        """UPDATE reviews SET scale = CASE c.organ WHEN 'breast' THEN 'tsukuba' WHEN 'thyroid' THEN 'rago'
+            WHEN 'liver' THEN 'swe_liver' ELSE 'stiffness_5' END FROM cases c WHERE c.case_id = reviews.case_id""",
+        "UPDATE reviews SET scale = 'stiffness_5' WHERE scale IS NULL",
+        "ALTER TABLE reports ADD COLUMN mode VARCHAR",
+        "UPDATE reports SET mode = r.mode FROM reviews r WHERE r.review_id = reports.review_id",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_BASE,
     V2_WORKLIST,
@@ -256,6 +299,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V5_BLINDED_READINGS,
     V6_INTAKE,
     V7_TEACHING_CASES,
+    V8_READINGS,
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

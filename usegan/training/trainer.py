@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
+from usegan import provenance
 from usegan.checkpoint import default_colour_scale, save_checkpoint
 from usegan.inference import tensor_to_rgb
 from usegan.models.discriminator import USEGANDiscriminator, mask_to_boxes
@@ -239,7 +240,7 @@ class Trainer:
             "hardware": f"{platform.processor() or platform.machine()} "
             f"({torch.get_num_threads()} threads, {self.device})",
             "config": self.config.to_dict(),
-            "simulated_data_only": True,
+            **provenance.training_fields(self.config.data),  # issue 13: typed provenance, from the data folder
         }
 
     def save_model(self, name: str, metrics: dict, wall_s: float) -> str:

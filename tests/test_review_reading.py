@@ -1,0 +1,112 @@
+# ruff: noqa: F811
+"""The review page's reading flow (issue 13) with AppTest: what signing lacks is named, a stale page (another user,
+or another tab of the same user) cannot overwrite or sign over newer work, reload shows it, and a typed conclusion
+is replaced by a template only after asking. The browser versions of these are in test_browser_signing.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_app import app, environment, settings_of  # noqa: F401  (fixtures: the arguments below shadow them)
+
+LESION = {"lesion": {"type": "rect", "x": 30, "y": 30, "w": 30, "h": 30}}
+
+
+def _new_case(app) -> str:
+    at = app("doc", "clinician")
+    at.switch_page("pages/new_case.py").run()
+    at.button(key="new_case_open_sample").click().run()
+    return at.session_state["review_case_id"]
+
+
+def _open(app, case_id: str, user: str = "doc", role: str = "clinician"):
+    at = app(user, role)
+    at.session_state["review_case_id"] = case_id
+    return at.switch_page("pages/review.py").run()
+
+
+def _store(environment):
+    from usegan.store import Store
+
+    settings = settings_of(environment)
+    return Store(settings.db_path, settings.images_dir)
+
+
+def test_signing_with_nothing_is_refused_with_every_missing_item(app, environment):
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    at.button(key="review_sign").click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "Not signed: missing a lesion ROI" in errors
+    for item in ("the algorithm's proposal computed on the elastogram shown", "a confirmed score on Tsukuba 1-5",
+                 "a conclusion"):  # fmt: skip
+        assert item in errors
+    with _store(environment) as s:
+        assert s.current_review(case_id, "strain") is None  # nothing was written
+
+
+def _two_pages(app, environment, second_user: str, second_role: str):
+    case_id = _new_case(app)
+    with _store(environment) as s:  # the lesion ROI (the canvas itself needs a browser)
+        s.save_draft(case_id, "doc", LESION, None, "", 0)
+    first = _open(app, case_id)
+    second = _open(app, case_id, second_user, second_role)
+    return case_id, first, second
+
+
+def _sign(at, case_id: str, score: int, text: str) -> None:
+    at.radio(key=f"review_score_{case_id}_strain").set_value(score)
+    at.text_area(key=f"review_conclusion_{case_id}_strain").input(text).run()
+    at.button(key="review_sign").click().run()
+
+
+def _conflict(app, environment, second_user: str, second_role: str) -> None:
+    case_id, first, second = _two_pages(app, environment, second_user, second_role)
+    _sign(second, case_id, 5, "Signed by the second page.")
+    assert any("signed" in m.value for m in second.success)
+    first.radio(key=f"review_score_{case_id}_strain").set_value(3)
+    first.text_area(key=f"review_conclusion_{case_id}_strain").input("First page's work.").run()
+    first.button(key="review_save").click().run()
+    errors = " ".join(e.value for e in first.error)
+    assert f"changed by {second_user} at" in errors and "— reload" in errors
+    first.button(key="review_sign").click().run()  # a stale Sign is refused too, never a silent no-op
+    assert f"changed by {second_user} at" in " ".join(e.value for e in first.error)
+    with _store(environment) as s:
+        stored = s.current_review(case_id, "strain")
+        assert (stored.status, stored.confirmed_score, stored.signed_by) == ("signed", 5, second_user)
+    first.button(key="review_reload").click().run()  # reload shows the other page's work
+    assert first.radio(key=f"review_score_{case_id}_strain").value == 5
+    assert first.text_area(key=f"review_conclusion_{case_id}_strain").value == "Signed by the second page."
+    assert first.button(key="review_amend") and not [w for w in first.warning if "— reload" in w.value]
+
+
+def test_two_users_a_stale_save_and_sign_are_refused_and_reload_shows_the_other_work(app, environment):
+    _conflict(app, environment, "admin", "admin")
+
+
+def test_two_tabs_of_one_user_a_stale_tab_cannot_overwrite_the_other(app, environment):
+    _conflict(app, environment, "doc", "clinician")
+
+
+def test_template_insertion_asks_before_replacing_typed_text(app, environment):
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    at.radio(key=f"review_score_{case_id}_strain").set_value(4)
+    at.text_area(key=f"review_conclusion_{case_id}_strain").input("My own words.").run()
+    at.button(key="review_template").click().run()
+    assert at.text_area(key=f"review_conclusion_{case_id}_strain").value == "My own words."
+    assert any("Replace the conclusion you typed" in w.value for w in at.warning)
+    at.button(key="review_template_keep").click().run()
+    assert at.text_area(key=f"review_conclusion_{case_id}_strain").value == "My own words."
+    at.button(key="review_template").click().run()
+    at.button(key="review_template_replace").click().run()
+    assert "Tsukuba 4" in at.text_area(key=f"review_conclusion_{case_id}_strain").value
+
+
+def test_swe_reading_is_confirmed_on_the_swe_scale_not_tsukuba(app, environment):
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    at.segmented_control(key="review_mode").set_value("swe").run()
+    picker = at.radio(key=f"review_score_{case_id}_swe")
+    assert picker.options == ["1", "2"] and "breast SWE class 1-2" in picker.label
+    assert Path(settings_of(environment).db_path).exists()

@@ -1,0 +1,101 @@
+"""The figures a reader uses, in words, for page 1 of the report: scores with their scale and wording, the strain
+ratio with both ROI means, lesion size and depth (mm when the pixel spacing is known), SWE Emean / Emax / Emin / SD
+in kPa and m/s and the Eratio. Everything else the algorithm computed goes to the appendix (:func:`appendix_items`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from usegan.reading.scales import scale_named
+from usegan.report.data import ReportData, roi_mask
+from usegan.report.labels import LABELS, SCALE_NAMES_ZH, SCALE_WORDING_ZH
+from usegan.vocab import Mode
+
+SWE_FIGURES = (("Emean", "emean_kpa", "mean_speed_ms"), ("Emax", "emax_kpa", "max_speed_ms"),
+               ("Emin", "emin_kpa", "min_speed_ms"), ("SD", "sd_kpa", "sd_speed_ms"))  # fmt: skip
+
+
+def _num(value, digits: int = 2) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return f"{value:.{digits}f}"
+
+
+def describe_score(system: str | None, score: int | None, language: str = "en", label: str = "") -> str:
+    """``"Tsukuba 4 — whole lesion hard"`` (scale name, score, wording) in the report's language; ``"-"`` for none.
+    A system that is not a confirmed scale (e.g. the strain-ratio class) prints its own ``label``."""
+    if score is None:
+        return "-"
+    scale = scale_named(system)
+    if scale is None:
+        return label or f"{system} {score}"
+    if language == "zh":
+        wording = SCALE_WORDING_ZH.get(scale.system, {}).get(int(score), "")
+        return f"{SCALE_NAMES_ZH.get(scale.system, scale.name)} {int(score)} — {wording}"
+    return scale.describe(score)
+
+
+def key_figures(data: ReportData) -> list[tuple[str, str]]:
+    """``[(label, value)]`` for the findings table on page 1."""
+    t = LABELS[data.language]
+    proposal = data.proposal or {}
+    figures = proposal.get("figures") or {}
+    rows: list[tuple[str, str]] = []
+    if data.mode == Mode.STRAIN:
+        ratio = next((s for s in proposal.get("secondary") or [] if s.get("system") == "strain_ratio"), None)
+        rf = (ratio or {}).get("figures") or {}
+        if ratio is None:
+            rows.append((t["strain_ratio"], t["no_reference"]))
+        elif _num(rf.get("strain_ratio")) is None:
+            rows.append((t["strain_ratio"], f"{t['not_measured']}: {ratio.get('reason') or '-'}"))
+        else:
+            detail = t["ratio_detail"].format(
+                ratio=_num(rf["strain_ratio"]), fat=_num(rf.get("reference_mean_relative_strain")),
+                lesion=_num(rf.get("lesion_mean_relative_strain")), cutoff=f"{rf.get('cutoff', '-'):g}",
+            )  # fmt: skip
+            rows.append((t["strain_ratio"], detail))
+    else:
+        for name, kpa, speed in SWE_FIGURES:
+            if _num(figures.get(kpa)) is not None:
+                ms = _num(figures.get(speed))
+                rows.append((name, f"{figures[kpa]:.1f} kPa" + (f" ({ms} m/s)" if ms else "")))
+        eratio = _num(figures.get("eratio"))
+        ref = _num(figures.get("reference_emean_kpa"), 1)
+        rows.append((t["eratio"], f"{eratio} (fat Emean {ref} kPa)" if eratio else t["no_reference"]))
+    rows.extend(_size_and_depth(data, t))
+    return rows
+
+
+def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
+    from usegan.scoring.geometry import PixelSpacing, centre_depth, region_axes
+
+    lesion = (data.rois or {}).get("lesion")
+    if not isinstance(lesion, dict):
+        return []
+    height, width = data.elastogram.shape[:2]
+    mask = roi_mask(lesion, height, width)
+    if not mask.any():
+        return []
+    spacing = PixelSpacing.of(data.pixel_spacing_mm, "case") if data.pixel_spacing_mm else None
+    axes = region_axes(mask, spacing)
+    depth_px = centre_depth(mask)
+    if spacing is None:
+        note = f" ({t['spacing_unknown']})"
+        return [(t["lesion_size"], f"{axes.long_px:.0f} x {axes.short_px:.0f} px{note}"),
+                (t["lesion_depth"], f"{depth_px:.0f} px{note}")]  # fmt: skip
+    return [(t["lesion_size"], f"{axes.long_mm:.1f} x {axes.short_mm:.1f} mm"),
+            (t["lesion_depth"], f"{depth_px * spacing.row_mm:.1f} mm")]  # fmt: skip
+
+
+def appendix_items(data: ReportData) -> list[tuple[str, str]]:
+    """Every plain figure behind the proposal (and its secondary results), by internal name, for the appendix."""
+    proposal = data.proposal or {}
+    items = []
+    for prefix, result in [("", proposal), *[(f"{s.get('system')}.", s) for s in proposal.get("secondary") or []]]:
+        for name, value in (result.get("figures") or {}).items():
+            if isinstance(value, dict | list):
+                continue
+            shown = _num(value, 4) if isinstance(value, float) else str(value)
+            items.append((f"{prefix}{name}", shown if shown is not None else "n/a"))
+    return items
