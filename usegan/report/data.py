@@ -48,7 +48,7 @@ class ReportData:
     provenance: Provenance | None = None  # the model's training data (usegan.provenance); None = not recorded
     scale: str | None = None  # the confirmed score's scale key (usegan.reading.scales), e.g. "tsukuba"
     version: int = 1  # reading version: 1 = original, 2.. = amendments
-    pixel_spacing_mm: float | None = None  # mm per B-mode pixel when known: sizes and depths in mm
+    pixel_spacing_mm: float | tuple[float, float] | None = None  # mm per pixel (or (row, column)): sizes in mm
     department: str = "Ultrasound Department"  # header, from settings.department
     language: str = "en"  # "en" or "zh"
 

@@ -73,7 +73,7 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
     lesion = (data.rois or {}).get("lesion")
     if not isinstance(lesion, dict):
         return []
-    height, width = data.elastogram.shape[:2]
+    height, width = data.bmode.shape[:2]  # ROIs are drawn on the B-mode, whose pixels the spacing describes
     mask = roi_mask(lesion, height, width)
     if not mask.any():
         return []

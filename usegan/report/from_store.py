@@ -63,14 +63,7 @@ def report_data_for_case(
     return report_data_for_reading(store, review, department=department, language=language)
 
 
-def _pixel_spacing(case) -> float | None:
-    """mm per pixel of the stored B-mode when the case knows it (DICOM PixelSpacing / SequenceOfUltrasoundRegions),
-    else None: lengths are then printed in pixels only."""
-    try:
-        from usegan.measure import spacing_of_case  # issue 14/17: pixel spacing of a case, when that module exists
-    except ImportError:
-        return None
-    try:
-        return spacing_of_case(case)
-    except Exception:  # noqa: BLE001 - a report never fails for want of a spacing
-        return None
+def _pixel_spacing(case) -> tuple[float, float] | None:
+    """``(row, column)`` mm per B-mode pixel when the case knows it (scanner region, DICOM Pixel Spacing or a
+    reader's calibration), else None: lengths are then printed in pixels, and the report says so."""
+    return case.pixel_spacing_mm
