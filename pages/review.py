@@ -168,7 +168,8 @@ with review_col:
     scale = confirmed_scale(case.organ, mode)
     score_key, conclusion_key = f"review_score_{case_id}_{mode}", f"review_conclusion_{case_id}_{mode}"
     start = service.picker_start(view, result) if loaded == view.review else (loaded and loaded.confirmed_score)
-    reading_ui.score_pictograms(case.organ)
+    if mode == Mode.STRAIN:  # Tsukuba / Rago pictograms: strain scales only (an SWE reading has its own scale)
+        reading_ui.score_pictograms(case.organ)
     score = st.radio(
         f"Confirmed score ({scale.name})",
         list(scale.scores),

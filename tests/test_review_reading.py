@@ -12,8 +12,12 @@ from tests.test_app import app, environment, settings_of  # noqa: F401  (fixture
 LESION = {"lesion": {"type": "rect", "x": 30, "y": 30, "w": 30, "h": 30}}
 
 
+SLOW_RUN_S = 300  # a review-page run generates and scores: minutes, not seconds, on a loaded 2-core machine
+
+
 def _new_case(app) -> str:
     at = app("doc", "clinician")
+    at.default_timeout = SLOW_RUN_S
     at.switch_page("pages/new_case.py").run()
     at.button(key="new_case_open_sample").click().run()
     return at.session_state["review_case_id"]
@@ -21,6 +25,7 @@ def _new_case(app) -> str:
 
 def _open(app, case_id: str, user: str = "doc", role: str = "clinician"):
     at = app(user, role)
+    at.default_timeout = SLOW_RUN_S
     at.session_state["review_case_id"] = case_id
     return at.switch_page("pages/review.py").run()
 
