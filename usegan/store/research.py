@@ -76,7 +76,7 @@ ORDER BY c.exam_at DESC, c.case_id DESC LIMIT ?
 # generation of the flagged mode and the newest real elastogram of that mode. No case id.
 TEACHING_SQL = """
 WITH cur AS (
-    SELECT * FROM reviews QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY version DESC) = 1
+    SELECT * FROM reviews QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY version DESC) = 1
 ), gen AS (
     SELECT case_id, mode, model_version, elasto_sha FROM generations
     QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY created_at DESC, generation_id) = 1
@@ -88,20 +88,20 @@ SELECT t.teaching_id, t.mode, c.organ, c.lesion_type, cur.confirmed_score, cur.r
        g.model_version, g.elasto_sha, r.elasto_sha AS real_elasto_sha, t.flagged_at
 FROM teaching_cases t
 JOIN cases c ON c.case_id = t.case_id AND c.withdrawn_at IS NULL
-JOIN cur ON cur.case_id = t.case_id AND cur.status IN ('signed', 'amended')
+JOIN cur ON cur.case_id = t.case_id AND cur.mode = t.mode AND cur.status IN ('signed', 'amended')
 LEFT JOIN gen g ON g.case_id = t.case_id AND g.mode = t.mode
 LEFT JOIN real r ON r.case_id = t.case_id AND r.mode = t.mode
 ORDER BY t.flagged_at, t.teaching_id
 """
 
-# Signed cases a clinician can flag for teaching (for clinicians: case ids are shown), newest first.
+# Signed readings (case + mode) a clinician can flag for teaching (for clinicians: case ids are shown), newest first.
 TEACHING_CANDIDATES_SQL = """
-SELECT c.case_id, c.organ, c.lesion_type, c.confirmed_score, c.updated_at AS signed_at, g.mode
-FROM cases c
-JOIN (SELECT DISTINCT case_id, mode FROM generations) g ON g.case_id = c.case_id
-WHERE c.status IN ('signed', 'amended') AND c.withdrawn_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM teaching_cases t WHERE t.case_id = c.case_id AND t.mode = g.mode)
-ORDER BY c.updated_at DESC, c.case_id, g.mode LIMIT ?
+SELECT c.case_id, c.organ, c.lesion_type, r.confirmed_score, r.signed_at, r.mode
+FROM (SELECT * FROM reviews QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY version DESC) = 1) r
+JOIN cases c ON c.case_id = r.case_id
+WHERE r.status IN ('signed', 'amended') AND c.withdrawn_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM teaching_cases t WHERE t.case_id = c.case_id AND t.mode = r.mode)
+ORDER BY r.signed_at DESC, c.case_id, r.mode LIMIT ?
 """
 
 
@@ -212,7 +212,8 @@ class ResearchMixin:
             ).fetchone()
             if found is not None:
                 return found[0]
-            status = cur.execute("SELECT status FROM cases WHERE case_id = ?", [case_id]).fetchone()[0]
+            reading = self._current_review(cur, case_id, mode)  # the reading of that mode (issue 13)
+            status = "not read" if reading is None else reading.status
             if status not in ("signed", "amended"):
                 raise ValueError(f"case {case_id} has no signed reading ({status}): sign it before teaching with it")
             teaching_id = new_id("T")[:10]
