@@ -43,6 +43,15 @@ def _build_lut(n: int = LUT_SIZE) -> np.ndarray:
     return np.round(rgb * 255).astype(np.uint8)
 
 
+_SHARED_LUT = _build_lut()
+_SHARED_LUT.setflags(write=False)
+
+
+def shared_lut() -> np.ndarray:
+    """``(256, 3)`` uint8 RGB LUT shared by the strain and SWE maps (read-only): index 0 = blue ... 255 = red."""
+    return _SHARED_LUT
+
+
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB (..., 3) uint8 or float in [0, 255] -> CIE Lab (..., 3) float32, D65 white."""
     c = np.asarray(rgb, dtype=np.float32) / 255.0
@@ -79,7 +88,7 @@ class Colormap:
     @cached_property
     def lut(self) -> np.ndarray:
         """(256, 3) uint8 RGB, index 0 = ``vmin`` (blue) ... 255 = ``vmax`` (red)."""
-        return _build_lut()
+        return shared_lut()
 
     @cached_property
     def lut_lab(self) -> np.ndarray:
@@ -89,6 +98,15 @@ class Colormap:
     def resolution(self) -> float:
         """Scalar step between neighbouring LUT entries: the best precision ``invert`` can give."""
         return (self.vmax - self.vmin) / (LUT_SIZE - 1)
+
+    def to_position(self, values: np.ndarray) -> np.ndarray:
+        """Scalars (strain / kPa) -> colour-map positions in [0, 1] (clipped; NaN stays NaN)."""
+        v = np.asarray(values, dtype=np.float32)
+        return np.clip((v - self.vmin) / (self.vmax - self.vmin), 0.0, 1.0)
+
+    def from_position(self, position: np.ndarray) -> np.ndarray:
+        """Colour-map positions in [0, 1] -> scalars in the map's unit."""
+        return (self.vmin + np.asarray(position, dtype=np.float32) * (self.vmax - self.vmin)).astype(np.float32)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Scalars of any shape -> uint8 RGB of shape ``values.shape + (3,)``. Out-of-range values clip;

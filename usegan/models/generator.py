@@ -1,7 +1,13 @@
 """The USE-GAN generator, in the invention's order:
 
 7x7 stem -> spatial attention -> 3 stride-2 down-sampling stages -> 6 residual blocks -> 3 up-sampling stages ->
-channel attention -> 7x7 output conv -> tanh.
+channel attention -> 7x7 output conv -> colour-map rendering.
+
+The output conv predicts two maps: the elastogram's scalar as a position on the colour map (sigmoid, 0 = blue end,
+1 = red end; strain: normalised strain, SWE: kPa / scale maximum) and its uncertainty (log Laplace scale). The RGB
+elastogram is rendered from the position through the mode's look-up table (:mod:`usegan.models.colormap_render`),
+so every generated pixel is a colour of the map whatever the input. ``output="rgb"`` keeps the free-RGB tanh head
+of the first checkpoints, for the ablation only (inference refuses it).
 
 The body (3 down / N residual / 3 up) is pix2pixHD's global generator (Wang et al. 2018); the attention modules are
 CBAM's (see :mod:`usegan.models.attention`).
@@ -16,7 +22,11 @@ from torch import nn
 
 from usegan.configs import config_from_dict
 from usegan.models.attention import ChannelAttention, SpatialAttention
+from usegan.models.colormap_render import finish_output, lut_tensor
 from usegan.models.layers import NORMS, ResidualBlock, UpBlock, conv_block
+
+
+OUTPUTS = ("colormap", "rgb")
 
 
 @dataclass(frozen=True)
@@ -30,11 +40,14 @@ class GeneratorConfig:
     attention_reduction: int = 8  # channel-attention MLP reduction ratio (CBAM's r)
     spatial_kernel: int = 7  # spatial-attention conv kernel (CBAM uses 7)
     use_attention: bool = True  # False replaces both attention modules by identity (ablation)
-    image_size: int = 256  # side of the square input the model was trained at
+    image_size: int = 256  # side of the square input the model runs at (training may use smaller patches)
+    output: str = "colormap"  # "colormap": scalar + uncertainty rendered through the LUT; "rgb": free RGB (ablation)
 
     def __post_init__(self) -> None:
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
         for name in ("in_channels", "out_channels", "base_channels", "n_down", "image_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -57,10 +70,13 @@ class GeneratorConfig:
 
 
 class USEGANGenerator(nn.Module):
-    """B-mode ``(B, in_channels, H, W)`` in [-1, 1] -> elastogram ``(B, out_channels, H, W)`` in [-1, 1].
+    """B-mode ``(B, in_channels, H, W)`` in [-1, 1] -> elastogram ``(B, 3, H, W)`` in [-1, 1].
 
     H and W must be multiples of ``2 ** n_down`` (8 by default). The named children run in this order:
-    ``stem, spatial_attention, down1..down3, res1..res6, up1..up3, channel_attention, head``.
+    ``stem, spatial_attention, down1..down3, res1..res6, up1..up3, channel_attention, head``; with
+    ``output="colormap"`` the head's two maps are then rendered through the colour map (see the module docstring).
+    ``forward(bmode, with_scalar=True)`` also returns the position ``(B, 1, H, W)`` in [0, 1] and the log scale
+    ``(B, 1, H, W)``.
     """
 
     def __init__(self, config: GeneratorConfig | None = None) -> None:
@@ -80,14 +96,16 @@ class USEGANGenerator(nn.Module):
         self.channel_attention = (
             ChannelAttention(ch, config.attention_reduction) if config.use_attention else nn.Identity()
         )
-        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ch, config.out_channels, 7), nn.Tanh())
+        if config.output == "colormap":
+            self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ch, 2, 7))
+            # the LUT comes from the code, not the checkpoint (non-persistent buffer)
+            self.register_buffer("lut", lut_tensor(), persistent=False)
+        else:
+            self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ch, config.out_channels, 7), nn.Tanh())
 
-    def stage_names(self) -> list[str]:
-        """Names of the top-level stages in execution order."""
-        return [name for name, _ in self.named_children()]
-
-    def forward(self, bmode: torch.Tensor) -> torch.Tensor:
-        """1. check the input size; 2. run every stage in order (see the class docstring)."""
+    def forward(self, bmode: torch.Tensor, with_scalar: bool = False, quantise: bool = False):
+        """1. check the input size; 2. run every stage in order (see the class docstring); 3. render the
+        predicted position through the colour map (``quantise``: nearest LUT entry, for inference)."""
         if bmode.ndim != 4 or bmode.shape[1] != self.config.in_channels:
             raise ValueError(f"expected input (B, {self.config.in_channels}, H, W), got {tuple(bmode.shape)}")
         h, w = bmode.shape[-2:]
@@ -97,4 +115,5 @@ class USEGANGenerator(nn.Module):
         x = bmode
         for module in self.children():
             x = module(x)
-        return x
+        return finish_output(x, self.config.output, getattr(self, "lut", None), with_scalar, quantise)
+

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from usegan.configs import config_from_dict
+from usegan.models.colormap_render import finish_output, lut_tensor
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,12 @@ class UNetConfig:
     base_channels: int = 64  # pix2pix's ngf
     n_down: int = 8  # 8 for unet_256, 7 for unet_128
     dropout: float = 0.5  # in the three innermost decoders, as in pix2pix
-    image_size: int = 256  # side of the square input the model was trained at
+    image_size: int = 256  # side of the square input the model runs at
+    output: str = "colormap"  # "colormap": scalar + uncertainty rendered through the LUT (as USE-GAN); "rgb": tanh
+
+    def __post_init__(self) -> None:
+        if self.output not in ("colormap", "rgb"):
+            raise ValueError(f"output must be 'colormap' or 'rgb', got {self.output!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,13 +52,16 @@ class _Level(nn.Module):
         in_channels: int | None = None,
         out_channels: int | None = None,
         dropout: float = 0.0,
+        final_tanh: bool = True,
     ) -> None:
         super().__init__()
         in_channels = in_channels or outer
         down = [nn.LeakyReLU(0.2, True), nn.Conv2d(in_channels, inner, 4, 2, 1, bias=False)]
         if outermost:
             down = [nn.Conv2d(in_channels, inner, 4, 2, 1)]
-            up = [nn.ReLU(True), nn.ConvTranspose2d(inner * 2, out_channels or outer, 4, 2, 1), nn.Tanh()]
+            up = [nn.ReLU(True), nn.ConvTranspose2d(inner * 2, out_channels or outer, 4, 2, 1)]
+            if final_tanh:
+                up.append(nn.Tanh())
         elif innermost:
             up = [nn.ReLU(True), nn.ConvTranspose2d(inner, outer, 4, 2, 1, bias=False), nn.BatchNorm2d(outer)]
         else:
@@ -89,13 +98,22 @@ class UNetGenerator(nn.Module):
         level = _Level(ngf * 4, ngf * 8, level)
         level = _Level(ngf * 2, ngf * 4, level)
         level = _Level(ngf, ngf * 2, level)
+        colormap = config.output == "colormap"
         self.model = _Level(
-            ngf, ngf, level, outermost=True, in_channels=config.in_channels, out_channels=config.out_channels
+            ngf,
+            ngf,
+            level,
+            outermost=True,
+            in_channels=config.in_channels,
+            out_channels=2 if colormap else config.out_channels,
+            final_tanh=not colormap,
         )
+        if colormap:
+            self.register_buffer("lut", lut_tensor(), persistent=False)
 
-    def forward(self, bmode: torch.Tensor) -> torch.Tensor:
+    def forward(self, bmode: torch.Tensor, with_scalar: bool = False, quantise: bool = False):
         m = 2**self.config.n_down
         h, w = bmode.shape[-2:]
         if h % m or w % m:
             raise ValueError(f"image side must be a multiple of {m}, got {h}x{w}")
-        return self.model(bmode)
+        return finish_output(self.model(bmode), self.config.output, getattr(self, "lut", None), with_scalar, quantise)
