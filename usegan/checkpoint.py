@@ -2,7 +2,7 @@
 
 A checkpoint is a ``torch.save``'d dict (loaded with ``weights_only=True``: no pickled code runs)::
 
-    format            "usegan-checkpoint/1"
+    format            "usegan-checkpoint/2" (format 1 = free-RGB generators: refused, see FORMAT_1_REFUSAL)
     architecture      "usegan" (default) or "unet" (the pix2pix baseline)
     generator_config  GeneratorConfig.to_dict() (or UNetConfig.to_dict())
     state_dict        generator weights (fp16 or fp32 tensors)
@@ -37,7 +37,12 @@ from usegan.vocab import Mode, values
 
 ARCHITECTURES = {"usegan": (GeneratorConfig, USEGANGenerator), "unet": (UNetConfig, UNetGenerator)}
 
-FORMAT = "usegan-checkpoint/1"
+FORMAT = "usegan-checkpoint/2"
+FORMAT_1 = "usegan-checkpoint/1"
+FORMAT_1_REFUSAL = (
+    "is a format-1 checkpoint: its generator regresses free RGB and can put pixels off the colour map, so this "
+    "version does not serve it; retrain, or start a new run from its weights with `usegan train --init-from PATH`"
+)
 MODES = values(Mode)
 REQUIRED_KEYS = ("format", "generator_config", "state_dict", "mode", "colour_scale", "version")
 
@@ -156,6 +161,8 @@ def read_checkpoint(path: str | Path) -> dict:
     missing = [k for k in REQUIRED_KEYS if k not in payload]
     if missing:
         raise CheckpointError(f"{path}: not a usegan checkpoint (missing {', '.join(missing)})")
+    if payload["format"] == FORMAT_1:
+        raise CheckpointError(f"{path} {FORMAT_1_REFUSAL}")
     if payload["format"] != FORMAT:
         raise CheckpointError(f"{path}: unsupported checkpoint format {payload['format']!r}, expected {FORMAT!r}")
     if payload["mode"] not in MODES:

@@ -136,6 +136,19 @@ class Colormap:
         return scalar.reshape(shape), dist.reshape(shape)
 
 
+def lut_positions(rgb: np.ndarray, max_delta_e: float = UNKNOWN_DELTA_E) -> np.ndarray:
+    """uint8 RGB(A) ``(..., 3|4)`` -> colour-map position ``(...)`` float32 in [0, 1] (0 = blue end, 1 = red
+    end), NaN where the colour is not on the map. The position is what the generator predicts; it is the same for
+    every map sharing the LUT (strain and SWE), whatever their scalar range."""
+    arr = _check_rgb(rgb)
+    flat = arr.reshape(-1, 3)
+    packed = (flat[:, 0].astype(np.int32) << 16) | (flat[:, 1].astype(np.int32) << 8) | flat[:, 2]
+    index, dist = _colour_index(shared_lut()).lookup(packed)
+    position = index.astype(np.float32) / np.float32(LUT_SIZE - 1)
+    position[dist.astype(np.float32) > max_delta_e] = np.nan
+    return position.reshape(arr.shape[:-1])
+
+
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
     arr = np.asarray(rgb)
     if arr.ndim < 1 or arr.shape[-1] not in (3, 4):

@@ -9,7 +9,10 @@ Two folder layouts:
   box of the coloured (non-gray) pixels of the elastogram. Images are letterboxed to ``size``.
 
 Each item is a dict: ``bmode (1, H, W)`` float32 in [-1, 1], ``elasto (3, H, W)`` float32 in [-1, 1],
-``mask (1, H, W)`` float32 in {0, 1}, ``box (4,)`` int64 elastography box (x, y, w, h) in pixels, ``name`` str.
+``position (1, H, W)`` float32: the elastogram's colour-map position in [0, 1] (what the generator predicts), NaN
+wherever the elastogram pixel is not a colour of the map (gray B-mode outside the box, letterbox padding, corners
+rotated in): those pixels are *fill* and no loss may learn from them; ``mask (1, H, W)`` float32 in {0, 1},
+``box (4,)`` int64 elastography box (x, y, w, h) in pixels, ``name`` str.
 
 Augmentations (:class:`AugmentConfig`) are drawn once per item and applied identically to the B-mode, the
 elastogram, the mask and the box (flips, small rotations); gain/contrast jitter touches only the B-mode,
@@ -27,6 +30,7 @@ import torch
 from scipy import ndimage
 from torch.utils.data import Dataset
 
+from usegan.colormaps import lut_positions
 from usegan.imageio import load_image, to_gray, to_rgb_uint8
 from usegan.letterbox import Letterbox
 
@@ -41,12 +45,14 @@ class AugmentConfig:
     gain: float = 0.1  # B-mode brightness jitter, +/- this fraction of full scale
     contrast: float = 0.2  # B-mode contrast factor drawn from [1 - contrast, 1 + contrast]
     rotate_deg: float = 5.0  # largest rotation, degrees (drawn uniformly in +/- this)
+    gamma: float = 0.3  # B-mode gamma drawn log-uniformly from [1 / (1 + gamma), 1 + gamma]
+    blur_px: float = 1.0  # B-mode Gaussian blur sigma drawn from [0, blur_px] half of the time (smoother scanners)
 
     def __post_init__(self) -> None:
         for name in ("hflip", "vflip"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} is a probability in [0, 1], got {getattr(self, name)!r}")
-        for name in ("gain", "contrast", "rotate_deg"):
+        for name in ("gain", "contrast", "rotate_deg", "gamma", "blur_px"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
@@ -82,6 +88,10 @@ def augment_pair(
     contrast = rng.uniform(1 - config.contrast, 1 + config.contrast)
     gain = rng.uniform(-config.gain, config.gain)
     bmode = np.clip((bmode - 0.5) * contrast + 0.5 + gain, 0.0, 1.0).astype(np.float32)
+    if config.gamma > 0:
+        bmode = bmode ** np.float32(np.exp(rng.uniform(-1, 1) * np.log1p(config.gamma)))
+    if config.blur_px > 0 and rng.random() < 0.5:
+        bmode = ndimage.gaussian_filter(bmode, rng.uniform(0, config.blur_px))
     return np.ascontiguousarray(bmode), np.ascontiguousarray(elasto), np.ascontiguousarray(mask), _bbox(box_img)
 
 
@@ -104,6 +114,7 @@ def to_item(bmode: np.ndarray, elasto: np.ndarray, mask: np.ndarray, box: tuple[
     return {
         "bmode": torch.from_numpy(bmode * 2.0 - 1.0).float()[None],
         "elasto": torch.from_numpy(elasto.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1).contiguous(),
+        "position": torch.from_numpy(lut_positions(elasto))[None],
         "mask": torch.from_numpy(mask.astype(np.float32))[None],
         "box": torch.tensor(box, dtype=torch.int64),
         "name": name,

@@ -9,13 +9,18 @@
 Any size, channel layout or bit depth goes in (8/16-bit gray, RGB, RGBA; path, bytes, PIL image or array); the image
 is converted to gray, letterboxed to the model's square size, run under ``torch.inference_mode()``, and the output is
 mapped back to the input's geometry. Only the generator is built.
+
+The generator predicts the elastogram's scalar (strain: normalised strain 0 hard .. 1 soft; SWE: kPa) and its
+uncertainty; the RGB image is rendered from the scalar through the mode's colour map *after* resizing to the input
+geometry, so every pixel of ``rgb`` is exactly a colour of the map. Scoring a generated elastogram uses ``scalar``
+directly; colour inversion stays for real elastograms and screen captures.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,17 +28,19 @@ import numpy as np
 import torch
 
 from usegan import VIRTUAL_LABEL
-from usegan.checkpoint import ModelInfo, load_generator
+from usegan.checkpoint import CheckpointError, ModelInfo, load_generator
 from usegan.imageio import DEFAULT_MAX_PIXELS, ImageLike, load_image, to_gray
 from usegan.letterbox import Letterbox
 from usegan.models.generator import USEGANGenerator
+
+SQRT2 = float(np.sqrt(2.0))
 
 
 @dataclass(frozen=True)
 class Elastogram:
     """One generated virtual elastogram and where it came from."""
 
-    rgb: np.ndarray  # (H, W, 3) uint8 in the input image's geometry
+    rgb: np.ndarray  # (H, W, 3) uint8 in the input image's geometry, every pixel a colour of the map
     model_rgb: np.ndarray  # (size, size, 3) uint8 as the model produced it
     bmode_model: np.ndarray  # (size, size) float32 in [0, 1]: the letterboxed gray input
     letterbox: Letterbox  # maps ROIs between input and model pixels
@@ -42,6 +49,10 @@ class Elastogram:
     colour_scale: dict  # {"vmin", "vmax", "unit"} to invert colours to strain / kPa
     ms: float  # milliseconds spent in this image's share of the forward pass
     label: str = VIRTUAL_LABEL  # shown with the image wherever it goes
+    scalar: np.ndarray | None = None  # (H, W) float32: strain (normalised, 0 hard .. 1 soft) or kPa; None: RGB head
+    uncertainty: np.ndarray | None = None  # (H, W) float32: predicted standard deviation of ``scalar``, same unit
+    model_scalar: np.ndarray | None = None  # (size, size) float32 ``scalar`` as the model produced it
+    model_uncertainty: np.ndarray | None = None  # (size, size) float32 ``uncertainty`` as the model produced it
 
     @property
     def caption(self) -> str:
@@ -67,6 +78,12 @@ class Elastogram:
         }
 
 
+def on_map_fraction_off(rgb: np.ndarray, colormap) -> float:
+    """Fraction of pixels of an ``(H, W, 3)`` uint8 image that are not a colour of ``colormap`` (Delta E > 12)."""
+    _, dist = colormap.invert(rgb)
+    return float(np.mean(dist > 12.0))
+
+
 def tensor_to_rgb(batch: torch.Tensor) -> np.ndarray:
     """``(B, 3, H, W)`` in [-1, 1] -> ``(B, H, W, 3)`` uint8."""
     arr = ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -84,7 +101,14 @@ class VirtualElastographer:
         device: str | torch.device = "cpu",
         channels_last: bool = True,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        allow_rgb_head: bool = False,
     ) -> None:
+        if getattr(generator.config, "output", "rgb") != "colormap" and not allow_rgb_head:
+            raise CheckpointError(
+                f"{info.path or info.version}: this generator regresses free RGB (checkpoint format 1 or the 'rgb' "
+                "ablation) and can put pixels off the colour map, so it is not served; retrain it, or start a new "
+                "run from its weights with `usegan train --init-from PATH`"
+            )
         self.generator = generator.eval()
         self.info = info
         self.device = torch.device(device)
@@ -109,13 +133,18 @@ class VirtualElastographer:
         return box.to_model(gray), box
 
     @torch.inference_mode()
-    def run_model(self, gray_batch: np.ndarray) -> np.ndarray:
-        """``(B, size, size)`` float gray in [0, 1] -> ``(B, size, size, 3)`` uint8 elastograms."""
+    def run_model(self, gray_batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """``(B, size, size)`` float gray in [0, 1] -> ``(rgb (B, size, size, 3) uint8, position (B, size, size)
+        float32 in [0, 1], log_scale (B, size, size) float32)``; position and log scale are ``None`` for an RGB
+        head."""
         x = torch.from_numpy(np.ascontiguousarray(gray_batch, dtype=np.float32))[:, None] * 2 - 1
         x = x.to(self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return tensor_to_rgb(self.generator(x))
+        rgb, position, log_scale = self.generator(x, with_scalar=True, quantise=True)
+        if position is None:
+            return tensor_to_rgb(rgb), None, None
+        return tensor_to_rgb(rgb), position[:, 0].float().cpu().numpy(), log_scale[:, 0].float().cpu().numpy()
 
     def generate(self, image: ImageLike) -> Elastogram:
         return self.generate_batch([image])[0]
@@ -127,12 +156,14 @@ class VirtualElastographer:
         for start in range(0, len(prepared), batch_size):
             chunk = prepared[start : start + batch_size]
             t0 = time.perf_counter()
-            outputs = self.run_model(np.stack([gray for gray, _ in chunk]))
+            outputs, positions, log_scales = self.run_model(np.stack([gray for gray, _ in chunk]))
             ms = (time.perf_counter() - t0) * 1000 / len(chunk)
-            for (gray, box), out in zip(chunk, outputs, strict=True):
+            for i, ((gray, box), out) in enumerate(zip(chunk, outputs, strict=True)):
+                maps: dict = {"rgb": box.to_source(out)}
+                if positions is not None:
+                    maps = self._maps(positions[i], log_scales[i], box)
                 results.append(
                     Elastogram(
-                        rgb=box.to_source(out),
                         model_rgb=out,
                         bmode_model=gray,
                         letterbox=box,
@@ -140,11 +171,24 @@ class VirtualElastographer:
                         mode=self.info.mode,
                         colour_scale=dict(self.info.colour_scale),
                         ms=ms,
+                        **maps,
                     )
                 )
         return results
 
-    def iter_generate(self, images: Iterable[ImageLike]):
-        """One :class:`Elastogram` per image, lazily (for large folders)."""
-        for image in images:
-            yield self.generate(image)
+    def _maps(self, position: np.ndarray, log_scale: np.ndarray, box: Letterbox) -> dict:
+        """Model-space position and log scale -> RGB, scalar and uncertainty in the model's and the source's
+        geometry. The RGB is rendered from the resized position, so resizing never blends two map colours into a
+        colour that is not on the map."""
+        cmap = self.info.colormap
+        span = cmap.vmax - cmap.vmin
+        model_std = (SQRT2 * np.exp(log_scale) * span).astype(np.float32)
+        source_position = np.clip(box.to_source(position.astype(np.float32)), 0.0, 1.0)
+        return {
+            "rgb": cmap.lut[np.rint(source_position * (cmap.lut.shape[0] - 1)).astype(np.int64)],
+            "scalar": cmap.from_position(source_position),
+            "uncertainty": box.to_source(model_std),
+            "model_scalar": cmap.from_position(position),
+            "model_uncertainty": model_std,
+        }
+

@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
             config.seed,
             config.val_data or None,
             config.crop_to_box,
+            config.patch_size or None,
+            config.scale_jitter,
         )
         trainer = Trainer(config, train_set, val_set)
     except (ValueError, FileNotFoundError) as exc:

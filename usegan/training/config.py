@@ -26,7 +26,10 @@ class TrainConfig:
     out: str = option("runs/train", "run folder: checkpoints, log.jsonl, samples, config.json")
     mode: str = option("strain", '"strain" or "swe": which elastogram the model learns')
     architecture: str = option("usegan", '"usegan" or "unet" (pix2pix U-Net baseline, unet_256 shape at 256)')
-    image_size: int = option(256, "square training size (multiple of 8; a power of two for unet)")
+    image_size: int = option(256, "square size the model runs at; boxes are scaled so their longer side is this")
+    patch_size: int = option(0, "train on random patches of this side at image_size scale (0 = whole letterboxed boxes)")
+    scale_jitter: float = option(0.25, "training scale drawn log-uniformly in [1/(1+j), 1+j] (field of view variety)")
+    output: str = option("colormap", 'generator head: "colormap" (scalar + uncertainty through the LUT) or "rgb" (ablation)')
     base_channels: int = option(16, "generator width (unet: its ngf)")
     n_res_blocks: int = option(6, "USE-GAN residual blocks")
     use_attention: bool = option(True, "False = ablation without spatial/channel attention")
@@ -43,6 +46,8 @@ class TrainConfig:
     w_l1: float = option(100.0, "L1 loss weight")
     w_color: float = option(10.0, "Color loss weight")
     w_vgg: float = option(5.0, "VGG19 perceptual loss weight")
+    w_scalar: float = option(20.0, "L1 on the predicted colour-map position (colormap head only)")
+    w_nll: float = option(1.0, "Laplace negative log-likelihood that trains the uncertainty map (colormap head only)")
     gan_mode: str = option("lsgan", '"lsgan" or "vanilla"')
     vgg_weights: str = option("", "optional local torchvision vgg19 state dict; empty = fixed random VGG19")
     vgg_input_size: int = option(128, "images are resized to this for the VGG term (bounds CPU cost); 0 = as is")
@@ -58,6 +63,7 @@ class TrainConfig:
     augment: bool = option(True, "paired flips / gain / small rotations")
     crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
     resume: str = option("", "training state file (state.pt) to resume from")
+    init_from: str = option("", "checkpoint whose matching generator weights initialise a new run (any format)")
     version: str = option("", "model version string written into checkpoints; empty = derived from out")
     threads: int = option(0, "torch CPU threads; 0 = torch default")
     half_checkpoint: bool = option(True, "store weights as fp16 in model checkpoints")
@@ -74,6 +80,8 @@ class TrainConfig:
             raise ValueError(f"the unet baseline needs a power-of-two image_size >= 32, got {self.image_size}")
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
+        if self.patch_size and (self.patch_size % 8 or not 8 <= self.patch_size <= self.image_size):
+            raise ValueError(f"patch_size must be 0 or a multiple of 8 in [8, image_size], got {self.patch_size}")
         if not 0.0 <= self.decay_start <= 1.0:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
 
@@ -90,13 +98,16 @@ class TrainConfig:
 
         if self.architecture == "unet":
             # pix2pix's unet_256 has 8 down-samplings at 256 (1x1 bottleneck); unet_128 has 7 at 128
-            n_down = self.image_size.bit_length() - 1
-            return UNetConfig(base_channels=self.base_channels, n_down=n_down, image_size=self.image_size)
+            n_down = (self.patch_size or self.image_size).bit_length() - 1
+            return UNetConfig(
+                base_channels=self.base_channels, n_down=n_down, image_size=self.image_size, output=self.output
+            )
         return GeneratorConfig(
             base_channels=self.base_channels,
             n_res_blocks=self.n_res_blocks,
             use_attention=self.use_attention,
             image_size=self.image_size,
+            output=self.output,
         )
 
     @property

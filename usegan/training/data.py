@@ -1,7 +1,7 @@
 """Open a training folder (phantom or pairs layout) and split it into train / validation without leakage.
 
-The model learns the elastogram *inside the elastography box*: each pair is cropped to its box and letterboxed to
-the training size (:class:`BoxCropDataset`). Where a scanner puts its box is the operator's choice, not something a
+The model learns the elastogram *inside the elastography box*: each pair is cropped to its box and scaled as
+inference scales an image (:class:`BoxCropDataset`). Where a scanner puts its box is the operator's choice, not something a
 B-mode image predicts, so asking the network to draw the box would only teach it a blurred average box; instead the
 app generates a full-field virtual elastogram of the image (or of the region the user crops to).
 """
@@ -19,14 +19,25 @@ from usegan.letterbox import Letterbox
 
 
 class BoxCropDataset(Dataset):
-    """Wraps a dataset built with ``size=None``: crops every item to its ``box`` and letterboxes it to ``size``.
+    """Wraps a dataset built with ``size=None``: crops every item to its ``box`` and scales it so the box's longer
+    side is ``size`` (what inference does to an image: :class:`usegan.letterbox.Letterbox`).
 
-    Padding is black in both images (-1) and outside the mask; the returned ``box`` is the letterbox's inner area.
+    Without ``patch``: the box is letterboxed to ``size x size``. With ``patch`` (training): the scaled box (scale
+    jittered by ``scale_jitter``, a factor drawn log-uniformly in ``[1 / (1 + j), 1 + j]``) is cut to a random
+    ``patch x patch`` window at native resolution, so a fully convolutional generator learns at the scale it runs
+    at for a quarter of the cost. Wherever the output runs past the box, the B-mode is black (-1), the elastogram
+    black and the target position NaN: fill, which no loss learns from. The returned ``box`` is the content area.
     """
 
-    def __init__(self, base: Dataset, size: int) -> None:
+    def __init__(self, base: Dataset, size: int, patch: int | None = None, scale_jitter: float = 0.0) -> None:
+        if patch is not None and not 8 <= patch <= size:
+            raise ValueError(f"patch must be in [8, size={size}], got {patch!r}")
+        if scale_jitter < 0:
+            raise ValueError(f"scale_jitter must be >= 0, got {scale_jitter!r}")
         self.base = base
         self.size = size
+        self.patch = patch
+        self.scale_jitter = scale_jitter
 
     def __len__(self) -> int:
         return len(self.base)
@@ -39,25 +50,68 @@ class BoxCropDataset(Dataset):
         x1, y1 = min(width, x + w), min(height, y + h)
         if x1 - x0 < 8 or y1 - y0 < 8:  # degenerate box (e.g. rotated away): use the whole image
             x0, y0, x1, y1 = 0, 0, width, height
-        fit = Letterbox.fit(y1 - y0, x1 - x0, self.size)
+        crop = {k: item[k][:, y0:y1, x0:x1] for k in ("bmode", "elasto", "position", "mask")}
+        if self.patch is None:
+            fit = Letterbox.fit(y1 - y0, x1 - x0, self.size)
+            out = {k: _letterbox(v, fit, FILL[k]) for k, v in crop.items()}
+            box = [fit.pad_left, fit.pad_top, fit.inner_width, fit.inner_height]
+        else:
+            out, box = self._patch(crop)
+        out["mask"] = (out["mask"] > 0.5).float()
+        return {**out, "box": torch.tensor(box, dtype=torch.int64), "name": item["name"]}
 
-        def crop(t: torch.Tensor, fill: float) -> torch.Tensor:
-            arr = t[:, y0:y1, x0:x1].permute(1, 2, 0).numpy()
-            return torch.from_numpy(fit.to_model(np.ascontiguousarray(arr), fill=fill)).permute(2, 0, 1).contiguous()
+    def _patch(self, crop: dict) -> tuple[dict, list[int]]:
+        """Scale the box (longer side ``size`` x jitter), then a random ``patch`` window, fill where it runs out."""
+        h, w = crop["bmode"].shape[-2:]
+        jitter = float(np.exp(np.log1p(self.scale_jitter) * (2 * torch.rand(()).item() - 1)))
+        scale = self.size / max(h, w) * jitter
+        sh, sw = max(8, round(h * scale)), max(8, round(w * scale))
+        scaled = {k: _resize(v, sh, sw, nearest=k in ("elasto", "position")) for k, v in crop.items()}
+        p = self.patch
+        # window origin in scaled coordinates; negative = fill before the content
+        top = int(torch.randint(min(0, sh - p), max(0, sh - p) + 1, ()).item())
+        left = int(torch.randint(min(0, sw - p), max(0, sw - p) + 1, ()).item())
+        out = {}
+        for k, v in scaled.items():
+            canvas = torch.full((v.shape[0], p, p), FILL[k], dtype=v.dtype)
+            sy0, sx0 = max(0, top), max(0, left)
+            sy1, sx1 = min(sh, top + p), min(sw, left + p)
+            canvas[:, sy0 - top : sy1 - top, sx0 - left : sx1 - left] = v[:, sy0:sy1, sx0:sx1]
+            out[k] = canvas
+        box = [max(0, -left), max(0, -top), min(sw, left + p) - max(0, left), min(sh, top + p) - max(0, top)]
+        return out, box
 
-        return {
-            "bmode": crop(item["bmode"], -1.0),
-            "elasto": crop(item["elasto"], -1.0),
-            "mask": (crop(item["mask"], 0.0) > 0.5).float(),
-            "box": torch.tensor([fit.pad_left, fit.pad_top, fit.inner_width, fit.inner_height], dtype=torch.int64),
-            "name": item["name"],
-        }
+
+FILL = {"bmode": -1.0, "elasto": -1.0, "position": float("nan"), "mask": 0.0}
 
 
-def open_dataset(root: str | Path, mode: str, size: int, augment: bool, crop_to_box: bool = True) -> Dataset:
+def _letterbox(t: torch.Tensor, fit: Letterbox, fill: float) -> torch.Tensor:
+    arr = t.permute(1, 2, 0).numpy()
+    return torch.from_numpy(fit.to_model(np.ascontiguousarray(arr), fill=fill)).permute(2, 0, 1).contiguous()
+
+
+def _resize(t: torch.Tensor, height: int, width: int, nearest: bool) -> torch.Tensor:
+    """``(C, H, W)`` -> ``(C, height, width)``: bilinear for images, nearest for colour-map pixels and positions
+    (blending two map colours would make a colour that is not on the map)."""
+    if t.shape[-2:] == (height, width):
+        return t
+    mode = "nearest" if nearest else "bilinear"
+    kwargs = {} if nearest else {"align_corners": False, "antialias": True}
+    return torch.nn.functional.interpolate(t[None].float(), size=(height, width), mode=mode, **kwargs)[0]
+
+
+def open_dataset(
+    root: str | Path,
+    mode: str,
+    size: int,
+    augment: bool,
+    crop_to_box: bool = True,
+    patch: int | None = None,
+    scale_jitter: float = 0.0,
+) -> Dataset:
     """``root/index.csv`` -> :class:`PhantomDataset`; ``root/bmode/`` -> :class:`PairsDataset` (mode is the
     department's own pairing); otherwise a ``ValueError`` naming the folder. ``crop_to_box`` wraps it in
-    :class:`BoxCropDataset`."""
+    :class:`BoxCropDataset` (``patch`` / ``scale_jitter``: see there; used only for the augmented training set)."""
     root = Path(root)
     aug = AugmentConfig() if augment else None
     base_size = None if crop_to_box else size
@@ -69,7 +123,9 @@ def open_dataset(root: str | Path, mode: str, size: int, augment: bool, crop_to_
         raise ValueError(
             f"{root}: not a training folder (expected index.csv from `usegan phantom`, or bmode/ + elasto/)"
         )
-    return BoxCropDataset(base, size) if crop_to_box else base
+    if not crop_to_box:
+        return base
+    return BoxCropDataset(base, size, patch if augment else None, scale_jitter if augment else 0.0)
 
 
 def train_val_split(
@@ -81,10 +137,13 @@ def train_val_split(
     seed: int,
     val_root: str | Path | None = None,
     crop_to_box: bool = True,
+    patch: int | None = None,
+    scale_jitter: float = 0.0,
 ) -> tuple[Dataset, Dataset]:
     """Training set (augmented) and validation set (never augmented). Without ``val_root`` a seeded random
-    ``val_fraction`` of ``root`` is held out; the split depends only on the seed and the case count."""
-    train_full = open_dataset(root, mode, size, augment, crop_to_box)
+    ``val_fraction`` of ``root`` is held out; the split depends only on the seed and the case count. Validation
+    items are whole boxes letterboxed to ``size``, as inference sees them."""
+    train_full = open_dataset(root, mode, size, augment, crop_to_box, patch, scale_jitter)
     if val_root:
         return train_full, open_dataset(val_root, mode, size, augment=False, crop_to_box=crop_to_box)
     n = len(train_full)

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
 from usegan import provenance
 from usegan.checkpoint import default_colour_scale, save_checkpoint
+from usegan.colormaps import lut_positions
 from usegan.inference import tensor_to_rgb
 from usegan.models.discriminator import USEGANDiscriminator, mask_to_boxes
 from usegan.models.generator import USEGANGenerator
@@ -61,6 +61,8 @@ class Trainer:
         weights = config.loss_weights
 
         self.generator = build_generator(config).to(self.device)
+        if config.init_from and not config.resume:
+            self.init_generator_from(config.init_from)
         self.discriminator = (
             USEGANDiscriminator(config.discriminator_config).to(self.device) if weights.gan > 0 else None
         )
@@ -131,16 +133,23 @@ class Trainer:
 
     # ----------------------------------------------------------------- one step
     def train_step(self, batch: dict) -> dict[str, float]:
-        """1. generate; 2. update D on (real, fake.detach()); 3. update G on GAN + L1 + Color + VGG."""
+        """1. generate (RGB rendered through the colour map, plus position and uncertainty); 2. put the real
+        elastogram into the fake's fill pixels, so no loss and no discriminator can learn from fill; 3. update D on
+        (real, fake.detach()); 4. update G on GAN + L1 + Color + VGG (on RGB) + scalar L1 + uncertainty NLL."""
         weights = self.config.loss_weights
         real_b = batch["bmode"].to(self.device, non_blocking=True)
         real_e = batch["elasto"].to(self.device, non_blocking=True)
+        target = batch["position"].to(self.device, non_blocking=True)
+        valid = torch.isfinite(target)
+        n_valid = valid.float().sum().clamp_min(1.0)
+        target = torch.nan_to_num(target, nan=0.0)
         boxes = None
         if self.config.local_discriminator:
             boxes = mask_to_boxes(batch["mask"].to(self.device))
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
         with autocast:
-            fake_e = self.g_train(real_b)
+            fake_e, position, log_scale = self.g_train(real_b, with_scalar=True)
+        fake_e = torch.where(valid, fake_e.float(), real_e)
         losses: dict[str, float] = {}
         if self.d_train is not None:
             # one D forward over [fake; real] so DDP sees one forward per backward
@@ -159,18 +168,17 @@ class Trainer:
             self.opt_d.step()
             losses["loss_d"] = loss_d.item()
         total = real_b.new_zeros(())
-        fake_f = fake_e.float()
         if self.d_train is not None:
             with autocast:
                 pred = self.d_train(real_b, fake_e, boxes)
             loss_g_gan = self.gan_loss([p.float() for p in pred], True)
             total = total + weights.gan * loss_g_gan
             losses["loss_g_gan"] = loss_g_gan.item()
-        loss_g_l1 = F.l1_loss(fake_f, real_e)
+        loss_g_l1 = (fake_e - real_e).abs().sum() / (3.0 * n_valid)  # fill pixels are equal: they add nothing
         total = total + weights.l1 * loss_g_l1
         losses["loss_g_l1"] = loss_g_l1.item()
         if self.color_loss is not None:
-            loss_g_color = self.color_loss(fake_f, real_e)
+            loss_g_color = self.color_loss(fake_e, real_e)
             total = total + weights.color * loss_g_color
             losses["loss_g_color"] = loss_g_color.item()
         if self.vgg_loss is not None:
@@ -178,6 +186,15 @@ class Trainer:
                 loss_g_vgg = self.vgg_loss(fake_e, real_e).float()
             total = total + weights.vgg * loss_g_vgg
             losses["loss_g_vgg"] = loss_g_vgg.item()
+        if position is not None:
+            error = (position.float() - target).abs()
+            loss_g_scalar = (error * valid).sum() / n_valid
+            # Laplace negative log-likelihood of the (detached) error: trains the uncertainty, not the mean
+            nll = error.detach() * torch.exp(-log_scale) + log_scale
+            loss_g_nll = (nll * valid).sum() / n_valid
+            total = total + self.config.w_scalar * loss_g_scalar + self.config.w_nll * loss_g_nll
+            losses["loss_g_scalar"] = loss_g_scalar.item()
+            losses["loss_g_nll"] = loss_g_nll.item()
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self.opt_g.step()
@@ -190,21 +207,32 @@ class Trainer:
     # ----------------------------------------------------------------- validation
     @torch.inference_mode()
     def validate(self) -> dict[str, float]:
-        """Mean L1 (in [0, 2] units) and SSIM inside the elastography box over up to ``max_val_cases`` cases."""
+        """Over up to ``max_val_cases`` cases: mean L1 of the RGB (in [0, 2] units) and mean absolute error of the
+        colour-map position (RGB head: from its colours), both over the non-fill pixels; SSIM inside the box."""
         if self.val_set is None or len(self.val_set) == 0:
             return {}
         self.generator.eval()
-        l1s, ssims = [], []
+        l1s, ssims, maes = [], [], []
         for i in range(min(len(self.val_set), self.config.max_val_cases)):
             item = self.val_set[i]
-            fake = self.generator(item["bmode"][None].to(self.device)).float().cpu()
-            l1s.append(F.l1_loss(fake[0], item["elasto"]).item())
+            fake, position, _ = self.generator(item["bmode"][None].to(self.device), with_scalar=True)
+            fake = fake.float().cpu()
+            valid = torch.isfinite(item["position"])
+            if not valid.any():
+                continue
+            l1s.append((fake[0] - item["elasto"]).abs().mean(0, keepdim=True)[valid].mean().item())
+            if position is None:
+                position = torch.from_numpy(lut_positions(tensor_to_rgb(fake)[0]))[None, None]
+            err = (position[0].float().cpu() - torch.nan_to_num(item["position"], nan=0.0)).abs()[valid]
+            maes.append(float(torch.nan_to_num(err, nan=1.0).mean()))
             x, y, w, h = (int(v) for v in item["box"])
             f_rgb = tensor_to_rgb(fake)[0][y : y + h, x : x + w]
             r_rgb = tensor_to_rgb(item["elasto"][None])[0][y : y + h, x : x + w]
             ssims.append(ssim_rgb(f_rgb, r_rgb))
         self.generator.train()
-        return {"val_l1": float(np.mean(l1s)), "val_ssim": float(np.mean(ssims))}
+        if not l1s:
+            return {}
+        return {"val_l1": float(np.mean(l1s)), "val_ssim": float(np.mean(ssims)), "val_position_mae": float(np.mean(maes))}
 
     @torch.inference_mode()
     def write_samples(self, n: int = 4) -> Path | None:
@@ -254,6 +282,19 @@ class Trainer:
             metrics=metrics,
             half=self.config.half_checkpoint,
         )
+
+    def init_generator_from(self, path: str | Path) -> int:
+        """Start from another checkpoint's generator weights (any format): every tensor whose name and shape
+        match is copied (e.g. the body of a free-RGB model under a new colour-map head). Returns how many."""
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        own = self.generator.state_dict()
+        matched = {
+            k: v.float() for k, v in payload.get("state_dict", {}).items() if k in own and own[k].shape == v.shape
+        }
+        if not matched:
+            raise ValueError(f"{path}: no generator weights match this configuration")
+        self.generator.load_state_dict(matched, strict=False)
+        return len(matched)
 
     def save_state(self) -> None:
         state = {
@@ -340,7 +381,7 @@ class Trainer:
                 if main:
                     metrics = self.validate()
                     self._log({"event": "val", "step": self.step, **metrics})
-                    score = metrics.get("val_l1", running.get("loss_g_l1", math.inf))
+                    score = metrics.get("val_position_mae", running.get("loss_g_l1", math.inf))
                     if score < self.best_metric:
                         self.best_metric, self.best_step = score, self.step
                         self.save_model("best.pt", {**metrics, "step": self.step}, elapsed)
