@@ -39,17 +39,24 @@ def register(subparsers) -> None:
     parser.add_argument("--sheet", type=Path, default=None, help="also write a contact sheet PNG of the first rows")
     parser.add_argument("--start", type=int, default=0, help="index of the first case (to extend a run)")
     parser.add_argument("--no-true-strain", action="store_true", help="do not write strain_true.npy (smaller)")
+    parser.add_argument(
+        "--scanner",
+        choices=("training", "held-out"),
+        default="training",
+        help="imaging-chain ranges: 'training', or 'held-out' (settings and overlays outside the training ranges, "
+        "for the held-out scanner test set)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
-def _work(job: tuple[int, int, str, int, str, bool]) -> dict:
+def _work(job: tuple[int, int, str, int, str, bool, str]) -> dict:
     """Worker: build and write case ``index``; return its index.csv row. Module-level so it pickles."""
     from usegan.phantom.case import case_seed, random_case_of_type
     from usegan.phantom.writer import case_name, index_row, write_case
 
-    index, seed, lesion_type, size, out, true_strain = job
-    case = random_case_of_type(case_seed(seed, index), lesion_type, size)
+    index, seed, lesion_type, size, out, true_strain, scanner = job
+    case = random_case_of_type(case_seed(seed, index), lesion_type, size, scanner=scanner)
     name = case_name(index)
     write_case(case, Path(out) / name, true_strain=true_strain)
     return index_row(name, case)
@@ -75,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--out {args.out} exists and is not a folder")
     args.out.mkdir(parents=True, exist_ok=True)
     jobs = [
-        (i, args.seed, args.types[i % len(args.types)], args.size, str(args.out), not args.no_true_strain)
+        (i, args.seed, args.types[i % len(args.types)], args.size, str(args.out), not args.no_true_strain, args.scanner)
         for i in range(args.start, args.start + args.count)
     ]
     rows = _previous_rows(args.out, {f"case_{i:05d}" for i, *_ in jobs})
@@ -113,6 +120,6 @@ def _write_sheet(args: argparse.Namespace, jobs: list[tuple]) -> None:
     from usegan.phantom.case import case_seed, random_case_of_type
     from usegan.phantom.sheet import contact_sheet
 
-    cases = [random_case_of_type(case_seed(seed, i), t, size) for i, seed, t, size, *_ in jobs]
+    cases = [random_case_of_type(case_seed(seed, i), t, size, scanner=job[-1]) for job in jobs for i, seed, t, size in [job[:4]]]
     save_png(contact_sheet(cases), args.sheet)
     print(f"wrote contact sheet {args.sheet}")

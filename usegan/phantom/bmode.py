@@ -18,6 +18,14 @@ Field II's fast approximations):
 5. **Log compression**: ``20 log10`` to dB, a light Gaussian smoothing of the log image (the speckle-reduction
    filter every scanner applies; the pre-log envelope is kept unsmoothed for speckle statistics), a
    ``dynamic_range_db`` window (50-60 dB on breast presets) mapped to 0..255, 8-bit output.
+
+What varies between scanners and operators (all defaults reproduce the plain chain above; see
+:mod:`usegan.phantom.scanner` for the randomised draws): *partially developed speckle* (``scatterer_density`` < 1:
+only that fraction of pixels holds a scatterer, so the envelope is pre-Rayleigh, Nakagami m < 1); *spatial
+compounding* (``compounding`` independent speckle realisations averaged in the envelope, as beam steering does);
+*TGC errors* (``tgc_slope_db_cm``: residual gain per cm of depth, negative = the image darkens with depth);
+*anisotropic speckle reduction* (``smooth_lateral_px`` on top of ``smooth_px``); *near-field reverberation*
+(``reverb_db``: bright horizontal bands repeating the skin echo in the first millimetres).
 """
 
 from __future__ import annotations
@@ -40,8 +48,17 @@ class BModeConfig:
     gain_db: float = -18.0  # level of gland (echogenicity 1) below full white, dB
     smooth_px: float = 0.6  # post-log Gaussian smoothing (scanner speckle-reduction filter), pixels; 0 = off
     noise_db: float = -52.0  # electronic noise floor relative to gland, dB
+    scatterer_density: float = 1.0  # fraction of pixels holding a scatterer (< 1: partially developed speckle)
+    compounding: int = 1  # speckle realisations averaged (spatial compounding); 1 = off
+    tgc_slope_db_cm: float = 0.0  # residual TGC error, dB per cm of depth (negative: darker with depth)
+    smooth_lateral_px: float = 0.0  # extra lateral post-log smoothing (speckle reduction), pixels
+    reverb_db: float = -100.0  # near-field reverberation level relative to gland, dB (-100 = none)
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.scatterer_density <= 1.0:
+            raise ValueError(f"scatterer_density must be in (0, 1], got {self.scatterer_density!r}")
+        if self.compounding < 1:
+            raise ValueError(f"compounding must be >= 1, got {self.compounding!r}")
         for name in ("frequency_mhz", "axial_fwhm_mm", "lateral_fwhm_mm", "rayleigh_mm", "dynamic_range_db"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
@@ -92,22 +109,37 @@ def speckle_envelope(
     if echo.min() < 0:
         raise ValueError(f"echogenicity must be >= 0, got min {echo.min()!r}")
     shape = echo.shape
-    scat = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * np.sqrt(echo / 2.0)
-    scat *= attenuation_gain(np.asarray(atten), mm_per_px, config)
+    gain = attenuation_gain(np.asarray(atten), mm_per_px, config)
+    if config.tgc_slope_db_cm:
+        depth_cm = (np.arange(shape[0])[:, None] + 0.5) * mm_per_px / 10.0
+        gain = gain * (10.0 ** (config.tgc_slope_db_cm * depth_cm / 20.0)).astype(np.float32)
     axial, lateral = psf_filter(shape, mm_per_px, config)
-    signal = np.fft.ifft(np.fft.fft(scat, axis=0) * axial, axis=0)
-    signal = np.fft.ifft(np.fft.fft(signal, axis=1) * lateral, axis=1)
-    noise_amp = 10.0 ** (config.noise_db / 20.0)
-    signal += noise_amp * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2.0)
-    return np.abs(signal).astype(np.float32)
+    power = np.zeros(shape)
+    for _ in range(config.compounding):
+        scat = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * np.sqrt(echo / 2.0)
+        if config.scatterer_density < 1.0:  # sparse scatterers, power kept: pre-Rayleigh speckle
+            scat *= (rng.random(shape) < config.scatterer_density) / np.sqrt(config.scatterer_density)
+        scat *= gain
+        signal = np.fft.ifft(np.fft.fft(scat, axis=0) * axial, axis=0)
+        signal = np.fft.ifft(np.fft.fft(signal, axis=1) * lateral, axis=1)
+        noise_amp = 10.0 ** (config.noise_db / 20.0)
+        signal += noise_amp * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2.0)
+        power += np.abs(signal) ** 2
+    envelope = np.sqrt(power / config.compounding)
+    if config.reverb_db > -100:
+        depth_mm = (np.arange(shape[0])[:, None] + 0.5) * mm_per_px
+        period = 1.2 + 0.4 * rng.random()
+        bands = (np.cos(2 * np.pi * depth_mm / period) > 0.6) * np.exp(-depth_mm / 4.0)
+        envelope = envelope + 10.0 ** (config.reverb_db / 20.0) * bands * (0.7 + 0.3 * rng.random((1, shape[1])))
+    return envelope.astype(np.float32)
 
 
 def log_compress(envelope: np.ndarray, config: BModeConfig = BModeConfig()) -> np.ndarray:
     """Envelope -> uint8 B-mode: ``gain_db`` sets where gland (envelope ~1) sits below white, the window is
     ``dynamic_range_db`` deep."""
     db = 20.0 * np.log10(np.maximum(envelope, 1e-6)) + config.gain_db
-    if config.smooth_px > 0:
-        db = ndimage.gaussian_filter(db, config.smooth_px)
+    if config.smooth_px > 0 or config.smooth_lateral_px > 0:
+        db = ndimage.gaussian_filter(db, (config.smooth_px, np.hypot(config.smooth_px, config.smooth_lateral_px)))
     grey = (db + config.dynamic_range_db) / config.dynamic_range_db
     return np.clip(np.rint(grey * 255.0), 0, 255).astype(np.uint8)
 

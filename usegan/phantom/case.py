@@ -4,9 +4,22 @@
 >>> case.bmode.shape, case.strain_rgb.shape, case.labels["tsukuba"]  # doctest: +SKIP
 ((128, 128), (128, 128, 3), 4)
 
-Stiffness is only *partly* predictable from the B-mode, as in real tissue (DOMAIN.md section 4): echogenicity,
+Stiffness is only *partly* predictable from the B-mode, as in real tissue (docs/domain.md): echogenicity,
 shape and stiffness are drawn per lesion type from overlapping distributions (hypoechoic soft fibroadenomas,
 iso-echoic stiff lesions, carcinomas that are not always spiculated, ...).
+
+The physics that links appearance to stiffness, explicitly (what the model can learn, and what it cannot):
+
+* **always stiff**: carcinoma (``malignant``, ``malignant_halo``, ``iso_stiff``: 70-170 kPa, 4.5-8x the gland) —
+  the desmoplastic reaction that stiffens it also makes it hypoechoic, irregular / angular / spiculated /
+  microlobulated, often taller than wide, often shadowing (attenuation 1.2-2.4 dB/cm/MHz), sometimes with an
+  echogenic halo or microcalcifications; but 15 % are not hypoechoic and ``iso_stiff`` lesions are invisible.
+* **sometimes stiff**: fibroadenomas are usually about as soft as the gland; mosaic or core patterns hold stiff
+  parts (Tsukuba 2-3) with no B-mode sign of them.
+* **never stiff**: fluid (cysts, 1.5-4 kPa; anechoic with a bright wall and posterior enhancement; shown as the
+  blue-green-red artefact on strain), fat lobules (5-10 kPa), satellite nodules.
+* **appearance only, no stiffness**: ligament refraction shadows, the dark chest wall, speckle, TGC, gain and
+  every scanner setting (:mod:`usegan.phantom.scanner`), overlays and compression.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from usegan.phantom.render import (
     render_strain,
     render_swe,
 )
+from usegan.phantom.scanner import Display, burn_overlays, jpeg_roundtrip, sample_fov, sample_scanner
 from usegan.phantom.tissue import LESION_TYPES, SHAPES, PhantomParams, build_tissue
 
 PHANTOM_VERSION = "phantom-1"
@@ -52,6 +66,7 @@ class PhantomCase:
     render_config: RenderConfig = RenderConfig()  # colour scales used
     mechanics_config: MechanicsConfig = MechanicsConfig()  # strain solve settings used
     extra: dict = field(default_factory=dict)  # free-form notes
+    display: Display = Display()  # overlays / compression burned into the B-mode
 
     @property
     def size(self) -> int:
@@ -89,6 +104,7 @@ class PhantomCase:
             "labels": self.labels,
             "bmode": asdict(self.bmode_config),
             "mechanics": asdict(self.mechanics_config),
+            "display": asdict(self.display),
             "extra": self.extra,
         }
 
@@ -100,28 +116,39 @@ def make_case(
     bmode_config: BModeConfig | None = None,
     mechanics_config: MechanicsConfig = MechanicsConfig(),
     render_config: RenderConfig = RenderConfig(),
+    display: Display = Display(),
+    full_field: bool = False,
 ) -> PhantomCase:
     """Build one case from explicit parameters (the teaching API). Deterministic in ``(params, seed, size)``.
 
     ``bmode_config`` defaults to :class:`BModeConfig` with the focus at the lesion depth, as an operator sets it.
+    ``display`` overlays and compression change the B-mode image only (after the elastograms are rendered).
+    ``full_field``: the elastography box is the whole image below the skin line (the app shows a full-field
+    virtual elastogram, so the model must also see skin, chest wall and image edges in training).
     """
     if bmode_config is None:
         bmode_config = BModeConfig(focus_mm=params.depth_mm)
-    tissue_rng, speckle_rng, box_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+    tissue_rng, speckle_rng, box_rng, display_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    )
     tissue = build_tissue(params, size, tissue_rng)
     bmode = simulate_bmode(tissue.echo, tissue.atten, tissue.mm_per_px, speckle_rng, bmode_config)
     strain = axial_strain(tissue.stiffness_kpa, mechanics_config)
     skin_px = int(np.ceil(params.skin_mm / tissue.mm_per_px))
     box = choose_box((size, size), tissue.lesion_mask, skin_px, box_rng)
+    if full_field:
+        box = (0, min(skin_px, size - 8), size, size - min(skin_px, size - 8))
     normalised = normalise_strain(strain, box, render_config)
     shown = bgr_artifact(normalised, tissue.lesion_mask) if params.lesion_type == "cyst" else normalised
     labels = compute_labels(
         params.lesion_type, strain, normalised, tissue.stiffness_kpa, tissue.lesion_mask, tissue.fat_mask, box
     )
+    shown_bmode = burn_overlays(bmode.image, display, tissue.mm_per_px, bmode_config.focus_mm, display_rng)
+    shown_bmode = jpeg_roundtrip(shown_bmode, display.jpeg_quality)
     return PhantomCase(
         params=params,
         seed=int(seed),
-        bmode=bmode.image,
+        bmode=shown_bmode,
         envelope=bmode.envelope,
         stiffness_kpa=tissue.stiffness_kpa,
         strain=strain,
@@ -134,6 +161,7 @@ def make_case(
         bmode_config=bmode_config,
         render_config=render_config,
         mechanics_config=mechanics_config,
+        display=display,
     )
 
 
@@ -143,48 +171,65 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
         raise ValueError(f"lesion_type must be one of {LESION_TYPES}, got {lesion_type!r}")
     u = rng.uniform
     gland = u(15, 40)
+    scale = fov_mm / 40.0
     base = {
         "lesion_type": lesion_type,
-        "skin_mm": u(1.5, 2.5),
-        "fat_mm": u(4, 9),
-        "muscle_mm": u(4, 8),
+        "skin_mm": u(1.2, 2.5),
+        "fat_mm": u(3, 13) * scale,
+        "muscle_mm": u(3, 9) * scale,
         "fat_kpa": u(5, 10),
         "gland_kpa": gland,
         "fov_mm": fov_mm,
         "angle_deg": u(-20, 20),
-        "lateral_mm": u(-0.15, 0.15) * fov_mm,
+        # one lesion in ten is cut by the image edge
+        "lateral_mm": (u(-0.15, 0.15) if rng.random() < 0.9 else rng.choice([-1, 1]) * u(0.38, 0.48)) * fov_mm,
+        "retro_fat_mm": 0.0 if rng.random() < 0.5 else u(1.0, 3.0),
+        "chest_wall_mm": 0.0 if rng.random() < 0.3 else u(3.0, 12.0) * scale,
+        "satellites": int(rng.choice([0, 0, 0, 1, 2])),
+        "ligament_shadows": int(rng.integers(0, 7)),
     }
     if lesion_type == "cyst":  # anechoic, enhancement, fluid: soft; BGR artefact on SE
         spec = {
-            "shape": rng.choice(["round", "oval"]),
-            "aspect": u(0.6, 1.0),
-            "size_mm": u(5, 14),
+            "shape": rng.choice(["round", "oval", "lobulated"], p=[0.4, 0.5, 0.1]),
+            "aspect": u(0.5, 1.0),
+            "size_mm": u(4, 16),
             "lesion_kpa": u(1.5, 4),
-            "lesion_echo": 0.0003,
-            "lesion_atten": 0.05,
+            # one in four is a complicated cyst with low-level internal echoes
+            "lesion_echo": 0.0003 if rng.random() < 0.75 else u(0.01, 0.06),
+            "lesion_atten": u(0.03, 0.2),
         }
     elif lesion_type == "fibroadenoma":  # oval, circumscribed, hypo- to iso-echoic; Tsukuba 1, 2 or 3
         pattern = str(rng.choice(["uniform", "mosaic", "core"], p=[0.4, 0.3, 0.3]))
         soft = gland * u(0.85, 1.25)
         spec = {
-            "shape": rng.choice(["oval", "round", "lobulated"], p=[0.55, 0.15, 0.3]),
-            "aspect": u(0.5, 0.8),
-            "size_mm": u(7, 16),
+            "shape": rng.choice(["oval", "round", "lobulated", "microlobulated"], p=[0.5, 0.15, 0.3, 0.05]),
+            "aspect": u(0.45, 0.85),
+            "size_mm": u(6, 20),
             "pattern": pattern,
             "lesion_soft_kpa": soft,
             "lesion_kpa": soft if pattern == "uniform" else min(gland * u(4.5, 7), 170.0),
             "lesion_echo": u(0.08, 0.9),
-            "lesion_atten": u(0.6, 0.9),
+            "lesion_atten": u(0.4, 0.9),
+            "margin_mm": 0.0 if rng.random() < 0.85 else u(0.2, 0.6),
+            "calcifications": 0 if rng.random() < 0.9 else int(rng.integers(1, 4)),  # coarse, benign
         }
     elif lesion_type in ("malignant", "malignant_halo"):  # hypoechoic, irregular, shadowing, stiff; 4 (5 w/ halo)
-        shape = str(rng.choice(["spiculated", "lobulated", "round", "oval"], p=[0.5, 0.25, 0.1, 0.15]))
+        shape = str(
+            rng.choice(
+                ["spiculated", "angular", "irregular", "microlobulated", "lobulated", "round", "oval"],
+                p=[0.3, 0.18, 0.2, 0.14, 0.08, 0.05, 0.05],
+            )
+        )
         spec = {
             "shape": shape,
-            "aspect": u(0.75, 1.35),
-            "size_mm": u(6, 15),
+            "aspect": u(0.7, 1.5),
+            "size_mm": u(5, 18),
             "lesion_kpa": min(max(gland * u(4.5, 8), 70.0), 170.0),
             "lesion_echo": u(0.005, 0.06) if rng.random() < 0.85 else u(0.06, 0.5),
-            "lesion_atten": u(1.2, 2.4),
+            "lesion_atten": u(1.1, 2.0) if rng.random() < 0.8 else u(0.75, 1.1),  # not every carcinoma shadows
+            "margin_mm": 0.0 if rng.random() < 0.4 else u(0.3, 1.2),
+            "echogenic_rim_mm": 0.0 if rng.random() < 0.6 else u(0.8, 2.5),
+            "calcifications": 0 if rng.random() < 0.6 else int(rng.integers(3, 13)),
         }
         if lesion_type == "malignant_halo":
             # A halo thick enough to fill the scoring ring (0.3 x equivalent radius) and about as stiff as the
@@ -197,12 +242,13 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
             }
     elif lesion_type == "iso_stiff":  # iso-echoic but stiff: invisible on B-mode, Tsukuba 4
         spec = {
-            "shape": rng.choice(["round", "oval", "lobulated"]),
+            "shape": rng.choice(["round", "oval", "lobulated", "irregular"]),
             "aspect": u(0.6, 1.1),
             "size_mm": u(7, 14),
             "lesion_kpa": min(max(gland * u(4.5, 8), 70.0), 170.0),
             "lesion_echo": u(0.85, 1.15),
             "lesion_atten": u(0.75, 1.0),
+            "margin_mm": u(0.0, 1.0),
         }
     else:  # "none": a lesion-free field of view
         spec = {"shape": "oval", "size_mm": 10.0, "aspect": 0.7, "lesion_kpa": gland, "lesion_echo": 1.0}
@@ -215,7 +261,7 @@ def _lesion_depth(p: PhantomParams, rng: np.random.Generator) -> float:
     """A centre depth that keeps the lesion (and halo) inside the gland, between fat and muscle."""
     half_h = 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
     top = p.skin_mm + 1.2 * p.fat_mm + half_h + 1.0
-    bottom = p.fov_mm - 1.2 * p.muscle_mm - half_h - 1.0
+    bottom = p.fov_mm - p.chest_wall_mm - p.retro_fat_mm - 1.2 * p.muscle_mm - half_h - 1.0
     return float(rng.uniform(top, bottom)) if bottom > top else 0.5 * (top + bottom)
 
 
@@ -253,24 +299,31 @@ def case_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
 
 
-def random_case(seed: int, size: int = 256, types: tuple[str, ...] | list[str] | None = None) -> PhantomCase:
-    """A random case: lesion type drawn from ``types`` (default all), anatomy from :func:`sample_params`, and
-    scanner settings (gain, dynamic range 50-60 dB) jittered as between departments."""
+def random_case(
+    seed: int, size: int = 256, types: tuple[str, ...] | list[str] | None = None, scanner: str = "training"
+) -> PhantomCase:
+    """A random case: lesion type drawn from ``types`` (default all), anatomy from :func:`sample_params`, and a
+    random imaging chain from the ``scanner`` profile (:func:`usegan.phantom.scanner.sample_scanner`)."""
     types = tuple(types or LESION_TYPES)
     for t in types:
         if t not in LESION_TYPES:
             raise ValueError(f"unknown lesion type {t!r}; choose from {LESION_TYPES}")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
-    return random_case_of_type(seed, str(rng.choice(types)), size, rng)
+    return random_case_of_type(seed, str(rng.choice(types)), size, rng, scanner)
 
 
 def random_case_of_type(
-    seed: int, lesion_type: str, size: int = 256, rng: np.random.Generator | None = None
+    seed: int,
+    lesion_type: str,
+    size: int = 256,
+    rng: np.random.Generator | None = None,
+    scanner: str = "training",
 ) -> PhantomCase:
-    """A random case of a given lesion type (used by the CLI to balance types round-robin)."""
+    """A random case of a given lesion type (used by the CLI to balance types round-robin); ``scanner`` picks the
+    imaging-chain ranges ("training", or "held-out" for the held-out scanner test set)."""
     rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
-    params = sample_params(rng, lesion_type)
-    bmode = BModeConfig(
-        focus_mm=params.depth_mm, gain_db=float(rng.uniform(-21, -15)), dynamic_range_db=float(rng.uniform(50, 60))
-    )
-    return make_case(params, seed=seed, size=size, bmode_config=bmode)
+    scanner_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5CA7]))
+    params = sample_params(rng, lesion_type, fov_mm=sample_fov(scanner_rng, scanner))
+    bmode, display = sample_scanner(scanner_rng, params.depth_mm, params.fov_mm, scanner)
+    full_field = bool(scanner_rng.random() < 0.4)
+    return make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)

@@ -1,8 +1,12 @@
 """Tissue model of a breast phantom: layers, lesion shape, and the per-pixel property maps built from them.
 
 A phantom is a square field of view (``fov_mm`` wide and deep, linear probe at the top) holding, from the skin
-down: skin, subcutaneous fat (lobules separated by Cooper's ligaments), the glandular layer, and the pectoral
-muscle; plus an optional lesion in the gland. Every structure has three properties, each an ``(H, W)`` float32
+down, what a real breast scan shows (compare the BUSI normal scans, Al-Dhabyani et al., Data in Brief 2020): the
+skin line; subcutaneous fat as hypoechoic lobules elongated along the skin, outlined by echogenic Cooper's
+ligaments (some of which cast thin refraction shadows); the glandular layer, echogenic and heterogeneous with a
+laterally stretched texture and dark fat islands; an optional retromammary fat band; the pectoral muscle with
+oblique fascial striations; and the chest wall, dark below a bright pleural line. Plus the lesion in the gland and
+optional small satellite nodules (benign cysts / soft nodules) elsewhere in it. Every structure has three properties, each an ``(H, W)`` float32
 map: Young's modulus in kPa (mechanics), echogenicity = backscatter power relative to gland (B-mode), and
 attenuation in dB/cm/MHz (shadowing / enhancement).
 
@@ -23,11 +27,11 @@ from scipy import ndimage
 from usegan.vocab import LesionType, values
 
 LESION_TYPES = values(LesionType)
-SHAPES = ("round", "oval", "lobulated", "spiculated")
+SHAPES = ("round", "oval", "lobulated", "spiculated", "microlobulated", "angular", "irregular")
 PATTERNS = ("uniform", "mosaic", "core")
 
 # Integer labels of the tissue map.
-SKIN, FAT, GLAND, MUSCLE, LESION, HALO, LIGAMENT = 1, 2, 3, 4, 5, 6, 7
+SKIN, FAT, GLAND, MUSCLE, LESION, HALO, LIGAMENT, RETRO_FAT, CHEST_WALL, SATELLITE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,13 @@ class PhantomParams:
     lesion_echo: float = 0.5  # lesion backscatter relative to gland (1 = iso-echoic, ~0 = anechoic)
     lesion_atten: float = 0.75  # lesion attenuation, dB/cm/MHz (gland 0.75: > shadows, < enhances)
     fov_mm: float = 40.0  # side of the square field of view, mm
+    margin_mm: float = 0.0  # width of an indistinct (blurred) lesion margin on B-mode, mm (0 = sharp)
+    echogenic_rim_mm: float = 0.0  # thickness of an echogenic halo around the lesion on B-mode, mm (0 = none)
+    calcifications: int = 0  # bright punctate echoes inside the lesion (microcalcifications)
+    retro_fat_mm: float = 0.0  # retromammary fat band above the muscle, mm
+    chest_wall_mm: float = 0.0  # dark chest wall (intercostal tissue / lung behind the pleura) at the bottom, mm
+    satellites: int = 0  # small benign nodules elsewhere in the gland (cysts or soft nodules), not the lesion
+    ligament_shadows: int = 0  # Cooper's ligament segments that cast thin refraction shadows
 
     def __post_init__(self) -> None:
         if self.lesion_type not in LESION_TYPES:
@@ -95,6 +106,21 @@ def lesion_radius(theta: np.ndarray, shape: str, rng: np.random.Generator) -> np
     if shape == "lobulated":
         k = int(rng.integers(3, 6))
         r += rng.uniform(0.10, 0.18) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    elif shape == "microlobulated":  # many small undulations: 1-2 mm scallops along the margin
+        k = int(rng.integers(9, 15))
+        r += rng.uniform(0.05, 0.09) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+        r += rng.uniform(0.03, 0.06) * np.cos((k + 3) * theta + rng.uniform(0, 2 * np.pi))
+    elif shape == "angular":  # a polygon with sharp corners: straight margins meeting at angles
+        n = int(rng.integers(4, 7))
+        corners = np.sort(rng.uniform(0, 2 * np.pi, n))
+        radii = rng.uniform(0.8, 1.25, n)
+        ext_t = np.concatenate([corners - 2 * np.pi, corners, corners + 2 * np.pi])
+        ext_r = np.tile(radii, 3)
+        r = np.interp(np.mod(theta, 2 * np.pi), ext_t, ext_r)
+        r = r * (1 + 0.04 * np.cos(3 * theta + rng.uniform(0, 2 * np.pi)))
+    elif shape == "irregular":  # low-order irregularity, neither oval nor lobulated
+        for k in (2, 3, 4, 6):
+            r += rng.uniform(0.05, 0.14) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
     elif shape == "spiculated":
         # Irregular core plus thin spikes (narrow angular Gaussians): the margin of an invasive carcinoma.
         for k in (2, 3, 5):
@@ -130,70 +156,190 @@ def lesion_masks(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     return lesion, halo
 
 
+def anisotropic_noise(rng: np.random.Generator, shape: tuple[int, int], axial_px: float, lateral_px: float) -> np.ndarray:
+    """Zero-mean, unit-std Gaussian random field correlated over ``axial_px`` rows and ``lateral_px`` columns:
+    breast tissue is layered along the skin, so its structures are longer laterally than axially."""
+    field = ndimage.gaussian_filter(rng.standard_normal(shape), (axial_px, lateral_px), mode="wrap")
+    return ((field - field.mean()) / (field.std() + 1e-12)).astype(np.float32)
+
+
+def _interface(rng: np.random.Generator, x_mm: np.ndarray, mean_mm: float, wobble: float) -> np.ndarray:
+    """A smooth layer interface depth ``(1, W)`` in mm: ``mean_mm`` with slow undulations of relative size
+    ``wobble``."""
+    a, b = rng.uniform(12, 35), rng.uniform(5, 10)
+    p1, p2 = rng.uniform(0, 2 * np.pi, 2)
+    tilt = rng.uniform(-0.08, 0.08) * (x_mm - x_mm.mean())
+    return mean_mm * (1 + wobble * np.sin(2 * np.pi * x_mm / a + p1) + 0.4 * wobble * np.sin(2 * np.pi * x_mm / b + p2)) + tilt
+
+
+def _rims(region: np.ndarray, px: int) -> np.ndarray:
+    """Pixels just outside ``region`` within ``px`` pixels: the bright septum / capsule around a structure."""
+    return ndimage.binary_dilation(region, iterations=max(1, px)) & ~region
+
+
 def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> Tissue:
-    """Draw the layered anatomy and the lesion of ``params`` on a ``size x size`` grid (seeded by ``rng``)."""
+    """Draw the layered anatomy and the lesion of ``params`` on a ``size x size`` grid (seeded by ``rng``).
+
+    Echogenicity (backscatter power relative to gland) and stiffness are set per structure; what links them to
+    each other is documented in :mod:`usegan.phantom.case` (lesion types) and in this module's docstring.
+    """
     if size < 16:
         raise ValueError(f"phantom size must be at least 16 pixels, got {size!r}")
     mm = params.fov_mm / size
     depth = (np.arange(size, dtype=np.float32)[:, None] + 0.5) * mm
     x = np.arange(size, dtype=np.float32)[None, :] * mm
-    # Wavy layer interfaces: fat/gland boundary undulates by a few mm, as on real scans.
-    phase = rng.uniform(0, 2 * np.pi, size=3)
-    fat_bottom = params.skin_mm + params.fat_mm * (
-        1 + 0.18 * np.sin(2 * np.pi * x / rng.uniform(12, 30) + phase[0]) + 0.08 * np.sin(2 * np.pi * x / 7 + phase[1])
-    )
-    muscle_top = params.fov_mm - params.muscle_mm * (1 + 0.15 * np.sin(2 * np.pi * x / 25 + phase[2]))
+    fat_bottom = params.skin_mm + np.maximum(_interface(rng, x, params.fat_mm, 0.22), 0.5)
+    muscle_top = params.fov_mm - params.chest_wall_mm - params.muscle_mm * (1 + 0.15 * np.sin(2 * np.pi * x / 25 + rng.uniform(0, 6.3)))
+    chest_top = params.fov_mm - params.chest_wall_mm * (1 + 0.1 * np.sin(2 * np.pi * x / rng.uniform(15, 40)))
     labels = np.full((size, size), GLAND, dtype=np.int8)
     labels[depth < fat_bottom] = FAT
     labels[np.broadcast_to(depth < params.skin_mm, labels.shape)] = SKIN
+    if params.retro_fat_mm > 0:
+        labels[(depth >= muscle_top - params.retro_fat_mm) & (depth < muscle_top) & (labels == GLAND)] = RETRO_FAT
     labels[depth >= muscle_top] = MUSCLE
+    if params.chest_wall_mm > 0:
+        labels[depth >= chest_top] = CHEST_WALL
 
     fat = labels == FAT
-    # Fat lobules: Voronoi-like cells whose borders are the echogenic Cooper's ligaments / septa.
-    cells = smooth_noise(rng, (size, size), sigma_px=2.2 / mm)
-    ligament = fat & (np.abs(cells) < 0.09)
-    gland_fat = (labels == GLAND) & (smooth_noise(rng, (size, size), sigma_px=1.5 / mm) > 1.3)
+    # Fat lobules: cells of a laterally stretched random field; their borders are Cooper's ligaments / septa.
+    cells = anisotropic_noise(rng, (size, size), 1.0 / mm, 2.6 / mm)
+    ligament = fat & (np.abs(cells) < 0.12)
+    gland = labels == GLAND
+    # Fat islands inside the gland: dark, elongated lobules with a thin bright rim.
+    islands = anisotropic_noise(rng, (size, size), 1.0 / mm, 2.8 / mm)
+    threshold = rng.uniform(0.2, 1.1)
+    gland_fat = gland & (islands > threshold)
+    gland_rim = gland & _rims(gland_fat, int(round(0.35 / mm))) & ~gland_fat
     labels[ligament] = LIGAMENT
 
+    satellite = np.zeros((size, size), dtype=bool)
+    for _ in range(params.satellites):
+        satellite |= _satellite(params, size, mm, gland & ~gland_fat, rng)
+
     lesion, halo = lesion_masks(params, size, rng)
+    satellite &= ~ndimage.binary_dilation(lesion | halo, iterations=max(1, int(1.5 / mm)))
+    labels[satellite] = SATELLITE
     labels[halo] = HALO
     labels[lesion] = LESION
 
-    texture = smooth_noise(rng, (size, size), sigma_px=0.8 / mm)
+    texture = smooth_noise(rng, (size, size), sigma_px=0.5 / mm)
+    layered = anisotropic_noise(rng, (size, size), 0.35 / mm, 1.6 / mm)
+    density = anisotropic_noise(rng, (size, size), 3.0 / mm, 8.0 / mm)
     stiff_var = smooth_noise(rng, (size, size), sigma_px=3.0 / mm)
     stiffness = np.empty((size, size), dtype=np.float32)
     stiffness[:] = params.gland_kpa * np.exp(0.08 * stiff_var)
     stiffness[fat | (labels == LIGAMENT)] = params.fat_kpa
     stiffness[gland_fat] = params.fat_kpa * 1.3
+    stiffness[labels == RETRO_FAT] = params.fat_kpa * 1.05
     stiffness[labels == SKIN] = 1.5 * params.gland_kpa
     stiffness[labels == MUSCLE] = 1.2 * params.gland_kpa
+    stiffness[labels == CHEST_WALL] = 1.4 * params.gland_kpa
+    stiffness[satellite] = _satellite_kpa(params)
     stiffness[halo] = params.halo_kpa
     stiffness[lesion] = _lesion_stiffness(params, lesion, rng, mm)
 
     echo = np.empty((size, size), dtype=np.float32)
-    echo[:] = np.exp(0.6 * texture - 0.18)  # glandular parenchyma: bright, patchy (mean ~1)
-    echo[fat] = 0.07 * np.exp(0.3 * texture[fat])  # fat lobules: hypoechoic (~ -12 dB re gland)
-    echo[gland_fat] = 0.1
-    echo[labels == LIGAMENT] = 2.5  # Cooper's ligaments: thin echogenic septa
+    # glandular parenchyma: bright, patchy, laterally layered (mean ~1)
+    echo[:] = np.exp(0.6 * layered + 0.45 * density + 0.25 * texture - 0.25)
+    echo[fat] = 0.08 * np.exp(0.35 * texture[fat] + 0.2 * layered[fat])  # fat lobules: hypoechoic (~ -11 dB)
+    echo[gland_fat] = 0.06 * np.exp(0.3 * texture[gland_fat])
+    echo[gland_rim] *= 2.5
+    echo[labels == RETRO_FAT] = 0.09
+    echo[labels == LIGAMENT] = 3.0  # Cooper's ligaments: thin echogenic septa
     echo[labels == SKIN] = 2.5
     muscle = labels == MUSCLE
-    striation = np.sin(depth * 2 * np.pi / 1.3 + 0.3 * texture) > 0.75
-    echo[muscle] = np.where(striation, 1.2, 0.12)[muscle]
+    slope = rng.uniform(-0.25, 0.25)
+    striation = np.sin((depth + slope * x) * 2 * np.pi / rng.uniform(1.0, 1.8) + 0.3 * texture) > 0.7
+    echo[muscle] = np.where(striation, 0.6, 0.1)[muscle] * np.exp(0.2 * layered[muscle])
+    fascia = _rims(~muscle & (depth < muscle_top), int(round(0.3 / mm))) & muscle
+    echo[fascia] = 2.0
+    chest = labels == CHEST_WALL
+    if chest.any():
+        echo[chest] = 0.01 * np.exp(0.5 * texture[chest])
+        pleura = chest & ~np.roll(chest, int(max(1, round(0.4 / mm))), axis=0)
+        echo[pleura] = 1.5
+    if satellite.any():
+        echo[satellite] = np.where(_satellite_is_cyst(params), 0.002, 0.25)
+        echo[_rims(satellite, 1) & ~lesion & ~halo] = 1.8
     if params.lesion_type != "none":
-        if params.lesion_type.startswith("malignant"):  # echogenic rim of infiltrated tissue
-            rim = ndimage.binary_dilation(lesion, iterations=max(1, int(0.6 / mm))) & ~lesion
-            echo[rim] *= 1.8
-        echo[lesion] = params.lesion_echo * np.exp(0.3 * texture[lesion])
-        if params.lesion_type == "cyst":
-            echo[lesion] = params.lesion_echo
-            # Cyst walls are thin specular reflectors: a bright, well-defined edge.
-            wall = ndimage.binary_dilation(lesion, iterations=1) & ~lesion
-            echo[wall] = 2.0
+        _lesion_echo(params, echo, lesion, texture, mm, rng)
 
     atten = np.full((size, size), 0.75, dtype=np.float32)
     atten[fat] = 0.5
+    atten[labels == CHEST_WALL] = 1.5
+    if satellite.any() and _satellite_is_cyst(params):
+        atten[satellite] = 0.05
     atten[lesion] = params.lesion_atten
+    _ligament_shadows(params, atten, ligament, mm, rng)
     return Tissue(labels, stiffness, echo, atten, lesion, halo, fat & ~lesion & ~halo, mm)
+
+
+def _lesion_echo(
+    params: PhantomParams, echo: np.ndarray, lesion: np.ndarray, texture: np.ndarray, mm: float, rng: np.random.Generator
+) -> None:
+    """Write the lesion's B-mode appearance into ``echo`` (in place): echogenicity, rim or capsule, margin blur,
+    calcifications."""
+    if params.echogenic_rim_mm > 0:  # echogenic halo: a thick bright rim of infiltrated tissue (malignant sign)
+        outside = ndimage.distance_transform_edt(~lesion) * mm
+        rim = (outside > 0) & (outside <= params.echogenic_rim_mm)
+        echo[rim] *= rng.uniform(1.6, 2.6)
+    elif params.lesion_type.startswith("malignant"):
+        rim = ndimage.binary_dilation(lesion, iterations=max(1, int(0.6 / mm))) & ~lesion
+        echo[rim] *= 1.5
+    inside = params.lesion_echo * np.exp(0.3 * texture)
+    if params.lesion_type == "cyst":
+        inside = np.full_like(echo, params.lesion_echo)
+        echo[_rims(lesion, 1)] = 2.0  # cyst walls are thin specular reflectors
+    elif params.lesion_type in ("fibroadenoma",) and params.margin_mm == 0:
+        echo[_rims(lesion, 1)] *= 1.6  # thin echogenic capsule of a circumscribed benign mass
+    if params.margin_mm > 0:  # indistinct margin: the lesion's echo fades into its surroundings
+        weight = ndimage.gaussian_filter(lesion.astype(np.float32), params.margin_mm / mm)
+        weight = np.where(lesion, np.maximum(weight, 0.5), weight)
+        log_echo = np.log(np.maximum(echo, 1e-4)) * (1 - weight) + np.log(np.maximum(inside, 1e-4)) * weight
+        echo[:] = np.exp(log_echo)
+    else:
+        echo[lesion] = inside[lesion]
+    if params.calcifications > 0:
+        rows, cols = np.nonzero(ndimage.binary_erosion(lesion, iterations=1) | lesion)
+        picks = rng.choice(rows.size, size=min(params.calcifications, rows.size), replace=False)
+        echo[rows[picks], cols[picks]] = rng.uniform(8, 20, size=picks.size)
+
+
+def _satellite_is_cyst(params: PhantomParams) -> bool:
+    """Satellites of a case are all of one kind, fixed by its parameters: simple cysts or soft solid nodules."""
+    return (params.satellites + int(params.fat_mm * 10)) % 2 == 0
+
+
+def _satellite_kpa(params: PhantomParams) -> float:
+    return 3.0 if _satellite_is_cyst(params) else params.gland_kpa * 0.9
+
+
+def _satellite(params: PhantomParams, size: int, mm: float, allowed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A small oval nodule (2-6 mm) centred somewhere in ``allowed``."""
+    rows, cols = np.nonzero(allowed)
+    out = np.zeros((size, size), dtype=bool)
+    if rows.size == 0:
+        return out
+    i = int(rng.integers(rows.size))
+    half_w = rng.uniform(1.0, 3.0) / mm
+    half_h = half_w * rng.uniform(0.5, 0.9)
+    yy, xx = np.mgrid[0:size, 0:size]
+    out[((yy - rows[i]) / half_h) ** 2 + ((xx - cols[i]) / half_w) ** 2 <= 1.0] = True
+    return out & allowed
+
+
+def _ligament_shadows(
+    params: PhantomParams, atten: np.ndarray, ligament: np.ndarray, mm: float, rng: np.random.Generator
+) -> None:
+    """Give a few short ligament segments a high attenuation, so each casts a thin vertical shadow (refraction at
+    an oblique ligament, seen on most real scans); shadows are appearance only, not stiffness."""
+    rows, cols = np.nonzero(ligament)
+    if rows.size == 0 or params.ligament_shadows <= 0:
+        return
+    width = max(1, int(round(rng.uniform(0.3, 0.8) / mm)))
+    for i in rng.choice(rows.size, size=min(params.ligament_shadows, rows.size), replace=False):
+        r, c = rows[i], cols[i]
+        atten[r : r + max(1, int(0.5 / mm)), max(0, c - width // 2) : c + width // 2 + 1] = rng.uniform(6.0, 14.0)
 
 
 def _lesion_stiffness(params: PhantomParams, lesion: np.ndarray, rng: np.random.Generator, mm: float) -> np.ndarray:
