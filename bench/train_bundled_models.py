@@ -2,18 +2,20 @@
 
 Stages (each skipped when its output exists, so an interrupted run resumes):
 
-1. simulate the training set (``--train-cases``, seed 1000) and the fixed test set (300 cases, seed 9000) with
-   ``usegan phantom``; the test seeds never overlap the training seeds;
-2. train, two runs at a time with one thread each:
-   ``strain`` and ``swe`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1 only),
-   ``strain-noattn`` (USE-GAN without attention), ``strain-nocolorvgg`` (USE-GAN without Color and VGG terms);
-3. continue ``strain`` and ``swe`` from their state to ``--long-steps`` in ``strain-long`` / ``swe-long`` (the
-   bundled models; the equal-budget comparison above is made at ``--steps``);
-4. ``usegan evaluate`` every run's best checkpoint on the test set;
-5. per mode, choose ``<mode>`` or ``<mode>-long`` by pre-score kappa on the *validation* split (never the test set),
-   copy it to ``data/models/`` and write its model card (``.md``).
+1. simulate the training set (``--train-cases``, seed 1000, training scanner profile), the in-distribution test set
+   (300 cases, seed 9000) and the *held-out scanner* test set (300 cases, seed 9500, ``--scanner held-out``: imaging
+   settings and overlays outside the training ranges); test seeds never overlap training seeds;
+2. train ``strain`` and ``swe`` (USE-GAN, colour-map head, fill masking, randomised scanners) to ``--long-steps``,
+   two at a time with one thread each, saving ``step_<--steps>.pt`` on the way for the equal-budget comparison;
+3. train the baseline and ablations to ``--steps`` (``--runs``): ``strain-unet`` (pix2pix U-Net, GAN + 100 L1),
+   ``strain-rgbhead`` (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill
+   masking: the first bundled models' recipe on the new data);
+4. ``usegan evaluate`` every run on both test sets;
+5. copy ``strain`` / ``swe`` best checkpoints (chosen by validation position error, never the test sets) to
+   ``data/models/`` and write their model cards (``.md``).
 
-The exact commands run are printed and written into the cards.
+CPU recipe: the generator runs at 256 px; training uses random 128 px patches of the box scaled as inference scales
+it (a quarter of the cost per image, same resolution), bf16 autocast, VGG19 on 64 px copies up to relu3_1.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import argparse
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -31,11 +32,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 USEGAN = [sys.executable, "-m", "usegan"]
-TRAIN_SEED, TEST_SEED = 1000, 9000
+TRAIN_SEED, TEST_SEED, HELD_OUT_SEED = 1000, 9000, 9500
+MAIN_RUNS = ("strain", "swe")
 
-# The CPU recipe: 128x128, bf16 autocast, VGG on 64x64 up to relu3_1 (the full VGG19 costs ~6x the generator).
 COMMON = [
     "--image-size",
+    "256",
+    "--patch-size",
     "128",
     "--batch-size",
     "6",
@@ -48,13 +51,13 @@ COMMON = [
     "--vgg-input-size",
     "64",
     "--val-every",
-    "100",
+    "250",
     "--sample-every",
-    "100",
+    "500",
     "--max-val-cases",
     "48",
     "--log-every",
-    "20",
+    "50",
     "--quiet",
 ]
 RUNS = {
@@ -72,15 +75,15 @@ RUNS = {
         "--w-vgg",
         "0",
     ],
-    "strain-noattn": ["--mode", "strain", "--use-attention", "false"],
-    "strain-nocolorvgg": ["--mode", "strain", "--w-color", "0", "--w-vgg", "0"],
+    "strain-rgbhead": ["--mode", "strain", "--output", "rgb"],
+    "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false"],
 }
 DESCRIPTIONS = {
-    "strain": "USE-GAN (GAN + L1 + Color + VGG19)",
-    "swe": "USE-GAN (GAN + L1 + Color + VGG19)",
-    "strain-unet": "pix2pix U-Net baseline (unet_256 design at 128 px, i.e. unet_128; GAN + 100 L1)",
-    "strain-noattn": "USE-GAN without spatial/channel attention",
-    "strain-nocolorvgg": "USE-GAN without Color and VGG terms (GAN + L1)",
+    "strain": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking",
+    "swe": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking",
+    "strain-unet": "pix2pix U-Net baseline (unet_128 at 128 px patches; GAN + 100 L1), colour-map head",
+    "strain-rgbhead": "USE-GAN with a free-RGB tanh head (ablation of the colour-map head)",
+    "strain-rgb-nomask": "USE-GAN, free-RGB head, no fill masking (the v1 recipe on the new phantoms)",
 }
 
 
@@ -94,26 +97,10 @@ def sh(cmd: list[str], log: Path | None = None) -> subprocess.CompletedProcess:
     return proc
 
 
-def simulate(folder: Path, n: int, seed: int) -> Path:
+def simulate(folder: Path, n: int, seed: int, scanner: str = "training") -> Path:
     if not (folder / "index.csv").is_file():
-        sh(
-            [
-                *USEGAN,
-                "phantom",
-                "-n",
-                n,
-                "--out",
-                folder,
-                "--seed",
-                seed,
-                "--size",
-                256,
-                "--workers",
-                2,
-                "--no-true-strain",
-                "--quiet",
-            ]
-        )
+        sh([*USEGAN, "phantom", "-n", n, "--out", folder, "--seed", seed, "--size", 256, "--workers", 2,
+            "--no-true-strain", "--quiet", "--scanner", scanner])  # fmt: skip
     return folder
 
 
@@ -123,70 +110,39 @@ def finished(out: Path, steps: int) -> bool:
     return any(json.loads(line).get("event") == "done" for line in (out / "log.jsonl").read_text().splitlines())
 
 
-def train_run(name: str, train: Path, work: Path, steps: int, start_from: Path | None = None) -> Path:
-    """Train run ``name`` (a key of RUNS, or ``<key>-long``) to ``steps``; ``start_from`` seeds its state."""
+def train_run(name: str, train: Path, work: Path, steps: int, snapshot: int | None = None) -> Path:
+    """Train run ``name`` (a key of RUNS) to ``steps``; resumes from its own ``state.pt`` when interrupted."""
     out = work / name
     if finished(out, steps):
         return out
-    key = name.removesuffix("-long")
-    version = f"usegan-{key}-v1"  # only one run per mode is shipped (see select_on_validation)
-    cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", version]
-    cmd += [*COMMON, *RUNS[key]]
+    cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}-v2"]
+    cmd += [*COMMON, *RUNS[name]]
+    if snapshot:
+        cmd += ["--snapshot-steps", snapshot]
     out.mkdir(parents=True, exist_ok=True)
-    resume = out / "state.pt"
-    if start_from is not None and not resume.is_file():
-        shutil.copyfile(start_from, resume)
-    if resume.is_file():
-        cmd += ["--resume", resume]
+    if (out / "state.pt").is_file():
+        cmd += ["--resume", out / "state.pt"]
     sh(cmd, out / "train.stderr.log")
     return out
 
 
-def validation_folder(work: Path, train: Path) -> Path:
-    """The training folder's seeded 10% hold-out (the trainer's own validation split) as a folder of links."""
-    from usegan.training.data import train_val_split
-
-    _, val = train_val_split(train, "strain", 128, False, 0.1, 0)
-    out = work / "phantom-val"
-    out.mkdir(exist_ok=True)
-    for index in val.indices:
-        name = val.dataset.base.names[index]
-        if not (out / name).exists():
-            (out / name).symlink_to((train / name).resolve())
-    return out
-
-
-def select_on_validation(work: Path, train: Path, runs: dict) -> dict[str, str]:
-    """For each mode, ship the run (``<mode>`` or ``<mode>-long``) with the higher pre-score kappa on the
-    *validation* split (ties: higher SSIM). The test set is never used to choose."""
-    val = validation_folder(work, train)
-    chosen, table = {}, {}
-    for mode in ("strain", "swe"):
-        candidates = [n for n in (mode, f"{mode}-long") if n in runs]
-        for name in candidates:
-            table[name] = evaluate(runs[name], val, tag="val")
-        if candidates:
-            chosen[mode] = max(candidates, key=lambda n: (round(table[n]["kappa"], 3), table[n]["ssim_box"]))
-    (work / "validation_selection.json").write_text(json.dumps({"chosen": chosen, "validation": table}, indent=2))
-    return chosen
-
-
-def evaluate(run: Path, test: Path, tag: str = "eval") -> dict:
+def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "best.pt") -> dict:
     cached = run / f"{tag}.json"
-    if cached.is_file() and cached.stat().st_mtime > (run / "best.pt").stat().st_mtime:
+    if cached.is_file() and cached.stat().st_mtime > (run / checkpoint).stat().st_mtime:
         return json.loads(cached.read_text())
     proc = sh(
         [
             *USEGAN,
             "evaluate",
             "--model",
-            run / "best.pt",
+            run / checkpoint,
             "--data",
             test,
             "--json",
+            "--allow-rgb-head",
             "--csv",
             run / f"{tag}_per_case.csv",
-        ]
+        ]  # fmt: skip
     )
     cached.write_text(proc.stdout)
     return json.loads(proc.stdout)
@@ -197,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "runs" / "bundled", help="work folder")
     parser.add_argument("--train-cases", type=int, default=1500)
     parser.add_argument("--test-cases", type=int, default=300)
-    parser.add_argument("--steps", type=int, default=1500, help="optimisation steps per run")
-    parser.add_argument("--long-steps", type=int, default=5000, help="steps of the bundled strain/swe models")
+    parser.add_argument("--steps", type=int, default=1500, help="steps of the baseline / ablation runs")
+    parser.add_argument("--long-steps", type=int, default=6000, help="steps of the bundled strain / swe models")
     parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")
@@ -207,35 +163,36 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     train = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
     names = [n for n in args.runs.split(",") if n]
+    unknown = sorted(set(names) - set(RUNS))
+    if unknown:
+        raise SystemExit(f"unknown run(s) {', '.join(unknown)}; choose from {', '.join(RUNS)}")
+
+    def run(name: str) -> Path:
+        if name in MAIN_RUNS:
+            return train_run(name, train, args.work, args.long_steps, snapshot=args.steps)
+        return train_run(name, train, args.work, args.steps)
+
     with ThreadPoolExecutor(args.parallel) as pool:
-        runs = dict(zip(names, pool.map(lambda n: train_run(n, train, args.work, args.steps), names), strict=True))
-        longs = [n for n in ("strain", "swe") if n in runs]
-        runs.update(
-            zip(
-                [f"{n}-long" for n in longs],
-                pool.map(
-                    lambda n: train_run(f"{n}-long", train, args.work, args.long_steps, runs[n] / "state.pt"), longs
-                ),
-                strict=True,
-            )
-        )
-    test = simulate(args.work / "phantom-test", args.test_cases, TEST_SEED)
-    results = {name: evaluate(run, test) for name, run in runs.items()}
+        runs = dict(zip(names, pool.map(run, names), strict=True))
+    tests = {
+        "test": simulate(args.work / "phantom-test", args.test_cases, TEST_SEED),
+        "heldout": simulate(args.work / "heldout-test", args.test_cases, HELD_OUT_SEED, "held-out"),
+    }
+    results: dict[str, dict] = {}
+    for name, out in runs.items():
+        for tag, folder in tests.items():
+            results[f"{name}/{tag}"] = evaluate(out, folder, tag)
+            if name in MAIN_RUNS and (out / f"step_{args.steps}.pt").is_file():
+                results[f"{name}@{args.steps}/{tag}"] = evaluate(
+                    out, folder, f"{tag}_step{args.steps}", f"step_{args.steps}.pt"
+                )
     (args.work / "results.json").write_text(json.dumps(results, indent=2))
-    print(
-        json.dumps(
-            {
-                n: {k: r.get(k) for k in ("ssim_box", "hist_intersection_box", "kappa", "mae_kpa_lesion")}
-                for n, r in results.items()
-            },
-            indent=2,
-        )
-    )
+    keys = ("kappa", "ncc_box", "mae_kpa_lesion", "off_map_max", "uncertainty_spearman", "interval90_coverage")
+    print(json.dumps({n: {k: r.get(k) for k in keys} for n, r in results.items()}, indent=2))
     if not args.skip_cards:
         from model_card import write_bundled_models
 
-        chosen = select_on_validation(args.work, train, runs)
-        write_bundled_models(args.work, results, chosen)
+        write_bundled_models(args.work, results, {m: m for m in MAIN_RUNS if m in runs})
     print(f"total wall time {time.time() - t0:.0f} s")
     return 0
 

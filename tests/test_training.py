@@ -263,6 +263,7 @@ def test_loss_falls_when_overfitting_one_batch(tmp_path):
     gradient path, optimizer wiring or loss sign leaves it flat). Tiny on purpose: 16x16 images, no GAN, no VGG."""
     import torch
 
+    from usegan.models.colormap_render import lut_tensor, render_positions
     from usegan.training.config import TrainConfig
     from usegan.training.trainer import Trainer
 
@@ -272,12 +273,11 @@ def test_loss_falls_when_overfitting_one_batch(tmp_path):
         lr_g=3e-3, decay_start=1.0, w_gan=0.0, w_vgg=0.0, w_l1=100.0, w_color=10.0, device="cpu", seed=0,
     )  # fmt: skip
     bmode = torch.rand(2, 1, 16, 16) * 2 - 1
-    target = torch.zeros(2, 3, 16, 16)
-    target[:, 0] = (bmode[:, 0] > 0).float() * 1.6 - 0.8  # red where the B-mode is bright
-    target[:, 2] = -target[:, 0]  # blue where it is dark
+    position = (bmode > 0).float() * 0.8 + 0.1  # red (soft) where the B-mode is bright, blue (hard) where dark
     batch = {
         "bmode": bmode,
-        "elasto": target,
+        "elasto": render_positions(position, lut_tensor()),
+        "position": position,
         "mask": torch.zeros(2, 1, 16, 16),
         "box": torch.tensor([[0, 0, 16, 16]] * 2),
     }
@@ -285,3 +285,69 @@ def test_loss_falls_when_overfitting_one_batch(tmp_path):
     l1 = [trainer.train_step(batch)["loss_g_l1"] for _ in range(config.steps)]
     assert sum(l1[-5:]) / 5 < 0.7 * l1[0], [round(v, 3) for v in l1[::5]]
     assert all(later <= earlier for earlier, later in zip(l1[:-10:10], l1[10::10], strict=True)), l1[::10]
+
+
+def _pairs_with_box(root: Path) -> Path:
+    """One department pair: gray B-mode outside a colour box, a hard lesion inside it."""
+    for sub in ("bmode", "elasto", "mask"):
+        (root / sub).mkdir(parents=True)
+    from usegan.colormaps import strain_colormap
+
+    bmode = np.full((60, 80), 50, np.uint8)
+    elasto = np.stack([bmode] * 3, -1)
+    elasto[10:50, 20:40] = strain_colormap().apply(np.full((40, 20), 0.5))
+    elasto[20:30, 25:35] = strain_colormap().apply(np.full((10, 10), 0.05))
+    mask = np.zeros((60, 80), np.uint8)
+    mask[20:30, 25:35] = 255
+    for sub, arr in (("bmode", bmode), ("elasto", elasto), ("mask", mask)):
+        Image.fromarray(arr).save(root / sub / "a.png")
+    return root
+
+
+def test_fill_is_marked_in_the_target_and_patches_keep_inference_scale(tmp_path):
+    import torch
+
+    from usegan.training.data import open_dataset
+
+    root = _pairs_with_box(tmp_path / "pairs")
+    item = open_dataset(root, "strain", 32, augment=False)[0]
+    x, y, w, h = item["box"].tolist()
+    position = item["position"][0]
+    assert torch.isnan(position[:, :x]).all() and torch.isnan(position[:, x + w :]).all()  # letterbox = fill
+    inner = position[y : y + h, x + 1 : x + w - 1]
+    assert torch.isfinite(inner).all() and inner.min() < 0.1 and inner.max() == pytest.approx(0.5, abs=0.01)
+    torch.manual_seed(0)
+    patches = [open_dataset(root, "strain", 64, augment=True, patch=32)[0] for _ in range(6)]
+    for p in patches:
+        assert p["bmode"].shape == (1, 32, 32) and p["position"].shape == (1, 32, 32)
+        x, y, w, h = p["box"].tolist()  # the content area of the patch; outside it is padding
+        outside = torch.ones(32, 32, dtype=torch.bool)
+        outside[y : y + h, x : x + w] = False
+        assert (p["bmode"][0][outside] == -1).all() and torch.isnan(p["position"][0][outside]).all()
+    assert any(torch.isnan(p["position"]).any() for p in patches)  # a 20x40 box scaled to 64 tall leaves fill
+
+
+def test_training_learns_nothing_from_fill(tmp_path):
+    """A batch that is all fill gives zero pixel, scalar and uncertainty losses: no gradient comes from fill."""
+    import torch
+
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer
+
+    config = TrainConfig(
+        out=str(tmp_path / "run"), image_size=32, base_channels=4, n_res_blocks=1, d_base_channels=4,
+        batch_size=2, vgg_input_size=0, vgg_layers="relu1_1", steps=1,
+    )  # fmt: skip
+    trainer = Trainer(config, train_set=[], val_set=None)
+    batch = {
+        "bmode": torch.rand(2, 1, 32, 32) * 2 - 1,
+        "elasto": -torch.ones(2, 3, 32, 32),
+        "position": torch.full((2, 1, 32, 32), float("nan")),
+        "mask": torch.zeros(2, 1, 32, 32),
+    }
+    losses = trainer.train_step(batch)
+    assert losses["loss_g_l1"] == 0.0 and losses["loss_g_scalar"] == 0.0 and losses["loss_g_nll"] == 0.0
+    assert losses["loss_g_color"] == 0.0
+    batch["position"][:, :, 8:24, 8:24] = 0.5
+    batch["elasto"][:, :, 8:24, 8:24] = 0.0
+    assert trainer.train_step(batch)["loss_g_scalar"] > 0.0

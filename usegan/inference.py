@@ -191,4 +191,3 @@ class VirtualElastographer:
             "model_scalar": cmap.from_position(position),
             "model_uncertainty": model_std,
         }
-

@@ -16,6 +16,11 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, default=0, help="evaluate only the first N cases")
     p.add_argument("--csv", type=Path, help="per-case CSV (default: <model stem>_eval.csv next to the model)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--allow-rgb-head",
+        action="store_true",
+        help="also evaluate a free-RGB generator (format-1 / 'rgb' ablation), which the app and CLI refuse to serve",
+    )
     p.set_defaults(func=run)
 
 
@@ -26,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from usegan.training.evaluate import case_folders, evaluate_cases, report_json, write_per_case_csv
 
     try:
-        engine = VirtualElastographer.from_checkpoint(args.model)
+        engine = VirtualElastographer.from_checkpoint(args.model, allow_rgb_head=args.allow_rgb_head)
         folders = case_folders(args.data, args.limit or None)
     except (CheckpointError, FileNotFoundError) as exc:
         raise CommandError(str(exc)) from exc
@@ -45,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
             "accuracy",
             "mae_kpa_lesion",
             "mae_kpa_box",
+            "ncc_box",
+            "off_map_fraction",
+            "off_map_max",
+            "uncertainty_spearman",
+            "interval90_coverage",
         ):
             if s.get(key) is not None:
                 print(f"  {key:24} {s[key]:.4f}")

@@ -22,6 +22,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
+    p.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="also write <stem>_uncertainty.npy ((H, W) float32 predicted standard deviation, in the colour scale's "
+        "unit) and <stem>_uncertainty.png (gray, white = half the scale's span or more)",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,6 +56,25 @@ def model_in_use(mode: str, settings) -> Path:
             return resolve(mode, store, settings.model_dir)
     except StoreError as exc:
         raise StoreError(f"cannot tell which {mode} model is in use ({exc}); pass --model PATH") from exc
+
+
+def write_uncertainty(result, stem: Path) -> dict:
+    """Write ``stem``.npy (float32 std) and ``stem``.png (8-bit view); returns their paths and the mean std."""
+    import numpy as np
+
+    from usegan.imageio import save_png
+
+    span = float(result.colour_scale["vmax"]) - float(result.colour_scale["vmin"])
+    np.save(stem.with_suffix(".npy"), result.uncertainty.astype(np.float32))
+    view = np.clip(result.uncertainty / (0.5 * span) * 255.0, 0, 255).astype(np.uint8)
+    text = {**result.png_text(), "Description": f"Predicted uncertainty (std) of a {result.caption}"}
+    png = save_png(view, stem.with_suffix(".png"), text=text)
+    return {
+        "uncertainty_npy": str(stem.with_suffix(".npy")),
+        "uncertainty_png": str(png),
+        "uncertainty_mean": round(float(result.uncertainty.mean()), 4),
+        "uncertainty_unit": result.colour_scale.get("unit", ""),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         for (path, _), result in zip(batch, results, strict=True):
             out = save_png(result.rgb, args.out / f"{path.stem}_elasto.png", text=result.png_text())
             record = {"input": str(path), "output": str(out), **result.metadata()}
+            if args.uncertainty and result.uncertainty is not None:
+                record.update(write_uncertainty(result, args.out / f"{path.stem}_uncertainty"))
             print(json.dumps(record) if args.json else f"{path} -> {out} ({result.caption}, {result.ms:.0f} ms)")
         batch.clear()
 

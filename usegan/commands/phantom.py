@@ -120,6 +120,10 @@ def _write_sheet(args: argparse.Namespace, jobs: list[tuple]) -> None:
     from usegan.phantom.case import case_seed, random_case_of_type
     from usegan.phantom.sheet import contact_sheet
 
-    cases = [random_case_of_type(case_seed(seed, i), t, size, scanner=job[-1]) for job in jobs for i, seed, t, size in [job[:4]]]
+    cases = [
+        random_case_of_type(case_seed(seed, i), t, size, scanner=job[-1])
+        for job in jobs
+        for i, seed, t, size in [job[:4]]
+    ]
     save_png(contact_sheet(cases), args.sheet)
     print(f"wrote contact sheet {args.sheet}")

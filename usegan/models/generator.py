@@ -116,4 +116,3 @@ class USEGANGenerator(nn.Module):
         for module in self.children():
             x = module(x)
         return finish_output(x, self.config.output, getattr(self, "lut", None), with_scalar, quantise)
-

@@ -156,7 +156,9 @@ def lesion_masks(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     return lesion, halo
 
 
-def anisotropic_noise(rng: np.random.Generator, shape: tuple[int, int], axial_px: float, lateral_px: float) -> np.ndarray:
+def anisotropic_noise(
+    rng: np.random.Generator, shape: tuple[int, int], axial_px: float, lateral_px: float
+) -> np.ndarray:
     """Zero-mean, unit-std Gaussian random field correlated over ``axial_px`` rows and ``lateral_px`` columns:
     breast tissue is layered along the skin, so its structures are longer laterally than axially."""
     field = ndimage.gaussian_filter(rng.standard_normal(shape), (axial_px, lateral_px), mode="wrap")
@@ -169,7 +171,10 @@ def _interface(rng: np.random.Generator, x_mm: np.ndarray, mean_mm: float, wobbl
     a, b = rng.uniform(12, 35), rng.uniform(5, 10)
     p1, p2 = rng.uniform(0, 2 * np.pi, 2)
     tilt = rng.uniform(-0.08, 0.08) * (x_mm - x_mm.mean())
-    return mean_mm * (1 + wobble * np.sin(2 * np.pi * x_mm / a + p1) + 0.4 * wobble * np.sin(2 * np.pi * x_mm / b + p2)) + tilt
+    return (
+        mean_mm * (1 + wobble * np.sin(2 * np.pi * x_mm / a + p1) + 0.4 * wobble * np.sin(2 * np.pi * x_mm / b + p2))
+        + tilt
+    )
 
 
 def _rims(region: np.ndarray, px: int) -> np.ndarray:
@@ -189,7 +194,11 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     depth = (np.arange(size, dtype=np.float32)[:, None] + 0.5) * mm
     x = np.arange(size, dtype=np.float32)[None, :] * mm
     fat_bottom = params.skin_mm + np.maximum(_interface(rng, x, params.fat_mm, 0.22), 0.5)
-    muscle_top = params.fov_mm - params.chest_wall_mm - params.muscle_mm * (1 + 0.15 * np.sin(2 * np.pi * x / 25 + rng.uniform(0, 6.3)))
+    muscle_top = (
+        params.fov_mm
+        - params.chest_wall_mm
+        - params.muscle_mm * (1 + 0.15 * np.sin(2 * np.pi * x / 25 + rng.uniform(0, 6.3)))
+    )
     chest_top = params.fov_mm - params.chest_wall_mm * (1 + 0.1 * np.sin(2 * np.pi * x / rng.uniform(15, 40)))
     labels = np.full((size, size), GLAND, dtype=np.int8)
     labels[depth < fat_bottom] = FAT
@@ -275,7 +284,12 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
 
 
 def _lesion_echo(
-    params: PhantomParams, echo: np.ndarray, lesion: np.ndarray, texture: np.ndarray, mm: float, rng: np.random.Generator
+    params: PhantomParams,
+    echo: np.ndarray,
+    lesion: np.ndarray,
+    texture: np.ndarray,
+    mm: float,
+    rng: np.random.Generator,
 ) -> None:
     """Write the lesion's B-mode appearance into ``echo`` (in place): echogenicity, rim or capsule, margin blur,
     calcifications."""
@@ -314,7 +328,9 @@ def _satellite_kpa(params: PhantomParams) -> float:
     return 3.0 if _satellite_is_cyst(params) else params.gland_kpa * 0.9
 
 
-def _satellite(params: PhantomParams, size: int, mm: float, allowed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _satellite(
+    params: PhantomParams, size: int, mm: float, allowed: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """A small oval nodule (2-6 mm) centred somewhere in ``allowed``."""
     rows, cols = np.nonzero(allowed)
     out = np.zeros((size, size), dtype=bool)

@@ -86,6 +86,7 @@ def propose(
     colormap: Colormap | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     strain_scale: StrainScale = LINEAR,
+    scalar: np.ndarray | None = None,
 ) -> ScoreResult:
     """Score a coloured elastogram inside a lesion ROI.
 
@@ -96,6 +97,9 @@ def propose(
         organ: ``"breast"``, ``"thyroid"`` or ``"liver"`` (liver only with ``"swe"``).
         colormap: the map the image was drawn with; default ``colormap_for(mode)`` (SWE 0-180 kPa).
         strain_scale: how displayed strain maps to relative strain, for the strain ratio (default linear).
+        scalar: ``(H, W)`` float map the image encodes (strain or kPa), when it is known: a generated elastogram
+            carries it (:attr:`usegan.inference.Elastogram.scalar`), so its colours need not be inverted. Real
+            elastograms and screen captures leave it ``None`` and are read back through the colour map.
 
     Returns the engine's :class:`ScoreResult`, or ``score=None`` with a reason when an ROI is outside the image,
     has zero area, does not match the image size, or covers mostly off-map colours. Raises ``ValueError`` for an
@@ -114,7 +118,13 @@ def propose(
         reference = None if reference_roi is None else roi_to_mask(reference_roi, shape)
     except RoiError as exc:
         return cannot_score(system, str(exc))
-    scalar, distance = cmap.invert(rgb)
+    if scalar is None:
+        scalar, distance = cmap.invert(rgb)
+    else:
+        scalar = np.asarray(scalar, dtype=np.float32)
+        if scalar.shape != shape:
+            raise ValueError(f"scalar map is {scalar.shape}, the elastogram {shape}")
+        distance = np.zeros(shape, dtype=np.float32)
     colour_figures = {**_colour_figures(distance, scalar, lesion, cmap), "lesion_roi_shape": lesion_shape}
     if mode == Mode.SWE:
         result = qbox(scalar, lesion, reference, organ, thresholds)

@@ -64,6 +64,8 @@ class TrainConfig:
     crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
     resume: str = option("", "training state file (state.pt) to resume from")
     init_from: str = option("", "checkpoint whose matching generator weights initialise a new run (any format)")
+    mask_fill: bool = option(True, "exclude fill (padding, rotated-in corners, gray outside the box) from every loss")
+    snapshot_steps: str = option("", "comma-separated steps at which to also save step_<N>.pt (equal-budget runs)")
     version: str = option("", "model version string written into checkpoints; empty = derived from out")
     threads: int = option(0, "torch CPU threads; 0 = torch default")
     half_checkpoint: bool = option(True, "store weights as fp16 in model checkpoints")
@@ -82,6 +84,8 @@ class TrainConfig:
             raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
         if self.patch_size and (self.patch_size % 8 or not 8 <= self.patch_size <= self.image_size):
             raise ValueError(f"patch_size must be 0 or a multiple of 8 in [8, image_size], got {self.patch_size}")
+        if not self.mask_fill and self.output != "rgb":
+            raise ValueError("mask_fill=false is an ablation of the free-RGB head only (output='rgb')")
         if not 0.0 <= self.decay_start <= 1.0:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
 

@@ -7,10 +7,16 @@ a full-field virtual elastogram of the image or of the region the user crops to)
 * the algorithm's pre-score (:func:`usegan.scoring.propose`) on the *generated* elastogram with the true lesion
   mask as ROI, against the ground-truth class: Tsukuba from the true strain (strain models), or the SWE
   interpretation class from the true kPa map (SWE models);
-* SWE models: mean absolute error in kPa inside the lesion and inside the box, decoding both the generated and the
-  true elastogram through the colour map.
+* SWE models: mean absolute error in kPa inside the lesion and inside the box (generated scalar vs the true
+  elastogram decoded through the colour map);
+* NCC (normalised cross-correlation) of the generated scalar with the true elastogram's scalar inside the box;
+* off-map fraction: pixels of the generated RGB that are not a colour of the map (0 by construction);
+* uncertainty calibration: Spearman rank correlation of the predicted standard deviation with the absolute error,
+  and the coverage of the predicted 90 % interval (Laplace: scalar +/- b ln 10, b = std / sqrt 2), over pixels.
 
-Aggregates: means, quadratic-weighted Cohen's kappa and the confusion matrix of pre-score vs truth.
+The pre-score uses the generated scalar directly (:func:`usegan.scoring.propose` with ``scalar=``); a free-RGB
+ablation model is scored through its colours. Aggregates: means, quadratic-weighted Cohen's kappa and the
+confusion matrix of pre-score vs truth.
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ class EvaluationReport:
     confusion: list = field(default_factory=list)  # rows truth 1..5, columns pre-score 1..5
     mae_kpa_lesion: float | None = None  # SWE only
     mae_kpa_box: float | None = None  # SWE only
+    ncc_box: float | None = None  # mean NCC of the generated scalar with the truth inside the box
+    off_map_fraction: float = 0.0  # mean fraction of generated pixels not on the colour map
+    off_map_max: float = 0.0  # largest per-case off-map fraction
+    uncertainty_spearman: float | None = None  # rank correlation of predicted std with |error| (pixels)
+    interval90_coverage: float | None = None  # fraction of pixels whose truth lies in the predicted 90 % interval
     per_case: list = field(default_factory=list)  # one dict per case (also written as CSV)
 
     def summary(self) -> dict:
@@ -86,6 +97,9 @@ def truth_class(case: dict, mode: str, organ: str = "breast") -> int | None:
 def evaluate_cases(
     engine: VirtualElastographer, folders: list[Path], organ: str = "breast", batch_size: int = 8
 ) -> EvaluationReport:
+    from scipy.stats import spearmanr
+
+    from usegan.inference import on_map_fraction_off
     from usegan.phantom.writer import read_case
     from usegan.scoring import propose
 
@@ -93,6 +107,8 @@ def evaluate_cases(
     cmap = engine.info.colormap
     rows: list[dict] = []
     truths, preds = [], []
+    sample_err, sample_std, covered = [], [], []
+    rng = np.random.default_rng(0)
     for start in range(0, len(folders), batch_size):
         cases = [crop_case(read_case(f), mode) for f in folders[start : start + batch_size]]
         outputs = engine.generate_batch([c["bmode"] for c in cases], batch_size=batch_size)
@@ -108,14 +124,24 @@ def evaluate_cases(
             truth = truth_class(case, mode, organ)
             pred = None
             if case["mask"].any():
-                pred = propose(out.rgb, mode, case["mask"], organ=organ, colormap=cmap).score
-            row.update(truth=truth, prescore=pred)
+                pred = propose(out.rgb, mode, case["mask"], organ=organ, colormap=cmap, scalar=out.scalar).score
+            row.update(truth=truth, prescore=pred, off_map_fraction=on_map_fraction_off(out.rgb, cmap))
             if truth is not None and pred is not None:
                 truths.append(truth)
                 preds.append(pred)
+            fake_scalar = out.scalar if out.scalar is not None else cmap.invert(out.rgb)[0]
+            real_scalar, _ = cmap.invert(real)
+            both = np.isfinite(fake_scalar) & np.isfinite(real_scalar)
+            row["ncc_box"] = _ncc(fake_scalar[both], real_scalar[both])
+            if out.uncertainty is not None and both.any():
+                err = np.abs(fake_scalar - real_scalar)[both]
+                std = out.uncertainty[both]
+                pick = rng.choice(err.size, size=min(400, err.size), replace=False)
+                sample_err.append(err[pick])
+                sample_std.append(std[pick])
+                covered.append(float(np.mean(err <= std / np.sqrt(2.0) * np.log(10.0))))
             if mode == "swe":
-                fake_kpa, _ = cmap.invert(out.rgb)
-                real_kpa, _ = cmap.invert(real)
+                fake_kpa, real_kpa = fake_scalar, real_scalar
                 valid = np.isfinite(fake_kpa) & np.isfinite(real_kpa)
                 err = np.abs(np.nan_to_num(fake_kpa) - np.nan_to_num(real_kpa))
                 row["mae_kpa_box"] = float(err[valid].mean()) if valid.any() else None
@@ -141,8 +167,22 @@ def evaluate_cases(
         confusion=confusion_matrix(truths, preds, CLASSES).tolist(),
         mae_kpa_lesion=mean("mae_kpa_lesion") if mode == "swe" else None,
         mae_kpa_box=mean("mae_kpa_box") if mode == "swe" else None,
+        ncc_box=mean("ncc_box"),
+        off_map_fraction=mean("off_map_fraction") or 0.0,
+        off_map_max=max((r["off_map_fraction"] for r in rows), default=0.0),
+        uncertainty_spearman=float(spearmanr(np.concatenate(sample_err), np.concatenate(sample_std))[0])
+        if sample_err
+        else None,
+        interval90_coverage=float(np.mean(covered)) if covered else None,
         per_case=rows,
     )
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Normalised cross-correlation (Pearson r) of two 1-D samples; None when either is constant or empty."""
+    if a.size < 2 or a.std() < 1e-9 or b.std() < 1e-9:
+        return None
+    return float(np.mean((a - a.mean()) * (b - b.mean())) / (a.std() * b.std()))
 
 
 def case_folders(data: str | Path, limit: int | None = None) -> list[Path]:

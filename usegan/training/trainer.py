@@ -92,6 +92,7 @@ class Trainer:
             self.g_train = DistributedDataParallel(self.generator, device_ids=ids)
             if self.discriminator is not None:
                 self.d_train = DistributedDataParallel(self.discriminator, device_ids=ids)
+        self._snapshots = {int(v) for v in config.snapshot_steps.split(",") if v.strip()}
         self.step = 0
         self.best_metric = math.inf
         self.best_step = -1
@@ -140,7 +141,7 @@ class Trainer:
         real_b = batch["bmode"].to(self.device, non_blocking=True)
         real_e = batch["elasto"].to(self.device, non_blocking=True)
         target = batch["position"].to(self.device, non_blocking=True)
-        valid = torch.isfinite(target)
+        valid = torch.isfinite(target) if self.config.mask_fill else torch.ones_like(target, dtype=torch.bool)
         n_valid = valid.float().sum().clamp_min(1.0)
         target = torch.nan_to_num(target, nan=0.0)
         boxes = None
@@ -232,7 +233,11 @@ class Trainer:
         self.generator.train()
         if not l1s:
             return {}
-        return {"val_l1": float(np.mean(l1s)), "val_ssim": float(np.mean(ssims)), "val_position_mae": float(np.mean(maes))}
+        return {
+            "val_l1": float(np.mean(l1s)),
+            "val_ssim": float(np.mean(ssims)),
+            "val_position_mae": float(np.mean(maes)),
+        }
 
     @torch.inference_mode()
     def write_samples(self, n: int = 4) -> Path | None:
@@ -375,6 +380,8 @@ class Trainer:
                         "elapsed_s": round(elapsed, 1),
                     }
                 )
+            if main and self.step in self._snapshots:
+                self.save_model(f"step_{self.step}.pt", {"step": self.step}, elapsed)
             if main and (self.step % self.config.sample_every == 0 or last):
                 self.write_samples()
             if self.step % self.config.val_every == 0 or last:

@@ -1,0 +1,68 @@
+"""Checks of a generator on images it was not trained on: off-map pixels and false-hard regions.
+
+**False-hard region** (what a clinician would draw an ROI around on a scan that has no lesion): a connected region
+of the virtual elastogram that reads *hard* — strain: normalised strain <= ``HARD_STRAIN`` (blue on the SE map);
+SWE: >= ``HARD_SWE_KPA`` kPa (at or above the breast cut-off for a suspicious Emax) — that is *compact* (equivalent
+diameter >= ``min_diameter_mm``, solidity >= ``min_solidity``, height >= 0.3 x width, i.e. a mass, not a thin layer)
+and does not lie in the bottom ``bottom_margin`` of the image (the chest wall, where no breast lesion is looked for).
+A scan *is false-hard* when it has at least one. Used on lesion-free real scans, where every such region is false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+HARD_STRAIN = 0.2  # normalised strain at or below this is shown blue (hard) on the strain map
+HARD_SWE_KPA = 80.0  # Young's modulus at or above this is suspicious on breast SWE
+
+
+@dataclass(frozen=True)
+class HardRegion:
+    centroid_xy: tuple[float, float]  # pixels
+    area_px: int  # pixels
+    diameter_mm: float  # equivalent-circle diameter
+    solidity: float  # area / convex-hull area
+
+
+def hard_mask(scalar: np.ndarray, mode: str) -> np.ndarray:
+    """``(H, W)`` bool: pixels of a strain (normalised) or SWE (kPa) scalar map that read hard."""
+    if mode == "strain":
+        return np.asarray(scalar) <= HARD_STRAIN
+    if mode == "swe":
+        return np.asarray(scalar) >= HARD_SWE_KPA
+    raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
+
+
+def false_hard_regions(
+    scalar: np.ndarray,
+    mode: str,
+    mm_per_px: float,
+    min_diameter_mm: float = 3.0,
+    min_solidity: float = 0.7,
+    bottom_margin: float = 0.1,
+) -> list[HardRegion]:
+    """Compact hard regions (see the module docstring) of an ``(H, W)`` scalar map with ``mm_per_px`` spacing."""
+    from skimage.measure import regionprops
+
+    if not mm_per_px > 0:
+        raise ValueError(f"mm_per_px must be positive, got {mm_per_px!r}")
+    mask = ndimage.binary_opening(hard_mask(scalar, mode), iterations=1)
+    labels, _ = ndimage.label(mask)
+    height = mask.shape[0]
+    found = []
+    for region in regionprops(labels):
+        diameter_mm = float(region.equivalent_diameter_area) * mm_per_px
+        rows = region.bbox[2] - region.bbox[0]
+        cols = region.bbox[3] - region.bbox[1]
+        cy, cx = region.centroid
+        if (
+            diameter_mm >= min_diameter_mm
+            and region.solidity >= min_solidity
+            and rows >= 0.3 * cols
+            and cy < (1.0 - bottom_margin) * height
+        ):
+            found.append(HardRegion((float(cx), float(cy)), int(region.area), diameter_mm, float(region.solidity)))
+    return found
