@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from usegan.colormaps import LUT_SIZE, shared_lut
+from usegan.colormaps import shared_lut
 
 LOG_SCALE_MIN, LOG_SCALE_MAX = -9.0, 0.0  # clamp of the predicted log Laplace scale (position units)
 

@@ -25,7 +25,6 @@ from usegan.models.attention import ChannelAttention, SpatialAttention
 from usegan.models.colormap_render import finish_output, lut_tensor
 from usegan.models.layers import NORMS, ResidualBlock, UpBlock, conv_block
 
-
 OUTPUTS = ("colormap", "rgb")
 
 

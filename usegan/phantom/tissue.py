@@ -6,9 +6,9 @@ skin line; subcutaneous fat as hypoechoic lobules elongated along the skin, outl
 ligaments (some of which cast thin refraction shadows); the glandular layer, echogenic and heterogeneous with a
 laterally stretched texture and dark fat islands; an optional retromammary fat band; the pectoral muscle with
 oblique fascial striations; and the chest wall, dark below a bright pleural line. Plus the lesion in the gland and
-optional small satellite nodules (benign cysts / soft nodules) elsewhere in it. Every structure has three properties, each an ``(H, W)`` float32
-map: Young's modulus in kPa (mechanics), echogenicity = backscatter power relative to gland (B-mode), and
-attenuation in dB/cm/MHz (shadowing / enhancement).
+optional small satellite nodules (benign cysts / soft nodules) elsewhere in it. Every structure has three
+properties, each an ``(H, W)`` float32 map: Young's modulus in kPa (mechanics), echogenicity = backscatter power
+relative to gland (B-mode), and attenuation in dB/cm/MHz (shadowing / enhancement).
 
 Stiffness ranges follow DOMAIN.md section 4 and the values measured ex vivo by Krouskop et al. (Ultrason Imaging
 1998) and Samani et al. (Phys Med Biol 2007): fat ~5-10 kPa, gland ~15-40 kPa, fibroadenoma ~ gland to a few times

@@ -1,0 +1,64 @@
+"""Scanner and operator variety: held-out ranges lie outside the training ranges; overlays and compression change
+the B-mode only."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import numpy as np
+import pytest
+
+from usegan.phantom.case import make_case, random_case_of_type, teaching_params
+from usegan.phantom.scanner import HELD_OUT, TRAINING, Display, jpeg_roundtrip, sample_scanner
+
+CONTINUOUS = [f.name for f in fields(TRAINING) if isinstance(getattr(TRAINING, f.name), tuple)]
+
+
+@pytest.mark.parametrize("name", [n for n in CONTINUOUS if n not in ("compounding", "labels")])
+def test_held_out_ranges_do_not_overlap_training(name):
+    (lo, hi), *_ = getattr(TRAINING, name)
+    for a, b in getattr(HELD_OUT, name):
+        assert b <= lo or a >= hi, (name, (a, b), (lo, hi))
+
+
+def test_held_out_labels_and_compounding_are_new():
+    assert not set(HELD_OUT.labels) & set(TRAINING.labels)
+    assert min(HELD_OUT.compounding) > max(TRAINING.compounding)
+
+
+def test_sampled_chains_vary_and_stay_in_range():
+    rng = np.random.default_rng(0)
+    configs = [sample_scanner(rng, 18.0, 40.0)[0] for _ in range(30)]
+    gains = [c.gain_db for c in configs]
+    assert len(set(gains)) == 30 and all(-33.0 <= g <= -19.0 for g in gains)
+    assert any(c.scatterer_density < 1.0 for c in configs) and any(c.compounding > 1 for c in configs)
+    assert all(3.0 <= c.focus_mm <= 38.0 for c in configs)
+
+
+def test_overlays_and_jpeg_change_the_bmode_only():
+    params = replace(teaching_params("malignant", seed=3), lateral_mm=0.0)
+    plain = make_case(params, seed=5, size=96)
+    shown = make_case(
+        params,
+        seed=5,
+        size=96,
+        display=Display(overlays=True, labels=("RT BREAST",), calipers=True, depth_scale=True, jpeg_quality=40),
+    )
+    assert not np.array_equal(plain.bmode, shown.bmode)
+    np.testing.assert_array_equal(plain.strain_rgb, shown.strain_rgb)  # the truth is the tissue's, not the screen's
+    np.testing.assert_array_equal(plain.swe_rgb, shown.swe_rgb)
+    np.testing.assert_array_equal(plain.mask, shown.mask)
+    assert shown.meta()["display"]["jpeg_quality"] == 40
+
+
+def test_jpeg_quality_is_validated():
+    with pytest.raises(ValueError, match="JPEG quality"):
+        jpeg_roundtrip(np.zeros((8, 8), np.uint8), 120)
+
+
+def test_held_out_cases_are_rendered_with_held_out_settings():
+    case = random_case_of_type(7, "malignant", 64, scanner="held-out")
+    meta = case.meta()
+    assert meta["bmode"]["compounding"] in HELD_OUT.compounding and meta["display"]["overlays"]
+    with pytest.raises(ValueError, match="scanner profile"):
+        random_case_of_type(7, "malignant", 64, scanner="nope")
