@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 import statistics
 import time
@@ -12,7 +11,6 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-GOALS = {"kappa": 0.75, "ssim_box": 0.80, "hist_intersection_box": 0.90, "mae_kpa_lesion": 10.0}
 
 
 def matmul_gflops(n: int = 1024, dtype=torch.float32, repeats: int = 5) -> float:
@@ -60,103 +58,128 @@ def fmt(value, digits=3) -> str:
     return str(value)
 
 
-def comparison_table(results: dict, mode: str) -> str:
+METRICS = (
+    ("kappa", "pre-score vs truth, quadratic-weighted kappa", 3),
+    ("accuracy", "pre-score exact agreement", 3),
+    ("ncc_box", "NCC of the generated scalar with the truth (box)", 3),
+    ("mae_kpa_lesion", "SWE mean absolute error in the lesion (kPa)", 1),
+    ("mae_kpa_box", "SWE mean absolute error in the box (kPa)", 1),
+    ("ssim_box", "SSIM inside the box", 3),
+    ("hist_intersection_box", "colour-histogram intersection (box)", 3),
+    ("off_map_max", "largest off-map fraction of any case", 3),
+    ("uncertainty_spearman", "uncertainty vs |error|, Spearman rank correlation (pixels)", 3),
+    ("interval90_coverage", "coverage of the predicted 90 % interval", 3),
+)
+GOALS = {"kappa": (">=", 0.80), "ncc_box": (">=", 0.80), "mae_kpa_lesion": ("<=", 15.0)}
+HELD_OUT_GOALS = {"kappa": (">=", 0.70)}
+
+
+def metric_rows(results: dict, name: str) -> str:
+    test, held = results.get(f"{name}/test", {}), results.get(f"{name}/heldout", {})
+    rows = ["| metric | phantom test (in distribution) | held-out scanner test |", "|---|---|---|"]
+    for key, label, digits in METRICS:
+        if test.get(key) is None and held.get(key) is None:
+            continue
+        rows.append(f"| {label} | {fmt(test.get(key), digits)} | {fmt(held.get(key), digits)} |")
+    return "\n".join(rows)
+
+
+def comparison_table(results: dict, steps: int) -> str:
     from train_bundled_models import DESCRIPTIONS
 
     rows = [
-        "| run | model | SSIM (box) | colour-hist. intersection | pre-score kappa | accuracy | MAE kPa lesion |",
+        "| run | model | kappa (test) | kappa (held-out) | NCC (test) | NCC (held-out) | off-map max (held-out) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, r in results.items():
-        if not name.startswith(mode) or name.endswith("-long"):
+    names = [f"strain@{steps}"] + [n for n in DESCRIPTIONS if n.startswith("strain-")]
+    for name in names:
+        test, held = results.get(f"{name}/test"), results.get(f"{name}/heldout")
+        if not test:
             continue
         rows.append(
-            f"| `{name}` | {DESCRIPTIONS.get(name, name)} | {fmt(r['ssim_box'])} | "
-            f"{fmt(r['hist_intersection_box'])} | {fmt(r['kappa'])} | {fmt(r['accuracy'])} | "
-            f"{fmt(r.get('mae_kpa_lesion'), 1)} |"
+            f"| `{name}` | {DESCRIPTIONS.get(name.split('@')[0], name)} | {fmt(test.get('kappa'))} | "
+            f"{fmt((held or {}).get('kappa'))} | {fmt(test.get('ncc_box'))} | {fmt((held or {}).get('ncc_box'))} | "
+            f"{fmt((held or {}).get('off_map_max'))} |"
         )
     return "\n".join(rows)
 
 
-def goal_lines(r: dict, mode: str, baseline: dict | None) -> list[str]:
+def goal_lines(results: dict, name: str) -> list[str]:
     lines = []
-    checks = [("kappa", ">="), ("ssim_box", ">="), ("hist_intersection_box", ">=")]
-    if mode == "swe":
-        checks.append(("mae_kpa_lesion", "<="))
-    for key, op in checks:
-        value, goal = r.get(key), GOALS[key]
-        met = value is not None and (value >= goal if op == ">=" else value <= goal)
-        lines.append(f"- {key}: {fmt(value)} (goal {op} {goal}) — {'met' if met else '**not met**'}")
-    if baseline:
-        for key in ("kappa", "ssim_box", "hist_intersection_box"):
-            better = (r.get(key) or -1) >= (baseline.get(key) or -1)
-            lines.append(
-                f"- vs baseline on {key}: {fmt(r.get(key))} vs {fmt(baseline.get(key))} — "
-                f"{'USE-GAN at least as good' if better else '**baseline better**'}"
-            )
+    for tag, goals in (("test", GOALS), ("heldout", HELD_OUT_GOALS)):
+        r = results.get(f"{name}/{tag}", {})
+        for key, (op, goal) in goals.items():
+            value = r.get(key)
+            if value is None:
+                continue
+            met = value >= goal if op == ">=" else value <= goal
+            lines.append(f"- {tag} {key}: {fmt(value)} (goal {op} {goal}) — {'met' if met else '**not met**'}")
+    for tag in ("test", "heldout"):
+        value = results.get(f"{name}/{tag}", {}).get("off_map_max")
+        if value is not None:
+            lines.append(f"- {tag} off-map fraction, largest case: {fmt(value)} (goal 0.000) — "
+                         f"{'met' if value == 0 else '**not met**'}")  # fmt: skip
     return lines
 
 
+def fidelity_lines(work: Path, mode: str) -> str:
+    """Real normal scans and realism, before (first bundled models / first phantom) and after, when reported."""
+    before_path, after_path = work / "fidelity-before" / "report.json", work / "fidelity-after" / "report.json"
+    if not after_path.is_file():
+        return "_Not measured for this checkpoint (run `scripts/fidelity_report.py`)._"
+    after = json.loads(after_path.read_text())
+    before = json.loads(before_path.read_text()) if before_path.is_file() else {"models": {}}
+    a, b = after["models"].get(mode, {}), before["models"].get(mode, {})
+    rows = ["| on 133 real normal breast scans (BUSI) | first bundled model (v1) | this model |", "|---|---|---|"]
+    for key, label in (
+        ("real_off_map_mean", "mean off-map fraction"),
+        ("real_off_map_max", "largest off-map fraction"),
+        ("false_hard_rate", "false-hard rate (scans with a compact hard region)"),
+    ):
+        rows.append(f"| {label} | {fmt(b.get(key))} | {fmt(a.get(key))} |")
+    junk_a, junk_b = a.get("garbage_off_map", {}), b.get("garbage_off_map", {})
+    rows.append(
+        "| off-map fraction on garbage (noise / black / white / text) | "
+        + " / ".join(fmt(junk_b.get(k)) for k in ("noise", "black", "white", "text"))
+        + " | "
+        + " / ".join(fmt(junk_a.get(k)) for k in ("noise", "black", "white", "text"))
+        + " |"
+    )
+    return "\n".join(rows)
+
+
 def training_command(cfg: dict, run: Path) -> str:
+    flags = ["image_size", "patch_size", "batch_size", "bf16", "threads", "vgg_layers", "vgg_input_size", "mode"]
     parts = [
         "python -m usegan train --data data/runs/bundled/phantom-train",
         f"--out data/runs/bundled/{run.name} --steps {cfg['steps']} --version {cfg['version']}",
-        f"--image-size {cfg['image_size']} --batch-size {cfg['batch_size']} --bf16 {str(cfg['bf16']).lower()}",
-        f"--threads {cfg['threads']} --vgg-layers {cfg['vgg_layers']} --vgg-input-size {cfg['vgg_input_size']}",
-        f"--mode {cfg['mode']}",
+        *(f"--{f.replace('_', '-')} {str(cfg[f]).lower() if isinstance(cfg[f], bool) else cfg[f]}" for f in flags),
     ]
-    if cfg.get("resume"):
-        parts.append(f"--resume data/runs/bundled/{run.name}/state.pt")
     return " ".join(parts)
 
 
-def write_card(name: str, run: Path, results: dict, dest: Path) -> Path:
-    """Card for bundled model ``name`` (``strain``/``swe``) made by ``run`` (``<name>-long``), evaluated as
-    ``results[run.name]``; the equal-budget comparison uses ``results[name]`` and its baselines."""
+def write_card(name: str, run: Path, results: dict, dest: Path, steps: int) -> Path:
+    """Card for bundled model ``name`` (``strain``/``swe``) trained in ``run``; ``results`` as written by
+    ``train_bundled_models.py`` (``<run>/test``, ``<run>/heldout``, ``strain@<steps>/...``, ablations)."""
     from usegan.checkpoint import file_sha256, load_generator
 
     _, info = load_generator(dest)
-    r = results[run.name]
-    equal_budget = results.get(name)
-    baseline = results.get(f"{name}-unet")
     cfg = json.loads((run / "config.json").read_text())
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    done = next((e for e in reversed(log) if e["event"] == "done"), {})
-    last_losses = next((e for e in reversed(log) if e["event"] == "train"), {})
-    last_losses = {k: v for k, v in last_losses.items() if k.startswith("loss")}
-    cmp_cfg = json.loads((run.parent / name / "config.json").read_text()) if equal_budget else {}
-    cmp_done = {}
-    if equal_budget:
-        cmp_log = [json.loads(line) for line in (run.parent / name / "log.jsonl").read_text().splitlines()]
-        cmp_done = next((e for e in reversed(cmp_log) if e["event"] == "done"), {})
+    trains = [e for e in log if e["event"] == "train"]
+    last_losses = {k: v for k, v in (trains[-1] if trains else {}).items() if k.startswith("loss")}
+    vals = [e for e in log if e["event"] == "val"]
+    best = min(vals, key=lambda e: e.get("val_position_mae", 9)) if vals else {}
+    wall_h = info.training.get("wall_time_s", 0) / 3600
+    steps_done = info.training.get("steps", "?")
     speed = inference_speed(dest)
-    native = inference_speed(dest, info.generator_config.image_size)
-    confusion = "\n".join(" ".join(f"{v:4d}" for v in row) for row in r["confusion"])
-    if any(k.startswith(name + "-") and k != run.name for k in results):
-        ablations = comparison_table(results, name)
-    else:
-        ablations = "_Baseline and ablations were run on the strain model only; see `usegan-strain-v1.md`._"
-    goals = "\n".join(goal_lines(r, name, None))
-    vs_baseline = "\n".join(goal_lines(equal_budget, name, baseline)[-3:]) if equal_budget and baseline else ""
-    long_run = run.name != name
-    hours = ((cmp_done.get("wall_time_s", 0) if long_run else 0) + done.get("wall_time_s", 0)) / 3600
-    selection = json.loads((run.parent / "validation_selection.json").read_text())["validation"]
-    others = [n for n in selection if n.split("-")[0] == name and n != run.name]
-    chosen_why = "; ".join(
-        f"chosen over `{o}` by pre-score kappa on the validation split: {fmt(selection[run.name]['kappa'])} vs "
-        f"{fmt(selection[o]['kappa'])} (SSIM {fmt(selection[run.name]['ssim_box'])} vs {fmt(selection[o]['ssim_box'])})"
-        for o in others
+    test = results.get(f"{name}/test", {})
+    confusion = "\n".join(" ".join(f"{v:4d}" for v in row) for row in test.get("confusion", []))
+    ablations = (
+        comparison_table(results, steps)
+        if name == "strain"
+        else "_Baseline and ablations were run on the strain model; see `usegan-strain-v2.md`._"
     )
-    if long_run:
-        made = (
-            f"{cmp_cfg.get('steps', '?')} steps in `data/runs/bundled/{name}` (the equal-budget run compared "
-            f"below), then continued from that state to {cfg['steps']} steps in `data/runs/bundled/{run.name}`"
-        )
-    else:
-        made = (
-            f"{cfg['steps']} steps in `data/runs/bundled/{name}` (the equal-budget run compared below); the "
-            f"checkpoint kept is the one with the lowest validation L1 (step {done.get('best_step', '?')})"
-        )
     text = f"""# Model card: `{info.version}`
 
 **Virtual {info.mode.upper()} elastography generator (USE-GAN).** Trained on *simulated phantoms only*: it
@@ -169,89 +192,87 @@ clinical use**. Its output is a model's estimate, never a measurement.
 | sha256 | `{file_sha256(dest)}` |
 | mode / colour scale | {info.mode} / {info.colour_scale} |
 | architecture | {info.architecture}: `{info.generator_config}` |
+| output | colour-map head: the scalar (position on the map) + a per-pixel uncertainty; RGB is rendered through the map, so every pixel is a colour of the map |
 | created | {info.created_at} |
 
 ## Training data
-- `usegan phantom` cases, size 256, **seed 1000: {info.training.get("train_cases", "?")} training and
-  {info.training.get("val_cases", "?")} validation cases** (a seeded 10% hold-out of the same folder). Each pair is
-  cropped to its elastography box and letterboxed to {cfg["image_size"]}x{cfg["image_size"]}
-  (`usegan.training.data.BoxCropDataset`): where a scanner draws its box is the operator's choice, so the model
-  learns the elastogram of the region it is given and the app shows it over the whole (cropped) image.
-- Lesion types cycled evenly: none, cyst, fibroadenoma, malignant, malignant with stiff halo, iso-echoic stiff.
+- `usegan phantom` cases, 256 px, **seed 1000: {info.training.get("train_cases", "?")} training and
+  {info.training.get("val_cases", "?")} validation cases** (seeded 10 % hold-out). Breast anatomy calibrated
+  against real scans (skin, fat lobules with Cooper's ligaments and their shadows, gland with fat islands,
+  retromammary fat, muscle, chest wall); lesion types cycled evenly (none, cyst, fibroadenoma, malignant,
+  malignant with stiff halo, iso-echoic stiff) with varied shapes and margins; a random imaging chain per case
+  (`usegan.phantom.scanner`, training profile: PSF, focus, speckle development, compounding, dynamic range, gain,
+  TGC error, speckle reduction, reverberation, field of view, burned-in overlays, JPEG).
+- Each box is scaled as inference scales an image (longer side {cfg["image_size"]} px, x0.8-1.25 jitter); training
+  uses random {cfg["patch_size"]} px patches of it. Padding, rotated-in corners and gray outside the box are *fill*:
+  excluded from every loss and replaced by the real pixels before the discriminator sees them.
 
 ## How it was made
-Reproduce everything with `make model` (`bench/train_bundled_models.py`): {made}; {chosen_why}. The test set
-played no part in any choice.
+`make model` (`bench/train_bundled_models.py`) reproduces it on this CPU:
 
     {training_command(cfg, run)}
 
-Loss weights GAN {cfg["w_gan"]} / L1 {cfg["w_l1"]} / Color {cfg["w_color"]} / VGG {cfg["w_vgg"]} ({cfg["gan_mode"]}),
-Adam lr {cfg["lr_g"]} with linear decay over the second half of each run, batch {cfg["batch_size"]}, seed
-{cfg["seed"]}, bf16 autocast. The VGG19 term uses a fixed seeded *random* VGG19 (relu1_1-relu3_1 on 64x64 copies):
-no ImageNet weights can be downloaded here, and the full VGG19 would cost ~6x the generator per step on a CPU.
-Pass `--vgg-weights PATH` (a torchvision `vgg19` state dict) where you have them.
+Losses on the rendered RGB: GAN {cfg["w_gan"]} ({cfg["gan_mode"]}) + L1 {cfg["w_l1"]} + Color {cfg["w_color"]} +
+VGG19 {cfg["w_vgg"]} (fixed seeded random VGG19, relu1_1-relu3_1 on 64 px copies: no ImageNet weights can be
+downloaded here; pass `--vgg-weights PATH` where you have them); on the scalar: L1 {cfg["w_scalar"]} + Laplace NLL
+{cfg["w_nll"]} for the uncertainty. Adam lr {cfg["lr_g"]}, batch {cfg["batch_size"]}, bf16 autocast, seed
+{cfg["seed"]}. The checkpoint kept is the one with the lowest validation position error (step
+{best.get("step", "?")} of {steps_done} run; the test sets played no part in any choice).
 
-Hardware and time: {platform.machine()} CPU, 2 cores shared by two training runs (1 thread each), no GPU:
-{hours:.2f} h of wall time in all, **{
-        fmt(done.get("images_per_s"), 2)
-    } training images/s** for this run. Last running losses:
-`{json.dumps(last_losses)}`.
+Where and how long: **this 2-core x86_64 CPU, no GPU** (none was lent to this session), two runs at a time with one
+thread each, {wall_h:.2f} h of wall time for this run. Last running losses: `{json.dumps(last_losses)}`.
 
-## Metrics on the fixed phantom test set
-300 cases, `usegan phantom -n 300 --seed 9000 --size 256` (never used in training), each cropped to its box.
-Reproduce with `usegan evaluate --model data/models/{dest.name} --data data/runs/bundled/phantom-test`.
+## Metrics
+Phantom test: 300 cases `usegan phantom -n 300 --seed 9000 --size 256` (training scanner profile). Held-out scanner
+test: 300 cases `usegan phantom -n 300 --seed 9500 --size 256 --scanner held-out` (every imaging setting, overlay
+text size and JPEG quality outside the training ranges). Reproduce with
+`usegan evaluate --model data/models/{dest.name} --data FOLDER`.
 
-| metric | value |
-|---|---|
-| SSIM inside the elastography box | {fmt(r["ssim_box"])} |
-| PSNR inside the box (dB) | {fmt(r["psnr_box"], 2)} |
-| colour-histogram intersection (8x8x8 RGB bins, box) | {fmt(r["hist_intersection_box"])} |
-| pre-score on the generated elastogram vs ground truth, quadratic-weighted kappa | {fmt(r["kappa"])} |
-| pre-score exact agreement | {fmt(r["accuracy"])} ({r["n_scored"]} cases with a lesion) |
-| SWE mean absolute error in the lesion / whole box (kPa) | {fmt(r.get("mae_kpa_lesion"), 1)} / {
-        fmt(r.get("mae_kpa_box"), 1)
-    } |
+{metric_rows(results, name)}
 
 Ground truth: Tsukuba class from the phantom's true strain (strain), or the breast SWE class from the true kPa map
-(SWE: 1 = Emax below 80 kPa, 2 = at or above). Confusion matrix (rows truth 1-5, columns pre-score 1-5):
+(SWE: 1 = Emax below 80 kPa, 2 = at or above). Confusion matrix on the phantom test (rows truth 1-5, columns
+pre-score 1-5):
 
 ```
 {confusion}
 ```
 
-## Baseline and ablations (same data, {cmp_cfg.get("steps", "?")} steps each, same evaluation)
+## On images the model has never seen
+{fidelity_lines(run.parent, name)}
+
+False-hard region: a connected region that reads hard (strain <= 0.2 normalised; SWE >= 80 kPa), at least 3 mm
+across, solid and mass-shaped, above the bottom tenth of the image (`usegan.training.fidelity`); on a lesion-free
+scan every such region is false. Real scans are the BUSI normal class (Al-Dhabyani et al., Data in Brief 2020),
+used only for these checks and for calibrating the phantom's appearance; they are not in this repository.
+
+## Baseline and ablations (same data, {steps} steps each, same evaluations)
 {ablations}
 
 ## Quality goals (issue targets), reported honestly
-{goals}
-{vs_baseline}
-
-Short of a goal means: the phantom mapping is only partly predictable by design (an iso-echoic stiff lesion is
-invisible on B-mode), and this model had {cfg["steps"]} CPU steps. More steps, a GPU, ImageNet VGG weights and,
-above all, real paired data are the levers; the numbers above are what this checkpoint does.
+{chr(10).join(goal_lines(results, name))}
 
 ## Inference speed on this CPU
 At {speed["size"]}x{speed["size"]}: **{speed["median_ms"]} ms median per image** (batch 1, channels_last, fp32,
-{speed["threads"]} threads) for {speed["gflops"]} GFLOPs, i.e. {speed["achieved_gflops_per_s"]} GFLOP/s against a
-measured fp32 1024x1024 matrix-multiply rate of {speed["matmul_fp32_gflops_per_s"]} GFLOP/s on the same machine at
-the same time. The gap is memory-bound work (instance norm, reflection padding, nearest upsampling, attention
-pooling) that moves many bytes per FLOP. The app and `usegan generate` run the model at its own training size,
-{native["size"]}x{native["size"]}: **{native["median_ms"]} ms median** ({native["gflops"]} GFLOPs).
+{speed["threads"]} threads) for {speed["gflops"]} GFLOPs (measured fp32 matmul rate of this CPU:
+{speed["matmul_fp32_gflops_per_s"]} GFLOP/s). `usegan bench` compares it with the pix2pix reference in one run.
 
 ## Limits
 - Simulated data only: the phantoms follow published stiffness ranges and a linear-elastic plane-strain model,
   but real tissue, scanners and artefacts differ. Not for clinical use until fine-tuned on real paired data and
   re-evaluated (`usegan finetune`, `usegan evaluate`).
 - Strain is relative: colour shows stiffness relative to the region, not an absolute value.
-- B-mode appearance predicts stiffness only partly; the clinician confirms every score.
+- B-mode appearance predicts stiffness only partly (an iso-echoic stiff lesion is invisible on B-mode); the
+  uncertainty map says where the model is unsure, and the clinician confirms every score.
 """
     card = dest.with_suffix(".md")
     card.write_text(text, encoding="utf-8")
     return card
 
 
-def write_bundled_models(work: Path, results: dict, chosen: dict[str, str]) -> list[Path]:
-    """Copy the chosen run's best checkpoint per mode (``chosen``: mode -> run name) to data/models/ with a card."""
+def write_bundled_models(work: Path, results: dict, chosen: dict[str, str], steps: int = 1500) -> list[Path]:
+    """Copy each mode's best checkpoint (``chosen``: mode -> run name) to data/models/ with its card; the first
+    bundled models (format 1, refused by this version) are removed."""
     models = ROOT / "data" / "models"
     models.mkdir(parents=True, exist_ok=True)
     written = []
@@ -259,9 +280,11 @@ def write_bundled_models(work: Path, results: dict, chosen: dict[str, str]) -> l
         if name not in chosen:
             continue
         run = work / chosen[name]
-        dest = models / f"usegan-{name}-v1.pt"
+        dest = models / f"usegan-{name}-v2.pt"
         shutil.copyfile(run / "best.pt", dest)
-        written += [dest, write_card(name, run, results, dest)]
+        for old in (models / f"usegan-{name}-v1.pt", models / f"usegan-{name}-v1.md"):
+            old.unlink(missing_ok=True)
+        written += [dest, write_card(name, run, results, dest, steps)]
     print("wrote", *written, sep="\n  ")
     return written
 
@@ -271,5 +294,4 @@ if __name__ == "__main__":
 
     sys.path.insert(0, str(Path(__file__).parent))
     work = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "runs" / "bundled"
-    selection = json.loads((work / "validation_selection.json").read_text())
-    write_bundled_models(work, json.loads((work / "results.json").read_text()), selection["chosen"])
+    write_bundled_models(work, json.loads((work / "results.json").read_text()), {"strain": "strain", "swe": "swe"})

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cards:
         from model_card import write_bundled_models
 
-        write_bundled_models(args.work, results, {m: m for m in MAIN_RUNS if m in runs})
+        write_bundled_models(args.work, results, {m: m for m in MAIN_RUNS if m in runs}, args.steps)
     print(f"total wall time {time.time() - t0:.0f} s")
     return 0
 

@@ -2,7 +2,8 @@
 
 The model learns the elastogram *inside the elastography box*: each pair is cropped to its box and scaled as
 inference scales an image (:class:`BoxCropDataset`). Where a scanner puts its box is the operator's choice, not
-something a B-mode image predicts, so asking the network to draw the box would only teach it a blurred average box; instead the
+something a B-mode image predicts, so asking the network to draw the box would only teach it a blurred average
+box; instead the
 app generates a full-field virtual elastogram of the image (or of the region the user crops to).
 """
 

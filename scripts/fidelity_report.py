@@ -1,0 +1,127 @@
+"""Fidelity of the bundled models on images they were never trained on: real scans, garbage, phantom realism.
+
+    python scripts/fidelity_report.py --real ../shared/real-bmode/breast-normal --out data/tmp/fidelity
+
+For each mode's model (``--model-dir``, default the bundled ones):
+
+* **real normal scans** (a folder of lesion-free B-mode images, e.g. the BUSI "normal" class: Al-Dhabyani et al.,
+  Data in Brief 28 (2020) 104863; never copied into this repository): off-map fraction of every virtual elastogram
+  and the *false-hard rate* (share of scans with a compact hard region a clinician would put an ROI on:
+  :mod:`usegan.training.fidelity`; pixel spacing assumed ``--mm-per-px``, 0.18 for those 256 px scans);
+* **garbage** (noise, all black, all white, a picture of text): off-map fraction;
+* **phantom realism** (with ``--phantoms DIR`` of ``usegan phantom`` cases): :mod:`usegan.phantom.realism` against
+  the real scans.
+
+Writes ``report.json`` and contact sheets (``sheet_<mode>.png``: B-mode | virtual elastogram for the first scans,
+``sheet_realism.png``: phantom and real B-modes) into ``--out``: sheets hold real images, so keep them out of the
+repository (``data/tmp`` is ignored). Works with models whose output is a scalar map and, for comparison with the
+first bundled models, with code whose elastograms are RGB only (their colours are inverted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def garbage() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    text = Image.new("L", (320, 240), 255)
+    draw = ImageDraw.Draw(text)
+    for row in range(15):
+        draw.text((6, 6 + 15 * row), "Lorem ipsum dolor sit amet, 0123456789", fill=0)
+    return {
+        "noise": rng.integers(0, 256, (256, 256), dtype=np.uint8),
+        "black": np.zeros((256, 256), np.uint8),
+        "white": np.full((256, 256), 255, np.uint8),
+        "text": np.asarray(text),
+    }
+
+
+def scalar_of(result, cmap) -> np.ndarray:
+    scalar = getattr(result, "scalar", None)
+    return scalar if scalar is not None else cmap.invert(result.rgb)[0]
+
+
+def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: float, out: Path) -> dict:
+    from usegan.inference import VirtualElastographer
+    from usegan.training.fidelity import false_hard_regions
+
+    engine = VirtualElastographer.from_checkpoint(path)
+    cmap = engine.info.colormap
+    mode = engine.info.mode
+    off, hard, rows = [], [], []
+    results = engine.generate_batch([image for _, image in real])
+    for (name, image), result in zip(real, results, strict=True):
+        _, dist = cmap.invert(result.rgb)
+        off.append(float(np.mean(dist > 12.0)))
+        scalar = np.nan_to_num(scalar_of(result, cmap), nan=0.5 * (cmap.vmin + cmap.vmax))
+        regions = false_hard_regions(scalar, mode, mm_per_px)
+        hard.append(bool(regions))
+        rows.append({"name": name, "off_map": off[-1], "hard_regions": len(regions)})
+    junk = {name: engine.generate(image) for name, image in garbage().items()}
+    junk_off = {name: float(np.mean(cmap.invert(r.rgb)[1] > 12.0)) for name, r in junk.items()}
+    tiles = [np.concatenate([np.stack([im] * 3, -1) if im.ndim == 2 else im[..., :3], r.rgb], 1)
+             for (_, im), r in zip(real[:12], results[:12], strict=True)]  # fmt: skip
+    sheet = np.concatenate([np.concatenate(tiles[i : i + 4], 1) for i in range(0, len(tiles) - 3, 4)], 0)
+    Image.fromarray(sheet).save(out / f"sheet_{mode}.png")
+    return {
+        "model": str(path),
+        "version": engine.info.version,
+        "n_real": len(real),
+        "real_off_map_mean": float(np.mean(off)),
+        "real_off_map_max": float(np.max(off)),
+        "false_hard_rate": float(np.mean(hard)),
+        "garbage_off_map": junk_off,
+        "per_scan": rows,
+    }
+
+
+def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> dict:
+    from usegan.imageio import load_image
+    from usegan.phantom.realism import compare, feature_table
+
+    bmodes = [load_image(p) for p in sorted(phantoms.glob("*/bmode.png"))[:150]]
+    report = compare(feature_table(bmodes), feature_table([im for _, im in real]))
+    top = np.concatenate([im for _, im in real[:8]], 1)
+    bottom = np.concatenate([np.asarray(Image.fromarray(b).resize((256, 256))) for b in bmodes[:8]], 1)
+    Image.fromarray(np.concatenate([top, bottom], 0)).save(out / "sheet_realism.png")
+    return report.summary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--real", type=Path, required=True, help="folder of lesion-free real B-mode PNGs")
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "data" / "models")
+    parser.add_argument("--phantoms", type=Path, help="a `usegan phantom` folder to compare with the real scans")
+    parser.add_argument("--mm-per-px", type=float, default=0.18, help="pixel spacing of the real scans, mm")
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "tmp" / "fidelity")
+    args = parser.parse_args(argv)
+    from usegan.checkpoint import bundled_checkpoints
+    from usegan.imageio import load_image, to_gray
+
+    files = sorted(p for p in args.real.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    if not files:
+        raise SystemExit(f"{args.real}: no images")
+    real = [(p.name, np.round(to_gray(load_image(p)) * 255).astype(np.uint8)) for p in files]
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
+    for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):
+        report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out)
+    if args.phantoms:
+        report["realism"] = realism(args.phantoms, real, args.out)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    summary = {m: {k: v for k, v in r.items() if k != "per_scan"} for m, r in report["models"].items()}
+    print(json.dumps({"models": summary, "realism": report.get("realism")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
