@@ -276,7 +276,8 @@ def teaching_params(
     """Parameters for the teaching page: a typical ``lesion_type`` with chosen size, depth, shape and stiffness
     ratio (lesion modulus / gland modulus; a halo keeps its own ratio to the gland)."""
     params = sample_params(np.random.default_rng(seed), lesion_type)
-    changes: dict = {}
+    # a typical case for a class: one lesion in the gland, no chest wall or satellites crowding the box
+    changes: dict = {"chest_wall_mm": 0.0, "retro_fat_mm": 0.0, "satellites": 0, "lateral_mm": params.lateral_mm * 0.3}
     if size_mm is not None:
         changes["size_mm"] = float(size_mm)
     if depth_mm is not None:
