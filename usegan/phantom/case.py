@@ -208,7 +208,7 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
             "pattern": pattern,
             "lesion_soft_kpa": soft,
             "lesion_kpa": soft if pattern == "uniform" else min(gland * u(4.5, 7), 170.0),
-            "lesion_echo": u(0.08, 0.9),
+            "lesion_echo": u(0.1, 0.9),  # about as dark as fat or brighter (iso- to mildly hypoechoic)
             "lesion_atten": u(0.4, 0.9),
             "margin_mm": 0.0 if rng.random() < 0.85 else u(0.2, 0.6),
             "calcifications": 0 if rng.random() < 0.9 else int(rng.integers(1, 4)),  # coarse, benign
@@ -225,7 +225,8 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
             "aspect": u(0.7, 1.5),
             "size_mm": u(5, 18),
             "lesion_kpa": min(max(gland * u(4.5, 8), 70.0), 170.0),
-            "lesion_echo": u(0.005, 0.06) if rng.random() < 0.85 else u(0.06, 0.5),
+            # markedly hypoechoic (darker than fat) in 85 %; the rest are only mildly hypoechoic
+            "lesion_echo": u(0.004, 0.035) if rng.random() < 0.85 else u(0.05, 0.4),
             "lesion_atten": u(1.1, 2.0) if rng.random() < 0.8 else u(0.75, 1.1),  # not every carcinoma shadows
             "margin_mm": 0.0 if rng.random() < 0.4 else u(0.3, 1.2),
             "echogenic_rim_mm": 0.0 if rng.random() < 0.6 else u(0.8, 2.5),

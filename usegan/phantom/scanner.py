@@ -32,7 +32,7 @@ class ScannerRanges:
     focus_offset_mm: tuple[Range, ...] = ((-8.0, 6.0),)  # transmit focus relative to the lesion depth
     rayleigh_mm: tuple[Range, ...] = ((8.0, 20.0),)
     dynamic_range_db: tuple[Range, ...] = ((45.0, 68.0),)
-    gain_db: tuple[Range, ...] = ((-33.0, -19.0),)
+    gain_db: tuple[Range, ...] = ((-35.0, -21.0),)
     smooth_px: tuple[Range, ...] = ((0.3, 1.5),)
     smooth_lateral_px: tuple[Range, ...] = ((0.0, 2.5),)
     noise_db: tuple[Range, ...] = ((-60.0, -42.0),)
@@ -60,7 +60,7 @@ HELD_OUT = ScannerRanges(
     focus_offset_mm=((8.0, 12.0), (-14.0, -10.0)),
     rayleigh_mm=((5.0, 7.0), (22.0, 28.0)),
     dynamic_range_db=((70.0, 80.0), (38.0, 43.0)),
-    gain_db=((-37.0, -34.0), (-18.0, -15.0)),
+    gain_db=((-39.0, -36.0), (-20.0, -17.0)),
     smooth_px=((1.6, 2.2),),
     smooth_lateral_px=((2.6, 3.5),),
     noise_db=((-40.0, -36.0),),

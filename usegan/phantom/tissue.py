@@ -250,10 +250,12 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     echo = np.empty((size, size), dtype=np.float32)
     # glandular parenchyma: bright, patchy, laterally layered (mean ~1)
     echo[:] = np.exp(0.6 * layered + 0.45 * density + 0.25 * texture - 0.25)
-    echo[fat] = 0.08 * np.exp(0.35 * texture[fat] + 0.2 * layered[fat])  # fat lobules: hypoechoic (~ -11 dB)
-    echo[gland_fat] = 0.06 * np.exp(0.3 * texture[gland_fat])
+    # fat lobules: hypoechoic to gland (~ -8 dB) but the reference "iso-echoic" level of breast sonography: a
+    # carcinoma is darker than fat (markedly hypoechoic), a fibroadenoma about as dark or brighter
+    echo[fat] = 0.16 * np.exp(0.35 * texture[fat] + 0.2 * layered[fat])
+    echo[gland_fat] = 0.14 * np.exp(0.3 * texture[gland_fat])
     echo[gland_rim] *= 2.5
-    echo[labels == RETRO_FAT] = 0.09
+    echo[labels == RETRO_FAT] = 0.14
     echo[labels == LIGAMENT] = 3.0  # Cooper's ligaments: thin echogenic septa
     echo[labels == SKIN] = 2.5
     muscle = labels == MUSCLE
