@@ -11,7 +11,7 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    ``strain-rgbhead`` (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill
    masking: the first bundled models' recipe on the new data);
 4. ``usegan evaluate`` every run on both test sets;
-5. copy ``strain`` / ``swe`` best checkpoints (chosen by validation position error, never the test sets) to
+5. copy the ``strain`` / ``swe`` final checkpoints (end of the learning-rate decay; no choice on the test sets) to
    ``data/models/`` and write their model cards (``.md``).
 
 CPU recipe: the generator runs at 256 px; training uses random 128 px patches of the box scaled as inference scales
@@ -126,7 +126,7 @@ def train_run(name: str, train: Path, work: Path, steps: int, snapshot: int | No
     return out
 
 
-def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "best.pt") -> dict:
+def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "last.pt") -> dict:
     cached = run / f"{tag}.json"
     if cached.is_file() and cached.stat().st_mtime > (run / checkpoint).stat().st_mtime:
         return json.loads(cached.read_text())
@@ -151,7 +151,7 @@ def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "best.p
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "runs" / "bundled", help="work folder")
-    parser.add_argument("--train-cases", type=int, default=1500)
+    parser.add_argument("--train-cases", type=int, default=900)
     parser.add_argument("--test-cases", type=int, default=300)
     parser.add_argument("--steps", type=int, default=1500, help="steps of the baseline / ablation runs")
     parser.add_argument("--long-steps", type=int, default=6000, help="steps of the bundled strain / swe models")

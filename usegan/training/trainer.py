@@ -388,7 +388,8 @@ class Trainer:
                 if main:
                     metrics = self.validate()
                     self._log({"event": "val", "step": self.step, **metrics})
-                    score = metrics.get("val_position_mae", running.get("loss_g_l1", math.inf))
+                    # higher SSIM is better; the position error alone would favour a bland, uniform output
+                    score = -metrics["val_ssim"] if "val_ssim" in metrics else running.get("loss_g_l1", math.inf)
                     if score < self.best_metric:
                         self.best_metric, self.best_step = score, self.step
                         self.save_model("best.pt", {**metrics, "step": self.step}, elapsed)
