@@ -19,17 +19,16 @@ def tiny_checkpoint(path: str | Path, mode: str, version: str, lut_index: int = 
     import torch
 
     from usegan.checkpoint import save_checkpoint
-    from usegan.colormaps import colormap_for
     from usegan.models.generator import GeneratorConfig, USEGANGenerator
 
     generator = USEGANGenerator(GeneratorConfig(base_channels=8, image_size=image_size))
-    colour = colormap_for(mode).lut[int(lut_index)].astype(float)
     conv = generator.head[1]
     with torch.no_grad():
         conv.weight.zero_()
-        # output = round((tanh(bias) + 1) * 127.5): pick the bias that lands on the colour (ends kept finite).
-        target = [min(max(c, 0.2), 254.8) / 127.5 - 1 for c in colour]
-        conv.bias.copy_(torch.tensor([math.atanh(t) for t in target]))
+        # the head predicts the colour-map position through a sigmoid (rendered at round(position * 255)):
+        # pick the bias that lands on LUT entry ``lut_index`` (ends kept finite), and a small uncertainty
+        position = min(max(float(lut_index), 0.2), 254.8) / 255.0
+        conv.bias.copy_(torch.tensor([math.log(position / (1.0 - position)), -4.0]))
     save_checkpoint(path, generator, mode=mode, version=version, training={"simulated_data_only": True})
     return Path(path)
 

@@ -37,7 +37,8 @@ def make_phantoms(folder: Path, n: int, seed: int) -> Path:
 
 
 def tiny_checkpoint(path: Path, version: str, seed: int = 0, white: bool = False) -> Path:
-    """A tiny USE-GAN generator checkpoint; ``white=True`` outputs a saturated white image (an obviously bad model)."""
+    """A tiny USE-GAN generator checkpoint; ``white=True`` saturates it: every pixel at the red end of the colour map
+    (an obviously bad model)."""
     torch.manual_seed(seed)
     generator = USEGANGenerator(TINY)
     if white:
