@@ -27,9 +27,13 @@ class TrainConfig:
     mode: str = option("strain", '"strain" or "swe": which elastogram the model learns')
     architecture: str = option("usegan", '"usegan" or "unet" (pix2pix U-Net baseline, unet_256 shape at 256)')
     image_size: int = option(256, "square size the model runs at; boxes are scaled so their longer side is this")
-    patch_size: int = option(0, "train on random patches of this side at image_size scale (0 = whole letterboxed boxes)")
+    patch_size: int = option(
+        0, "train on random patches of this side at image_size scale (0 = whole letterboxed boxes)"
+    )
     scale_jitter: float = option(0.25, "training scale drawn log-uniformly in [1/(1+j), 1+j] (field of view variety)")
-    output: str = option("colormap", 'generator head: "colormap" (scalar + uncertainty through the LUT) or "rgb" (ablation)')
+    output: str = option(
+        "colormap", 'generator head: "colormap" (scalar + uncertainty through the LUT) or "rgb" (ablation)'
+    )
     base_channels: int = option(16, "generator width (unet: its ngf)")
     n_res_blocks: int = option(6, "USE-GAN residual blocks")
     use_attention: bool = option(True, "False = ablation without spatial/channel attention")
