@@ -168,7 +168,6 @@ def write_card(name: str, run: Path, results: dict, dest: Path, steps: int) -> P
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     trains = [e for e in log if e["event"] == "train"]
     last_losses = {k: v for k, v in (trains[-1] if trains else {}).items() if k.startswith("loss")}
-    vals = [e for e in log if e["event"] == "val"]
     wall_h = info.training.get("wall_time_s", 0) / 3600
     steps_done = info.training.get("steps", "?")
     speed = inference_speed(dest)
@@ -191,7 +190,7 @@ clinical use**. Its output is a model's estimate, never a measurement.
 | sha256 | `{file_sha256(dest)}` |
 | mode / colour scale | {info.mode} / {info.colour_scale} |
 | architecture | {info.architecture}: `{info.generator_config}` |
-| output | colour-map head: the scalar (position on the map) + a per-pixel uncertainty; RGB is rendered through the map, so every pixel is a colour of the map |
+| output | colour-map head: scalar (position on the map) + per-pixel uncertainty; RGB rendered through the map |
 | created | {info.created_at} |
 
 ## Training data

@@ -59,7 +59,7 @@ def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: fl
     mode = engine.info.mode
     off, hard, rows = [], [], []
     results = engine.generate_batch([image for _, image in real])
-    for (name, image), result in zip(real, results, strict=True):
+    for (name, _), result in zip(real, results, strict=True):
         _, dist = cmap.invert(result.rgb)
         off.append(float(np.mean(dist > 12.0)))
         scalar = np.nan_to_num(scalar_of(result, cmap), nan=0.5 * (cmap.vmin + cmap.vmax))
