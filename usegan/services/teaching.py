@@ -58,12 +58,23 @@ STIFF_KPA = (70.0, 170.0)
 STIFF_FACTOR = 3.5
 CYST = LabRange((1.5, 4.0, 2.5), (4.0, 14.0, 8.0), ("round", "oval"),
                 "fluid: almost no shear stiffness, soft on SWE; on strain the BGR artefact")  # fmt: skip
-SIZES = {LesionType.FIBROADENOMA: (6.0, 16.0, 10.0), LesionType.MALIGNANT: (5.0, 15.0, 10.0),
-         LesionType.MALIGNANT_HALO: (5.0, 11.0, 8.0), LesionType.ISO_STIFF: (6.0, 14.0, 10.0)}  # fmt: skip
-SHAPES = {LesionType.FIBROADENOMA: ("oval", "round", "lobulated"), LesionType.MALIGNANT: LAB_SHAPES,
-          LesionType.MALIGNANT_HALO: LAB_SHAPES, LesionType.ISO_STIFF: ("round", "oval", "lobulated")}  # fmt: skip
-WHY = {LesionType.MALIGNANT: "a carcinoma is stiff", LesionType.MALIGNANT_HALO: "a carcinoma with a stiff halo",
-       LesionType.ISO_STIFF: "invisible on B-mode but stiff"}  # fmt: skip
+SIZES: dict[str, tuple[float, float, float]] = {
+    LesionType.FIBROADENOMA: (6.0, 16.0, 10.0),
+    LesionType.MALIGNANT: (5.0, 15.0, 10.0),
+    LesionType.MALIGNANT_HALO: (5.0, 11.0, 8.0),
+    LesionType.ISO_STIFF: (6.0, 14.0, 10.0),
+}
+SHAPES: dict[str, tuple[str, ...]] = {
+    LesionType.FIBROADENOMA: ("oval", "round", "lobulated"),
+    LesionType.MALIGNANT: LAB_SHAPES,
+    LesionType.MALIGNANT_HALO: LAB_SHAPES,
+    LesionType.ISO_STIFF: ("round", "oval", "lobulated"),
+}
+WHY: dict[str, str] = {
+    LesionType.MALIGNANT: "a carcinoma is stiff",
+    LesionType.MALIGNANT_HALO: "a carcinoma with a stiff halo",
+    LesionType.ISO_STIFF: "invisible on B-mode but stiff",
+}
 
 
 def lab_range(lesion_type: str, seed: int = 0) -> LabRange:
