@@ -255,6 +255,7 @@ def test_review_sends_a_dicom_case_back_only_when_a_destination_is_configured(ap
         lesion = {"lesion": {"type": "rect", "x": 20, "y": 20, "w": 30, "h": 30}}
         s.save_draft(case_id, "doc", lesion, None, "", 0)
     at = review_of(app, case_id)
+    at.default_timeout = 300  # signing renders and archives the PDF: slow on a loaded 2-core machine
     at.radio(key=f"review_score_{case_id}_strain").set_value(3)  # sign: the report goes with the next send
     at.text_area(key=f"review_conclusion_{case_id}_strain").input("Tsukuba 3 on the virtual elastogram.").run()
     at.button(key="review_sign").click().run()
