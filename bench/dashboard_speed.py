@@ -24,6 +24,7 @@ import json
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.set_default_timeout(120_000)
+            page.set_default_timeout(300_000)  # a loaded 2-core machine: the first run imports torch and the models
             page.goto(f"http://127.0.0.1:{port}")
             page.get_by_label("User name").fill("doc")
             page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -142,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
         shutil.rmtree(root, ignore_errors=True)
     summary = {
         name: {

@@ -85,9 +85,11 @@ columns = 3 if view.real is not None else 2
 scale = overlay.display_scale(view.bmode.shape[0], view.bmode.shape[1], 1200 // columns - 20, 480)
 canvas_view = roi_canvas.viewport(view.bmode.shape[:2], scale, choice.zoom, choice.pan)
 canvas_key, marks = reading_ui.current_marks(case_id, mode, view.rois, canvas_view)
+uncertainty = reading.model_uncertainty(case, view.generation, get_elastographer(mode))
 read = reading.read(
-    view.elasto, mode, view.generation.colour_scale, marks, spacing, choice.fat_diameter_mm, choice.qbox_diameter_mm
-)
+    view.elasto, mode, view.generation.colour_scale, marks, spacing, choice.fat_diameter_mm, choice.qbox_diameter_mm,
+    uncertainty,
+)  # fmt: skip
 
 image_cols = st.columns(columns)
 with image_cols[0]:

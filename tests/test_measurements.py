@@ -208,3 +208,28 @@ def test_roi_confidence_cautions_when_the_roi_lies_mostly_where_the_model_is_uns
     sure_right = roi_confidence(q, right)
     assert sure_right.caution and sure_right.unsure_fraction == 1.0
     assert CAUTION_TEXT in sure_right.describe()
+
+
+def test_model_uncertainty_is_asked_once_per_image_and_only_of_the_model_that_made_the_elastogram():
+    from types import SimpleNamespace
+
+    from usegan.services.reading import model_uncertainty
+    from usegan.services.service import GenerationCache
+
+    class Model:
+        def __init__(self, version, sd):
+            self.info, self.sd, self.calls = SimpleNamespace(version=version), sd, 0
+
+        def generate(self, image):
+            self.calls += 1
+            return SimpleNamespace(rgb=None) if self.sd is None else SimpleNamespace(uncertainty=self.sd)
+
+    case = SimpleNamespace(bmode_sha="abc", height=4, width=5, bmode=lambda: np.zeros((4, 5), np.uint8))
+    generation = SimpleNamespace(model_version="v2", mode="swe")
+    cache = GenerationCache()
+    model = Model("v2", np.full((4, 5), 3.0))
+    assert model_uncertainty(case, generation, model, cache).tolist() == np.full((4, 5), 3.0).tolist()
+    assert model_uncertainty(case, generation, model, cache) is not None and model.calls == 1
+    assert model_uncertainty(case, generation, Model("v1", np.ones((4, 5))), GenerationCache()) is None
+    old = Model("v2", None)  # a checkpoint from before the uncertainty head
+    assert model_uncertainty(case, generation, old, GenerationCache()) is None and old.calls == 1

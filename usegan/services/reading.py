@@ -29,6 +29,7 @@ from usegan.scoring.measurements import (
 )
 from usegan.scoring.roi import Ellipse, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
+from usegan.services.service import GenerationCache
 from usegan.ui.figures import colormap_of
 from usegan.ui.overlay import as_rgb, coloured_mask
 from usegan.ui.roi_canvas import COLOURS, Marks
@@ -57,6 +58,30 @@ def spacing_of(case) -> PixelSpacing | None:
 def save_calibration(store, case_id: str, spacing: PixelSpacing, user: str) -> None:
     """Keep a reader's calibration with the case (audited by the store), for every later reading and report."""
     store.set_pixel_spacing(case_id, (spacing.row_mm, spacing.col_mm), "user", by=user)
+
+
+UNCERTAINTY_CACHE = GenerationCache(max_items=32)  # (B-mode sha, model version, mode) -> (SD map or None,)
+
+
+def model_uncertainty(case, generation, elastographer, cache: GenerationCache | None = None) -> np.ndarray | None:
+    """The model's per-pixel standard deviation for the case's virtual elastogram, ``(H, W)`` float32 in the colour
+    scale's units, or None when the model predicts none (the quality map then uses the colour-map distance).
+
+    Only for the model that made ``generation`` (another version's uncertainty would describe another image). The
+    model runs once per (image, model version, mode) and process; the answer is cached, None included.
+    """
+    cache = UNCERTAINTY_CACHE if cache is None else cache
+    if elastographer is None or generation is None or elastographer.info.version != generation.model_version:
+        return None
+    key = (case.bmode_sha, generation.model_version, generation.mode)
+    hit = cache.get(key)
+    if hit is None:
+        # Checkpoints from before the uncertainty head generate no ``uncertainty``.
+        sd = getattr(elastographer.generate(case.bmode()), "uncertainty", None)
+        hit = (None if sd is None else np.asarray(sd, dtype=np.float32),)
+        cache.put(key, hit)
+    sd = hit[0]
+    return sd if sd is not None and sd.shape == (case.height, case.width) else None
 
 
 def sized_circles(rois: dict, spacing: PixelSpacing | None, diameters_mm: dict[str, float]) -> dict:
