@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                     page.get_by_role("option", name=case_id).click()
                     settle(page)
                     started = time.perf_counter()
-                    page.get_by_role("button", name="Open", exact=True).click()
+                    page.locator(".st-key-worklist_open button").click()
                     page.get_by_role("heading", name=f"Case {case_id}").wait_for()
                     page.locator("canvas.upper-canvas").wait_for()
                     record(name, "open_cold" if i == 0 else "open_warm", page, started)
