@@ -1,4 +1,4 @@
-"""Scale benchmark for the case store (issue 6, item 7): N synthetic cases, store open time, worklist latency.
+"""Scale benchmark for the case store: N synthetic cases, store open time, worklist latency.
 
 Cases are inserted in bulk (:func:`usegan.store.synthetic.fill_synthetic_cases`): they share one tiny B-mode
 file, which is enough because the worklist never reads images.

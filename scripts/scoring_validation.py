@@ -1,4 +1,4 @@
-"""Validate the score engines against phantom ground truth (issue 4, item 4).
+"""Validate the score engines against phantom ground truth.
 
     .venv/bin/python scripts/scoring_validation.py --cases 500 --size 128 --seed 0
 

@@ -1,4 +1,4 @@
-"""Test inputs for intake: the 640x480 scanner screen capture of issue 14, and DICOM files holding any pixels."""
+"""Test inputs for intake: a 640x480 scanner screen capture, and DICOM files holding any pixels."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
                "--server.fileWatcherType", "none"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)  # fmt: skip
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a cold `streamlit run` on a loaded 2-core machine can take minutes
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:

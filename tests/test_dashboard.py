@@ -11,7 +11,7 @@ import pytest
 from tests.app_fixtures import make_environment
 from usegan import active_model
 from usegan.colormaps import colormap_for
-from usegan.scoring import Polygon, Rect
+from usegan.scoring import Polygon, Rect, system_for
 from usegan.scoring.roi import Ellipse
 from usegan.services import audit, compare, intake, service, templates
 from usegan.services import model_catalog as models
@@ -127,7 +127,7 @@ def test_conclusion_templates_follow_organ_and_score():
     assert "Tsukuba 4" in templates.conclusion_template("breast", 4)
     assert "Rago 5" in templates.conclusion_template("thyroid", 5)
     assert "VIRTUAL" in templates.conclusion_template("liver", 1)
-    assert templates.scoring_system("thyroid", "strain") == "rago"
+    assert system_for("strain", "thyroid") == "rago"  # one owner for "which scale" (usegan.scoring)
     with pytest.raises(ValueError, match="1..5"):
         templates.conclusion_template("breast", 6)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import os
 import tempfile
 import zipfile
@@ -31,6 +30,7 @@ from pathlib import Path
 import torch
 
 from usegan.colormaps import colormap_for
+from usegan.fileutil import file_sha256
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
 from usegan.models.unet import UNetConfig, UNetGenerator
 from usegan.vocab import Mode, values
@@ -73,14 +73,6 @@ class ModelInfo:
     @property
     def colormap(self):
         return colormap_for(self.mode, self.colour_scale.get("vmin"), self.colour_scale.get("vmax"))
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_colour_scale(mode: str) -> dict:

@@ -1,6 +1,6 @@
 """Colour maps for strain and shear-wave elastography, with inversion back to the scalar they encode.
 
-Conventions (DOMAIN.md section 2 -- they are *opposite* in meaning, though both run blue -> green -> red):
+Conventions (docs/domain.md section 2 -- they are *opposite* in meaning, though both run blue -> green -> red):
 
 * **Strain (SE)**, Hitachi/Fujifilm: the scalar is *normalised strain* in [0, 1] inside the elastography box:
   1 = most strained = **soft = red**, 0.5 = intermediate = green, 0 = least strained = **hard = blue**.

@@ -183,12 +183,11 @@ def save_png(arr: np.ndarray, path: str | Path, text: dict[str, str] | None = No
     (e.g. the virtual-elastography label and model version, readable with ``Image.open(p).text``)."""
     from PIL.PngImagePlugin import PngInfo
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    from usegan.fileutil import atomic_write_bytes
+
     info = PngInfo()
     for key, value in (text or {}).items():
         info.add_text(key, str(value))
-    Image.fromarray(np.asarray(arr)).save(tmp, format="PNG", pnginfo=info)
-    tmp.replace(path)
-    return path
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(arr)).save(buffer, format="PNG", pnginfo=info)
+    return atomic_write_bytes(path, buffer.getvalue())

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+from usegan.configs import parse_bool
 
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED_MODEL_DIR = REPO_DATA_DIR / "models"
@@ -22,11 +24,9 @@ BUNDLED_SAMPLES_DIR = REPO_DATA_DIR / "samples"
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = REPO_DATA_DIR  # database, images, spool, logs (USEGAN_DATA_DIR)
+    data_dir: Path = REPO_DATA_DIR  # database, images, spool, runs, jobs (USEGAN_DATA_DIR)
     model_dir: Path = BUNDLED_MODEL_DIR  # bundled / registered checkpoints (USEGAN_MODEL_DIR)
     samples_dir: Path = BUNDLED_SAMPLES_DIR  # bundled sample cases (USEGAN_SAMPLES_DIR)
-    host: str = "localhost"  # address the app binds to (USEGAN_HOST)
-    port: int = 8501  # app port (USEGAN_PORT)
     max_image_pixels: int = 40_000_000  # larger images are refused (decompression bombs) (USEGAN_MAX_IMAGE_PIXELS)
     max_upload_mb: int = 200  # largest accepted upload in MB (USEGAN_MAX_UPLOAD_MB)
     department: str = "Ultrasound Department"  # report header (USEGAN_DEPARTMENT)
@@ -44,9 +44,6 @@ class Settings:
     dicom_max_object_mb: int = 64  # larger received objects are refused (USEGAN_DICOM_MAX_OBJECT_MB)
     dicom_max_associations: int = 8  # concurrent associations served (USEGAN_DICOM_MAX_ASSOCIATIONS)
     dicom_destination: str = ""  # HOST:PORT:AE for send-back; empty = off (USEGAN_DICOM_DESTINATION)
-    vgg19_weights: str = ""  # optional local torchvision-format vgg19 state dict (USEGAN_VGG19_WEIGHTS)
-    torch_threads: int = 0  # 0 = torch default (USEGAN_TORCH_THREADS)
-    extra: dict = field(default_factory=dict)  # unknown TOML keys, kept for plugins
 
     # Derived locations under the data directory.
     @property
@@ -70,10 +67,6 @@ class Settings:
         return self.data_dir / "quarantine"
 
     @property
-    def logs_dir(self) -> Path:
-        return self.data_dir / "logs"
-
-    @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
 
@@ -83,20 +76,25 @@ class Settings:
 
 
 def _coerce(name: str, kind: type | str, raw: object) -> object:
+    """``raw`` (TOML value or environment text) as the field's type; ``ValueError`` naming the setting otherwise."""
     kind = str(kind)
     try:
         if "Path" in kind:
             return Path(str(raw)).expanduser()
         if kind.startswith("int"):
-            return int(raw)
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(f"not an integer: {raw!r}")
+            return int(str(raw).strip()) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]
         if kind.startswith("bool"):
-            return raw if isinstance(raw, bool) else str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            return raw if isinstance(raw, bool) else parse_bool(str(raw))
         if kind.startswith("tuple"):
             items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
             return tuple(str(i).strip() for i in items if str(i).strip())
     except ValueError as exc:
-        raise ValueError(f"setting {name!r}: cannot read {raw!r} as {kind}") from exc
-    return str(raw)
+        raise ValueError(f"setting {name!r}: cannot read {raw!r} as {kind} ({exc})") from None
+    if not isinstance(raw, str):
+        raise ValueError(f"setting {name!r}: expected text, got {raw!r}")
+    return raw
 
 
 def get_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -105,21 +103,20 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
     values: dict[str, object] = {}
     data_dir = Path(env.get("USEGAN_DATA_DIR", REPO_DATA_DIR)).expanduser()
     toml_path = Path(env.get("USEGAN_CONFIG", data_dir / "usegan.toml"))
-    extra: dict = {}
-    known = {f.name: f for f in fields(Settings) if f.name != "extra"}
+    known = {f.name: f for f in fields(Settings)}
     if toml_path.is_file():
         try:
             table = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"config file {toml_path}: {exc}") from exc
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ValueError(f"config file {toml_path}: unknown setting(s) {', '.join(map(repr, unknown))}")
         for key, raw in table.items():
-            if key in known:
-                values[key] = _coerce(key, known[key].type, raw)
-            else:
-                extra[key] = raw
+            values[key] = _coerce(key, known[key].type, raw)
     for name, f in known.items():
         raw = env.get(f"USEGAN_{name.upper()}")
         if raw is not None and raw != "":
             values[name] = _coerce(name, f.type, raw)
     values.setdefault("data_dir", data_dir)
-    return Settings(**values, extra=extra)
+    return Settings(**values)  # type: ignore[arg-type]  # each value was coerced to its field's type above

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         result = execute_plan(plan, args.progress, quiet=args.quiet)
     except Exception as exc:
         if args.progress:
-            from usegan.finetune.run import write_json_atomic
+            from usegan.fileutil import write_json_atomic
 
             write_json_atomic(args.progress, {"state": "failed", "message": f"{type(exc).__name__}: {exc}"})
         if isinstance(exc, ValueError | FileNotFoundError):

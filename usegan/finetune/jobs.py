@@ -26,7 +26,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from usegan.finetune.run import FinetuneConfig, prepare_plan, register_result, write_json_atomic
+from usegan.fileutil import write_json_atomic
+from usegan.finetune.run import FinetuneConfig, prepare_plan, register_result
 
 _PROCESSES: dict[str, subprocess.Popen] = {}  # job id -> worker started by this process (to reap it)
 

@@ -15,15 +15,14 @@ weights (``last.pt``).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import secrets
-import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from usegan.configs import option
+from usegan.fileutil import file_sha256, utc_now, write_json_atomic
 from usegan.provenance import CAVEATS, from_training, of_data
 from usegan.vocab import Mode, values
 
@@ -92,26 +91,11 @@ class FinetunePlan:
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
-def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write JSON so a reader never sees half a file (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, default=str)
-    os.replace(tmp, path)
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def resolve_base(store, mode: str, version: str = "", *, by: str) -> tuple[str, str, str]:
     """``(path, version, sha256)`` of the model to start from: ``version`` if given, else the active one, else the
     bundled one, which is then registered and made active (it *is* the model in use), so rollback can return to it."""
     from usegan.active_model import bundled
     from usegan.checkpoint import read_checkpoint
-    from usegan.store.registry import file_sha256
 
     registry = store.registry
     record = registry.get(version) if version else registry.active(mode)
@@ -150,7 +134,7 @@ def prepare_plan(store, config: FinetuneConfig, *, by: str, command: str = "", r
             f"(validation pairs: {n_val})"
         )
     base_path, base_version, base_sha = resolve_base(store, config.mode, config.base, by=by)
-    now = _utc_now()
+    now = utc_now()
     version = f"usegan-{config.mode}-ft-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     out = Path(runs_dir or settings.runs_dir) / "finetune" / version
     export_snapshot(store, config.mode, out / "snapshot")
@@ -175,13 +159,14 @@ def _train_config(plan: FinetunePlan, base_config, architecture: str, batch_size
     extra = {} if architecture == "unet" else {"n_res_blocks": base_config.n_res_blocks}
     if architecture != "unet":
         extra["use_attention"] = base_config.use_attention
-    config = TrainConfig(
-        data=plan.snapshot, out=plan.out, mode=cfg.mode, architecture=architecture,
-        image_size=base_config.image_size, base_channels=base_config.base_channels, batch_size=batch_size,
-        steps=cfg.steps, lr_g=cfg.lr_g, lr_d=cfg.lr_d, w_gan=cfg.w_gan, w_l1=cfg.w_l1, w_color=cfg.w_color,
-        w_vgg=cfg.w_vgg, vgg_weights=cfg.vgg_weights, bf16=cfg.bf16, seed=cfg.seed, val_every=cfg.steps,
-        sample_every=cfg.steps, log_every=max(1, cfg.steps // 20), augment=cfg.augment, version=plan.version,
-        threads=cfg.threads, device=cfg.device, crop_to_box=crop_to_box, **extra,
+    shared = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name in {g.name for g in fields(TrainConfig)}}
+    # TrainConfig's defaults, the fine-tune's own values for every field both share (mode, steps, lr_g, w_l1 ...),
+    # then what only the plan and the base model know.
+    config = replace(
+        TrainConfig(**shared),
+        data=plan.snapshot, out=plan.out, architecture=architecture, image_size=base_config.image_size,
+        base_channels=base_config.base_channels, batch_size=batch_size, val_every=cfg.steps, sample_every=cfg.steps,
+        log_every=max(1, cfg.steps // 20), version=plan.version, crop_to_box=crop_to_box, **extra,
     )  # fmt: skip
     if config.generator_config.to_dict() != base_config.to_dict():
         raise ValueError(f"{plan.base_path}: its generator config cannot be rebuilt by the trainer ({base_config})")
@@ -217,7 +202,7 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
 
     def progress(**fields) -> None:
         if progress_path:
-            write_json_atomic(progress_path, {"version": plan.version, "updated_at": _utc_now().isoformat(), **fields})
+            write_json_atomic(progress_path, {"version": plan.version, "updated_at": utc_now().isoformat(), **fields})
 
     cfg = plan.finetune_config
     base, info = load_generator(plan.base_path)
@@ -233,7 +218,7 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
         "provenance": of_data(n_pairs, n_replay).value,
     }  # fmt: skip
     trainer = FinetuneTrainer(config, train_set, base.state_dict(), provenance, progress)
-    started = _utc_now()
+    started = utc_now()
     fit = trainer.fit(progress=not quiet)
     if not trainer.dist.is_main:
         distributed.teardown(trainer.dist)
@@ -256,7 +241,6 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
             plan.base_path, plan.phantom_test, cfg.phantom_test_limit
         )
     from usegan.finetune.pairs import read_manifest
-    from usegan.store.registry import file_sha256
 
     manifest = read_manifest(plan.snapshot)
     card = {
@@ -267,7 +251,7 @@ def execute_plan(plan: FinetunePlan, progress_path: str | Path | None = None, qu
         "pairs": {s: [p["case_id"] for p in manifest["pairs"] if p["split"] == s] for s in ("train", "validation")},
         "replay": {"folder": cfg.replay, "fraction": cfg.replay_fraction, "cases": n_replay} if n_replay else None,
         "phantom_test": plan.phantom_test or None, "command": plan.command, "created_by": plan.created_by,
-        "started_at": started.isoformat(timespec="seconds"), "finished_at": _utc_now().isoformat(timespec="seconds"),
+        "started_at": started.isoformat(timespec="seconds"), "finished_at": utc_now().isoformat(timespec="seconds"),
         "wall_time_s": round(fit["wall_time_s"], 1), "world_size": trainer.dist.world_size, "config": plan.config,
     }  # fmt: skip
     result = {"version": plan.version, "mode": cfg.mode, "checkpoint": candidate, "sha256": file_sha256(candidate),

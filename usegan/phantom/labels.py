@@ -1,9 +1,9 @@
 """Ground-truth labels of a phantom, computed from its *true* strain and stiffness (never from the images).
 
 * Tsukuba class: :func:`usegan.scoring.tsukuba.score_tsukuba` on the normalised true strain, so the phantom's
-  truth and the scoring engine share one rule table (DOMAIN.md section 3). A cyst also gets ``bgr = True``.
+  truth and the scoring engine share one rule table (docs/domain.md section 3). A cyst also gets ``bgr = True``.
 * Strain ratio: mean true strain of the subcutaneous fat inside the box / mean true strain of the lesion
-  (the clinical reference-ROI definition; fat is the reference, DOMAIN.md section 3).
+  (the clinical reference-ROI definition; fat is the reference, docs/domain.md section 3).
 * Emean / Emax: mean and maximum Young's modulus of the lesion, kPa (what an SWE Q-box on it would read).
 """
 

@@ -3,7 +3,7 @@
 Both elastograms are ``(H, W, 3)`` uint8 the size of the B-mode: inside the box, pure colour-map pixels; outside
 it, the gray B-mode, as a scanner screen shows it. The box is ``(x, y, w, h)`` in pixels.
 
-Strain (SE) display, normalised to the box (DOMAIN.md section 2): relative strain ``s / s_ref`` with ``s_ref``
+Strain (SE) display, normalised to the box (docs/domain.md section 2): relative strain ``s / s_ref`` with ``s_ref``
 the median strain in the box, on a logarithmic scale spanning ``1/R .. R`` (``R = range_factor``)::
 
     n = clip(0.5 + ln(s / s_ref) / (2 ln R), 0, 1)        s / s_ref = R ** (2 n - 1)

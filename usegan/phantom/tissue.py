@@ -10,7 +10,7 @@ optional small satellite nodules (benign cysts / soft nodules) elsewhere in it. 
 properties, each an ``(H, W)`` float32 map: Young's modulus in kPa (mechanics), echogenicity = backscatter power
 relative to gland (B-mode), and attenuation in dB/cm/MHz (shadowing / enhancement).
 
-Stiffness ranges follow DOMAIN.md section 4 and the values measured ex vivo by Krouskop et al. (Ultrason Imaging
+Stiffness ranges follow docs/domain.md section 4 and the values measured ex vivo by Krouskop et al. (Ultrason Imaging
 1998) and Samani et al. (Phys Med Biol 2007): fat ~5-10 kPa, gland ~15-40 kPa, fibroadenoma ~ gland to a few times
 stiffer, carcinoma ~60-200 kPa; cyst fluid has (almost) no shear stiffness. Attenuation: fat ~0.5, gland ~0.75,
 carcinoma 1.5-3 (posterior shadowing), fluid ~0.05 dB/cm/MHz (posterior enhancement) (Duck, Physical Properties of

@@ -1,4 +1,4 @@
-"""Elasticity scoring: the algorithm's proposal (DOMAIN.md section 3, invention step S4).
+"""Elasticity scoring: the algorithm's proposal (docs/domain.md section 3, invention step S4).
 
 Scalar-level engines take inverted maps: :func:`score_tsukuba`, :func:`score_rago`, :func:`strain_ratio` on
 normalised strain, :func:`qbox` on kPa. :func:`propose` takes a coloured elastogram and an ROI, inverts the

@@ -15,7 +15,7 @@ A pixel is *unsure* below :data:`UNSURE_BELOW` (0.5); an ROI mostly (> :data:`CA
 caution: "the B-mode does not determine the stiffness here".
 
 [Zheng20] Zheng et al. 2020, breast SWE with and without the quality map, 368 lesions, as quoted in the project's
-DOMAIN.md section 6.
+docs/domain.md section 6.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ What a reader does on a strain console (Hitachi/Fujifilm) or a shear-wave consol
 * **E/B ratio** [Barr19]: lesion length on the elastogram / on the B-mode; malignant lesions look larger on the
   elastogram (> 1), benign ones smaller. :func:`eb_ratio`.
 
-[Barr19] Barr 2019 on the E/B ratio (> 1 malignant, < 1 benign), as quoted in the project's DOMAIN.md section 6.
+[Barr19] Barr 2019 on the E/B ratio (> 1 malignant, < 1 benign), as quoted in docs/domain.md section 6.
 Other references: :mod:`usegan.scoring.thresholds`.
 """
 

@@ -43,13 +43,6 @@ class StrainScale:
         n = np.asarray(normalised, dtype=np.float64)
         return n if self.kind == "linear" else self.range_factor ** (2.0 * n - 1.0)
 
-    @classmethod
-    def from_meta(cls, scale: dict | None) -> StrainScale:
-        """From a ``meta.json`` ``modes.strain.scale`` dict (``{"kind": "log", "range_factor": 8}``); None = linear."""
-        if not scale:
-            return cls()
-        return cls(str(scale.get("kind", "linear")), float(scale.get("range_factor", 8.0)))
-
 
 LINEAR = StrainScale()
 

@@ -1,4 +1,4 @@
-"""Shear-wave elastography "Q-box" statistics and the organ's interpretation (DOMAIN.md section 3).
+"""Shear-wave elastography "Q-box" statistics and the organ's interpretation (docs/domain.md section 3).
 
 Statistics of Young's modulus E (kPa) inside the lesion ROI: Emean, Emax, Emin, SD, the same as shear-wave
 speed c = sqrt(E / (3 rho)) in m/s (E = 3 rho c^2, incompressible tissue), and Eratio = lesion Emean /

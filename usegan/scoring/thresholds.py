@@ -19,7 +19,7 @@ References
           ultrasound elastography: Part 2: breast. Ultrasound Med Biol 2015;41(5):1148-1160.
 [BE1-12]  Berg WA, Cosgrove DO, Dore CJ, et al. Shear-wave elastography improves the specificity of breast US:
           the BE1 multinational study of 939 masses. Radiology 2012;262(2):435-449. (Emax 80 kPa)
-[Hang17]  Hang J, et al., 2017, thyroid 2D-SWE cut-offs as quoted in the project's DOMAIN.md section 3
+[Hang17]  Hang J, et al., 2017, thyroid 2D-SWE cut-offs as quoted in docs/domain.md section 3
           (SWE-max >= 120 kPa highly suspicious, 69-120 kPa suspicious).
 [SRU20]   Barr RG, Wilson SR, Rubens D, Garcia-Tsao G, Ferraioli G. Update to the Society of Radiologists in
           Ultrasound liver elastography consensus statement. Radiology 2020;296(2):263-274. ("rule of four")
@@ -27,14 +27,14 @@ References
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """All scoring thresholds. Fractions are of *known* (on-map) pixels; strain is normalised to [0, 1]."""
 
-    # --- colour classes on the normalised strain display (DOMAIN.md section 2) -----------------------------
+    # --- colour classes on the normalised strain display (docs/domain.md section 2) -----------------------------
     hard_strain: float = 1 / 3  # strain below this = "hard" = the blue third of the scale [operational]
     soft_strain: float = 2 / 3  # strain above this = "soft" = the red third (BGR sign) [operational]
 
@@ -70,10 +70,6 @@ class Thresholds:
     liver_rule_out_cacld_kpa: float = 9.0  # < 9 kPa rules out compensated advanced chronic liver disease [SRU20]
     liver_cacld_kpa: float = 13.0  # 9-13 needs further tests; > 13 kPa highly suggestive of cACLD [SRU20]
     liver_portal_hypertension_kpa: float = 17.0  # > 17 kPa suggests clinically significant portal hypertension
-
-    def as_table(self) -> list[dict[str, object]]:
-        """Rows ``{"name", "value"}`` for display (the reviewer's "why" panel)."""
-        return [{"name": k, "value": v} for k, v in asdict(self).items()]
 
 
 DEFAULT_THRESHOLDS = Thresholds()

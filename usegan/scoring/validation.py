@@ -1,4 +1,4 @@
-"""Validation of the score engines against phantom ground truth (issue 4, item 4).
+"""Validation of the score engines against phantom ground truth.
 
 For each simulated case (:mod:`usegan.phantom`) the engines read the *coloured* true elastograms, as they would a
 scanner's screen, and are compared with the labels the phantom computed from its *true* maps:

@@ -1,13 +1,13 @@
 """Conclusion templates per organ and score, and which scoring system fits an organ and mode.
 
-The wording follows the score definitions in DOMAIN.md section 3 (Tsukuba for breast SE, Rago for thyroid SE,
-Q-box cut-offs for SWE). Every template ends with the virtual-elastography caveat (DOMAIN.md section 5), because
+The wording follows the score definitions in docs/domain.md section 3 (Tsukuba for breast SE, Rago for thyroid SE,
+Q-box cut-offs for SWE). Every template ends with the virtual-elastography caveat (docs/domain.md section 5), because
 the elastogram the score was read on is a model's estimate, not a measurement.
 """
 
 from __future__ import annotations
 
-from usegan.vocab import Mode, Organ, ScoreSystem, values
+from usegan.vocab import Organ, ScoreSystem, values
 
 ORGANS = (*values(Organ), "other")
 SIDES = ("", "left", "right", "midline")
@@ -52,15 +52,6 @@ TEMPLATES: dict[str, dict[int, str]] = {
     Organ.LIVER: _LIVER,
     "other": _OTHER,
 }
-
-
-def scoring_system(organ: str, mode: str) -> str:
-    """The score a clinician expects for ``organ`` and ``mode``: tsukuba, rago, swe_<organ>."""
-    if mode not in values(Mode):
-        raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
-    if mode == Mode.SWE:
-        return f"swe_{organ}" if organ in values(Organ) else ScoreSystem.SWE_BREAST
-    return ScoreSystem.RAGO if organ == Organ.THYROID else ScoreSystem.TSUKUBA
 
 
 def score_names(organ: str, mode: str) -> dict[int, str]:

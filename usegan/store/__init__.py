@@ -1,4 +1,4 @@
-"""The case store (issue 6): DuckDB tables + content-addressed image files + users + audit + model registry.
+"""The case store: DuckDB tables + content-addressed image files + users + audit + model registry.
 
 >>> from usegan.store import open_store
 >>> store = open_store()                                   # doctest: +SKIP

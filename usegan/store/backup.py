@@ -19,10 +19,10 @@ from pathlib import Path
 
 import duckdb
 
+from usegan.fileutil import file_sha256
 from usegan.store.errors import StoreError
 from usegan.store.images import ImageStore
 from usegan.store.migrations import current_version
-from usegan.store.registry import file_sha256
 from usegan.store.schema import REFERENCED_IMAGES_SQL
 from usegan.store.util import utc_now
 

@@ -1,6 +1,6 @@
 """The :class:`Store`: one DuckDB file + one content-addressed image folder, shared safely by threads.
 
-Concurrency model (issue 6, item 3):
+Concurrency model:
 
 * One process (the app) owns the database file; DuckDB locks it, and another process that tries to open it gets
   :class:`StoreBusyError` naming the inbox folder to hand files in through instead.

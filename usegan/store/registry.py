@@ -7,10 +7,10 @@ Status moves ``candidate`` -> ``active`` -> ``retired``; exactly one ``active`` 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from usegan.fileutil import file_sha256
 from usegan.store.errors import NotFoundError
 from usegan.store.rows import columns, insert, record
 from usegan.store.util import from_json, to_json
@@ -32,14 +32,6 @@ class ModelRecord:
 
 _COLUMNS = columns(ModelRecord)
 _SELECT = ", ".join(_COLUMNS)
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Registry:

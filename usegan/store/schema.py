@@ -157,7 +157,7 @@ V2_WORKLIST = Migration(
     ),
 )
 
-# Version 3 registers fine-tuning pairs (issue 9): a signed case with a real elastogram of a mode. The split is
+# Version 3 registers fine-tuning pairs: a signed case with a real elastogram of a mode. The split is
 # decided once, when the pair is created, and never changes, so a validation case can never drift into training.
 V3_TRAINING_PAIRS = Migration(
     3,
@@ -212,7 +212,7 @@ V5_BLINDED_READINGS = Migration(
     ),
 )
 
-# Version 6 (issue 14, intake): the case's pixel spacing in mm (from the scanner's region calibration, Pixel
+# Version 6 (intake): the case's pixel spacing in mm (from the scanner's region calibration, Pixel
 # Spacing or a user calibration), withdrawal (a soft delete: hidden from the worklist, kept in the archive), the
 # time the B-mode was last (re-)cropped (generations and pre-scores older than that belong to the previous image),
 # and the raw patient id, filled only when ``settings.store_patient_ids`` is on.

@@ -9,10 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def utc_now() -> dt.datetime:
-    """Naive UTC ``datetime`` (the store's timestamp convention)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+from usegan.fileutil import utc_now  # noqa: F401  (the store's clock; re-exported)
 
 
 def to_json(value: object) -> str | None:

@@ -1,7 +1,7 @@
 """Plotly figures for the review and audit pages: colour distributions, colour bars with units, audit charts.
 
 The numbers are computed first (:func:`distribution`, testable on their own), then drawn. Strain maps are split
-into the three colour classes the scores use (DOMAIN.md section 2; thresholds from
+into the three colour classes the scores use (docs/domain.md section 2; thresholds from
 :class:`usegan.scoring.Thresholds`): hard (blue, strain < 1/3), intermediate (green) and soft (red, > 2/3).
 SWE maps become a kPa histogram. Both are shown for the lesion ROI and for the whole colour box.
 """
