@@ -1,4 +1,4 @@
-"""Where a model's training data came from, as one typed value (issue 13): the only answer to "was this model
+"""Where a model's training data came from, as one typed value: the only answer to "was this model
 trained on phantoms?" that the review page, the PDF report and the teaching lab read.
 
 * :attr:`Provenance.PHANTOM` - simulated phantoms only (the bundled models): a demonstration until fine-tuned on a

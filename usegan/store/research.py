@@ -16,7 +16,7 @@ from usegan.store.util import new_id
 from usegan.vocab import REVIEW_ROLES
 
 # One row per signed reading (the current version of a signed or amended reading of a case in one mode): the
-# generation and the proposal it was made on, as the reading records them (issue 13), the case's image and size,
+# generation and the proposal it was made on, as the reading records them, the case's image and size,
 # and the newest real elastogram of that mode.
 READINGS_SQL = """
 WITH cur AS (
@@ -212,7 +212,7 @@ class ResearchMixin:
             ).fetchone()
             if found is not None:
                 return found[0]
-            reading = self._current_review(cur, case_id, mode)  # the reading of that mode (issue 13)
+            reading = self._current_review(cur, case_id, mode)  # the reading of that mode
             status = "not read" if reading is None else reading.status
             if status not in ("signed", "amended"):
                 raise ValueError(f"case {case_id} has no signed reading ({status}): sign it before teaching with it")

@@ -248,7 +248,7 @@ V7_TEACHING_CASES = Migration(
     ),
 )
 
-# Version 8 (issue 13) makes a review a *reading*: one chain of versions per (case, mode), each version naming the
+# Version 8 makes a review a *reading*: one chain of versions per (case, mode), each version naming the
 # generation it was read on (model version + checkpoint hash), the proposal shown, and the scale of its confirmed
 # score. Existing reviews are attributed to the proposal stored just before their last save (record_proposal ran
 # first), else to the newest generation that existed then; a chain keeps the mode of its first version, and a
