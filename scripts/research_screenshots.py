@@ -57,8 +57,10 @@ def build_archive(store, samples_dir: Path) -> dict[str, str]:
         rows, cols = np.nonzero(mask)
         rois = {"lesion": Rect(int(cols.min()), int(rows.min()), int(np.ptp(cols)) + 1, int(np.ptp(rows)) + 1)}
         result = score_rois(generation.elastogram(), Mode.STRAIN, generation.colour_scale, rois, "breast")
-        store.add_prescore(case_id, generation.generation_id, result.to_dict(), rois_to_json(rois), created_by=reader)
-        draft = store.save_draft(case_id, reader, rois_to_json(rois), int(sample.tsukuba), "phantom truth", 0)
+        shown = store.add_prescore(case_id, generation.generation_id, result.to_dict(), rois_to_json(rois),
+                                   created_by=reader)  # fmt: skip
+        draft = store.save_draft(case_id, reader, rois_to_json(rois), int(sample.tsukuba), "phantom truth", 0,
+                                 generation_id=generation.generation_id, prescore_id=shown)  # fmt: skip
         store.sign(case_id, reader, draft.row_version)
         cases[sample.name] = case_id
     return cases
