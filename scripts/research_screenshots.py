@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="usegan-research-shots-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("USEGAN_")}  # real models and samples
     env["USEGAN_DATA_DIR"] = str(root / "data")
+    os.environ["USEGAN_DATA_DIR"] = env["USEGAN_DATA_DIR"]  # the intake pipeline reads the process's settings
     settings = get_settings(environ=env)
     with open_store(settings) as store:
         for name, role in USERS.items():
