@@ -47,7 +47,7 @@ def elastogram(col, rgb, caption: str, mode: str, scale: dict | None, key: str, 
     col.image(rgb, caption=caption, width="stretch")
     bar = colour_bar_figure(mode, scale, height=130 if present else 90)
     if present:
-        bar.update_layout(title_font_size=22, font_size=18)
+        bar.update_layout(title_font_size=22, font_size=18, margin={"t": 44, "b": 40})
         bar.update_xaxes(tickfont_size=18)
     col.plotly_chart(bar, key=key)
     if virtual:
