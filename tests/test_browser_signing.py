@@ -103,7 +103,7 @@ def pdf_text(pdf: bytes, tmp_path, first: int = 1, last: int = 1) -> str:
 
 
 def switch_mode(page, label: str) -> None:
-    page.get_by_role("button", name=label).click()
+    page.get_by_text(label, exact=True).click()  # a segmented control: its buttons' text is the mode's label
     settle(page)
 
 
