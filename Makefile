@@ -37,7 +37,7 @@ apt-test:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 
 run: $(VENV)/.installed apt-run
-	$(BIN)/streamlit run app.py --server.address $(USEGAN_HOST) --server.port $(USEGAN_PORT) \
+	$(BIN)/streamlit run serve.py --server.address $(USEGAN_HOST) --server.port $(USEGAN_PORT) \
 	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: $(VENV)/.installed-test apt-test

@@ -6,6 +6,7 @@ Signed-out browsers only see the sign-in page; signed-in users see the pages the
 import streamlit as st
 
 from pages._common import ROLE_PAGES, STYLE, current_user, get_store, show_error, sidebar
+from usegan.web import guard
 
 st.set_page_config(page_title="USE-GAN virtual elastography", page_icon=":material/monitor_heart:", layout="wide")
 st.markdown(STYLE, unsafe_allow_html=True)
@@ -18,7 +19,15 @@ PAGES = {
     "audit": ("pages/audit.py", "Research audit", ":material/query_stats:"),
     "teaching": ("pages/teaching.py", "Teaching lab", ":material/school:"),
     "models": ("pages/models.py", "Models", ":material/model_training:"),
+    "users": ("pages/users.py", "Users", ":material/manage_accounts:"),
+    "account": ("pages/account.py", "My account", ":material/key:"),
 }
+
+if not guard.ACTIVE and st.context.headers.get("host"):
+    # A browser reached `streamlit run app.py` directly: Streamlit would serve patient images and reports from
+    # /media to anyone. Only the guarded entry point may show clinical pages.
+    st.error("This app must be started with `make run` (`streamlit run serve.py`), which guards patient images.")
+    st.stop()
 
 try:
     get_store()  # open the database (and create the first admin) before anything else

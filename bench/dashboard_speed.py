@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/dashboard_speed.py [--repeats 5] [--models DIR] [--large 6000] [--json]
 
-Starts ``streamlit run app.py`` on a free port with a temporary data folder (fixture users and samples from
+Starts ``streamlit run serve.py`` on a free port with a temporary data folder (fixture users and samples from
 :mod:`tests.app_fixtures`; models from ``--models``, default the tiny fixture models). Two cases are created first
 through the intake pipeline, as an upload would be: a 256 x 256 B-mode and a ``--large`` x ``--large`` one (6000:
 36 MP; intake stores its reading copy, :mod:`usegan.downscale`). Debian's Chromium (Playwright) then opens each

@@ -8,12 +8,14 @@ picked up without a restart, and it is never mutated after loading.
 from __future__ import annotations
 
 import logging
+import re
 
 import streamlit as st
 
 from usegan import VIRTUAL_LABEL
 from usegan.settings import get_settings
 from usegan.vocab import Role
+from usegan.web import guard
 
 log = logging.getLogger("usegan.app")
 
@@ -34,28 +36,18 @@ _route_through_app()
 
 # Pages each role may open (the navigation in app.py only lists these).
 ROLE_PAGES = {
-    Role.ADMIN: ("worklist", "new_case", "review", "blinded", "audit", "teaching", "models"),
-    Role.CLINICIAN: ("worklist", "new_case", "review", "blinded", "teaching"),
-    Role.RESEARCHER: ("audit", "teaching"),
-    Role.VIEWER: ("teaching",),
+    Role.ADMIN: ("worklist", "new_case", "review", "blinded", "audit", "teaching", "models", "users", "account"),
+    Role.CLINICIAN: ("worklist", "new_case", "review", "blinded", "teaching", "account"),
+    Role.RESEARCHER: ("audit", "teaching", "account"),
+    Role.VIEWER: ("teaching", "account"),
 }
 
 
-@st.cache_resource(show_spinner=False)
-def _store(db_path: str):
-    from usegan.store import open_store
-
-    store = open_store(get_settings())
-    password = store.ensure_first_admin()
-    if password:
-        # Printed once to the server console, never shown in the browser.
-        print(f"usegan: first start - created user 'admin' with password: {password}  (change it after signing in)")
-    return store
-
-
 def get_store():
-    """The process-wide Store for the configured database."""
-    return _store(str(get_settings().db_path))
+    """The process-wide Store for the configured database (shared with the HTTP guard; usegan/web/process.py)."""
+    from usegan.web.process import get_store as process_store
+
+    return process_store(get_settings(), maintain=guard.ACTIVE)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -82,8 +74,32 @@ def available_modes() -> list[str]:
 
 
 def current_user() -> dict | None:
-    """``{"username", "role"}`` of the signed-in user of this browser session, or ``None``."""
-    return st.session_state.get("auth_user")
+    """``{"username", "role", "sid"}`` of this browser's live session, or ``None``.
+
+    The session comes from this Streamlit session's state or, after a reload / in a second tab, from the HttpOnly
+    ``usegan_session`` cookie the sign-in form set; every run checks it against the store (sign-out everywhere,
+    idle timeout, disabled account, role change all take effect at the next run)."""
+    auth = st.session_state.get("auth_user")
+    session_id = auth.get("sid") if isinstance(auth, dict) else None
+    if session_id is None and guard.ACTIVE:
+        session_id = guard.session_from_cookie(st.context.cookies.get(guard.SESSION_COOKIE))
+    user = get_store().session_user(session_id) if session_id else None
+    if user is None:
+        if auth is not None:
+            st.session_state.pop("auth_user", None)
+            st.session_state["common_signed_out"] = True
+        return None
+    auth = {"username": user.username, "role": user.role, "sid": session_id}
+    st.session_state["auth_user"] = auth
+    return auth
+
+
+def sign_out(user: dict) -> None:
+    """End every session of the user (all tabs and browsers) and forget this one's state."""
+    get_store().end_user_sessions(user["username"], by=user["username"])
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state["common_signed_out"] = True
 
 
 def require_role(page: str) -> dict:
@@ -105,19 +121,46 @@ def require_role(page: str) -> dict:
 def sidebar(user: dict | None) -> None:
     with st.sidebar:
         if user is not None:
-            st.markdown(f"**{user['username']}**  \nrole: `{user['role']}`")
-            if st.button("Sign out", key="common_sign_out", width="stretch"):
-                for key in list(st.session_state.keys()):
-                    del st.session_state[key]
+            st.text(f"{user['username']}\nrole: {user['role']}")  # user-controlled: text, never markdown
+            if user["role"] == "admin":
+                blocked = get_store().throttled()
+                if blocked:
+                    st.warning(f"{len(blocked)} sign-in back-off(s) active: see Users.", icon=":material/lock:")
+            if st.button("Sign out", key="common_sign_out", width="stretch", help="signs out every tab and browser"):
+                sign_out(user)
                 st.rerun()
+            if guard.ACTIVE:
+                _session_watch(user["sid"])
         st.caption(VIRTUAL_LABEL + ". Scores proposed by the algorithm must be confirmed by a clinician.")
 
 
+def _session_watch(session_id: str) -> None:
+    """Every few seconds, without counting as activity: an ended or idle session clears the page at once."""
+    every = max(2.0, min(30.0, get_settings().session_idle_s / 4))
+
+    @st.fragment(run_every=every)
+    def watch() -> None:
+        if get_store().session_user(session_id, touch=False) is None:
+            st.rerun(scope="app")
+
+    watch()
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^])")
+
+
+def plain(text: object) -> str:
+    """``text`` escaped so that Streamlit's markdown (titles, captions, alerts) shows it literally: every string a
+    user, a scanner or a URL controls (case and patient ids, notes, names, file names, error details)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
 def show_error(what: str, exc: BaseException | None = None, todo: str = "") -> None:
-    """A short error for the user (never a traceback); the traceback goes to the server log."""
+    """A short error for the user (never a traceback); the traceback goes to the server log. The exception's
+    text may quote user input, so it is shown literally."""
     if exc is not None:
         log.warning("%s: %s", what, exc, exc_info=exc)
-    detail = f": {exc}" if exc is not None and str(exc) else ""
+    detail = f": {plain(exc)}" if exc is not None and str(exc) else ""
     st.error(f"{what}{detail}." + (f" {todo}" if todo else ""))
 
 

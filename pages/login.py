@@ -1,30 +1,20 @@
-"""Sign-in page: the only page a signed-out browser can reach."""
+"""Sign-in page: the only page a signed-out browser can reach. The form itself is served by usegan's HTTP guard
+(usegan/web/guard.py) so that it can set an HttpOnly session cookie; this page links there, keeping the page and
+case the browser asked for."""
+
+import html
+from urllib.parse import quote, urlencode
 
 import streamlit as st
 
-from pages._common import get_store, show_error
-from usegan.store import AuthError
+from usegan.web.guard import PREFIX
 
 st.title("USE-GAN virtual elastography")
+if st.session_state.pop("common_signed_out", False):
+    st.info("You are signed out (signed out elsewhere, idle for too long, or your account changed).")
 st.caption("Sign in to review cases. Generated elastograms are virtual: a model's estimate, not a measurement.")
-
-with st.form("login_form", clear_on_submit=False, border=True, width=420):
-    username = st.text_input("User name", key="login_username")
-    password = st.text_input("Password", type="password", key="login_password")
-    submitted = st.form_submit_button("Sign in", type="primary")
-
-if submitted:
-    try:
-        user = get_store().authenticate(username.strip(), password)
-    except AuthError as exc:
-        st.error(str(exc))
-    except Exception as exc:  # a database problem must not show a traceback on the sign-in page
-        show_error("Signing in failed", exc, "Try again; if it persists, check the server console.")
-    else:
-        st.session_state["auth_user"] = {"username": user.username, "role": user.role}
-        st.rerun()
-
-st.caption(
-    "First start: an `admin` account is created and its random password printed once in the server console. "
-    "Administrators add users with `usegan user add`."
-)
+url = st.context.url or ""
+path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else "/"
+query = urlencode(st.query_params.to_dict())
+target = f"{PREFIX}/signin?" + urlencode({"next": path + (f"?{query}" if query else "")}, quote_via=quote)
+st.html(f'<a href="{html.escape(target)}" target="_self" class="usegan-signin">Sign in</a>')

@@ -17,6 +17,7 @@ from usegan.services.intake import (
 )
 from usegan.services.templates import ORGANS, SIDES
 from usegan.settings import get_settings
+from usegan.store.limits import MAX_NOTES
 from usegan.ui.overlay import outline
 
 user = require_role("new_case")
@@ -62,7 +63,7 @@ with upload_tab:
             c1, c2 = st.columns(2)
             organ = c1.selectbox("Organ", ORGANS, key="new_case_organ")
             side = c2.selectbox("Side", SIDES, key="new_case_side", format_func=lambda s: s or "-")
-            notes = st.text_area("Notes", key="new_case_notes", height=80)
+            notes = st.text_area("Notes", key="new_case_notes", height=80, max_chars=MAX_NOTES)
             create = st.form_submit_button("Create case and review", type="primary")
         crop = CropBox(int(x), int(y), int(w), int(h))
         with image_col:

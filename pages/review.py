@@ -1,11 +1,12 @@
 """Review: B-mode and virtual elastogram side by side, ROIs, the algorithm's proposal, the clinician's score."""
 
+import re
 import time
 
 import streamlit as st
 
 from pages import _reading as reading_ui
-from pages._common import available_modes, get_elastographer, get_store, require_role, show_error, virtual_badge
+from pages._common import available_modes, get_elastographer, get_store, plain, require_role, show_error, virtual_badge
 from usegan.reading.scales import confirmed_scale
 from usegan.services import reading, service, signing
 from usegan.services.compare import compare
@@ -16,6 +17,7 @@ from usegan.services.templates import (
 )
 from usegan.settings import get_settings
 from usegan.store import SignBlockedError, StaleReviewError, StoreError
+from usegan.store.limits import MAX_CONCLUSION, MAX_REASON
 from usegan.ui import figures, overlay, roi_canvas
 from usegan.vocab import Mode
 
@@ -39,6 +41,7 @@ def _reload(case_id: str, mode: str) -> None:
     st.session_state[revision] = st.session_state.get(revision, 0) + 1
 
 
+CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 started = time.perf_counter()  # server time of this run, shown at the bottom (bench/dashboard_speed.py reads it)
 user = require_role("review")
 store = get_store()
@@ -47,6 +50,9 @@ if not case_id:
     st.info("No case is open. Pick one on the **Worklist** or create one on the **New case** page.")
     st.stop()
 
+if not CASE_ID.fullmatch(str(case_id)):  # it may come from the URL: only an id's characters reach the title
+    st.error(f"{plain(case_id)[:200]} is not a case id. Pick a case on the **Worklist**.")
+    st.stop()
 st.title(f"Case {case_id}")  # first: the reader sees which case this is before any control
 reading_ui.case_navigation(case_id)
 modes = available_modes()
@@ -74,7 +80,8 @@ except Exception as exc:  # a broken checkpoint or image must not show a traceba
     st.stop()
 case = view.case
 st.caption(
-    f"Patient {case.patient_id} · {case.organ}{' · ' + case.side if case.side else ''} · status **{case.status}**"
+    f"Patient {plain(case.patient_id)} · {plain(case.organ)}{' · ' + plain(case.side) if case.side else ''} "
+    f"· status **{plain(case.status)}**"
     f" · source {case.source} · exam {case.exam_at:%Y-%m-%d %H:%M}"
 )
 
@@ -116,7 +123,7 @@ with image_cols[1]:
 result = service.score_rois(view.elasto, mode, view.generation.colour_scale, rois, case.organ)
 if view.real is not None:
     with image_cols[2]:
-        st.markdown(f"**Real elastogram** ({view.real_source})")
+        st.markdown(f"**Real elastogram** ({plain(view.real_source)})")
         st.image(canvas_view.background(reading.outlines(view.real, masks)), caption="attached real image")
         both = compare(view.elasto, view.real, lambda rgb: service.score_rois(rgb, mode, None, rois, case.organ))
         st.caption(
@@ -200,8 +207,10 @@ with review_col:
                           args=(score_key, conclusion_key, view, True))  # fmt: skip
             ask[1].button("Keep my text", key="review_template_keep",
                           on_click=lambda: st.session_state.pop("review_template_ask", None))  # fmt: skip
-    conclusion = st.text_area("Conclusion", key=conclusion_key, height=140)
-    reason = st.text_input("Reason for the amendment", key="review_amend_reason") if signed else ""
+    conclusion = st.text_area("Conclusion", key=conclusion_key, height=140, max_chars=MAX_CONCLUSION)
+    reason = (
+        st.text_input("Reason for the amendment", key="review_amend_reason", max_chars=MAX_REASON) if signed else ""
+    )
     if not signed and (lacking := signing.missing(view, rois, score, conclusion, result)):
         st.caption("To sign, still needed: " + "; ".join(lacking) + ".")
     buttons = st.columns(3)

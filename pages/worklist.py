@@ -8,7 +8,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages._common import get_store, open_review, require_role, show_error
+from pages._common import get_store, open_review, plain, require_role, show_error
 from usegan.services.dicom import quarantine_table, requeue_file
 from usegan.services.templates import ORGANS
 from usegan.settings import get_settings
@@ -80,7 +80,7 @@ def live_worklist() -> None:
 
         report = ingest_spool(store, get_settings(), limit=20)
         if report.imported or report.quarantined:
-            st.toast(f"DICOM spool: {report.summary()}")
+            st.toast(f"DICOM spool: {plain(report.summary())}")
     except Exception as exc:  # the worklist must stay usable when the spool is unreadable
         show_error("DICOM spool import failed", exc, "New scanner images will appear once the spool is readable.")
     counts = store.counts()

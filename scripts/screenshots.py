@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py [--sample case_00004] [--out docs/screenshots]
 
-Starts ``streamlit run app.py`` on a free localhost port with a temporary ``USEGAN_DATA_DIR`` and the default model
+Starts ``streamlit run serve.py`` on a free localhost port with a temporary ``USEGAN_DATA_DIR`` and the default model
 and sample folders (``data/models``, ``data/samples``), creates a clinician through the store API, then drives
 Debian's Chromium with Playwright like a radiologist would: sign in, open a bundled malignant sample as a new case,
 draw the lesion rectangle and a reference ROI in the fat layer with the mouse, wait for the proposal, and save

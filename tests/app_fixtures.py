@@ -59,3 +59,13 @@ def make_environment(root: str | Path, n_samples: int = 2, with_users: bool = Tr
             for name, role in USERS.items():
                 store.add_user(name, PASSWORD, role, created_by="fixtures")
     return env
+
+
+def app_session(username: str) -> dict:
+    """``st.session_state["auth_user"]`` for an in-process AppTest: a real server-side session of ``username`` in
+    this process's store (the pages check it on every run, as they do for a browser's cookie)."""
+    from usegan.web.process import get_store
+
+    store = get_store(maintain=False)
+    user = store.get_user(username)
+    return {"username": user.username, "role": user.role, "sid": store.start_session(user.username)}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_fixtures import PASSWORD, make_environment
+from tests.app_fixtures import app_session, make_environment
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -27,7 +27,7 @@ def app(environment, monkeypatch):
     def start(user: str | None = None, role: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
         if user:
-            at.session_state["auth_user"] = {"username": user, "role": role}
+            at.session_state["auth_user"] = app_session(user)
         return at.run()
 
     return start
@@ -44,17 +44,26 @@ def test_signed_out_browser_sees_only_the_login_page(app):
         at.switch_page("pages/worklist.py")
 
 
-def test_login_rejects_a_wrong_password_and_accepts_the_right_one(app):
-    at = app()
-    at.text_input(key="login_username").input("doc")
-    at.text_input(key="login_password").input("wrong-password")
-    at.button[0].click().run()
-    assert "wrong user name or password" in at.error[0].value and "auth_user" not in at.session_state
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click().run()
-    assert at.session_state["auth_user"] == {"username": "doc", "role": "clinician"}
-    at.run().switch_page("pages/worklist.py").run()  # the navigation now holds the clinician's pages
+def test_the_login_page_links_to_the_guarded_form_keeping_the_case_asked_for(app):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["case"] = "abc123"
+    at.run()
+    links = [h.proto.body for h in at.get("html")]
+    assert any('href="/_usegan/signin?next=%2F%3Fcase%3Dabc123"' in body for body in links), links
+
+
+def test_a_forged_or_ended_session_shows_only_the_login_page(app):
+    at = app("doc", "clinician")
     assert "Worklist" in titles(at)
+    from usegan.web.process import get_store
+
+    get_store().end_user_sessions("doc", by="doc")  # signed out in another tab
+    at.run()
+    assert titles(at) == ["USE-GAN virtual elastography"] and "auth_user" not in at.session_state
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["auth_user"] = {"username": "admin", "role": "admin", "sid": "forged"}
+    at.run()
+    assert titles(at) == ["USE-GAN virtual elastography"]
 
 
 def test_a_viewer_cannot_open_the_clinical_worklist(app):
@@ -318,3 +327,11 @@ def test_audit_compares_model_versions_on_the_same_case(app, environment):
     agreement = next(d.value for d in at.dataframe if {"model_version", "within_one"} <= set(d.value.columns)
                      and "cases" in d.value.columns).set_index("model_version")  # fmt: skip
     assert agreement.loc["audit-old", "exact_agreement"] == 1.0 and agreement.loc["audit-new", "exact_agreement"] == 0.0
+
+
+def test_a_case_id_from_the_url_is_never_rendered_as_markdown(app):
+    at = app("doc", "clinician")
+    at.query_params["case"] = "![x](http://127.0.0.1:9/x.png)"
+    at.switch_page("pages/review.py").run()
+    assert not at.title and not at.exception
+    assert at.error[0].value.startswith(r"\!\[x\]\(http\:") and "is not a case id" in at.error[0].value

@@ -1,5 +1,5 @@
 """End to end in a real browser (Playwright driving Debian's Chromium at /usr/bin/chromium) against
-`streamlit run app.py` on a free localhost port with a temporary data folder and tiny fixture models.
+`streamlit run serve.py` on a free localhost port with a temporary data folder and tiny fixture models.
 
 Flow: sign in; upload a PNG; both images shown; draw a rectangle ROI on the canvas with the mouse; the proposed
 score and the distribution plot change; change the score; sign; download the PDF and read its text. Also: a
@@ -49,8 +49,8 @@ def free_port() -> int:
 
 
 def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
-    """``streamlit run app.py`` in a subprocess; returns once ``/_stcore/health`` answers."""
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    """``streamlit run serve.py`` in a subprocess; returns once ``/_stcore/health`` answers."""
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
@@ -130,7 +130,8 @@ def test_signed_out_browser_reaches_only_the_login_page(page, server):
     page.get_by_role("button", name="Sign in").wait_for()
     assert page.get_by_role("heading", name="Worklist").count() == 0
     assert page.get_by_text("Sign in to review cases").is_visible()
-    shot(page, "login")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "login.png"), full_page=True)  # the guard's HTML form: no Streamlit run
 
 
 def test_viewer_cannot_open_the_clinical_worklist(page, server):

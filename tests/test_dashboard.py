@@ -153,7 +153,7 @@ def env(tmp_path, monkeypatch):
 
     monkeypatch.setattr(store_users, "HASHER", store_users.PasswordHasher(time_cost=1, memory_cost=1024))
     store = open_store()
-    store.add_user("doc", "password-123", "clinician", created_by="test")
+    store.add_user("doc", "password-1234-xyz", "clinician", created_by="test")
     yield store, tmp_path
     store.close()
 

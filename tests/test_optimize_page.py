@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_fixtures import make_environment
+from tests.app_fixtures import app_session, make_environment
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -17,7 +17,7 @@ def admin_models_page(tmp_path, monkeypatch):
     for key, value in make_environment(tmp_path, n_samples=0).items():
         monkeypatch.setenv(key, value)
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["auth_user"] = {"username": "admin", "role": "admin"}
+    at.session_state["auth_user"] = app_session("admin")
     at.run()
     at.switch_page("pages/models.py").run()
     return at

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_fixtures import make_environment
+from tests.app_fixtures import app_session, make_environment
 from tests.research_fixtures import NOTES, ORIGINAL_NAME, PATIENT_ID, research_archive
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -47,7 +47,7 @@ def app(environment, monkeypatch):
 
     def start(user: str, role: str, page: str = "pages/audit.py") -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
-        at.session_state["auth_user"] = {"username": user, "role": role}
+        at.session_state["auth_user"] = app_session(user)  # a real session; `role` is the fixture user's
         return at.run().switch_page(page).run()
 
     return start

@@ -44,6 +44,14 @@ class Settings:
     dicom_max_object_mb: int = 64  # larger received objects are refused (USEGAN_DICOM_MAX_OBJECT_MB)
     dicom_max_associations: int = 8  # concurrent associations served (USEGAN_DICOM_MAX_ASSOCIATIONS)
     dicom_destination: str = ""  # HOST:PORT:AE for send-back; empty = off (USEGAN_DICOM_DESTINATION)
+    login_free_failures: int = 5  # failed sign-ins per account name before back-off (USEGAN_LOGIN_FREE_FAILURES)
+    login_client_free_failures: int = 20  # failed sign-ins per client address before back-off
+    login_backoff_s: int = 30  # first back-off in seconds, doubling per further failure (USEGAN_LOGIN_BACKOFF_S)
+    login_backoff_max_s: int = 900  # longest back-off (USEGAN_LOGIN_BACKOFF_MAX_S)
+    session_idle_s: int = 1800  # a browser session unused this long signs out (USEGAN_SESSION_IDLE_S)
+    session_max_s: int = 43_200  # a browser session ends this long after sign-in (USEGAN_SESSION_MAX_S)
+    checkpoint_every_s: int = 300  # the app folds the database's write-ahead log this often (USEGAN_CHECKPOINT_EVERY_S)
+    secure_cookies: bool = False  # mark cookies Secure (set when a TLS proxy fronts the app) (USEGAN_SECURE_COOKIES)
 
     # Derived locations under the data directory.
     @property

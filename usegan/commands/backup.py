@@ -1,7 +1,8 @@
 """``usegan backup DEST`` and ``usegan restore SRC [--force]``: consistent copies of the database and images.
 
-Both need the app stopped (the app process holds the database); from inside the app, call
-:func:`usegan.store.backup.backup` on its open store instead.
+``backup`` works while the app runs (the app takes it: :mod:`usegan.command_folder`); ``restore`` builds the
+restored database and images in a temporary folder and swaps them in at once, so it needs the target data
+directory's app stopped (restore into a fresh directory with ``USEGAN_DATA_DIR=...`` at any time).
 """
 
 from __future__ import annotations
@@ -20,20 +21,18 @@ def register(subparsers) -> None:
 
 
 def run_backup(args) -> int:
-    from usegan.settings import get_settings
-    from usegan.store import StoreError, open_store
-    from usegan.store.backup import backup
+    from pathlib import Path
 
-    settings = get_settings()
-    if not settings.db_path.is_file():
-        raise CommandError(f"no case store at {settings.db_path}")
+    from usegan.command_folder import CommandFailed, run_command
+    from usegan.commands.user import os_actor
+    from usegan.settings import get_settings
+
     try:
-        with open_store(settings) as store:
-            manifest = backup(store, args.dest)
-    except StoreError as exc:
+        code, lines = run_command(get_settings(), "backup", {"dest": str(Path(args.dest).resolve())}, os_actor())
+    except CommandFailed as exc:
         raise CommandError(str(exc)) from exc
-    print(f"backed up {manifest.cases} cases and {manifest.images} files to {args.dest}")
-    return 0
+    print("\n".join(lines))
+    return code
 
 
 def run_restore(args) -> int:

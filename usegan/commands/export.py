@@ -23,26 +23,22 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
+    from usegan.command_folder import CommandFailed, run_command
+    from usegan.commands.user import os_actor
     from usegan.settings import get_settings
-    from usegan.store import StoreError, open_store
-    from usegan.store.export import export_tables
     from usegan.store.util import utc_now
 
     settings = get_settings()
-    if not settings.db_path.is_file():
-        raise CommandError(f"no case store at {settings.db_path}")
     out = Path(args.out) if args.out else settings.data_dir / "exports" / f"{utc_now():%Y%m%dT%H%M%S}"
-    try:
-        with open_store(settings) as store:
-            if args.research:
-                from usegan.research.export import export_research
-
-                export_research(store, out, args.format, images=not args.no_images)
-                paths = sorted(p for p in out.iterdir() if p.is_file())
-            else:
-                paths = export_tables(store, out, args.format)
-    except (StoreError, ValueError) as exc:
+    payload = {
+        "out": str(out.resolve()),
+        "format": args.format,
+        "research": args.research,
+        "images": not args.no_images,
+    }
+    try:  # through the running app when it holds the database
+        code, lines = run_command(settings, "export", payload, os_actor())
+    except CommandFailed as exc:
         raise CommandError(str(exc)) from exc
-    for path in paths:
-        print(path)
-    return 0
+    print("\n".join(lines))
+    return code

@@ -1,4 +1,5 @@
-"""``usegan store check``: verify that every image file the database references exists and hashes to its name."""
+"""``usegan store check``: verify that every image file the database references exists and hashes to its name;
+also the write-ahead log size, free disk, sessions and sign-in back-offs. Works while the app runs."""
 
 from __future__ import annotations
 
@@ -13,22 +14,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from usegan.command_folder import CommandFailed, run_command
+    from usegan.commands.user import os_actor
     from usegan.settings import get_settings
-    from usegan.store import StoreError, open_store
 
-    settings = get_settings()
-    if not settings.db_path.is_file():
-        raise CommandError(f"no case store at {settings.db_path}")
     try:
-        with open_store(settings) as store:
-            referenced = store.referenced_images()
-            problems = store.check()
-            counts = store.counts()
-            version = store.schema_version
-    except StoreError as exc:
+        code, lines = run_command(get_settings(), "store.check", {}, os_actor())
+    except CommandFailed as exc:
         raise CommandError(str(exc)) from exc
-    print(f"{settings.db_path}: schema version {version}, {counts['total']} cases, {len(referenced)} files referenced")
-    for problem in problems:
-        print(f"  {problem.problem}: {settings.images_dir / problem.sha256[:2] / problem.sha256}")
-    print(f"{len(problems)} problem(s)" if problems else "all files present and intact")
-    return 1 if problems else 0
+    print("\n".join(lines))
+    return code

@@ -17,6 +17,7 @@ from usegan.store.errors import (
     StaleReviewError,
     StoreBusyError,
     StoreError,
+    StoreFullError,
 )
 from usegan.store.registry import ModelRecord
 from usegan.store.reviews import Review
@@ -39,6 +40,7 @@ __all__ = [
     "Store",
     "StoreBusyError",
     "StoreError",
+    "StoreFullError",
     "User",
     "open_store",
 ]

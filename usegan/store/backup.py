@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
 from usegan.fileutil import file_sha256
-from usegan.store.errors import StoreError
+from usegan.store.db import DUCKDB_CONFIG
+from usegan.store.errors import StoreError, StoreFullError
+from usegan.store.files import is_disk_full, private_files
 from usegan.store.images import ImageStore
 from usegan.store.migrations import current_version
 from usegan.store.schema import REFERENCED_IMAGES_SQL
@@ -83,12 +86,16 @@ def verify_backup(src: str | Path) -> BackupManifest:
     db_file = src / DB_NAME
     if not db_file.is_file() or file_sha256(db_file) != manifest.database_sha256:
         raise StoreError(f"the database in {src} is missing or does not match its manifest")
-    con = duckdb.connect(str(db_file), read_only=True)
-    try:
-        version = current_version(con)
-        referenced = [row[0] for row in con.execute(REFERENCED_IMAGES_SQL).fetchall()]
-    finally:
-        con.close()
+    try:  # a crafted file must give one clear line, and DuckDB must not fetch extensions for it
+        con = duckdb.connect(str(db_file), read_only=True, config=DUCKDB_CONFIG)
+        try:
+            version = current_version(con)
+            referenced = [row[0] for row in con.execute(REFERENCED_IMAGES_SQL).fetchall()]
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"the database in {src} is not a readable usegan database ({first_line})") from exc
     if version != manifest.schema_version:
         raise StoreError(f"schema version in {src} is {version}, its manifest says {manifest.schema_version}")
     problems = ImageStore(src / "images").check(referenced)
@@ -98,31 +105,53 @@ def verify_backup(src: str | Path) -> BackupManifest:
 
 
 def restore(src: str | Path, db_path: str | Path, images_dir: str | Path, *, force: bool = False) -> Path | None:
-    """Restore a verified backup to ``db_path`` and ``images_dir`` (the app must be stopped).
+    """Restore a verified backup to ``db_path`` and ``images_dir`` (that data directory's app must be stopped).
 
-    An existing database is only replaced with ``force``; it is then moved, with its images folder, into
-    ``<data dir>/pre-restore-<time>/`` (returned), never deleted.
+    Everything is first built in a hidden staging folder next to the database (same disk): a full disk or a
+    damaged file stops the restore there and the staging folder is removed, leaving the data directory as it was.
+    Only then is an existing database (with its images) moved, with ``force``, into ``<data dir>/pre-restore-<time>/``
+    (returned, never deleted) and the staged database and images renamed into place (renames cannot run out of
+    space). Raises :class:`StoreError` (one clear line) otherwise.
     """
     src, db_path, images_dir = Path(src), Path(db_path), Path(images_dir)
     verify_backup(src)
-    aside = None
     if db_path.exists():
         if not force:
             raise StoreError(f"a database already exists at {db_path}: pass --force to replace it (kept aside)")
         try:  # refuse while the app holds the file: moving it away under a running app would lose writes
-            duckdb.connect(str(db_path)).close()
+            duckdb.connect(str(db_path), config=DUCKDB_CONFIG).close()
         except duckdb.IOException as exc:
             raise StoreError(f"the database {db_path} is open in another process (the app?): stop it first") from exc
+    db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=db_path.parent))
+    try:
+        shutil.copyfile(src / DB_NAME, staging / DB_NAME)
+        staged_images = ImageStore(staging / "images")
+        source_images = ImageStore(src / "images")
+        for sha in source_images.all_names():
+            staged_images.put(source_images.read_bytes(sha))
+        private_files(staging / DB_NAME)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, StoreFullError) or (isinstance(exc, OSError) and is_disk_full(exc)):
+            raise StoreFullError(
+                f"the disk holding {db_path.parent} filled up while restoring: nothing was changed; free space "
+                "and try again"
+            ) from exc
+        if isinstance(exc, OSError):
+            raise StoreError(f"restoring {src} failed, nothing was changed: {exc}") from exc
+        raise
+    aside = None
+    if db_path.exists() or images_dir.exists():
         aside = db_path.parent / f"pre-restore-{utc_now():%Y%m%dT%H%M%S}"
-        aside.mkdir(parents=True)
+        aside.mkdir(mode=0o700, parents=True)
         for path in (db_path, db_path.with_name(db_path.name + ".wal"), images_dir):
             if path.exists():
-                shutil.move(str(path), aside / path.name)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(db_path.name + ".restoring")
-    shutil.copyfile(src / DB_NAME, tmp)
-    tmp.replace(db_path)
-    images = ImageStore(images_dir)
-    for sha in ImageStore(src / "images").all_names():
-        images.put(ImageStore(src / "images").read_bytes(sha))
+                path.replace(aside / path.name)
+    (staging / DB_NAME).replace(db_path)
+    if (staging / "images").exists():
+        shutil.move(staging / "images", images_dir)  # a rename on the same disk
+    else:
+        images_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
     return aside

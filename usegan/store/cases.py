@@ -14,6 +14,7 @@ import numpy as np
 
 from usegan.store.errors import NotFoundError, StoreError
 from usegan.store.images import ImageStore
+from usegan.store.limits import MAX_IDENTIFIER, MAX_NAME, MAX_NOTES, check_text
 from usegan.store.rows import columns, insert, record
 from usegan.store.util import from_json, to_json
 from usegan.vocab import CaseStatus, LesionType, Mode, values
@@ -149,6 +150,15 @@ class CasesMixin:
         saying where it came from. ``dicom_uids["SOPInstanceUID"]`` must be new (:class:`DuplicateCaseError`).
         """
         spacing = check_spacing(pixel_spacing_mm)
+        for what, value, limit in (
+            ("notes", notes, MAX_NOTES),
+            ("patient_id", patient_id, MAX_IDENTIFIER),
+            ("side", side, MAX_IDENTIFIER),
+            ("patient_name", patient_name, MAX_NAME),
+            ("patient_real_id", patient_real_id, MAX_NAME),
+            ("original_name", original_name, MAX_NAME),
+        ):
+            check_text(what, value, limit)
         bmode = _uint8_image(bmode, "bmode")
         if not isinstance(organ, str) or not organ.strip():
             raise ValueError(f"organ must be a non-empty string, got {organ!r}")

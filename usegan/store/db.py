@@ -29,8 +29,10 @@ import duckdb
 import pandas as pd
 
 from usegan.store.attachments import AttachmentsMixin
+from usegan.store.auth import AuthMixin, AuthPolicy
 from usegan.store.cases import CasesMixin
-from usegan.store.errors import StoreBusyError, StoreError
+from usegan.store.errors import StoreBusyError, StoreError, StoreFullError
+from usegan.store.files import disk_full_message, is_disk_full, private_files
 from usegan.store.images import ImageProblem, ImageStore
 from usegan.store.intake import IntakeMixin
 from usegan.store.migrations import current_version, migrate
@@ -41,8 +43,14 @@ from usegan.store.users import UsersMixin
 from usegan.store.util import from_json, new_id, to_json, utc_now  # noqa: F401  (re-exported)
 from usegan.store.worklist import WorklistMixin
 
+# Nothing is fetched from the network: DuckDB must not install or load extensions on its own (a crafted backup
+# could otherwise make it download one).
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
-class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, WorklistMixin, ResearchMixin):
+
+class Store(
+    CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin, AuthMixin, WorklistMixin, ResearchMixin
+):
     """The case store. Use :func:`open_store` for the configured locations, or pass paths (tests, scripts).
 
     ``clock`` returns naive-UTC ``datetime`` and is injectable for tests (lockout expiry, ordering).
@@ -58,6 +66,7 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         store_patient_ids: bool = False,
         inbox_dir: str | Path | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        auth_policy: AuthPolicy | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.images = ImageStore(Path(images_dir))
@@ -65,6 +74,7 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         self.store_patient_names = store_patient_names
         self.store_patient_ids = store_patient_ids
         self.clock = clock
+        self.auth_policy = auth_policy or AuthPolicy()
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -74,7 +84,9 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         elif not self.db_path.is_file():
             raise StoreError(f"no database at {self.db_path}")
         try:
-            self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(str(self.db_path), read_only=read_only)
+            self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(
+                str(self.db_path), read_only=read_only, config=DUCKDB_CONFIG
+            )
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 inbox = inbox_dir or self.db_path.parent / "inbox"
@@ -91,6 +103,8 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
                 )
         else:
             migrate(self._con)
+            self.checkpoint()  # fold a WAL left by an unclean stop into the file now (it grows without bound else)
+            private_files(self.db_path)
         from usegan.store.read_models import ReadModels
         from usegan.store.registry import Registry
         from usegan.store.training_pairs import TrainingPairs
@@ -119,6 +133,7 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         Blocks nest: a ``transaction()`` opened inside another on the same thread joins it (DuckDB has no
         savepoints), so a write helper called inside a caller's block commits or vanishes with the caller's writes.
         Yields the cursor to run statements on (store modules only: nothing outside :mod:`usegan.store` speaks SQL).
+        A full disk becomes :class:`StoreFullError` (one clear sentence; the block was rolled back).
         """
         if self.read_only:
             raise StoreError(f"the store {self.db_path} was opened read-only")
@@ -132,12 +147,22 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
             self._local.transaction = cur
             try:
                 yield cur
-            except BaseException:
-                self._local.transaction = None
-                cur.execute("ROLLBACK")
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # the failed COMMIT already ended the transaction
+                if isinstance(exc, duckdb.Error | OSError) and is_disk_full(exc):
+                    raise StoreFullError(disk_full_message(self.db_path.parent)) from exc
                 raise
-            self._local.transaction = None
-            cur.execute("COMMIT")
+            finally:
+                self._local.transaction = None
+
+    def wal_bytes(self) -> int:
+        """Size of the write-ahead log now (0 when there is none)."""
+        wal = self.db_path.with_name(self.db_path.name + ".wal")
+        return wal.stat().st_size if wal.exists() else 0
 
     def audit(
         self,
@@ -162,12 +187,28 @@ class Store(CasesMixin, IntakeMixin, AttachmentsMixin, ReviewsMixin, UsersMixin,
         """Run a read-only SQL query on this thread's cursor and return a DataFrame (for exports and tooling)."""
         return self._cursor().execute(sql, params or []).df()
 
-    def checkpoint(self) -> None:
-        """Write DuckDB's write-ahead log into the database file now (it also does so on its own)."""
+    def checkpoint(self) -> bool:
+        """Fold the write-ahead log into the database file (at open, clean stop and periodically, so the ``.wal``
+        stays small). Returns ``False`` when another connection is mid-transaction (the next one will do)."""
+        if self.read_only or self._con is None:
+            return False
         with self._write_lock:
-            self._cursor().execute("CHECKPOINT")
+            try:
+                self._cursor().execute("CHECKPOINT")
+            except duckdb.TransactionException:
+                return False
+            except duckdb.Error as exc:
+                if is_disk_full(exc):
+                    raise StoreFullError(disk_full_message(self.db_path.parent)) from exc
+                raise
+        return True
 
     def close(self) -> None:
+        if self._con is not None and not self.read_only:
+            try:
+                self.checkpoint()
+            except (duckdb.Error, StoreError):
+                pass  # closing must not fail; the next open checkpoints
         with self._cursors_lock:
             for cur in self._cursors:
                 try:
@@ -219,6 +260,7 @@ def open_store(settings=None, *, read_only: bool = False, **kwargs) -> Store:
         from usegan.settings import get_settings
 
         settings = get_settings()
+    kwargs.setdefault("auth_policy", auth_policy_from(settings))
     return Store(
         settings.db_path,
         settings.images_dir,
@@ -227,4 +269,16 @@ def open_store(settings=None, *, read_only: bool = False, **kwargs) -> Store:
         store_patient_ids=settings.store_patient_ids,
         inbox_dir=settings.inbox_dir,
         **kwargs,
+    )
+
+
+def auth_policy_from(settings) -> AuthPolicy:
+    """The :class:`AuthPolicy` the deployment's settings describe."""
+    return AuthPolicy(
+        free_failures=settings.login_free_failures,
+        client_free_failures=settings.login_client_free_failures,
+        backoff_s=settings.login_backoff_s,
+        backoff_max_s=settings.login_backoff_max_s,
+        session_idle_s=settings.session_idle_s,
+        session_max_s=settings.session_max_s,
     )

@@ -7,6 +7,10 @@ class StoreError(Exception):
     """Base class of every case-store error."""
 
 
+class StoreFullError(StoreError):
+    """The disk is full: the change was rolled back, nothing was half-written."""
+
+
 class StoreBusyError(StoreError):
     """The database file is held (locked) by another process, normally the running app."""
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from usegan.store.errors import ImageStoreError
+from usegan.store.errors import ImageStoreError, StoreFullError
+from usegan.store.files import disk_full_message, is_disk_full
 
 _HEX = set("0123456789abcdef")
 
@@ -68,7 +69,12 @@ class ImageStore:
         if final.is_file() and sha256_bytes(final.read_bytes()) == sha:
             return sha
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StoreFullError(disk_full_message(self.root)) from exc
+            raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
@@ -83,8 +89,10 @@ class ImageStore:
                 except FileExistsError:
                     pass
                 os.unlink(tmp_name)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp_name).unlink(missing_ok=True)
+            if isinstance(exc, OSError) and is_disk_full(exc):
+                raise StoreFullError(disk_full_message(self.root)) from exc
             raise
         _fsync_dir(final.parent)
         return sha

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from usegan.reading.requirements import missing_for_signing
 from usegan.reading.scales import confirmed_scale, scale_named
 from usegan.store.errors import NotFoundError, ReviewSignedError, SignBlockedError, StaleReviewError
+from usegan.store.limits import MAX_CONCLUSION, MAX_REASON, check_text
 from usegan.store.rows import columns, record
 from usegan.store.rows import insert as insert_row
 from usegan.store.util import from_json, new_id, to_json
@@ -245,6 +246,7 @@ class ReviewsMixin:
         Raises :class:`StaleReviewError` if someone saved in between, :class:`ReviewSignedError` once signed,
         ``ValueError`` for a score that is not on the reading's scale.
         """
+        check_text("conclusion", conclusion, MAX_CONCLUSION)
         self.require_role(reviewer, REVIEW_ROLES)
         with self.transaction() as cur:
             self._require_case(cur, case_id)
@@ -342,6 +344,8 @@ class ReviewsMixin:
         """Amend the signed reading in ``mode`` (None: the reading written last): a new, signed version with
         ``reason`` and its own report; the previous version stays as it was. ``generation_id`` / ``prescore_id``
         default to the amended version's."""
+        check_text("conclusion", conclusion, MAX_CONCLUSION)
+        check_text("reason", reason, MAX_REASON)
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"an amendment needs a reason, got {reason!r}")
         self.require_role(reviewer, REVIEW_ROLES)

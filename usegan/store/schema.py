@@ -291,6 +291,31 @@ V8_READINGS = Migration(
     ),
 )
 
+# Version 9 (issue 15): sign-in throttling keyed by account name, client address or trusted device (replacing the
+# per-user counter, which a race let 40 parallel guesses through), and server-side browser sessions.
+V9_AUTH = Migration(
+    9,
+    "sign-in throttle entries and browser sessions",
+    (
+        """CREATE TABLE login_throttle (
+            scope VARCHAR NOT NULL,              -- account / client / device
+            key VARCHAR NOT NULL,                -- the name as typed, the client address, or "name device-id"
+            failures INTEGER NOT NULL,
+            last_failure_at TIMESTAMP,
+            blocked_until TIMESTAMP,
+            PRIMARY KEY (scope, key))""",
+        """CREATE TABLE sessions (
+            session_hash VARCHAR PRIMARY KEY,    -- sha256 of the random session id (the id itself is never stored)
+            username VARCHAR NOT NULL,
+            client VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            last_seen_at TIMESTAMP NOT NULL,
+            ended_at TIMESTAMP,
+            end_reason VARCHAR)""",
+        "CREATE INDEX sessions_user ON sessions (username)",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_BASE,
     V2_WORKLIST,
@@ -300,6 +325,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V6_INTAKE,
     V7_TEACHING_CASES,
     V8_READINGS,
+    V9_AUTH,
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

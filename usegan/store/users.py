@@ -1,10 +1,10 @@
-"""Users and roles, argon2id password hashes, lockout after repeated failures, and the first-start admin.
+"""Users and roles, argon2id password hashes, the password policy and the first-start admin.
 
 Roles: ``admin`` (users, models, everything), ``clinician`` (review, sign, amend, report), ``researcher``
 (export, training) and ``viewer`` (read-only, for teaching). There is no default password anywhere: on first
 start with no users, :meth:`UsersMixin.ensure_first_admin` creates ``admin`` with a random password and returns
-it so the caller prints it once. Failed sign-ins are counted; after ``MAX_FAILED_LOGINS`` in a row the account is
-locked for ``LOCKOUT`` (an admin can lift it at once by setting a new password).
+it so the caller prints it once. Sign-in, throttling and sessions live in :mod:`.auth`; a user's
+``failed_attempts`` / ``locked_until`` are read from the account's throttle entry there.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from usegan.store.errors import AuthError, NotFoundError
+from usegan.store.passwords import MIN_PASSWORD_LENGTH, check_password  # noqa: F401  (re-exported)
 from usegan.store.rows import columns, record
 from usegan.vocab import Role, values
 
 ROLES = values(Role)
-MAX_FAILED_LOGINS = 5  # consecutive failures before the account locks
-LOCKOUT = dt.timedelta(minutes=15)  # how long a locked account stays locked
-MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 
 # argon2-cffi's defaults (argon2id, 64 MiB, t=3) are its maintainers' recommendation; tests may swap in a
@@ -39,30 +37,38 @@ class User:
     username: str
     role: str  # admin / clinician / researcher / viewer
     disabled: bool
-    failed_attempts: int
-    locked_until: dt.datetime | None
+    failed_attempts: int  # recent failed sign-ins on the account name (from the throttle table)
+    locked_until: dt.datetime | None  # sign-in backs off until then (from the throttle table)
     created_at: dt.datetime
     last_login_at: dt.datetime | None
 
 
 _COLUMNS = columns(User)
-_SELECT = ", ".join(_COLUMNS)
+# failed_attempts / locked_until come from the account's throttle entry (usegan.store.auth), by the same names.
+_SELECT = (
+    "SELECT u.username, u.role, u.disabled, coalesce(t.failures, 0) AS failed_attempts, "
+    "t.blocked_until AS locked_until, u.created_at, u.last_login_at "
+    "FROM users u LEFT JOIN login_throttle t ON t.scope = 'account' AND t.key = u.username"
+)
 
 
-def _check_password(password: str) -> None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
 
 
 class UsersMixin:
-    def add_user(self, username: str, password: str, role: str, *, created_by: str) -> User:
-        """Create a user; ``role`` is one of :data:`ROLES`. Raises ``ValueError`` if the name is taken."""
+    def add_user(
+        self, username: str, password: str | None, role: str, *, created_by: str, password_hash: str | None = None
+    ) -> User:
+        """Create a user; ``role`` is one of :data:`ROLES`. Raises ``ValueError`` if the name is taken.
+
+        ``password_hash`` instead of ``password``: an argon2 hash made (after :func:`check_password`) by the CLI,
+        which hands commands to the running app without sending the password in clear."""
         if not isinstance(username, str) or not _USERNAME.match(username):
-            raise ValueError(f"user name must be 2-64 letters, digits or _.@-, got {username!r}")
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
-        _check_password(password)
-        password_hash = HASHER.hash(password)
+            raise ValueError(f"user name must be 2-64 letters, digits or _.@-, got {str(username)[:80]!r}")
+        _check_role(role)
+        password_hash = _new_hash(password, username, password_hash)
         now = self.clock()
         with self.transaction() as cur:
             if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
@@ -75,31 +81,54 @@ class UsersMixin:
         return self.get_user(username)
 
     def get_user(self, username: str) -> User:
-        row = self._cursor().execute(f"SELECT {_SELECT} FROM users WHERE username = ?", [username]).fetchone()
+        row = self._cursor().execute(f"{_SELECT} WHERE u.username = ?", [username]).fetchone()
         if row is None:
             raise NotFoundError(f"no user {username!r}")
         return record(User, _COLUMNS, row)
 
     def list_users(self) -> list[User]:
-        rows = self._cursor().execute(f"SELECT {_SELECT} FROM users ORDER BY username").fetchall()
+        rows = self._cursor().execute(f"{_SELECT} ORDER BY u.username").fetchall()
         return [record(User, _COLUMNS, row) for row in rows]
 
-    def set_password(self, username: str, password: str, *, changed_by: str) -> None:
-        """Set a new password; also clears failed attempts and any lockout."""
-        _check_password(password)
-        password_hash = HASHER.hash(password)
+    def set_password(
+        self, username: str, password: str | None, *, changed_by: str, password_hash: str | None = None
+    ) -> None:
+        """Set a new password (or a ready ``password_hash``, see :meth:`add_user`); lifts any back-off on the
+        account and ends its sessions (sign in again)."""
+        password_hash = _new_hash(password, username, password_hash)
         with self.transaction() as cur:
             self._user_row(cur, username)
-            cur.execute(
-                "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
-                [password_hash, username],
-            )
+            cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, username])
+            cur.execute("DELETE FROM login_throttle WHERE scope = 'account' AND key = ?", [username])
             self.audit(changed_by, "user.passwd", "user", username, None, {"password": "changed"})
+        self.end_user_sessions(username, by=changed_by, reason="password changed")
 
-    def set_disabled(self, username: str, disabled: bool = True, *, changed_by: str) -> None:
-        """Disable (or re-enable) an account; a disabled user cannot sign in, sign or amend."""
+    def change_own_password(self, username: str, current: str, new: str) -> None:
+        """A signed-in user's own change: the current password must be right (ASVS 2.1.6)."""
+        row = self._cursor().execute("SELECT password_hash FROM users WHERE username = ?", [username]).fetchone()
+        if row is None or not verify_password(row[0], current):
+            raise AuthError("the current password is wrong")
+        if new == current:
+            raise ValueError("the new password must differ from the current one")
+        self.set_password(username, new, changed_by=username)
+
+    def set_role(self, username: str, role: str, *, changed_by: str) -> None:
+        """Change a user's role; the user's sessions end so the new role applies from the next sign-in."""
+        _check_role(role)
         with self.transaction() as cur:
             before = self._user_row(cur, username)
+            if before[1] == "admin" and role != "admin":
+                self._keep_an_admin(cur, username)
+            cur.execute("UPDATE users SET role = ? WHERE username = ?", [role, username])
+            self.audit(changed_by, "user.role", "user", username, {"role": before[1]}, {"role": role})
+        self.end_user_sessions(username, by=changed_by, reason="role changed")
+
+    def set_disabled(self, username: str, disabled: bool = True, *, changed_by: str) -> None:
+        """Disable (or re-enable) an account; a disabled user cannot sign in, sign or amend, and is signed out."""
+        with self.transaction() as cur:
+            before = self._user_row(cur, username)
+            if disabled and before[1] == "admin":
+                self._keep_an_admin(cur, username)
             cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [bool(disabled), username])
             self.audit(
                 changed_by,
@@ -109,67 +138,28 @@ class UsersMixin:
                 {"disabled": before[2]},
                 {"disabled": bool(disabled)},
             )
+        if disabled:
+            self.end_user_sessions(username, by=changed_by, reason="account disabled")
+
+    def _keep_an_admin(self, cur, username: str) -> None:
+        others = cur.execute(
+            "SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND username <> ?", [username]
+        ).fetchone()[0]
+        if not others:
+            raise ValueError(f"{username!r} is the last enabled administrator: make another admin first")
 
     def _user_row(self, cur, username: str) -> tuple:
         row = cur.execute(
-            "SELECT username, role, disabled, failed_attempts, locked_until, password_hash FROM users "
-            "WHERE username = ?",
-            [username],
+            "SELECT username, role, disabled, password_hash FROM users WHERE username = ?", [username]
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no user {username!r}")
         return row
 
-    def authenticate(self, username: str, password: str) -> User:
-        """Check a sign-in; return the user, or raise :class:`AuthError` (wrong credentials, disabled, locked)."""
-        now = self.clock()
-        with self.transaction() as cur:
-            row = cur.execute(
-                "SELECT role, disabled, failed_attempts, locked_until, password_hash FROM users WHERE username = ?",
-                [username],
-            ).fetchone()
-        if row is None:
-            if not _DUMMY_HASH:
-                _DUMMY_HASH.append(HASHER.hash(secrets.token_hex(16)))
-            _verify(_DUMMY_HASH[0], password)
-            raise AuthError("wrong user name or password")
-        _, disabled, failed, locked_until, password_hash = row
-        if disabled:
-            raise AuthError(f"the account {username!r} is disabled: ask an administrator")
-        if locked_until is not None and locked_until > now:
-            raise AuthError(
-                f"the account {username!r} is locked after {MAX_FAILED_LOGINS} failed sign-ins until "
-                f"{locked_until:%Y-%m-%d %H:%M} UTC (an administrator can reset it with `usegan user passwd`)"
-            )
-        if not _verify(password_hash, password):
-            failed = (0 if locked_until is not None else failed) + 1  # an expired lockout starts a fresh count
-            lock = now + LOCKOUT if failed >= MAX_FAILED_LOGINS else None
+    def _maybe_rehash(self, username: str, password_hash: str, password: str) -> None:
+        if HASHER.check_needs_rehash(password_hash):
             with self.transaction() as cur:
-                cur.execute(
-                    "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
-                    [failed, lock, username],
-                )
-                self.audit(
-                    username,
-                    "user.locked" if lock else "user.login_failed",
-                    "user",
-                    username,
-                    None,
-                    {"failed_attempts": failed, "locked_until": lock},
-                )
-            raise AuthError(
-                "wrong user name or password"
-                + (f"; the account is now locked for {int(LOCKOUT.total_seconds() // 60)} minutes" if lock else "")
-            )
-        with self.transaction() as cur:
-            cur.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE username = ?",
-                [now, username],
-            )
-            if HASHER.check_needs_rehash(password_hash):
                 cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [HASHER.hash(password), username])
-            self.audit(username, "user.login", "user", username)
-        return self.get_user(username)
 
     def require_role(self, username: str, roles: tuple[str, ...]) -> User:
         """The enabled user ``username`` if their role is in ``roles``; else :class:`AuthError`."""
@@ -194,7 +184,26 @@ class UsersMixin:
             return password
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _new_hash(password: str | None, username: str, password_hash: str | None) -> str:
+    if password_hash is not None:
+        if not isinstance(password_hash, str) or not password_hash.startswith("$argon2id$") or len(password_hash) > 200:
+            raise ValueError("not an argon2id password hash")
+        return password_hash
+    check_password(password, username)
+    return HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """argon2 check; with no hash (unknown user) it verifies against a dummy so the time taken is the same."""
+    if password_hash is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(HASHER.hash(secrets.token_hex(16)))
+        password_hash = _DUMMY_HASH[0]
+        try:
+            HASHER.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
     try:
         return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
