@@ -138,8 +138,9 @@ def test_viewer_cannot_open_the_clinical_worklist(page, server):
     sign_in(page, server["url"], "student")
     page.get_by_role("heading", name="Teaching lab").wait_for()
     assert page.get_by_role("link", name="Worklist").count() == 0
-    page.goto(server["url"] + "/worklist")  # a new browser session: back to the sign-in page, not the worklist
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.goto(server["url"] + "/worklist")  # typing the URL: still signed in (session cookie), still no worklist
+    page.get_by_role("button", name="Sign out").wait_for()
+    settle(page)
     assert page.get_by_role("heading", name="Worklist").count() == 0
 
 
