@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-cases", type=int, default=900)
     parser.add_argument("--test-cases", type=int, default=300)
     parser.add_argument("--steps", type=int, default=1500, help="steps of the baseline / ablation runs")
-    parser.add_argument("--long-steps", type=int, default=6000, help="steps of the bundled strain / swe models")
+    parser.add_argument("--long-steps", type=int, default=5300, help="steps of the bundled strain / swe models")
     parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")
