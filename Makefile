@@ -36,9 +36,9 @@ apt-test:
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 
+# The app process: web server + background worker (spool import, job collection), whether or not a browser is open.
 run: $(VENV)/.installed apt-run
-	$(BIN)/streamlit run serve.py --server.address $(USEGAN_HOST) --server.port $(USEGAN_PORT) \
-	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+	$(BIN)/usegan serve --host $(USEGAN_HOST) --port $(USEGAN_PORT)
 
 test: $(VENV)/.installed-test apt-test
 	$(BIN)/python -m pytest -m "not slow" -q

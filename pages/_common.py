@@ -45,9 +45,13 @@ ROLE_PAGES = {
 
 def get_store():
     """The process-wide Store for the configured database (shared with the HTTP guard; usegan/web/process.py)."""
+    from usegan.background import ensure_worker
     from usegan.web.process import get_store as process_store
 
-    return process_store(get_settings(), maintain=guard.ACTIVE)
+    store = process_store(get_settings(), maintain=guard.ACTIVE)
+    if guard.ACTIVE:  # the served app (not in-process tests): spool import and job collection in the background
+        ensure_worker(get_settings(), store)  # already running under `usegan serve`; started here otherwise
+    return store
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

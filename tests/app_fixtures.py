@@ -47,6 +47,7 @@ def make_environment(root: str | Path, n_samples: int = 2, with_users: bool = Tr
         "USEGAN_DATA_DIR": str(root / "data"),
         "USEGAN_MODEL_DIR": str(root / "models"),
         "USEGAN_SAMPLES_DIR": str(root / "samples"),
+        "USEGAN_WORKER_INTERVAL_S": "1",  # the app's background worker imports the spool every second in tests
     }
     tiny_checkpoint(root / "models" / "tiny-strain.pt", "strain", "tiny-strain-test", lut_index=30)
     tiny_checkpoint(root / "models" / "tiny-swe.pt", "swe", "tiny-swe-test", lut_index=120)

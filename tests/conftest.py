@@ -12,6 +12,18 @@ def isolated_data_dir(tmp_path_factory, monkeypatch):
     return data_dir
 
 
+@pytest.fixture(autouse=True)
+def stop_background_work():
+    """A test that opened the app starts its background worker and shared Store: stop and close them after it."""
+    yield
+    import sys
+
+    if "usegan.background" in sys.modules:
+        sys.modules["usegan.background"].stop_workers()
+    if "usegan.store.shared" in sys.modules:
+        sys.modules["usegan.store.shared"].close_shared_stores()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """AppTest runs leave the app's cached Store (a DuckDB connection) in ``st.cache_resource``; drop it and
     collect, so connections close now instead of being reported as leaked when the interpreter exits."""

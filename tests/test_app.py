@@ -4,6 +4,7 @@ flow from a bundled sample to a signed review, the worklist, audit, teaching and
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,15 @@ def case_of(environment, ds) -> str | None:
         return s.find_case_by_sop_uid(str(ds.SOPInstanceUID))
 
 
+def wait_for_case(environment, ds, timeout_s: float = 90.0) -> str:
+    """The case the app's background worker made of ``ds`` (polls: the worker imports on its own timer)."""
+    deadline = time.monotonic() + timeout_s
+    while (case_id := case_of(environment, ds)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert case_id is not None, f"the background worker did not import {ds.SOPInstanceUID} in {timeout_s:.0f} s"
+    return case_id
+
+
 def review_of(app, case_id: str, role: str = "clinician") -> AppTest:
     at = app("doc", role)
     at.session_state["review_case_id"] = case_id
@@ -181,9 +191,10 @@ def review_of(app, case_id: str, role: str = "clinician") -> AppTest:
 def test_worklist_picker_offers_cases_imported_from_the_dicom_spool(app, environment):
     ds = spool_dicom(environment)
     at = app("doc", "clinician")
-    at.switch_page("pages/worklist.py").run()
-    case_id = case_of(environment, ds)
-    assert case_id is not None and not at.exception
+    at.switch_page("pages/worklist.py").run()  # the first page view starts the app's background worker
+    case_id = wait_for_case(environment, ds)  # imported by the worker, not by the page
+    at.run()
+    assert not at.exception
     assert case_id in at.selectbox(key="worklist_open_id").options  # the picker lives in the refreshing fragment
     assert not [e for e in at.expander if "quarantine" in e.label]  # clinicians do not see the quarantine
 
@@ -196,7 +207,11 @@ def test_admin_sees_the_quarantine_and_requeues_a_fixed_file(app, environment):
     name = "1.2.826.0.1.3680043.99.7.dcm"
     write_atomic(settings.inbox_dir, name, b"not a DICOM file at all")
     at = app("admin", "admin")
-    at.switch_page("pages/worklist.py").run()
+    at.switch_page("pages/worklist.py").run()  # starts the background worker, which quarantines the bad file
+    deadline = time.monotonic() + 90
+    while not (settings.quarantine_dir / name).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
     assert any(e.label.startswith("DICOM quarantine") for e in at.expander) and not at.exception
     table = next(d.value for d in at.dataframe if "reason" in d.value.columns).set_index("file")
     assert "not a readable DICOM file" in table.loc[name, "reason"]
@@ -211,9 +226,9 @@ def test_admin_sees_the_quarantine_and_requeues_a_fixed_file(app, environment):
     assert (
         not (settings.quarantine_dir / name).exists() and not (settings.quarantine_dir / f"{name}.reason.txt").exists()
     )
-    at.run()  # the next (timed) run imports it
-    case_id = case_of(environment, fixed)
-    assert case_id is not None and case_id in at.selectbox(key="worklist_open_id").options
+    case_id = wait_for_case(environment, fixed)  # the background worker imports it
+    at.run()  # the next (timed) run shows it
+    assert case_id in at.selectbox(key="worklist_open_id").options
 
 
 @pytest.fixture
@@ -245,8 +260,8 @@ def send_button(at: AppTest):
 def test_review_sends_a_dicom_case_back_only_when_a_destination_is_configured(app, environment, pacs, monkeypatch):
     port, received = pacs
     ds = spool_dicom(environment)
-    app("doc", "clinician").switch_page("pages/worklist.py").run()  # imports the spool
-    case_id = case_of(environment, ds)
+    app("doc", "clinician").switch_page("pages/worklist.py").run()  # starts the worker, which imports the spool
+    case_id = wait_for_case(environment, ds)
     monkeypatch.delenv("USEGAN_DICOM_DESTINATION", raising=False)
     assert send_button(review_of(app, case_id)) is None  # send-back is off
 

@@ -280,3 +280,22 @@ def test_non_finite_pixels_are_refused_with_a_clear_error(tmp_path):
         load_image(path)
     with pytest.raises(ImageLoadError, match="not finite"):
         read_intake(path.read_bytes(), "nan.tif")
+
+
+def test_ingest_folder_command_imports_images_and_dicom_once(settings, tmp_path, capsys):
+    from usegan.cli import main
+
+    folder = tmp_path / "drop"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.png").write_bytes(png_bytes(small_scan(5)))
+    (folder / "sub" / "b.dcm").write_bytes(pixels_dicom(small_scan(6)))
+    (folder / "broken.png").write_bytes(b"not an image")
+    assert main(["ingest", "--folder", str(folder), "--patient-id", RAW_ID]) == 1  # one file failed
+    out = capsys.readouterr().out
+    assert "2 imported, 0 duplicate(s), 1 failed" in out and "broken.png" in out
+    assert main(["ingest", "--folder", str(folder)]) == 1
+    assert "0 imported, 2 duplicate(s)" in capsys.readouterr().out
+    with open_store(settings) as store:
+        assert set(store.query("SELECT patient_id FROM cases")["patient_id"]) == {
+            pseudonym(RAW_ID, pseudonym_key(settings.data_dir))
+        }
