@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listen.add_argument(
         "--allow", default=None, help="comma-separated calling AE titles to accept (default: settings; empty = any)"
     )
-    listen.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0: all interfaces)")
+    listen.add_argument(
+        "--host", default=None, help="address to bind (default: settings.dicom_host, 127.0.0.1; 0.0.0.0 = all)"
+    )
     listen.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0 = run forever)")
     listen.set_defaults(func=run_listen)
 

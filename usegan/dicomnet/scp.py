@@ -1,8 +1,12 @@
 """The DICOM receiver: a C-STORE / C-ECHO SCP (pynetdicom) that spools each received object atomically.
 
 What a scanner sees:
-- an association from a calling AE title not in ``allowed_aes`` is rejected (when the list is non-empty); -
-C-ECHO answers success;
+- the listener binds ``127.0.0.1`` unless told otherwise (``USEGAN_DICOM_HOST``);
+- an association calling another AE title than ours is rejected (``require_called_ae``), as is one from a calling
+  AE title not in ``allowed_aes`` (when the list is non-empty: a name check, not authentication), and one past
+  ``max_associations``;
+- an object larger than ``max_object_bytes`` is refused: its association is aborted while the data arrives;
+- C-ECHO answers success;
 - a C-STORE answers success only *after* the object is complete on disk in the spool folder
   (:func:`usegan.dicomnet.spool.write_atomic`); a spool that cannot be written answers 0xA700 "out of
   resources" so the scanner keeps the image and retries; a malformed object answers 0xA900 / 0xC000 with a
@@ -43,13 +47,16 @@ def check_ae_title(title: str, what: str = "AE title") -> str:
 class ListenerConfig:
     inbox_dir: Path  # spool folder the received objects are written into (settings.inbox_dir)
     ae_title: str = "USEGAN"  # our AE title, the one scanners call
-    host: str = "0.0.0.0"  # address to bind; "127.0.0.1" to accept local senders only
+    host: str = "127.0.0.1"  # address to bind: local senders only by default; "0.0.0.0" for the network
     port: int = 11112  # TCP port; 0 picks a free one (tests)
-    allowed_aes: tuple[str, ...] = ()  # calling AE titles accepted; empty accepts any
-    require_called_ae: bool = False  # also refuse associations that call another AE title than ours
+    # calling AE titles accepted; empty accepts any. A *name check*, not authentication: any peer can claim any
+    # title. Limit who can connect by bind address and firewall; for encryption see docs/dicom.md (TLS).
+    allowed_aes: tuple[str, ...] = ()
+    require_called_ae: bool = True  # refuse associations that call another AE title than ours
     max_pdu: int = 0  # largest PDU we accept, bytes; 0 = unlimited (fewer, larger reads)
     network_timeout_s: float = 60.0  # drop a silent peer after this long
-    max_associations: int = 16  # concurrent associations (scanners) served
+    max_associations: int = 8  # concurrent associations (scanners) served; more are rejected
+    max_object_bytes: int = 64 * 1024 * 1024  # an object larger than this is refused and its association aborted
 
     def __post_init__(self) -> None:
         check_ae_title(self.ae_title)
@@ -59,6 +66,8 @@ class ListenerConfig:
             raise ValueError(f"port must be 0-65535, got {self.port!r}")
         if self.max_associations < 1:
             raise ValueError(f"max_associations must be >= 1, got {self.max_associations!r}")
+        if self.max_object_bytes < 1024:
+            raise ValueError(f"max_object_bytes must be >= 1024, got {self.max_object_bytes!r}")
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> ListenerConfig:
@@ -66,8 +75,12 @@ class ListenerConfig:
         base = cls(
             inbox_dir=Path(settings.inbox_dir),
             ae_title=settings.dicom_ae_title,
+            host=settings.dicom_host,
             port=settings.dicom_port,
             allowed_aes=tuple(settings.dicom_allowed_aes),
+            require_called_ae=settings.dicom_require_called_ae,
+            max_associations=settings.dicom_max_associations,
+            max_object_bytes=int(settings.dicom_max_object_mb) * 1024 * 1024,
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -98,13 +111,40 @@ class StoreListener:
         self.config = config
         self.stats = ListenerStats()
         self._server = None
+        self._received: dict[int, int] = {}  # id(association) -> bytes received since its last complete object
+        self._received_lock = threading.Lock()
 
     # --- event handlers (called on pynetdicom's association threads) ---
     def _on_echo(self, event) -> int:
         self.stats.bump("echoes")
         return contexts.STATUS_SUCCESS
 
+    def _on_data(self, event) -> None:
+        """Count the bytes of the object being received; abort the association once past the size limit.
+
+        pynetdicom assembles a dataset in memory from its fragments, so the limit must act while they arrive (a
+        300 MB object once took the listener to 1.4 GB), not after the whole object is there."""
+        key = id(event.assoc)
+        with self._received_lock:
+            total = self._received.get(key, 0) + len(event.data)
+            self._received[key] = total
+        if total > self.config.max_object_bytes + 65536 and not getattr(event.assoc, "_usegan_aborted", False):
+            event.assoc._usegan_aborted = True
+            self.stats.bump("refused")
+            requestor = event.assoc.requestor
+            log.warning(
+                "association from %s@%s aborted: object larger than the %d MB limit (USEGAN_DICOM_MAX_OBJECT_MB)",
+                requestor.ae_title, requestor.address, self.config.max_object_bytes // (1024 * 1024),
+            )  # fmt: skip
+            event.assoc.abort(block=False)
+
+    def _on_released(self, event) -> None:
+        with self._received_lock:
+            self._received.pop(id(event.assoc), None)
+
     def _on_store(self, event) -> int | Dataset:
+        with self._received_lock:
+            self._received[id(event.assoc)] = 0  # the next object starts counting from zero
         req = event.request
         peer = f"{event.assoc.requestor.ae_title}@{event.assoc.requestor.address}"
         sop_uid = str(req.AffectedSOPInstanceUID or "")
@@ -118,6 +158,10 @@ class StoreListener:
         if problem is None:
             try:
                 name = spool_name(sop_uid)
+                encoded = event.encoded_dataset(include_meta=True)
+                if len(encoded) > self.config.max_object_bytes:
+                    limit_mb = self.config.max_object_bytes // (1024 * 1024)
+                    raise ValueError(f"object of {len(encoded)} bytes exceeds the {limit_mb} MB limit")
             except ValueError as exc:
                 problem = str(exc)
         if problem is not None:
@@ -130,7 +174,7 @@ class StoreListener:
             )
             return _failure(status, problem)
         try:
-            path = write_atomic(self.config.inbox_dir, name, event.encoded_dataset(include_meta=True))
+            path = write_atomic(self.config.inbox_dir, name, encoded)
         except OSError as exc:
             self.stats.bump("refused")
             log.error("cannot spool %s from %s into %s: %s", sop_uid, peer, self.config.inbox_dir, exc)
@@ -166,6 +210,9 @@ class StoreListener:
             (evt.EVT_C_ECHO, self._on_echo),
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_REJECTED, self._on_rejected),
+            (evt.EVT_DATA_RECV, self._on_data),
+            (evt.EVT_RELEASED, self._on_released),
+            (evt.EVT_ABORTED, self._on_released),
         ]
         ae = self._build_ae()
         self._server = ae.start_server((self.config.host, int(self.config.port)), block=False, evt_handlers=handlers)
