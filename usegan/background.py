@@ -66,7 +66,9 @@ class BackgroundWorker:
         except Exception as exc:  # a broken spool must not kill the worker
             log.exception("spool import failed")
             errors.append(f"spool import: {type(exc).__name__}: {exc}")
-        if self.collect_jobs:
+        # only when a job was ever started: collecting imports the training stack (torch), which a worker ticking
+        # next to the first page runs should not do for nothing
+        if self.collect_jobs and (self.settings.jobs_dir / "finetune.latest").is_file():
             try:
                 from usegan.finetune.jobs import JobRunner
 

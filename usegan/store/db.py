@@ -203,6 +203,11 @@ class Store(
                 raise
         return True
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._con is None
+
     def close(self) -> None:
         if self._con is not None and not self.read_only:
             try:

@@ -23,7 +23,7 @@ def shared_store(settings=None):
     key = str(settings.db_path.resolve())
     with _LOCK:
         store = _STORES.get(key)
-        if store is None or store._con is None:  # closed by a test or a shutdown: open afresh
+        if store is None or store.closed:  # closed by a test or a shutdown: open afresh
             store = _STORES[key] = open_store(settings)
         return store
 
