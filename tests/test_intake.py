@@ -299,3 +299,26 @@ def test_ingest_folder_command_imports_images_and_dicom_once(settings, tmp_path,
         assert set(store.query("SELECT patient_id FROM cases")["patient_id"]) == {
             pseudonym(RAW_ID, pseudonym_key(settings.data_dir))
         }
+
+
+def test_the_pseudonym_key_is_backed_up_and_restored(settings, tmp_path, monkeypatch):
+    from usegan.store.backup import backup, restore, verify_backup
+
+    with open_store(settings) as store:
+        case_id = via_dicom_upload(store, settings, tmp_path)
+        before = store.get_case(case_id).patient_id
+        backup(store, tmp_path / "backup", by="admin")
+    assert (tmp_path / "backup" / "pseudonym.key").read_bytes() == (settings.data_dir / "pseudonym.key").read_bytes()
+    verify_backup(tmp_path / "backup")
+    # a new machine: its own fresh key would give the patient another pseudonym; the restored key gives the same
+    monkeypatch.setenv("USEGAN_DATA_DIR", str(tmp_path / "new-machine"))
+    fresh = get_settings()
+    pseudonym_key(fresh.data_dir)  # the new installation made a key before the restore
+    restore(tmp_path / "backup", fresh.db_path, fresh.images_dir)
+    with open_store(fresh) as store:
+        again = Intake(store, fresh).create_case(Intake(store, fresh).read(pixels_dicom(small_scan(7)), "x.dcm"),
+                                                 user="doc")  # fmt: skip
+        assert store.get_case(again).patient_id == before
+    (tmp_path / "backup" / "pseudonym.key").write_bytes(b"x" * 32)
+    with pytest.raises(StoreError, match="pseudonym key"):
+        verify_backup(tmp_path / "backup")

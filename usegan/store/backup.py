@@ -5,7 +5,8 @@ lock, so it is one consistent snapshot. Image files are immutable and are writte
 are committed, so copying them after the snapshot always finds every file the snapshot references; each is
 hashed on the way (a corrupt source file fails the backup instead of being copied silently).
 
-Layout of a backup folder: ``usegan.duckdb``, ``images/ab/abcd...``, ``manifest.json`` (schema version, counts,
+Layout of a backup folder: ``usegan.duckdb``, ``images/ab/abcd...``, ``pseudonym.key`` (so a restored
+installation gives a patient the same pseudonym as before), ``manifest.json`` (schema version, counts,
 time, the sha256 of the database copy). Restore checks the manifest and every image hash before it replaces
 anything, and moves an existing database and images aside rather than deleting them.
 """
@@ -24,6 +25,8 @@ from usegan.fileutil import file_sha256
 from usegan.store.db import DUCKDB_CONFIG
 from usegan.store.errors import StoreError, StoreFullError
 from usegan.store.files import is_disk_full, private_files
+from usegan.intake.pseudonym import KEY_FILE
+from usegan.store.errors import StoreError
 from usegan.store.images import ImageStore
 from usegan.store.migrations import current_version
 from usegan.store.schema import REFERENCED_IMAGES_SQL
@@ -40,6 +43,7 @@ class BackupManifest:
     cases: int
     images: int  # files copied
     database_sha256: str  # of the database file in the backup
+    pseudonym_key_sha256: str = ""  # of pseudonym.key in the backup ("" when the installation had none)
 
 
 def backup(store, dest: str | Path, *, by: str = "system") -> BackupManifest:
@@ -69,7 +73,14 @@ def backup(store, dest: str | Path, *, by: str = "system") -> BackupManifest:
         target_path = out_images.path(sha)
         target_path.parent.mkdir(parents=True, exist_ok=True)
         target_path.write_bytes(data)
-    manifest = BackupManifest(utc_now().isoformat(), version, cases, len(referenced), file_sha256(db_copy))
+    # the pseudonym key goes with the database: restored without it, the same patient would get a new pseudonym
+    key_sha = ""
+    key_file = store.db_path.parent / KEY_FILE
+    if key_file.is_file():
+        shutil.copyfile(key_file, dest / KEY_FILE)
+        (dest / KEY_FILE).chmod(0o600)
+        key_sha = file_sha256(dest / KEY_FILE)
+    manifest = BackupManifest(utc_now().isoformat(), version, cases, len(referenced), file_sha256(db_copy), key_sha)
     (dest / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
     with store.transaction() as cur:
         store.audit(by, "store.backup", "store", str(dest), None, asdict(manifest))
@@ -96,6 +107,16 @@ def verify_backup(src: str | Path) -> BackupManifest:
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"the database in {src} is not a readable usegan database ({first_line})") from exc
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        version = current_version(con)
+        referenced = [row[0] for row in con.execute(REFERENCED_IMAGES_SQL).fetchall()]
+    finally:
+        con.close()
+    if manifest.pseudonym_key_sha256 and (
+        not (src / KEY_FILE).is_file() or file_sha256(src / KEY_FILE) != manifest.pseudonym_key_sha256
+    ):
+        raise StoreError(f"the pseudonym key in {src} is missing or does not match its manifest")
     if version != manifest.schema_version:
         raise StoreError(f"schema version in {src} is {version}, its manifest says {manifest.schema_version}")
     problems = ImageStore(src / "images").check(referenced)
@@ -154,4 +175,20 @@ def restore(src: str | Path, db_path: str | Path, images_dir: str | Path, *, for
     else:
         images_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
+        aside.mkdir(parents=True)
+        for path in (db_path, db_path.with_name(db_path.name + ".wal"), images_dir, db_path.parent / KEY_FILE):
+            if path.exists():
+                shutil.move(str(path), aside / path.name)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(db_path.name + ".restoring")
+    shutil.copyfile(src / DB_NAME, tmp)
+    tmp.replace(db_path)
+    if (src / KEY_FILE).is_file():
+        key_target = db_path.parent / KEY_FILE
+        key_target.unlink(missing_ok=True)  # a fresh install's own key (an old one was moved aside above)
+        shutil.copyfile(src / KEY_FILE, key_target)
+        key_target.chmod(0o600)
+    images = ImageStore(images_dir)
+    for sha in ImageStore(src / "images").all_names():
+        images.put(ImageStore(src / "images").read_bytes(sha))
     return aside
