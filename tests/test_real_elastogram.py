@@ -14,7 +14,6 @@ from tests.optimize_fixtures import (
     PASSWORD,
     fast_hasher_fixture,  # noqa: F401  (fixture)
     make_phantoms,
-    patient_ids,
     tiny_checkpoint,
 )
 from tests.test_optimize import FAST
