@@ -114,13 +114,12 @@ def database_text(store) -> str:
 
 
 def pdf_text(store, case_id: str) -> str:
+    from tests.store_fixtures import reading_basis
     from usegan.report import build_report, report_data_for_case
 
-    elasto = np.zeros((*store.get_case(case_id).bmode().shape[:2], 3), np.uint8)
-    store.add_generation(
-        case_id, elasto, model_version="m1", checkpoint_sha256="0" * 64, mode="strain",
-        colour_scale={"vmin": 0, "vmax": 1, "unit": "normalised strain"}, ms=1.0, created_by="doc",
-    )  # fmt: skip
+    if "dr_pdf" not in {u.username for u in store.list_users()}:
+        store.add_user("dr_pdf", "correct-horse-1", "clinician", created_by="test")
+    store.save_draft(case_id, "dr_pdf", {}, None, "", expected_version=0, **reading_basis(store, case_id, by="dr_pdf"))
     pdf = build_report(report_data_for_case(store, case_id))
     return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 

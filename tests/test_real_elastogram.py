@@ -16,6 +16,7 @@ from tests.optimize_fixtures import (
     make_phantoms,
     tiny_checkpoint,
 )
+from tests.store_fixtures import reading_basis
 from tests.test_optimize import FAST
 from tests.test_screencrop import speckle_image
 from usegan.cli import main
@@ -127,7 +128,8 @@ def test_signed_cases_with_an_uploaded_real_elastogram_feed_a_finetune(tmp_path,
             case = store.get_case(case_id)
             rois = {"lesion": {"type": "rect", "x": case.width // 4, "y": case.height // 4,
                                "w": case.width // 2, "h": case.height // 2}}  # fmt: skip
-            review = store.save_draft(case_id, "dr_a", rois, 3, "read", expected_version=0)
+            basis = reading_basis(store, case_id, "strain")  # the virtual elastogram and proposal it was read on
+            review = store.save_draft(case_id, "dr_a", rois, 3, "read", expected_version=0, **basis)
             store.sign(case_id, "dr_a", expected_version=review.row_version)
             case_ids.append(case_id)
     assert main(["finetune", "--from-store", "--mode", "strain", *FAST]) == 0
