@@ -5,8 +5,7 @@ lock, so it is one consistent snapshot. Image files are immutable and are writte
 are committed, so copying them after the snapshot always finds every file the snapshot references; each is
 hashed on the way (a corrupt source file fails the backup instead of being copied silently).
 
-Layout of a backup folder: ``usegan.duckdb``, ``images/ab/abcd...``, ``pseudonym.key`` (so a restored
-installation gives a patient the same pseudonym as before), ``manifest.json`` (schema version, counts,
+Layout of a backup folder: ``usegan.duckdb``, ``images/ab/abcd...``, ``manifest.json`` (schema version, counts,
 time, the sha256 of the database copy). Restore checks the manifest and every image hash before it replaces
 anything, and moves an existing database and images aside rather than deleting them.
 """
@@ -22,11 +21,10 @@ from pathlib import Path
 import duckdb
 
 from usegan.fileutil import file_sha256
+from usegan.intake.pseudonym import KEY_FILE
 from usegan.store.db import DUCKDB_CONFIG
 from usegan.store.errors import StoreError, StoreFullError
 from usegan.store.files import is_disk_full, private_files
-from usegan.intake.pseudonym import KEY_FILE
-from usegan.store.errors import StoreError
 from usegan.store.images import ImageStore
 from usegan.store.migrations import current_version
 from usegan.store.schema import REFERENCED_IMAGES_SQL
@@ -107,12 +105,6 @@ def verify_backup(src: str | Path) -> BackupManifest:
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"the database in {src} is not a readable usegan database ({first_line})") from exc
-    con = duckdb.connect(str(db_file), read_only=True)
-    try:
-        version = current_version(con)
-        referenced = [row[0] for row in con.execute(REFERENCED_IMAGES_SQL).fetchall()]
-    finally:
-        con.close()
     if manifest.pseudonym_key_sha256 and (
         not (src / KEY_FILE).is_file() or file_sha256(src / KEY_FILE) != manifest.pseudonym_key_sha256
     ):
@@ -166,7 +158,7 @@ def restore(src: str | Path, db_path: str | Path, images_dir: str | Path, *, for
     if db_path.exists() or images_dir.exists():
         aside = db_path.parent / f"pre-restore-{utc_now():%Y%m%dT%H%M%S}"
         aside.mkdir(mode=0o700, parents=True)
-        for path in (db_path, db_path.with_name(db_path.name + ".wal"), images_dir):
+        for path in (db_path, db_path.with_name(db_path.name + ".wal"), images_dir, db_path.parent / KEY_FILE):
             if path.exists():
                 path.replace(aside / path.name)
     (staging / DB_NAME).replace(db_path)
@@ -174,21 +166,10 @@ def restore(src: str | Path, db_path: str | Path, images_dir: str | Path, *, for
         shutil.move(staging / "images", images_dir)  # a rename on the same disk
     else:
         images_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    shutil.rmtree(staging, ignore_errors=True)
-        aside.mkdir(parents=True)
-        for path in (db_path, db_path.with_name(db_path.name + ".wal"), images_dir, db_path.parent / KEY_FILE):
-            if path.exists():
-                shutil.move(str(path), aside / path.name)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(db_path.name + ".restoring")
-    shutil.copyfile(src / DB_NAME, tmp)
-    tmp.replace(db_path)
-    if (src / KEY_FILE).is_file():
+    if (src / KEY_FILE).is_file():  # a fresh install's own key is replaced (an old one was moved aside above)
         key_target = db_path.parent / KEY_FILE
-        key_target.unlink(missing_ok=True)  # a fresh install's own key (an old one was moved aside above)
+        key_target.unlink(missing_ok=True)
         shutil.copyfile(src / KEY_FILE, key_target)
         key_target.chmod(0o600)
-    images = ImageStore(images_dir)
-    for sha in ImageStore(src / "images").all_names():
-        images.put(ImageStore(src / "images").read_bytes(sha))
+    shutil.rmtree(staging, ignore_errors=True)
     return aside
