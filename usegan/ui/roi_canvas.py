@@ -76,7 +76,13 @@ class Viewport:
         h, w = rgb.shape[:2]
         width = self.width or max(1, round(w * self.scale))
         height = self.height or max(1, round(h * self.scale))
-        box = (self.x0, self.y0, self.x0 + width / self.scale, self.y0 + height / self.scale)
+        # rounding the canvas size can reach a fraction of a pixel past the image edge: PIL refuses such a box
+        box = (
+            self.x0,
+            self.y0,
+            min(float(w), self.x0 + width / self.scale),
+            min(float(h), self.y0 + height / self.scale),
+        )
         return Image.fromarray(rgb).resize((width, height), Image.BILINEAR, box=box)
 
 

@@ -59,7 +59,7 @@ def _maintain(store, settings: Settings) -> None:
     command_poll = 1.0
     waited = 0.0
     while not _STOP.wait(command_poll):
-        if store._con is None:
+        if store.closed:
             return
         try:
             run_pending(store, settings)
