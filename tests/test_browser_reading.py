@@ -18,7 +18,7 @@ from tests.test_browser import settle, sign_in, sync_api
 # The browser test module's fixtures: one app server for this module, Chromium, a fresh page per test.
 server, browser, page = test_browser.server, test_browser.browser, test_browser.page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # heavy: `make test-slow`, like test_browser.py
 expect = sync_api.expect
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests.test_browser import browser, server, settle, sign_in, sync_api  # noqa: F401  (fixtures, helpers)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # heavy: `make test-slow`, like test_browser.py
 expect = sync_api.expect
 
 
