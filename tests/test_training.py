@@ -351,3 +351,43 @@ def test_training_learns_nothing_from_fill(tmp_path):
     batch["position"][:, :, 8:24, 8:24] = 0.5
     batch["elasto"][:, :, 8:24, 8:24] = 0.0
     assert trainer.train_step(batch)["loss_g_scalar"] > 0.0
+
+
+def test_lesion_focus_puts_the_lesion_in_every_patch(tmp_path):
+    """lesion_focus=1: every patch holds lesion pixels, although a uniformly placed patch often misses the
+    small lesion of _pairs_with_box (10x10 in a 20x40 box, 24 px patches of the box scaled to 64)."""
+    import torch
+
+    from usegan.training.data import open_dataset
+
+    root = _pairs_with_box(tmp_path / "pairs")
+    torch.manual_seed(0)
+    focused = open_dataset(root, "strain", 64, augment=True, patch=24, lesion_focus=1.0)
+    assert all(focused[0]["mask"].sum() > 0 for _ in range(20))
+    uniform = open_dataset(root, "strain", 64, augment=True, patch=24, lesion_focus=0.0)
+    assert any(uniform[0]["mask"].sum() == 0 for _ in range(40))
+    with pytest.raises(ValueError, match="lesion_focus"):
+        open_dataset(root, "strain", 64, augment=True, patch=24, lesion_focus=1.5)
+
+
+def test_lesion_weight_reaches_the_margin_and_scales_the_lesion_error(tmp_path):
+    import torch
+
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer
+
+    def trainer(w_lesion: float) -> Trainer:
+        config = TrainConfig(
+            out=str(tmp_path / f"run{w_lesion}"), image_size=32, base_channels=4, n_res_blocks=1, d_base_channels=4,
+            batch_size=1, vgg_input_size=0, vgg_layers="relu1_1", steps=1, w_lesion=w_lesion, lesion_margin_px=2,
+        )  # fmt: skip
+        return Trainer(config, train_set=[], val_set=None)
+
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[:, :, 10:14, 10:14] = 1
+    weights = trainer(4.0).pixel_weights(mask)[0, 0]
+    assert weights[12, 12] == 5.0 and weights[8, 8] == 5.0  # inside, and 2 px out (the margin)
+    assert weights[7, 12] == 1.0 and weights[0, 0] == 1.0
+    assert torch.equal(trainer(0.0).pixel_weights(mask), torch.ones_like(mask))
+    with pytest.raises(ValueError, match="w_lesion"):
+        TrainConfig(w_lesion=-1)

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             config.crop_to_box,
             config.patch_size or None,
             config.scale_jitter,
+            config.lesion_focus,
         )
         trainer = Trainer(config, train_set, val_set)
     except (ValueError, FileNotFoundError) as exc:

@@ -31,6 +31,7 @@ class TrainConfig:
         0, "train on random patches of this side at image_size scale (0 = whole letterboxed boxes)"
     )
     scale_jitter: float = option(0.25, "training scale drawn log-uniformly in [1/(1+j), 1+j] (field of view variety)")
+    lesion_focus: float = option(0.0, "probability a training patch is placed to hold a lesion pixel (patch_size > 0)")
     output: str = option(
         "colormap", 'generator head: "colormap" (scalar + uncertainty through the LUT) or "rgb" (ablation)'
     )
@@ -51,6 +52,10 @@ class TrainConfig:
     w_color: float = option(10.0, "Color loss weight")
     w_vgg: float = option(5.0, "VGG19 perceptual loss weight")
     w_scalar: float = option(20.0, "L1 on the predicted colour-map position (colormap head only)")
+    w_lesion: float = option(
+        0.0, "extra weight of lesion pixels (mask dilated by lesion_margin_px) in the L1 and scalar losses"
+    )
+    lesion_margin_px: int = option(6, "how far around the lesion mask w_lesion reaches (Tsukuba 5: surroundings)")
     w_nll: float = option(1.0, "Laplace negative log-likelihood that trains the uncertainty map (colormap head only)")
     gan_mode: str = option("lsgan", '"lsgan" or "vanilla"')
     vgg_weights: str = option("", "optional local torchvision vgg19 state dict; empty = fixed random VGG19")
@@ -90,6 +95,10 @@ class TrainConfig:
             raise ValueError(f"patch_size must be 0 or a multiple of 8 in [8, image_size], got {self.patch_size}")
         if not self.mask_fill and self.output != "rgb":
             raise ValueError("mask_fill=false is an ablation of the free-RGB head only (output='rgb')")
+        if not 0.0 <= self.lesion_focus <= 1.0:
+            raise ValueError(f"lesion_focus is a probability in [0, 1], got {self.lesion_focus}")
+        if self.w_lesion < 0 or self.lesion_margin_px < 0:
+            raise ValueError(f"w_lesion and lesion_margin_px must be >= 0, got {self.w_lesion}, {self.lesion_margin_px}")
         if not 0.0 <= self.decay_start <= 1.0:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
 

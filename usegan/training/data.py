@@ -26,19 +26,32 @@ class BoxCropDataset(Dataset):
     Without ``patch``: the box is letterboxed to ``size x size``. With ``patch`` (training): the scaled box (scale
     jittered by ``scale_jitter``, a factor drawn log-uniformly in ``[1 / (1 + j), 1 + j]``) is cut to a random
     ``patch x patch`` window at native resolution, so a fully convolutional generator learns at the scale it runs
-    at for a quarter of the cost. Wherever the output runs past the box, the B-mode is black (-1), the elastogram
-    black and the target position NaN: fill, which no loss learns from. The returned ``box`` is the content area.
+    at for a quarter of the cost. With probability ``lesion_focus`` a patch is placed so that it holds a random
+    lesion pixel (when the item has a lesion mask): a uniformly placed 128 px window cuts or misses the lesion
+    often, and the lesion is what a reading scores. Wherever the output runs past the box, the B-mode is black
+    (-1), the elastogram black and the target position NaN: fill, which no loss learns from. The returned ``box``
+    is the content area.
     """
 
-    def __init__(self, base: Dataset, size: int, patch: int | None = None, scale_jitter: float = 0.0) -> None:
+    def __init__(
+        self,
+        base: Dataset,
+        size: int,
+        patch: int | None = None,
+        scale_jitter: float = 0.0,
+        lesion_focus: float = 0.0,
+    ) -> None:
         if patch is not None and not 8 <= patch <= size:
             raise ValueError(f"patch must be in [8, size={size}], got {patch!r}")
         if scale_jitter < 0:
             raise ValueError(f"scale_jitter must be >= 0, got {scale_jitter!r}")
+        if not 0.0 <= lesion_focus <= 1.0:
+            raise ValueError(f"lesion_focus is a probability in [0, 1], got {lesion_focus!r}")
         self.base = base
         self.size = size
         self.patch = patch
         self.scale_jitter = scale_jitter
+        self.lesion_focus = lesion_focus
 
     def __len__(self) -> int:
         return len(self.base)
@@ -70,8 +83,14 @@ class BoxCropDataset(Dataset):
         scaled = {k: _resize(v, sh, sw, nearest=k in ("elasto", "position")) for k, v in crop.items()}
         p = self.patch
         # window origin in scaled coordinates; negative = fill before the content
-        top = int(torch.randint(min(0, sh - p), max(0, sh - p) + 1, ()).item())
-        left = int(torch.randint(min(0, sw - p), max(0, sw - p) + 1, ()).item())
+        top_range, left_range = (min(0, sh - p), max(0, sh - p)), (min(0, sw - p), max(0, sw - p))
+        lesion = torch.nonzero(scaled["mask"][0] > 0.5)
+        if len(lesion) and torch.rand(()).item() < self.lesion_focus:
+            cy, cx = lesion[int(torch.randint(len(lesion), ()).item())].tolist()
+            top_range = (max(top_range[0], cy - p + 1), min(top_range[1], cy))
+            left_range = (max(left_range[0], cx - p + 1), min(left_range[1], cx))
+        top = int(torch.randint(top_range[0], top_range[1] + 1, ()).item())
+        left = int(torch.randint(left_range[0], left_range[1] + 1, ()).item())
         out = {}
         for k, v in scaled.items():
             canvas = torch.full((v.shape[0], p, p), FILL[k], dtype=v.dtype)
@@ -109,10 +128,12 @@ def open_dataset(
     crop_to_box: bool = True,
     patch: int | None = None,
     scale_jitter: float = 0.0,
+    lesion_focus: float = 0.0,
 ) -> Dataset:
     """``root/index.csv`` -> :class:`PhantomDataset`; ``root/bmode/`` -> :class:`PairsDataset` (mode is the
     department's own pairing); otherwise a ``ValueError`` naming the folder. ``crop_to_box`` wraps it in
-    :class:`BoxCropDataset` (``patch`` / ``scale_jitter``: see there; used only for the augmented training set)."""
+    :class:`BoxCropDataset` (``patch`` / ``scale_jitter`` / ``lesion_focus``: see there; used only for the
+    augmented training set)."""
     root = Path(root)
     aug = AugmentConfig() if augment else None
     base_size = None if crop_to_box else size
@@ -126,7 +147,9 @@ def open_dataset(
         )
     if not crop_to_box:
         return base
-    return BoxCropDataset(base, size, patch if augment else None, scale_jitter if augment else 0.0)
+    if not augment:
+        return BoxCropDataset(base, size)
+    return BoxCropDataset(base, size, patch, scale_jitter, lesion_focus)
 
 
 def train_val_split(
@@ -140,11 +163,12 @@ def train_val_split(
     crop_to_box: bool = True,
     patch: int | None = None,
     scale_jitter: float = 0.0,
+    lesion_focus: float = 0.0,
 ) -> tuple[Dataset, Dataset]:
     """Training set (augmented) and validation set (never augmented). Without ``val_root`` a seeded random
     ``val_fraction`` of ``root`` is held out; the split depends only on the seed and the case count. Validation
     items are whole boxes letterboxed to ``size``, as inference sees them."""
-    train_full = open_dataset(root, mode, size, augment, crop_to_box, patch, scale_jitter)
+    train_full = open_dataset(root, mode, size, augment, crop_to_box, patch, scale_jitter, lesion_focus)
     if val_root:
         return train_full, open_dataset(val_root, mode, size, augment=False, crop_to_box=crop_to_box)
     n = len(train_full)

@@ -144,6 +144,8 @@ class Trainer:
         valid = torch.isfinite(target) if self.config.mask_fill else torch.ones_like(target, dtype=torch.bool)
         n_valid = valid.float().sum().clamp_min(1.0)
         target = torch.nan_to_num(target, nan=0.0)
+        weight = self.pixel_weights(batch["mask"].to(self.device)) * valid  # (B, 1, H, W), 0 on fill
+        n_weight = weight.sum().clamp_min(1.0)
         boxes = None
         if self.config.local_discriminator:
             boxes = mask_to_boxes(batch["mask"].to(self.device))
@@ -175,7 +177,7 @@ class Trainer:
             loss_g_gan = self.gan_loss([p.float() for p in pred], True)
             total = total + weights.gan * loss_g_gan
             losses["loss_g_gan"] = loss_g_gan.item()
-        loss_g_l1 = (fake_e - real_e).abs().sum() / (3.0 * n_valid)  # fill pixels are equal: they add nothing
+        loss_g_l1 = ((fake_e - real_e).abs() * weight).sum() / (3.0 * n_weight)
         total = total + weights.l1 * loss_g_l1
         losses["loss_g_l1"] = loss_g_l1.item()
         if self.color_loss is not None:
@@ -189,7 +191,7 @@ class Trainer:
             losses["loss_g_vgg"] = loss_g_vgg.item()
         if position is not None:
             error = (position.float() - target).abs()
-            loss_g_scalar = (error * valid).sum() / n_valid
+            loss_g_scalar = (error * weight).sum() / n_weight
             # Laplace negative log-likelihood of the (detached) error: trains the uncertainty, not the mean
             nll = error.detach() * torch.exp(-log_scale) + log_scale
             loss_g_nll = (nll * valid).sum() / n_valid
@@ -204,6 +206,16 @@ class Trainer:
             self.sched_d.step()
         losses["loss_g"] = total.item()
         return losses
+
+    def pixel_weights(self, mask: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, H, W)`` lesion mask in {0, 1} -> per-pixel weights of the L1 and scalar losses: 1, plus
+        ``w_lesion`` within ``lesion_margin_px`` of a lesion. A lesion covers a few percent of a box; unweighted,
+        the losses are met by painting the background and a carcinoma comes out as soft as the fat around it."""
+        if self.config.w_lesion == 0:
+            return torch.ones_like(mask)
+        r = self.config.lesion_margin_px
+        near = torch.nn.functional.max_pool2d(mask.float(), 2 * r + 1, stride=1, padding=r) if r else mask.float()
+        return 1.0 + self.config.w_lesion * near
 
     # ----------------------------------------------------------------- validation
     @torch.inference_mode()
