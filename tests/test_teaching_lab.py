@@ -9,15 +9,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_fixtures import make_environment
+from tests.app_fixtures import USERS, app_session, make_environment
 from tests.research_fixtures import ORIGINAL_NAME, PATIENT_ID, research_archive
 from tests.store_fixtures import fast_hasher_fixture, store_fixture  # noqa: F401 (pytest fixtures)
 from usegan.services import teaching
 from usegan.vocab import LesionType, Mode
-
-# The page AppTests break on the sign-in gate landed at the end of the session (KeyError on session keys);
-# kept runnable under `make test-slow` until they sign in with tests.app_fixtures.app_session.
-pytestmark = pytest.mark.slow
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -128,14 +124,14 @@ def environment(tmp_path_factory):
     return env
 
 
-def open_page(environment, monkeypatch, user: str = "student", role: str = "viewer") -> AppTest:
+def open_page(environment, monkeypatch, user: str = "student") -> AppTest:
     for key, value in environment.items():
         if key.startswith("USEGAN_"):
             monkeypatch.setenv(key, value)
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["auth_user"] = {"username": user, "role": role}
+    at.session_state["auth_user"] = app_session(user)  # a real server-side session, as the sign-in gate checks
     at.run()
-    return at if role == "viewer" else at.switch_page("pages/teaching.py").run()  # a viewer lands there
+    return at if USERS[user] == "viewer" else at.switch_page("pages/teaching.py").run()  # a viewer lands there
 
 
 @pytest.fixture
@@ -205,7 +201,7 @@ def test_only_signed_cases_are_flagged_and_students_see_a_pseudonym(store):
                          checkpoint_sha256="0" * 64, colour_scale={}, ms=1.0, created_by="dr_a")  # fmt: skip
     with pytest.raises(ValueError, match="no signed reading"):
         store.flag_for_teaching(draft, "strain", "dr_a")
-    store.add_user("pupil", "pupil-password-1", "viewer", created_by="t")
+    store.add_user("pupil", "quiet-lantern-71", "viewer", created_by="t")  # policy: not the name
     with pytest.raises(AuthError, match="is a viewer; only admin, clinician users may do this"):
         store.flag_for_teaching(signed, "strain", "pupil")
     teaching_id = store.flag_for_teaching(signed, "strain", "dr_a")
@@ -223,7 +219,7 @@ def test_only_signed_cases_are_flagged_and_students_see_a_pseudonym(store):
 
 def test_a_clinician_flags_a_case_and_a_student_scores_it_without_identifiers(environment, monkeypatch):
     cases = environment["cases"].split(",")
-    doc = open_page(environment, monkeypatch, "doc", "clinician")
+    doc = open_page(environment, monkeypatch, "doc")
     picker = doc.selectbox(key="teaching_flag_pick")
     position = next(i for i, label in enumerate(picker.options) if cases[1] in label)  # options: a RangeIndex
     picker.set_value(position).run()
