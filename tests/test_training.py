@@ -391,3 +391,27 @@ def test_lesion_weight_reaches_the_margin_and_scales_the_lesion_error(tmp_path):
     assert torch.equal(trainer(0.0).pixel_weights(mask), torch.ones_like(mask))
     with pytest.raises(ValueError, match="w_lesion"):
         TrainConfig(w_lesion=-1)
+
+
+def test_lesion_weight_only_for_lesions_the_bmode_shows(tmp_path):
+    """An iso-echoic lesion (no B-mode sign) is learnt at background weight: weighting it would teach stiff
+    patches in normal-looking tissue."""
+    import torch
+
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer, lesion_contrast
+
+    config = TrainConfig(
+        out=str(tmp_path / "run"), image_size=32, base_channels=4, n_res_blocks=1, d_base_channels=4,
+        batch_size=2, vgg_input_size=0, vgg_layers="relu1_1", steps=1, w_lesion=4.0, lesion_margin_px=0,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    bmode = torch.rand(2, 1, 32, 32) * 0.4 - 0.2  # speckle-like background
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[:, :, 12:20, 12:20] = 1
+    bmode[0, :, 12:20, 12:20] -= 0.8  # sample 0: a hypoechoic lesion; sample 1: iso-echoic
+    contrast = lesion_contrast(bmode, mask)
+    assert contrast[0] > 3 and contrast[1] < 0.5
+    weights = Trainer(config, train_set=[], val_set=None).pixel_weights(mask, bmode)
+    assert weights[0, 0, 15, 15] == 5.0 and weights[1, 0, 15, 15] == 1.0
+    assert lesion_contrast(bmode, torch.zeros_like(mask)).eq(0).all()

@@ -56,6 +56,9 @@ class TrainConfig:
         0.0, "extra weight of lesion pixels (mask dilated by lesion_margin_px) in the L1 and scalar losses"
     )
     lesion_margin_px: int = option(6, "how far around the lesion mask w_lesion reaches (Tsukuba 5: surroundings)")
+    lesion_min_contrast: float = option(
+        0.8, "w_lesion only for lesions the B-mode shows: |lesion - surround| / surround std at least this"
+    )
     w_nll: float = option(1.0, "Laplace negative log-likelihood that trains the uncertainty map (colormap head only)")
     gan_mode: str = option("lsgan", '"lsgan" or "vanilla"')
     vgg_weights: str = option("", "optional local torchvision vgg19 state dict; empty = fixed random VGG19")

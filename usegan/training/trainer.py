@@ -44,6 +44,21 @@ def build_generator(config: TrainConfig) -> torch.nn.Module:
     return UNetGenerator(gen_config) if config.architecture == "unet" else USEGANGenerator(gen_config)
 
 
+def lesion_contrast(bmode: torch.Tensor, mask: torch.Tensor, ring_px: int = 10) -> torch.Tensor:
+    """``(B, 1, H, W)`` B-mode and lesion mask -> ``(B,)`` |mean inside - mean of a ring around| / ring std:
+    how visible the lesion is on the B-mode (0 where there is no lesion or no ring). Fill (B-mode -1) is left
+    out of the ring."""
+    inside = mask > 0.5
+    grown = torch.nn.functional.max_pool2d(mask.float(), 2 * ring_px + 1, stride=1, padding=ring_px) > 0.5
+    ring = grown & ~inside & (bmode > -1.0)
+    out = bmode.new_zeros(bmode.shape[0])
+    for i in range(bmode.shape[0]):
+        if inside[i].sum() >= 4 and ring[i].sum() >= 4:
+            b_ring = bmode[i][ring[i]]
+            out[i] = (bmode[i][inside[i]].mean() - b_ring.mean()).abs() / (b_ring.std() + 1e-3)
+    return out
+
+
 class Trainer:
     """Trains one generator on ``train_set`` (items: dicts with ``bmode (1,H,W)``, ``elasto (3,H,W)`` in [-1, 1],
     ``mask (1,H,W)`` in {0, 1}, ``box (4,)`` x, y, w, h of the elastography box) and validates on ``val_set``."""
@@ -144,7 +159,7 @@ class Trainer:
         valid = torch.isfinite(target) if self.config.mask_fill else torch.ones_like(target, dtype=torch.bool)
         n_valid = valid.float().sum().clamp_min(1.0)
         target = torch.nan_to_num(target, nan=0.0)
-        weight = self.pixel_weights(batch["mask"].to(self.device)) * valid  # (B, 1, H, W), 0 on fill
+        weight = self.pixel_weights(batch["mask"].to(self.device), real_b) * valid  # (B, 1, H, W), 0 on fill
         n_weight = weight.sum().clamp_min(1.0)
         boxes = None
         if self.config.local_discriminator:
@@ -207,14 +222,21 @@ class Trainer:
         losses["loss_g"] = total.item()
         return losses
 
-    def pixel_weights(self, mask: torch.Tensor) -> torch.Tensor:
-        """``(B, 1, H, W)`` lesion mask in {0, 1} -> per-pixel weights of the L1 and scalar losses: 1, plus
-        ``w_lesion`` within ``lesion_margin_px`` of a lesion. A lesion covers a few percent of a box; unweighted,
-        the losses are met by painting the background and a carcinoma comes out as soft as the fat around it."""
+    def pixel_weights(self, mask: torch.Tensor, bmode: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, 1, H, W)`` lesion mask in {0, 1} (and the B-mode in [-1, 1]) -> per-pixel weights of the L1 and
+        scalar losses: 1, plus ``w_lesion`` within ``lesion_margin_px`` of a lesion that the B-mode shows.
+
+        A lesion covers a few percent of a box; unweighted, the losses are met by painting the background and a
+        carcinoma comes out as soft as the fat around it. Only lesions with a B-mode sign are weighted
+        (:func:`lesion_contrast` >= ``lesion_min_contrast``): a stiff lesion the B-mode cannot show (iso-echoic)
+        cannot be predicted, and weighting it would teach stiff patches in normal-looking tissue (false hard)."""
         if self.config.w_lesion == 0:
             return torch.ones_like(mask)
         r = self.config.lesion_margin_px
         near = torch.nn.functional.max_pool2d(mask.float(), 2 * r + 1, stride=1, padding=r) if r else mask.float()
+        if bmode is not None and self.config.lesion_min_contrast > 0:
+            shown = lesion_contrast(bmode, mask) >= self.config.lesion_min_contrast
+            near = near * shown.float()[:, None, None, None]
         return 1.0 + self.config.w_lesion * near
 
     # ----------------------------------------------------------------- validation
