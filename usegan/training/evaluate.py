@@ -9,6 +9,8 @@ a full-field virtual elastogram of the image or of the region the user crops to)
   interpretation class from the true kPa map (SWE models);
 * SWE models: mean absolute error in kPa inside the lesion and inside the box (generated scalar vs the true
   elastogram decoded through the colour map);
+* the same kappa over the lesions the B-mode shows (:func:`usegan.training.metrics.lesion_contrast` >= 0.8): an
+  iso-echoic stiff lesion has no B-mode sign a virtual elastogram could follow, so the full kappa has a ceiling;
 * NCC (normalised cross-correlation) of the generated scalar with the true elastogram's scalar inside the box;
 * off-map fraction: pixels of the generated RGB that are not a colour of the map (0 by construction);
 * uncertainty calibration: Spearman rank correlation of the predicted standard deviation with the absolute error,
@@ -30,9 +32,11 @@ import numpy as np
 
 from usegan.inference import VirtualElastographer
 from usegan.training.metrics import (
+    VISIBLE_LESION_CONTRAST,
     colour_histogram_intersection,
     confusion_matrix,
     crop_box,
+    lesion_contrast,
     psnr_rgb,
     quadratic_weighted_kappa,
     ssim_rgb,
@@ -53,6 +57,8 @@ class EvaluationReport:
     kappa: float  # quadratic-weighted kappa, pre-score on generated vs ground truth
     accuracy: float  # exact agreement of those classes
     n_scored: int  # cases where both the truth and the pre-score had a class
+    kappa_visible: float | None = None  # the same over lesions the B-mode shows (lesion_contrast >= 0.8)
+    n_scored_visible: int = 0  # how many of the scored cases those are
     confusion: list = field(default_factory=list)  # rows truth 1..5, columns pre-score 1..5
     mae_kpa_lesion: float | None = None  # SWE only
     mae_kpa_box: float | None = None  # SWE only
@@ -106,7 +112,7 @@ def evaluate_cases(
     mode = engine.info.mode
     cmap = engine.info.colormap
     rows: list[dict] = []
-    truths, preds = [], []
+    truths, preds, visible = [], [], []
     sample_err, sample_std, covered = [], [], []
     rng = np.random.default_rng(0)
     for start in range(0, len(folders), batch_size):
@@ -125,10 +131,12 @@ def evaluate_cases(
             pred = None
             if case["mask"].any():
                 pred = propose(out.rgb, mode, case["mask"], organ=organ, colormap=cmap, scalar=out.scalar).score
+                row["lesion_contrast"] = lesion_contrast(case["bmode"].astype(np.float32), case["mask"])
             row.update(truth=truth, prescore=pred, off_map_fraction=on_map_fraction_off(out.rgb, cmap))
             if truth is not None and pred is not None:
                 truths.append(truth)
                 preds.append(pred)
+                visible.append(row["lesion_contrast"] >= VISIBLE_LESION_CONTRAST)
             fake_scalar = out.scalar if out.scalar is not None else cmap.invert(out.rgb)[0]
             real_scalar, _ = cmap.invert(real)
             both = np.isfinite(fake_scalar) & np.isfinite(real_scalar)
@@ -164,6 +172,14 @@ def evaluate_cases(
         kappa=quadratic_weighted_kappa(truths, preds, CLASSES) if truths else float("nan"),
         accuracy=float(np.mean(np.array(truths) == np.array(preds))) if truths else float("nan"),
         n_scored=len(truths),
+        kappa_visible=quadratic_weighted_kappa(
+            [t for t, v in zip(truths, visible, strict=True) if v],
+            [p for p, v in zip(preds, visible, strict=True) if v],
+            CLASSES,
+        )
+        if any(visible)
+        else None,
+        n_scored_visible=int(sum(visible)),
         confusion=confusion_matrix(truths, preds, CLASSES).tolist(),
         mae_kpa_lesion=mean("mae_kpa_lesion") if mode == "swe" else None,
         mae_kpa_box=mean("mae_kpa_box") if mode == "swe" else None,

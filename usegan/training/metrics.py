@@ -7,9 +7,25 @@ default); the rest are short enough to own and are tested against hand-computed 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from usegan.agreement import confusion_matrix, quadratic_weighted_kappa  # noqa: F401 (re-exported for evaluation)
+from usegan.training.config import VISIBLE_LESION_CONTRAST  # noqa: F401 (re-exported for evaluation)
+
+
+def lesion_contrast(bmode: np.ndarray, mask: np.ndarray, valid: np.ndarray | None = None, ring_px: int = 10) -> float:
+    """How visible a lesion is on the B-mode: |mean inside ``mask`` - mean of a ``ring_px`` ring around it| / the
+    ring's standard deviation (speckle). ``bmode`` ``(H, W)`` any scale, ``mask`` / ``valid`` ``(H, W)`` bool
+    (``valid`` False = fill, left out of the ring). 0.0 when the lesion or the ring has fewer than 4 pixels."""
+    inside = np.asarray(mask, bool)
+    ring = ndimage.maximum_filter(inside, size=2 * ring_px + 1) & ~inside
+    if valid is not None:
+        ring &= np.asarray(valid, bool)
+    if inside.sum() < 4 or ring.sum() < 4:
+        return 0.0
+    surround = bmode[ring]
+    return float(abs(bmode[inside].mean() - surround.mean()) / (surround.std() + 1e-3))
 
 
 def crop_box(image: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:

@@ -36,27 +36,12 @@ from usegan.models.losses import ColorLoss, GANLoss, VGGPerceptualLoss
 from usegan.models.unet import UNetGenerator
 from usegan.training import distributed
 from usegan.training.config import TrainConfig
-from usegan.training.metrics import ssim_rgb
+from usegan.training.metrics import lesion_contrast, ssim_rgb
 
 
 def build_generator(config: TrainConfig) -> torch.nn.Module:
     gen_config = config.generator_config
     return UNetGenerator(gen_config) if config.architecture == "unet" else USEGANGenerator(gen_config)
-
-
-def lesion_contrast(bmode: torch.Tensor, mask: torch.Tensor, ring_px: int = 10) -> torch.Tensor:
-    """``(B, 1, H, W)`` B-mode and lesion mask -> ``(B,)`` |mean inside - mean of a ring around| / ring std:
-    how visible the lesion is on the B-mode (0 where there is no lesion or no ring). Fill (B-mode -1) is left
-    out of the ring."""
-    inside = mask > 0.5
-    grown = torch.nn.functional.max_pool2d(mask.float(), 2 * ring_px + 1, stride=1, padding=ring_px) > 0.5
-    ring = grown & ~inside & (bmode > -1.0)
-    out = bmode.new_zeros(bmode.shape[0])
-    for i in range(bmode.shape[0]):
-        if inside[i].sum() >= 4 and ring[i].sum() >= 4:
-            b_ring = bmode[i][ring[i]]
-            out[i] = (bmode[i][inside[i]].mean() - b_ring.mean()).abs() / (b_ring.std() + 1e-3)
-    return out
 
 
 class Trainer:
@@ -235,8 +220,11 @@ class Trainer:
         r = self.config.lesion_margin_px
         near = torch.nn.functional.max_pool2d(mask.float(), 2 * r + 1, stride=1, padding=r) if r else mask.float()
         if bmode is not None and self.config.lesion_min_contrast > 0:
-            shown = lesion_contrast(bmode, mask) >= self.config.lesion_min_contrast
-            near = near * shown.float()[:, None, None, None]
+            b, m = bmode[:, 0].detach().float().cpu().numpy(), mask[:, 0].cpu().numpy() > 0.5
+            shown = [
+                lesion_contrast(b[i], m[i], valid=b[i] > -1.0) >= self.config.lesion_min_contrast for i in range(len(b))
+            ]
+            near = near * torch.tensor(shown, dtype=near.dtype, device=near.device)[:, None, None, None]
         return 1.0 + self.config.w_lesion * near
 
     # ----------------------------------------------------------------- validation
