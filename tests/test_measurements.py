@@ -233,3 +233,26 @@ def test_model_uncertainty_is_asked_once_per_image_and_only_of_the_model_that_ma
     assert model_uncertainty(case, generation, Model("v1", np.ones((4, 5))), GenerationCache()) is None
     old = Model("v2", None)  # a checkpoint from before the uncertainty head
     assert model_uncertainty(case, generation, old, GenerationCache()) is None and old.calls == 1
+
+
+def test_model_uncertainty_reads_the_map_stored_with_the_generation_without_running_a_model():
+    from types import SimpleNamespace
+
+    from usegan.services.reading import model_uncertainty
+    from usegan.services.service import GenerationCache
+
+    class Refusing:
+        info = SimpleNamespace(version="v2")
+
+        def generate(self, image):
+            raise AssertionError("the stored map must be used")
+
+    sd = np.full((4, 5), 2.5, np.float32)
+    generation = SimpleNamespace(model_version="v1", mode="strain", has_uncertainty=True, uncertainty_sha="a" * 64,
+                                 uncertainty_step=0.1, uncertainty=lambda: sd)  # fmt: skip
+    case = SimpleNamespace(bmode_sha="abc", height=4, width=5)
+    cache = GenerationCache()
+    assert model_uncertainty(case, generation, Refusing(), cache) is sd  # another model version loaded: still right
+    assert model_uncertainty(case, generation, None, cache) is sd and cache.hits == 1
+    other_size = SimpleNamespace(bmode_sha="abc", height=8, width=10)  # a re-cropped case: the map no longer fits
+    assert model_uncertainty(other_size, generation, None, cache) is None

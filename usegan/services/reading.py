@@ -67,10 +67,19 @@ def model_uncertainty(case, generation, elastographer, cache: GenerationCache | 
     """The model's per-pixel standard deviation for the case's virtual elastogram, ``(H, W)`` float32 in the colour
     scale's units, or None when the model predicts none (the quality map then uses the colour-map distance).
 
-    Only for the model that made ``generation`` (another version's uncertainty would describe another image). The
-    model runs once per (image, model version, mode) and process; the answer is cached, None included.
+    The map stored with ``generation`` when it has one (no model run, any model loaded). A generation stored before
+    maps were kept asks the model that made it, and only that one (another version's uncertainty would describe
+    another image); that answer is cached per (image, model version, mode) and process, None included.
     """
     cache = UNCERTAINTY_CACHE if cache is None else cache
+    if generation is not None and getattr(generation, "has_uncertainty", False):
+        key = (generation.uncertainty_sha, generation.uncertainty_step)
+        hit = cache.get(key)
+        if hit is None:  # decoding the 16-bit PNG of a 1024 px reading copy costs ~20 ms: once per process
+            hit = (generation.uncertainty(),)
+            cache.put(key, hit)
+        sd = hit[0]
+        return sd if sd.shape == (case.height, case.width) else None
     if elastographer is None or generation is None or elastographer.info.version != generation.model_version:
         return None
     key = (case.bmode_sha, generation.model_version, generation.mode)

@@ -21,7 +21,8 @@ from usegan.vocab import Mode
 
 
 class GenerationCache:
-    """Thread-safe LRU of generated elastograms: ``(bmode_sha, model_version, mode) -> (rgb, colour_scale, ms)``."""
+    """Thread-safe LRU of generated elastograms: ``(bmode_sha, model_version, mode) -> (rgb, colour_scale, ms,
+    uncertainty or None)``."""
 
     def __init__(self, max_items: int = 64) -> None:
         if max_items < 1:
@@ -115,7 +116,8 @@ def open_case(store, case_id: str, mode: str = Mode.STRAIN) -> CaseView:
 
 def generate_for_case(store, case_id: str, elastographer, user: str, cache: GenerationCache | None = None):
     """The case's generation for the elastographer's model version and mode: the stored one if it exists, else
-    from the in-memory cache, else run the model; new results are stored. Returns a ``usegan.store.Generation``."""
+    from the in-memory cache, else run the model; new results are stored, with the model's per-pixel uncertainty
+    when it predicts one. Returns a ``usegan.store.Generation``."""
     cache = GENERATION_CACHE if cache is None else cache
     info = elastographer.info
     existing = store.latest_generation(case_id, info.mode)
@@ -126,12 +128,14 @@ def generate_for_case(store, case_id: str, elastographer, user: str, cache: Gene
     hit = cache.get(key)
     if hit is None:
         result = elastographer.generate(case.bmode())
-        hit = (result.rgb, dict(result.colour_scale), float(result.ms))
+        # Checkpoints from before the uncertainty head give no ``uncertainty``: the generation then has no map.
+        sd = getattr(result, "uncertainty", None)
+        hit = (result.rgb, dict(result.colour_scale), float(result.ms), None if sd is None else np.asarray(sd))
         cache.put(key, hit)
-    rgb, colour_scale, ms = hit
+    rgb, colour_scale, ms, uncertainty = hit
     generation_id = store.add_generation(
         case_id, rgb, model_version=info.version, checkpoint_sha256=info.sha256, mode=info.mode,
-        colour_scale=colour_scale, ms=ms, created_by=user,
+        colour_scale=colour_scale, ms=ms, created_by=user, uncertainty=uncertainty,
     )  # fmt: skip
     return store.get_generation(generation_id)
 

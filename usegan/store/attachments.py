@@ -15,6 +15,7 @@ from usegan.store.cases import _check_mode, _uint8_image
 from usegan.store.errors import NotFoundError
 from usegan.store.images import ImageStore
 from usegan.store.rows import columns, insert, record
+from usegan.store.uncertainty import decode_uncertainty, encode_uncertainty
 from usegan.store.util import from_json, new_id, to_json
 from usegan.vocab import CaseStatus
 
@@ -31,10 +32,24 @@ class Generation:
     ms: float | None  # generation time
     created_at: dt.datetime
     created_by: str
+    uncertainty_sha: str | None = None  # 16-bit PNG of the model's per-pixel SD (None: the model predicts none)
+    uncertainty_step: float | None = None  # SD per count of that PNG, in the colour scale's unit
     images: ImageStore = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def elastogram(self) -> np.ndarray:
         return self.images.get(self.elasto_sha)
+
+    @property
+    def has_uncertainty(self) -> bool:
+        return self.uncertainty_sha is not None and self.uncertainty_step is not None
+
+    def uncertainty(self) -> np.ndarray | None:
+        """The model's per-pixel standard deviation of the elastogram's strain / kPa, ``(H, W)`` float32 in the
+        colour scale's unit, as stored with this generation; None for a model without an uncertainty head (and for
+        generations stored before the map was kept)."""
+        if not self.has_uncertainty:
+            return None
+        return decode_uncertainty(self.images.read_bytes(self.uncertainty_sha), self.uncertainty_step)
 
 
 @dataclass(frozen=True)
@@ -73,12 +88,24 @@ class AttachmentsMixin:
         colour_scale: dict,
         ms: float | None,
         created_by: str,
+        uncertainty: np.ndarray | None = None,
     ) -> str:
-        """Store a generated (virtual) elastogram, (H, W, 3) uint8, with the model that made it; returns its id."""
+        """Store a generated (virtual) elastogram, (H, W, 3) uint8, with the model that made it; returns its id.
+
+        ``uncertainty``: the model's per-pixel SD, ``(H, W)`` float >= 0 in the colour scale's unit, when the model
+        predicts one (:attr:`usegan.inference.Elastogram.uncertainty`); kept as a 16-bit PNG beside the image."""
         elasto = _uint8_image(elasto_rgb, "elasto_rgb", colour_only=True)
         _check_mode(mode)
         if not isinstance(colour_scale, dict):
             raise ValueError(f"colour_scale must be a dict (vmin, vmax, unit...), got {colour_scale!r}")
+        uncertainty_sha, uncertainty_step = None, None
+        if uncertainty is not None:
+            if np.shape(uncertainty) != elasto.shape[:2]:
+                raise ValueError(
+                    f"uncertainty map {np.shape(uncertainty)} and elastogram {elasto.shape[:2]} must have the same size"
+                )
+            png, uncertainty_step = encode_uncertainty(uncertainty)
+            uncertainty_sha = self.images.put(png)
         sha = self.images.put(elasto)
         generation_id, now = new_id("G"), self.clock()
         row = {
@@ -92,6 +119,8 @@ class AttachmentsMixin:
             "ms": None if ms is None else float(ms),
             "created_at": now,
             "created_by": created_by,
+            "uncertainty_sha": uncertainty_sha,
+            "uncertainty_step": uncertainty_step,
         }
         with self.transaction() as cur:
             status, _ = self._require_case(cur, case_id)

@@ -316,6 +316,18 @@ V9_AUTH = Migration(
     ),
 )
 
+# Version 10 (issue 18): the model's per-pixel uncertainty, kept with the generation it describes (a 16-bit PNG in
+# the image store and the SD per count), for the quality map and the research audit's uncertainty calibration.
+# Additive: existing generations keep every value and have no map (NULL), as if made by a model without one.
+V10_GENERATION_UNCERTAINTY = Migration(
+    10,
+    "generations: the model's per-pixel uncertainty map (16-bit PNG) and its step",
+    (
+        "ALTER TABLE generations ADD COLUMN uncertainty_sha VARCHAR",
+        "ALTER TABLE generations ADD COLUMN uncertainty_step DOUBLE",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_BASE,
     V2_WORKLIST,
@@ -326,6 +338,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     V7_TEACHING_CASES,
     V8_READINGS,
     V9_AUTH,
+    V10_GENERATION_UNCERTAINTY,
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -333,6 +346,7 @@ SCHEMA_VERSION = MIGRATIONS[-1].version
 REFERENCED_IMAGES_SQL = (
     "SELECT bmode_sha FROM cases UNION SELECT original_sha FROM cases WHERE original_sha IS NOT NULL "
     "UNION SELECT unnest(from_json(previous_bmodes, '[\"VARCHAR\"]')) FROM cases WHERE previous_bmodes IS NOT NULL "
-    "UNION SELECT elasto_sha FROM generations UNION SELECT elasto_sha FROM real_elastograms "
+    "UNION SELECT elasto_sha FROM generations UNION SELECT uncertainty_sha FROM generations "
+    "WHERE uncertainty_sha IS NOT NULL UNION SELECT elasto_sha FROM real_elastograms "
     "UNION SELECT pdf_sha FROM reports"
 )
