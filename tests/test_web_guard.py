@@ -119,12 +119,11 @@ def sign_in(page, url: str, user: str, path: str = "/") -> None:
     page.get_by_role("button", name="Sign out").wait_for()
 
 
-@pytest.mark.slow  # heavy browser run; failed at the end of the session (30 s locator timeout), see the closing note
 def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, served):
     url = served["url"]
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(60_000)  # every tab: a loaded machine takes seconds per Streamlit run
     page = context.new_page()
-    page.set_default_timeout(60_000)
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     case_id = served["case_id"]
@@ -167,8 +166,8 @@ def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, serv
 
 def test_idle_timeout_signs_out(browser, served):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(60_000)  # every tab: a loaded machine takes seconds per Streamlit run
     page = context.new_page()
-    page.set_default_timeout(60_000)
     sign_in(page, served["url"], "student")
     page.get_by_role("heading", name="Teaching lab").wait_for()
     settle(page)
