@@ -59,7 +59,7 @@ bench: $(VENV)/.installed
 	$(BIN)/usegan bench --json
 
 model: $(VENV)/.installed
-	$(BIN)/python bench/train_bundled_models.py
+	$(BIN)/python scripts/train_bundled_models.py
 
 dicom-listen: $(VENV)/.installed
 	$(BIN)/usegan dicom listen

@@ -26,23 +26,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def garbage() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    text = Image.new("L", (320, 240), 255)
-    draw = ImageDraw.Draw(text)
-    for row in range(15):
-        draw.text((6, 6 + 15 * row), "Lorem ipsum dolor sit amet, 0123456789", fill=0)
-    return {
-        "noise": rng.integers(0, 256, (256, 256), dtype=np.uint8),
-        "black": np.zeros((256, 256), np.uint8),
-        "white": np.full((256, 256), 255, np.uint8),
-        "text": np.asarray(text),
-    }
 
 
 def scalar_of(result, cmap) -> np.ndarray:
@@ -52,7 +38,7 @@ def scalar_of(result, cmap) -> np.ndarray:
 
 def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: float, out: Path) -> dict:
     from usegan.inference import VirtualElastographer
-    from usegan.training.fidelity import false_hard_regions
+    from usegan.training.fidelity import false_hard_regions, garbage_images
 
     engine = VirtualElastographer.from_checkpoint(path)
     cmap = engine.info.colormap
@@ -66,7 +52,7 @@ def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: fl
         regions = false_hard_regions(scalar, mode, mm_per_px)
         hard.append(bool(regions))
         rows.append({"name": name, "off_map": off[-1], "hard_regions": len(regions)})
-    junk = {name: engine.generate(image) for name, image in garbage().items()}
+    junk = {name: engine.generate(image) for name, image in garbage_images().items()}
     junk_off = {name: float(np.mean(cmap.invert(r.rgb)[1] > 12.0)) for name, r in junk.items()}
     tiles = [np.concatenate([np.stack([im] * 3, -1) if im.ndim == 2 else im[..., :3], r.rgb], 1)
              for (_, im), r in zip(real[:12], results[:12], strict=True)]  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
 
 from usegan.checkpoint import CheckpointError, save_checkpoint
 from usegan.colormaps import colormap_for, lut_positions, shared_lut
@@ -14,6 +13,7 @@ from usegan.inference import VirtualElastographer, on_map_fraction_off
 from usegan.models.colormap_render import lut_tensor, render_positions
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
 from usegan.models.unet import UNetConfig, UNetGenerator
+from usegan.training.fidelity import garbage_images
 
 
 def test_quantised_rendering_gives_exact_lut_colours():
@@ -37,22 +37,8 @@ def test_rendering_is_differentiable_and_interpolates_between_neighbours():
     )
 
 
-def _garbage() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    text = Image.new("L", (160, 120), 255)
-    draw = ImageDraw.Draw(text)
-    for row in range(8):
-        draw.text((4, 4 + 14 * row), "THE QUICK BROWN FOX 0123456789", fill=0)
-    return {
-        "noise": rng.integers(0, 256, (120, 160), dtype=np.uint8),
-        "black": np.zeros((64, 64), np.uint8),
-        "white": np.full((64, 64), 255, np.uint8),
-        "text": np.asarray(text),
-    }
-
-
 @pytest.mark.parametrize("mode", ["strain", "swe"])
-@pytest.mark.parametrize("name", list(_garbage()))
+@pytest.mark.parametrize("name", list(garbage_images(120, 160)))
 def test_no_input_makes_an_off_map_pixel(tmp_path, mode, name):
     torch.manual_seed(1)
     generator = USEGANGenerator(GeneratorConfig(base_channels=4, n_res_blocks=1, image_size=64))
@@ -61,7 +47,7 @@ def test_no_input_makes_an_off_map_pixel(tmp_path, mode, name):
     path = tmp_path / "m.pt"
     save_checkpoint(path, generator, mode=mode, version="tiny")
     engine = VirtualElastographer.from_checkpoint(path)
-    result = engine.generate(_garbage()[name])
+    result = engine.generate(garbage_images(120, 160)[name])
     assert on_map_fraction_off(result.rgb, engine.info.colormap) == 0.0
     assert on_map_fraction_off(result.model_rgb, engine.info.colormap) == 0.0
     assert not np.any(result.rgb.max(axis=2) < 40)  # never black

@@ -1,4 +1,4 @@
-"""Checks of a generator on images it was not trained on: off-map pixels and false-hard regions.
+"""Checks of a generator on images it was not trained on: off-map pixels, false-hard regions, garbage inputs.
 
 **False-hard region** (what a clinician would draw an ROI around on a scan that has no lesion): a connected region
 of the virtual elastogram that reads *hard* — strain: normalised strain <= ``HARD_STRAIN`` (blue on the SE map);
@@ -66,3 +66,21 @@ def false_hard_regions(
         ):
             found.append(HardRegion((float(cx), float(cy)), int(region.area), diameter_mm, float(region.solidity)))
     return found
+
+
+def garbage_images(height: int = 256, width: int = 256) -> dict[str, np.ndarray]:
+    """Inputs that are not B-mode images, ``{name: (height, width) uint8}``: uniform noise, all black, all white
+    and a picture of text. Every virtual elastogram of them must still be on the colour map (issue 12)."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(0)
+    text = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(text)
+    for row in range(max(1, (height - 8) // 15)):
+        draw.text((4, 4 + 15 * row), "THE QUICK BROWN FOX 0123456789", fill=0)
+    return {
+        "noise": rng.integers(0, 256, (height, width), dtype=np.uint8),
+        "black": np.zeros((height, width), np.uint8),
+        "white": np.full((height, width), 255, np.uint8),
+        "text": np.asarray(text),
+    }

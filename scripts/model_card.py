@@ -233,7 +233,7 @@ clinical use**. Its output is a model's estimate, never a measurement.
   excluded from every loss and replaced by the real pixels before the discriminator sees them.
 
 ## How it was made
-`make model` (`bench/train_bundled_models.py`) reproduces it on this CPU:
+`make model` (`scripts/train_bundled_models.py`) reproduces it on this CPU:
 
     {training_command(cfg, run)}
 
