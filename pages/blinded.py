@@ -9,8 +9,8 @@ import time
 import streamlit as st
 
 from pages._common import available_modes, get_elastographer, get_store, open_review, require_role, virtual_badge
+from usegan.scoring.systems import headline_scale
 from usegan.services import blinded
-from usegan.services.templates import CONFIRMED_SCALE_NAMES, score_names
 
 MODE_NAMES = {"strain": "Strain (SE)", "swe": "Shear-wave (SWE)"}
 
@@ -28,8 +28,9 @@ def pick_case(reader: str, mode: str) -> None:
         st.rerun()
 
 
-def score_picker(label: str, organ: str, mode: str, key: str):
-    names = score_names(organ, mode)
+def score_picker(label: str, organ: str, key: str):
+    """A score on the organ's headline scale (the scale the blinded session's proposed score is stored on)."""
+    names = headline_scale(organ).wording
     return st.radio(label, list(names), index=None, horizontal=True, key=key, format_func=lambda s: f"{s}: {names[s]}")
 
 
@@ -52,7 +53,7 @@ if session is None:
     st.stop()
 
 view = blinded.open_blinded(store, session["case_id"], session["mode"])
-scale = CONFIRMED_SCALE_NAMES.get(view.organ, "1-5")
+scale = headline_scale(view.organ).name
 st.subheader(f"Case {view.case_id} · {view.organ} · {MODE_NAMES[view.mode]}")
 bmode_col, real_col, virtual_col = st.columns(3)
 bmode_col.image(view.bmode, caption="B-mode (yellow: lesion ROI, where drawn)", width="stretch")
@@ -61,7 +62,7 @@ if view.real is not None:
 
 if "session_id" not in session:  # phase 1: blinded
     virtual_col.info("The VIRTUAL elastogram and the proposal appear after you commit your blinded score.")
-    score = score_picker(f"Your score before the reveal ({scale})", view.organ, view.mode, "blinded_before")
+    score = score_picker(f"Your score before the reveal ({scale})", view.organ, "blinded_before")
     if st.button("Commit and reveal", type="primary", disabled=score is None, key="blinded_commit"):
         seconds = time.monotonic() - session["started"]
         session |= {"session_id": blinded.record_blinded(store, view, user["username"], score, seconds),
@@ -78,7 +79,7 @@ c1.metric("Algorithm's proposal", shown.proposed_score if shown.proposed_score i
 c1.caption(shown.proposal.label if shown.proposal.scored else f"No proposal: {shown.proposal.reason}")
 c2.metric("Your blinded score", session["before"])
 if "after" not in session:  # phase 2: unblinded
-    after = score_picker(f"Your score after the reveal ({scale})", view.organ, view.mode, "blinded_after")
+    after = score_picker(f"Your score after the reveal ({scale})", view.organ, "blinded_after")
     if st.button("Record", type="primary", disabled=after is None, key="blinded_record"):
         seconds = time.monotonic() - session["revealed"]
         blinded.record_unblinded(store, session["session_id"], user["username"], after, seconds, shown)

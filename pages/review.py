@@ -7,14 +7,11 @@ import streamlit as st
 
 from pages import _reading as reading_ui
 from pages._common import available_modes, get_elastographer, get_store, plain, require_role, show_error, virtual_badge
-from usegan.reading.scales import confirmed_scale
+from usegan.scoring.systems import confirmed_scale, proposal_scale
 from usegan.services import reading, service, signing
 from usegan.services.compare import compare
 from usegan.services.dicom import SendBackFailed, send_back, sendback_availability
-from usegan.services.templates import (
-    proposal_scale,
-    qbox_summary,
-)
+from usegan.services.templates import qbox_summary
 from usegan.settings import get_settings
 from usegan.store import SignBlockedError, StaleReviewError, StoreError
 from usegan.store.limits import MAX_CONCLUSION, MAX_REASON

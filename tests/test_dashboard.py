@@ -13,6 +13,7 @@ from usegan import active_model
 from usegan.colormaps import colormap_for
 from usegan.scoring import Polygon, Rect, system_for
 from usegan.scoring.roi import Ellipse
+from usegan.scoring.systems import proposal_scale
 from usegan.services import audit, compare, intake, service, templates
 from usegan.services import model_catalog as models
 from usegan.ui import figures, overlay, roi_canvas
@@ -263,8 +264,8 @@ def test_stamp_adds_a_label_strip_below_and_keeps_every_image_pixel():
 
 
 def test_proposal_scale_and_qbox_summary_say_what_the_numbers_are():
-    assert "not Tsukuba" in templates.proposal_scale("swe_breast")
-    assert templates.proposal_scale("tsukuba") == "Tsukuba 1-5"
+    assert "not Tsukuba" in proposal_scale("swe_breast")
+    assert proposal_scale("tsukuba") == "Tsukuba 1-5"
     line = templates.qbox_summary({"emean_kpa": 120.4, "emax_kpa": 180.0, "sd_kpa": 9.6, "eratio": 7.5})
     assert line == "Emean 120 kPa · Emax 180 kPa · SD 10 kPa · Eratio 7.50"
     assert "Eratio" not in templates.qbox_summary({"emean_kpa": 1.0, "eratio": float("nan")})

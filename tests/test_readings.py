@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from tests.store_fixtures import LESION, bmode, elasto, fast_hasher_fixture, reading_basis, store_fixture  # noqa: F401
-from usegan.reading.scales import confirmed_scale
+from usegan.scoring.systems import confirmed_scale
 from usegan.store import SignBlockedError, StaleReviewError, Store
 from usegan.store.migrations import migrate
 from usegan.store.schema import SCHEMA_VERSION

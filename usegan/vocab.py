@@ -22,7 +22,7 @@ class Mode(StrEnum):
 
 
 class Organ(StrEnum):
-    """Organ examined; decides which score system applies (see :data:`CONFIRMED_SCALE`)."""
+    """Organ examined; decides which score system applies (see :mod:`usegan.scoring.systems`)."""
 
     BREAST = "breast"
     THYROID = "thyroid"
@@ -97,14 +97,6 @@ class ScoreSystem(StrEnum):
     SWE_THYROID = "swe_thyroid"  # thyroid SWE: 3 classes by Emax
     SWE_LIVER = "swe_liver"  # liver SWE: fibrosis class by median stiffness
     STIFFNESS = "stiffness_5"  # plain 5-point stiffness, for organs without a published strain score
-
-
-# The scale the reviewer confirms on, per organ (a proposal on another scale is never read as this one).
-CONFIRMED_SCALE: dict[str, ScoreSystem] = {
-    Organ.BREAST: ScoreSystem.TSUKUBA,
-    Organ.THYROID: ScoreSystem.RAGO,
-    Organ.LIVER: ScoreSystem.SWE_LIVER,
-}
 
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:

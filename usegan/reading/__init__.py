@@ -1,3 +1,4 @@
-"""A clinician's *reading* of a case in one elastography mode: the scale its confirmed score is on
-(:mod:`.scales`), what signing needs (:mod:`.requirements`), and the review workflow the page calls
-(the page workflow over them is :mod:`usegan.services.signing`)."""
+"""A clinician's *reading* of a case in one elastography mode: what signing needs (:mod:`.requirements`).
+
+The scale its confirmed score is on is decided in :mod:`usegan.scoring.systems`; the page workflow over them is
+:mod:`usegan.services.signing`."""

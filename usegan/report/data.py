@@ -46,7 +46,7 @@ class ReportData:
     amend_reason: str | None = None
     notes: str = ""
     provenance: Provenance | None = None  # the model's training data (usegan.provenance); None = not recorded
-    scale: str | None = None  # the confirmed score's scale key (usegan.reading.scales), e.g. "tsukuba"
+    scale: str | None = None  # the confirmed score's scale key (usegan.scoring.systems), e.g. "tsukuba"
     version: int = 1  # reading version: 1 = original, 2.. = amendments
     pixel_spacing_mm: float | tuple[float, float] | None = None  # mm per pixel (or (row, column)): sizes in mm
     department: str = "Ultrasound Department"  # header, from settings.department

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from usegan.reading.scales import scale_named
 from usegan.report.data import ReportData, roi_mask
-from usegan.report.labels import LABELS, SCALE_NAMES_ZH, SCALE_WORDING_ZH
+from usegan.report.labels import LABELS
+from usegan.scoring.systems import scale_named
 from usegan.vocab import Mode
 
 SWE_FIGURES = (("Emean", "emean_kpa", "mean_speed_ms"), ("Emax", "emax_kpa", "max_speed_ms"),
@@ -30,10 +30,7 @@ def describe_score(system: str | None, score: int | None, language: str = "en", 
     scale = scale_named(system)
     if scale is None:
         return label or f"{system} {score}"
-    if language == "zh":
-        wording = SCALE_WORDING_ZH.get(scale.system, {}).get(int(score), "")
-        return f"{SCALE_NAMES_ZH.get(scale.system, scale.name)} {int(score)} — {wording}"
-    return scale.describe(score)
+    return scale.describe(score, language)
 
 
 def key_figures(data: ReportData) -> list[tuple[str, str]]:

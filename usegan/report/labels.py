@@ -118,26 +118,3 @@ LABELS = {
     },
 }
 ORGANS_ZH = {"breast": "乳腺", "thyroid": "甲状腺", "liver": "肝脏", "left": "左", "right": "右"}
-
-# Score wording on each confirmed scale in Chinese (the English wording lives in usegan.reading.scales).
-SCALE_NAMES_ZH = {
-    "tsukuba": "Tsukuba 评分",
-    "rago": "Rago 评分",
-    "swe_breast": "乳腺剪切波分级",
-    "swe_thyroid": "甲状腺剪切波分级",
-    "swe_liver": "肝脏剪切波分级",
-    "stiffness_5": "硬度评分",
-}
-SCALE_WORDING_ZH = {
-    "tsukuba": {1: "病灶与周围组织同样应变", 2: "大部分应变，散在硬区", 3: "周边应变，中央硬", 4: "整个病灶硬",
-                5: "病灶及周围组织均硬"},
-    "rago": {1: "结节内弹性均匀", 2: "结节大部分有弹性", 3: "仅结节周边有弹性", 4: "结节内无弹性",
-             5: "结节及其后方均无弹性"},
-    "swe_breast": {1: "Emax 低于 80 kPa（5.2 m/s）：不可疑", 2: "Emax 不低于 80 kPa（5.2 m/s）：可疑"},
-    "swe_thyroid": {1: "Emax 低于 69 kPa：低于可疑界值", 2: "Emax 69-120 kPa：可疑",
-                    3: "Emax 不低于 120 kPa：高度可疑"},
-    "swe_liver": {1: "不高于 5 kPa：正常", 2: "低于 9 kPa：可排除代偿期进展性慢性肝病", 3: "9-13 kPa：需进一步检查",
-                  4: "高于 13 kPa：高度提示代偿期进展性慢性肝病", 5: "高于 17 kPa：提示门静脉高压"},
-    "stiffness_5": {1: "软，与周围组织相似", 2: "大部分软，小片较硬区", 3: "中等硬度", 4: "病灶硬",
-                    5: "病灶及周围均硬"},
-}  # fmt: skip

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from usegan import VIRTUAL_LABEL
-from usegan.vocab import CONFIRMED_SCALE
+from usegan.scoring.systems import HEADLINE_SCALE
 
 EXPORT_VERSION = 1
 FORMATS = ("parquet", "csv")
@@ -89,7 +89,7 @@ def readings_table(raw: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
     the image paths (filled in by :func:`export_research`)."""
     rows = []
     for r in raw.itertuples(index=False):
-        scale = str(r.scale) if getattr(r, "scale", None) else CONFIRMED_SCALE.get(r.organ)  # the reading's own
+        scale = str(r.scale) if getattr(r, "scale", None) else HEADLINE_SCALE.get(r.organ)  # the reading's own
         proposal = _json(r.proposal)
         system = proposal.get("system")
         raw_score = r.proposed_score if r.proposed_score is not None and not pd.isna(r.proposed_score) else None
@@ -136,7 +136,7 @@ def sessions_table(raw: pd.DataFrame, confirmed: pd.DataFrame, codes: dict[str, 
     for r in raw.itertuples(index=False):
         common = {
             "session_id": r.session_id, "case_id": r.case_id, "organ": r.organ, "mode": r.mode,
-            "scale": CONFIRMED_SCALE.get(r.organ), "reader": codes.get(r.reader), "proposed_score": r.proposed_score,
+            "scale": HEADLINE_SCALE.get(r.organ), "reader": codes.get(r.reader), "proposed_score": r.proposed_score,
             "proposal_system": r.proposal_system, "confirmed_score": signed.get((r.case_id, r.mode)),
             "generation_id": r.generation_id, "model_version": r.model_version,
             "checkpoint_sha256": r.checkpoint_sha256, "started_at": r.started_at,

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 
 from usegan.agreement import SCORES
 from usegan.research.stats import ScaleConfusion
+from usegan.scoring.systems import SYSTEMS
 
-SCALE_NAMES = {"tsukuba": "Tsukuba", "rago": "Rago", "swe_liver": "liver SWE class"}
 SCORE_AXIS = {"tickmode": "array", "tickvals": list(SCORES), "ticktext": [str(s) for s in SCORES], "dtick": 1}
 
 
@@ -32,7 +32,8 @@ def confusion_figure(confusion: ScaleConfusion) -> go.Figure:
     matrix = confusion.matrix
     fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", text=matrix, texttemplate="%{text}",
                                showscale=False))  # fmt: skip
-    name = SCALE_NAMES.get(confusion.scale, confusion.scale)
+    scale = SYSTEMS.get(str(confusion.scale))
+    name = scale.short_name if scale else confusion.scale
     _layout(fig, f"{name}: confirmed vs proposed<br><sup>kappa {confusion.kappa.text}</sup>")
     fig.update_layout(
         xaxis={"title": "proposed (algorithm)", "type": "category"},

@@ -7,18 +7,29 @@ colour map and dispatches. Every engine returns a :class:`ScoreResult` with all 
 
 from __future__ import annotations
 
-from usegan.scoring.propose import CONFIRMED_SCALE, on_confirmed_scale, propose, system_for
+from usegan.scoring.propose import propose
 from usegan.scoring.rago import score_rago
 from usegan.scoring.ratio import StrainScale, strain_ratio
 from usegan.scoring.result import ALGORITHM_VERSION, ScoreResult, cannot_score
 from usegan.scoring.roi import Polygon, Rect, RoiError, parse_rect, roi_from_dict, roi_to_mask
 from usegan.scoring.swe import qbox
+from usegan.scoring.systems import (
+    HEADLINE_SCALE,
+    ScoreScale,
+    confirmed_scale,
+    on_headline_scale,
+    scale_named,
+    system_for,
+)
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
 
 __all__ = [
-    "CONFIRMED_SCALE",
-    "on_confirmed_scale",
+    "HEADLINE_SCALE",
+    "ScoreScale",
+    "confirmed_scale",
+    "on_headline_scale",
+    "scale_named",
     "ALGORITHM_VERSION",
     "DEFAULT_THRESHOLDS",
     "Polygon",

@@ -26,39 +26,17 @@ from usegan.scoring.rago import score_rago
 from usegan.scoring.ratio import LINEAR, StrainScale, strain_ratio
 from usegan.scoring.result import ScoreResult, cannot_score
 from usegan.scoring.roi import Roi, RoiError, lesion_mask, roi_to_mask
-from usegan.scoring.swe import ORGANS, qbox
+from usegan.scoring.swe import qbox
+from usegan.scoring.systems import system_for
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import score_tsukuba
-from usegan.vocab import CONFIRMED_SCALE, Mode, Organ, ScoreSystem
+from usegan.vocab import Mode, Organ, ScoreSystem
 
-STRAIN_ENGINES: dict[str, tuple[str, Callable[..., ScoreResult]]] = {
-    Organ.BREAST: (ScoreSystem.TSUKUBA, score_tsukuba),
-    Organ.THYROID: (ScoreSystem.RAGO, score_rago),
+# The strain engines by system; which system an organ and mode get is decided in usegan.scoring.systems.
+STRAIN_ENGINES: dict[str, Callable[..., ScoreResult]] = {
+    ScoreSystem.TSUKUBA: score_tsukuba,
+    ScoreSystem.RAGO: score_rago,
 }
-
-
-# CONFIRMED_SCALE (usegan.vocab) is the scale of the clinician's confirmed score per organ (what the review picker and
-# the reports use). Proposals of other systems (SWE classes for breast/thyroid, strain ratio) are supporting evidence
-# on their own scales and must never be read as a confirmed-scale number: breast SWE class 2 means "suspicious",
-# Tsukuba 2 "probably benign".
-
-
-def on_confirmed_scale(system: str, organ: str) -> bool:
-    """True when a proposal of ``system`` is a number on ``organ``'s confirmed-score scale."""
-    return CONFIRMED_SCALE.get(organ) == system
-
-
-def system_for(mode: str, organ: str) -> str:
-    """The scoring system ``propose`` uses for a mode and organ; raises ``ValueError`` for unknown pairs."""
-    if organ not in ORGANS:
-        raise ValueError(f"organ must be one of {ORGANS}, got {organ!r}")
-    if mode == Mode.SWE:
-        return f"swe_{organ}"
-    if mode == Mode.STRAIN:
-        if organ not in STRAIN_ENGINES:
-            raise ValueError(f"strain elastography is scored for breast (Tsukuba) or thyroid (Rago), not {organ!r}")
-        return STRAIN_ENGINES[organ][0]
-    raise ValueError(f"mode must be 'strain' or 'swe', got {mode!r}")
 
 
 def _colour_figures(distance: np.ndarray, scalar: np.ndarray, mask: np.ndarray, cmap: Colormap) -> dict:
@@ -129,7 +107,7 @@ def propose(
     if mode == Mode.SWE:
         result = qbox(scalar, lesion, reference, organ, thresholds)
         return _with_figures(result, colour_figures)
-    result = _with_figures(STRAIN_ENGINES[organ][1](scalar, lesion, None, thresholds), colour_figures)
+    result = _with_figures(STRAIN_ENGINES[system](scalar, lesion, None, thresholds), colour_figures)
     if reference is None:
         return result
     if result.figures.get("bgr_sign"):

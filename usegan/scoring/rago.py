@@ -11,25 +11,17 @@ Tsukuba.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from usegan.scoring.features import lesion_features
 from usegan.scoring.result import ScoreResult, cannot_score
+from usegan.scoring.systems import RAGO
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.scoring.tsukuba import check_lesion, hardness_grade
 from usegan.vocab import ScoreSystem
 
 SYSTEM = ScoreSystem.RAGO
-LABELS = {
-    1: "1: elasticity throughout the nodule",
-    2: "2: elasticity in most of the nodule",
-    3: "3: elasticity only at the periphery",
-    4: "4: no elasticity in the nodule",
-    5: "5: no elasticity in the nodule or behind it",
-}
-BGR_LABEL = "1: BGR sign (blue-green-red layers): cystic pattern"
+SCALE = RAGO  # labels and wording: usegan.scoring.systems
 
 
 def score_rago(
@@ -44,14 +36,11 @@ def score_rago(
     if reason:
         return cannot_score(SYSTEM, reason, figures)
     # Grade as Tsukuba, but with the posterior ring standing in for the whole ring.
-    grade, rule = hardness_grade({**figures, "ring_hard_fraction": figures["posterior_hard_fraction"]}, thresholds)
-    if grade == 5:
-        rule = rule.replace("ring hard", "posterior (behind-nodule) hard")
-    elif grade == 4 and not math.isnan(figures["posterior_hard_fraction"]):
-        rule = rule.replace("ring hard", "posterior hard")
+    posterior = {**figures, "ring_hard_fraction": figures["posterior_hard_fraction"]}
+    grade, rule = hardness_grade(posterior, thresholds, surroundings="posterior (behind-nodule)")
     figures["hardness_grade"] = grade
     if figures["bgr_sign"]:
         figures["rule"] = "BGR sign (cystic): scored 1 whatever the hardness grade"
-        return ScoreResult(SYSTEM, 1, BGR_LABEL, figures)
+        return ScoreResult(SYSTEM, 1, SCALE.bgr_label, figures)
     figures["rule"] = rule
-    return ScoreResult(SYSTEM, grade, LABELS[grade], figures)
+    return ScoreResult(SYSTEM, grade, SCALE.label(grade), figures)

@@ -27,18 +27,12 @@ import numpy as np
 
 from usegan.scoring.features import lesion_features
 from usegan.scoring.result import ScoreResult, cannot_score
+from usegan.scoring.systems import TSUKUBA
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from usegan.vocab import ScoreSystem
 
 SYSTEM = ScoreSystem.TSUKUBA
-LABELS = {
-    1: "1: whole lesion strains like its surroundings",
-    2: "2: mostly strained, scattered hard areas (mosaic)",
-    3: "3: periphery strained, centre hard",
-    4: "4: whole lesion hard",
-    5: "5: lesion and surrounding tissue hard",
-}
-BGR_LABEL = "1: BGR sign (blue-green-red layers): cyst pattern"
+SCALE = TSUKUBA  # labels and wording: usegan.scoring.systems
 
 
 def check_lesion(figures: dict, thresholds: Thresholds) -> str | None:
@@ -59,8 +53,14 @@ def check_lesion(figures: dict, thresholds: Thresholds) -> str | None:
     return None
 
 
-def hardness_grade(figures: dict, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> tuple[int, str]:
-    """Grade 1-5 from :func:`lesion_features` output (BGR not considered) and the rule that decided it."""
+def hardness_grade(
+    figures: dict, thresholds: Thresholds = DEFAULT_THRESHOLDS, surroundings: str = "ring"
+) -> tuple[int, str]:
+    """Grade 1-5 from :func:`lesion_features` output (BGR not considered) and the rule that decided it.
+
+    ``figures["ring_hard_fraction"]`` is the hard fraction of the tissue that decides grade 5; ``surroundings``
+    names it in the rule (Rago passes its posterior ring as ``"posterior (behind-nodule)"``).
+    """
     t = thresholds
     hard, core, ring = (
         figures["lesion_hard_fraction"],
@@ -70,12 +70,12 @@ def hardness_grade(figures: dict, thresholds: Thresholds = DEFAULT_THRESHOLDS) -
     if hard >= t.whole_hard_fraction:
         if not math.isnan(ring) and ring >= t.ring_hard_fraction:
             return 5, (
-                f"lesion hard fraction {hard:.2f} >= {t.whole_hard_fraction:.2f} and ring hard fraction "
+                f"lesion hard fraction {hard:.2f} >= {t.whole_hard_fraction:.2f} and {surroundings} hard fraction "
                 f"{ring:.2f} >= {t.ring_hard_fraction:.2f}"
             )
         return (
             4,
-            f"lesion hard fraction {hard:.2f} >= {t.whole_hard_fraction:.2f}, ring hard fraction {ring:.2f}",
+            f"lesion hard fraction {hard:.2f} >= {t.whole_hard_fraction:.2f}, {surroundings} hard fraction {ring:.2f}",
         )
     if core >= t.centre_hard_fraction:
         return (
@@ -115,6 +115,6 @@ def score_tsukuba(
     figures["hardness_grade"] = grade
     if figures["bgr_sign"]:
         figures["rule"] = "BGR sign (cyst): scored 1 whatever the hardness grade"
-        return ScoreResult(SYSTEM, 1, BGR_LABEL, figures)
+        return ScoreResult(SYSTEM, 1, SCALE.bgr_label, figures)
     figures["rule"] = rule
-    return ScoreResult(SYSTEM, grade, LABELS[grade], figures)
+    return ScoreResult(SYSTEM, grade, SCALE.label(grade), figures)

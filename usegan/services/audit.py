@@ -33,7 +33,7 @@ def audit_table(store) -> pd.DataFrame:
 def per_scale_agreement(df: pd.DataFrame) -> list[dict]:
     """Confusion matrix and quadratic-weighted kappa per confirmed-score scale, never mixing scales:
     ``[{"scale", "name", "classes", "matrix", "kappa", "readings"}, ...]`` for each scale with signed readings."""
-    from usegan.reading.scales import scale_named
+    from usegan.scoring.systems import scale_named
 
     out = []
     done = reviewed(df)
@@ -64,7 +64,7 @@ def per_model_summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per model version, mode and scale: readings, exact agreement, within-one agreement and quadratic-weighted
     kappa (each reading counted for the model it was read on)."""
     columns = ["model_version", "mode", "scale", "readings", "exact_agreement", "within_one", "kappa_qw"]
-    from usegan.reading.scales import scale_named
+    from usegan.scoring.systems import scale_named
 
     rows = []
     done = reviewed(df)

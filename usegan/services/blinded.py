@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from usegan.research.gallery import ROI_COLOURS
-from usegan.scoring import ScoreResult, on_confirmed_scale
+from usegan.scoring import ScoreResult
+from usegan.scoring.systems import on_headline_scale
 from usegan.services.service import generate_for_case, open_case, score_rois
 from usegan.ui.overlay import outline, stamp
 from usegan.ui.roi_canvas import roi_masks
@@ -41,7 +42,7 @@ class Reveal:
     elasto: np.ndarray  # (H, W + strip, 3) uint8: VIRTUAL elastogram with outlines and its label strip
     caption: str  # "VIRTUAL STRAIN elastogram - model x"
     proposal: ScoreResult  # the algorithm's proposal on the ROIs (score None when it cannot score)
-    proposed_score: int | None  # the proposal when it is a number on the organ's confirmed scale, else None
+    proposed_score: int | None  # the proposal when it is a number on the organ's headline scale, else None
 
 
 def queue(store, reader: str, mode: str, limit: int = 50):
@@ -66,7 +67,7 @@ def reveal(store, blinded: BlindedView, elastographer, user: str) -> Reveal:
     masks = roi_masks(blinded.rois, elasto.shape[:2])
     caption = f"VIRTUAL {blinded.mode.upper()} elastogram - model {generation.model_version}"
     shown = stamp(outline(elasto, masks, ROI_COLOURS), f"VIRTUAL - {generation.model_version}")
-    on_scale = proposal.score is not None and on_confirmed_scale(proposal.system, blinded.organ)
+    on_scale = proposal.score is not None and on_headline_scale(proposal.system, blinded.organ)
     return Reveal(generation.generation_id, generation.model_version, shown, caption, proposal,
                   int(proposal.score) if on_scale else None)  # fmt: skip
 

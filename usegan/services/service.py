@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from usegan.scoring import ScoreResult, cannot_score, on_confirmed_scale, propose, system_for
+from usegan.scoring import ScoreResult, cannot_score, propose
+from usegan.scoring.systems import confirmed_scale, on_headline_scale, system_for
 from usegan.ui.figures import colormap_of
 from usegan.ui.roi_canvas import rois_from_json, rois_to_json
 from usegan.vocab import Mode
@@ -157,8 +158,6 @@ def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: d
 def picker_start(view: CaseView, result: ScoreResult) -> int | None:
     """The confirmed-score picker's starting value: the saved reading's score, else the proposal only when it is a
     number on this reading's confirmed scale (never a ratio class, never another mode's scale), else nothing."""
-    from usegan.reading.scales import confirmed_scale
-
     if view.review is not None and view.review.confirmed_score:
         return int(view.review.confirmed_score)
     if result.score is not None and result.system == confirmed_scale(view.case.organ, view.mode).system:
@@ -169,14 +168,12 @@ def picker_start(view: CaseView, result: ScoreResult) -> int | None:
 def record_proposal(store, view: CaseView, result: ScoreResult, rois: dict, user: str) -> str:
     """Store the proposal the reader saw, computed on the generation shown, unless it equals the newest one stored
     for that generation; returns the id of the stored proposal (new or equal)."""
-    from usegan.reading.scales import confirmed_scale
-
     payload, roi_json = result.to_dict(), rois_to_json(rois)
     latest = view.prescore
     if latest is not None and latest.result == payload and latest.roi == roi_json:
         return latest.prescore_id
     generation_id = None if view.generation is None else view.generation.generation_id
-    headline = result.system == confirmed_scale(view.case.organ, view.mode).system and on_confirmed_scale(
+    headline = result.system == confirmed_scale(view.case.organ, view.mode).system and on_headline_scale(
         result.system, view.case.organ
     )
     return store.add_prescore(view.case.case_id, generation_id, payload, roi_json, created_by=user, headline=headline)

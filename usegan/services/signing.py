@@ -11,7 +11,7 @@ saves the draft and signs it with the report rendered once, in the signing trans
 from __future__ import annotations
 
 from usegan.reading.requirements import missing_for_signing
-from usegan.reading.scales import confirmed_scale
+from usegan.scoring.systems import confirmed_scale
 from usegan.store import SignBlockedError
 from usegan.ui.roi_canvas import rois_to_json
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from usegan.phantom.case import PhantomCase, make_case, random_case, teaching_params
 from usegan.scoring import ScoreResult, propose
+from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
 from usegan.ui.figures import colormap_of
 from usegan.vocab import LESIONS, LesionType, Mode, Organ, ScoreSystem
 
@@ -217,7 +218,7 @@ def grade_tsukuba(answer: int, lab: LabResult, against: str = TRUTH) -> Grade:
 
 
 SWE_TOLERANCE = 0.25  # an Emax estimate within 25 % (or 10 kPa) of the answer counts
-SUSPICIOUS_KPA = 80.0  # breast: Emax >= 80 kPa is suspicious
+SUSPICIOUS_KPA = DEFAULT_THRESHOLDS.breast_emax_suspicious_kpa  # breast: Emax at or above it is suspicious
 
 
 def grade_emax(estimate_kpa: float, lab: LabResult, against: str = TRUTH) -> Grade:
@@ -232,7 +233,8 @@ def grade_emax(estimate_kpa: float, lab: LabResult, against: str = TRUTH) -> Gra
         return Grade(False, "Nothing to grade against: " + ("no virtual SWE reading." if against == VIRTUAL else
                                                               "this phantom has no lesion."))  # fmt: skip
     ok = abs(float(estimate_kpa) - float(key)) <= max(10.0, SWE_TOLERANCE * float(key))
-    side = "suspicious (>= 80 kPa)" if float(key) >= SUSPICIOUS_KPA else "below the 80 kPa cut-off"
+    side = (f"suspicious (>= {SUSPICIOUS_KPA:g} kPa)" if float(key) >= SUSPICIOUS_KPA
+            else f"below the {SUSPICIOUS_KPA:g} kPa cut-off")  # fmt: skip
     source = "the virtual image shows" if against == VIRTUAL else "the true lesion has"
     verdict = "Correct" if ok else "Not quite"
     text = f"{verdict}: {source} Emax {float(key):.0f} kPa, {side}; you said {estimate_kpa:.0f}."

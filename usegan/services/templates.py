@@ -1,12 +1,17 @@
-"""Conclusion templates per organ and score, and which scoring system fits an organ and mode.
+"""Conclusion templates per score system and score.
 
-The wording follows the score definitions in docs/domain.md section 3 (Tsukuba for breast SE, Rago for thyroid SE,
-Q-box cut-offs for SWE). Every template ends with the virtual-elastography caveat (docs/domain.md section 5), because
+Which system a reading is on, its name and its class wording are decided in :mod:`usegan.scoring.systems`; the
+templates are keyed by that system and their SWE cut-offs come from :mod:`usegan.scoring.thresholds`. The wording
+follows the score definitions in docs/domain.md section 3 (Tsukuba for breast SE, Rago for thyroid SE, Q-box
+cut-offs for SWE). Every template ends with the virtual-elastography caveat (docs/domain.md section 5), because
 the elastogram the score was read on is a model's estimate, not a measurement.
 """
 
 from __future__ import annotations
 
+from usegan.scoring.swe import kpa_to_speed
+from usegan.scoring.systems import confirmed_scale, headline_scale
+from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
 from usegan.vocab import Organ, ScoreSystem, values
 
 ORGANS = (*values(Organ), "other")
@@ -31,13 +36,17 @@ _THYROID = {
     4: "No elasticity in the nodule (Rago 4): suspicious; fine-needle aspiration is advised.",
     5: "No elasticity in the nodule or behind it (Rago 5): highly suspicious; fine-needle aspiration is advised.",
 }
+_T = DEFAULT_THRESHOLDS
+_NORMAL, _RULE_OUT, _CACLD, _PORTAL = (
+    _T.liver_normal_kpa, _T.liver_rule_out_cacld_kpa, _T.liver_cacld_kpa, _T.liver_portal_hypertension_kpa
+)  # fmt: skip
 _LIVER = {
-    1: "Liver stiffness within normal limits (<= 5 kPa, SRU 2020).",
-    2: "Liver stiffness < 9 kPa: compensated advanced chronic liver disease is ruled out in the absence of other "
-    "signs (SRU 2020).",
-    3: "Liver stiffness 9-13 kPa: suggestive of cACLD; further tests are needed (SRU 2020).",
-    4: "Liver stiffness > 13 kPa: highly suggestive of compensated advanced chronic liver disease (SRU 2020).",
-    5: "Liver stiffness > 17 kPa: suggests clinically significant portal hypertension (SRU 2020).",
+    1: f"Liver stiffness within normal limits (<= {_NORMAL:g} kPa, SRU 2020).",
+    2: f"Liver stiffness < {_RULE_OUT:g} kPa: compensated advanced chronic liver disease is ruled out in the absence "
+    "of other signs (SRU 2020).",
+    3: f"Liver stiffness {_RULE_OUT:g}-{_CACLD:g} kPa: suggestive of cACLD; further tests are needed (SRU 2020).",
+    4: f"Liver stiffness > {_CACLD:g} kPa: highly suggestive of compensated advanced chronic liver disease (SRU 2020).",
+    5: f"Liver stiffness > {_PORTAL:g} kPa: suggests clinically significant portal hypertension (SRU 2020).",
 }
 _OTHER = {
     1: "Soft lesion, similar to the surrounding tissue.",
@@ -46,18 +55,6 @@ _OTHER = {
     4: "Stiff lesion.",
     5: "Stiff lesion with stiff surrounding tissue.",
 }
-TEMPLATES: dict[str, dict[int, str]] = {
-    Organ.BREAST: _BREAST,
-    Organ.THYROID: _THYROID,
-    Organ.LIVER: _LIVER,
-    "other": _OTHER,
-}
-
-
-def score_names(organ: str, mode: str) -> dict[int, str]:
-    """``{score: short wording}`` for the confirmed-score picker."""
-    table = TEMPLATES.get(organ, _OTHER)
-    return {score: text.split(":")[0].split("(")[0].strip() for score, text in table.items()}
 
 
 def conclusion_template(organ: str, score: int | None, with_caveat: bool = True) -> str:
@@ -66,32 +63,8 @@ def conclusion_template(organ: str, score: int | None, with_caveat: bool = True)
         return CAVEAT if with_caveat else ""
     if isinstance(score, bool) or int(score) != score or not 1 <= int(score) <= 5:
         raise ValueError(f"score must be an integer 1..5 or None, got {score!r}")
-    text = TEMPLATES.get(organ, _OTHER)[int(score)]
+    text = TEMPLATES[headline_scale(organ).system][int(score)]
     return f"{text}\n\n{CAVEAT}" if with_caveat else text
-
-
-# The clinician's confirmed score is on the organ's own scale (see usegan.scoring.CONFIRMED_SCALE).
-CONFIRMED_SCALE_NAMES: dict[str, str] = {
-    Organ.BREAST: "Tsukuba 1-5",
-    Organ.THYROID: "Rago 1-5",
-    Organ.LIVER: "liver SWE class 1-5",
-}
-
-# What a proposed score means on each system's own scale: the proposal's number is NOT on the confirmed-score
-# picker's scale for SWE (e.g. breast SWE: 2 = suspicious, while a confirmed Tsukuba 2 favours benignity).
-PROPOSAL_SCALES: dict[str, str] = {
-    ScoreSystem.TSUKUBA: "Tsukuba 1-5",
-    ScoreSystem.RAGO: "Rago 1-5",
-    ScoreSystem.STRAIN_RATIO: "1 below / 2 at or above the cut-off",
-    ScoreSystem.SWE_BREAST: "SWE class: 1 below / 2 at or above the Emax cut-off (not Tsukuba)",
-    ScoreSystem.SWE_THYROID: "SWE class 1-3 by Emax (not Rago)",
-    ScoreSystem.SWE_LIVER: "SWE class 1-5 by Emean, SRU 2020",
-}
-
-
-def proposal_scale(system: str) -> str:
-    """Short wording of the scale a proposed score of ``system`` is on (``""`` for an unknown system)."""
-    return PROPOSAL_SCALES.get(system) or ""
 
 
 def qbox_summary(figures: dict) -> str:
@@ -106,18 +79,23 @@ def qbox_summary(figures: dict) -> str:
     return " · ".join(parts)
 
 
-_SWE_WORDS = {
+_BREAST_CUT, _BREAST_SPEED = _T.breast_emax_suspicious_kpa, float(kpa_to_speed(_T.breast_emax_suspicious_kpa))
+_THYROID_CUT, _THYROID_HIGH = _T.thyroid_emax_suspicious_kpa, _T.thyroid_emax_highly_suspicious_kpa
+
+# The conclusion templates by score system (usegan.scoring.systems), score -> text.
+TEMPLATES: dict[str, dict[int, str]] = {
     ScoreSystem.SWE_BREAST: {
-        1: "Shear-wave elastography: lesion Emax below 80 kPa (5.2 m/s), below the suspicious cut-off (BE1): "
-        "elastographic features favour benignity.",
-        2: "Shear-wave elastography: lesion Emax 80 kPa (5.2 m/s) or more (BE1): elastographic features are "
-        "suspicious; tissue sampling is advised.",
+        1: f"Shear-wave elastography: lesion Emax below {_BREAST_CUT:g} kPa ({_BREAST_SPEED:.1f} m/s), below the "
+        "suspicious cut-off (BE1): elastographic features favour benignity.",
+        2: f"Shear-wave elastography: lesion Emax {_BREAST_CUT:g} kPa ({_BREAST_SPEED:.1f} m/s) or more (BE1): "
+        "elastographic features are suspicious; tissue sampling is advised.",
     },
     ScoreSystem.SWE_THYROID: {
-        1: "Shear-wave elastography: nodule Emax below 69 kPa: below the suspicious cut-off.",
-        2: "Shear-wave elastography: nodule Emax 69-120 kPa: suspicious; fine-needle aspiration is advised.",
-        3: "Shear-wave elastography: nodule Emax 120 kPa or more: highly suspicious; fine-needle aspiration is "
-        "advised.",
+        1: f"Shear-wave elastography: nodule Emax below {_THYROID_CUT:g} kPa: below the suspicious cut-off.",
+        2: f"Shear-wave elastography: nodule Emax {_THYROID_CUT:g}-{_THYROID_HIGH:g} kPa: suspicious; fine-needle "
+        "aspiration is advised.",
+        3: f"Shear-wave elastography: nodule Emax {_THYROID_HIGH:g} kPa or more: highly suspicious; fine-needle "
+        "aspiration is advised.",
     },
     ScoreSystem.SWE_LIVER: _LIVER,
     ScoreSystem.TSUKUBA: _BREAST,
@@ -128,9 +106,7 @@ _SWE_WORDS = {
 
 def reading_template(organ: str, mode: str, score: int, with_caveat: bool = True) -> str:
     """A starting conclusion for a reading of ``organ`` in ``mode`` with ``score`` on that reading's confirmed
-    scale (:func:`usegan.reading.scales.confirmed_scale`): an SWE breast class 2 never gets Tsukuba 2 wording."""
-    from usegan.reading.scales import confirmed_scale
-
+    scale (:func:`usegan.scoring.systems.confirmed_scale`): an SWE breast class 2 never gets Tsukuba 2 wording."""
     scale = confirmed_scale(organ, mode)
-    text = _SWE_WORDS[scale.system][scale.check(score)]
+    text = TEMPLATES[scale.system][scale.check(score)]
     return f"{text}\n\n{CAVEAT}" if with_caveat else text

@@ -3,7 +3,7 @@ report rendered once, and amendments as new versions.
 
 A *reading* is a case read in one elastography mode: it names the generation it was made on (model version and
 checkpoint hash), the proposal shown (a pre-score computed on that generation), the ROIs, the confirmed score on
-that mode's and organ's scale (:func:`usegan.reading.scales.confirmed_scale`), the conclusion, the signer and the
+that mode's and organ's scale (:func:`usegan.scoring.systems.confirmed_scale`), the conclusion, the signer and the
 time. A case can carry a strain reading and an SWE reading; each has its own versions 1, 2, ... (the newest is the
 *current* one), its own signature and amendments.
 
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from usegan.reading.requirements import missing_for_signing
-from usegan.reading.scales import confirmed_scale, scale_named
+from usegan.scoring.systems import confirmed_scale, scale_named
 from usegan.store.errors import NotFoundError, ReviewSignedError, SignBlockedError, StaleReviewError
 from usegan.store.limits import MAX_CONCLUSION, MAX_REASON, check_text
 from usegan.store.rows import columns, record
@@ -55,7 +55,7 @@ class Review:
     amends_review_id: str | None
     amend_reason: str | None
     mode: str = DEFAULT_MODE  # Mode: the mode this reading was made in
-    scale: str | None = None  # key of the confirmed score's scale (usegan.reading.scales), e.g. "tsukuba"
+    scale: str | None = None  # key of the confirmed score's scale (usegan.scoring.systems), e.g. "tsukuba"
     generation_id: str | None = None  # the virtual elastogram read
     model_version: str | None = None  # ... the model that made it
     checkpoint_sha256: str | None = None  # ... and its checkpoint file
