@@ -7,7 +7,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from usegan.colormaps import LUT_SIZE, colormap_for, rgb_to_lab, strain_colormap, swe_colormap
+from usegan.colormaps import (
+    COLOUR_CHROMA,
+    LUT_SIZE,
+    Colormap,
+    chroma,
+    colormap_for,
+    coloured_mask,
+    rgb_to_lab,
+    strain_colormap,
+    swe_colormap,
+)
 
 
 def test_lut_is_distinct_and_runs_blue_to_red():
@@ -120,3 +130,42 @@ def test_colormap_for_and_ranges():
         colormap_for("elasto")
     with pytest.raises(ValueError, match="increase"):
         swe_colormap(50, 50)
+
+
+def test_from_scale_reads_a_stored_colour_scale_and_to_scale_writes_it():
+    swe = Colormap.from_scale("swe", {"vmin": 10, "vmax": 90, "unit": "kPa"})
+    assert (swe.mode, swe.vmin, swe.vmax, swe.unit) == ("swe", 10.0, 90.0, "kPa")
+    assert Colormap.from_scale("swe", swe.to_scale()) == swe  # round trip through what a generation stores
+    assert Colormap.from_scale("swe", None) == colormap_for("swe") == Colormap.from_scale("swe", {"vmax": 180.0})
+    assert Colormap.from_scale("strain", {"vmin": 5, "vmax": 9}) == strain_colormap()  # strain is always 0..1
+    with pytest.raises(ValueError, match="mode must be 'strain' or 'swe'"):
+        Colormap.from_scale("doppler", {})
+
+
+def test_every_colour_of_the_map_is_coloured_and_gray_is_not():
+    lut = strain_colormap().lut
+    assert coloured_mask(lut[None]).all() and int(chroma(lut[None]).min()) > 3 * COLOUR_CHROMA  # a wide margin
+    gray = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    assert not coloured_mask(gray).any()
+    tinted = gray.copy()
+    tinted[..., 2] = np.clip(tinted[..., 2].astype(int) + COLOUR_CHROMA, 0, 255)  # a tint up to the threshold
+    assert not coloured_mask(tinted).any()
+    tinted[..., 2] = np.clip(gray[..., 2].astype(int) + COLOUR_CHROMA + 1, 0, 255)
+    assert coloured_mask(tinted[:, :200]).all()  # one step more is colour (where the channel did not clip)
+    assert coloured_mask(np.zeros((4, 5), np.uint8)).shape == (4, 5) and not coloured_mask(np.zeros((4, 5))).any()
+    rgba = np.concatenate([lut[None], np.full((1, LUT_SIZE, 1), 7, np.uint8)], axis=2)
+    assert coloured_mask(rgba).all()  # alpha is not a colour channel
+
+
+def test_one_coloured_pixel_rule_for_training_boxes_overlay_and_figures():
+    from usegan import datasets
+    from usegan.ui import overlay
+
+    assert datasets.COLOUR_CHROMA is COLOUR_CHROMA  # the training data's colour box uses the same threshold
+    image = np.zeros((20, 30, 3), np.uint8)
+    image[5:12, 8:20] = strain_colormap().apply(np.full((7, 12), 0.5))
+    image[0, 0] = (60, 60, 60 + COLOUR_CHROMA)  # gray B-mode with a tint at the threshold: not colour
+    assert datasets.colour_box(image) == (8, 5, 12, 7)
+    assert np.array_equal(np.argwhere(coloured_mask(image)).min(0), [5, 8])
+    blended = overlay.overlay(np.full((20, 30), 100, np.uint8), image, 1.0)
+    assert np.array_equal(blended[5:12, 8:20], image[5:12, 8:20]) and (blended[0, 0] == 100).all()

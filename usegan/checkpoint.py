@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from usegan.colormaps import colormap_for
+from usegan.colormaps import Colormap, colormap_for
 from usegan.fileutil import file_sha256
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
 from usegan.models.unet import UNetConfig, UNetGenerator
@@ -72,12 +72,11 @@ class ModelInfo:
 
     @property
     def colormap(self):
-        return colormap_for(self.mode, self.colour_scale.get("vmin"), self.colour_scale.get("vmax"))
+        return Colormap.from_scale(self.mode, self.colour_scale)
 
 
 def default_colour_scale(mode: str) -> dict:
-    cmap = colormap_for(mode)
-    return {"vmin": cmap.vmin, "vmax": cmap.vmax, "unit": cmap.unit}
+    return colormap_for(mode).to_scale()
 
 
 def architecture_of(generator: torch.nn.Module) -> str:

@@ -16,6 +16,7 @@ RGB; ``invert`` maps RGB back to the scalar by the nearest LUT colour in CIE Lab
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -35,6 +36,10 @@ _PATH = np.array(
 )
 LUT_SIZE = 256
 UNKNOWN_DELTA_E = 12.0  # a pixel farther than this (CIE76) from every LUT colour is "not on the map"
+# "Is this pixel coloured": its channels spread (max - min, 0-255) more than this. Gray B-mode spreads ~0 (a tinted or
+# JPEG-compressed one a little more); the map's least saturated entry (dark blue) spreads ~140. The one answer used
+# by the training data's colour box, the review overlay, the colour distribution and the screen-capture crop.
+COLOUR_CHROMA = 40
 
 
 def _build_lut(n: int = LUT_SIZE) -> np.ndarray:
@@ -84,6 +89,17 @@ class Colormap:
     def __post_init__(self) -> None:
         if not self.vmax > self.vmin:
             raise ValueError(f"colour map range must increase, got vmin={self.vmin} vmax={self.vmax}")
+
+    @classmethod
+    def from_scale(cls, mode: str, colour_scale: Mapping | None = None) -> Colormap:
+        """The map a stored colour scale describes: ``{"vmin", "vmax", "unit"}`` as a checkpoint, a generation or an
+        attached real elastogram carries it (:meth:`to_scale`); a missing scale or key takes the mode's default."""
+        scale = colour_scale or {}
+        return colormap_for(mode, scale.get("vmin"), scale.get("vmax"))
+
+    def to_scale(self) -> dict:
+        """The colour scale to store beside an image drawn with this map (read back by :meth:`from_scale`)."""
+        return {"vmin": self.vmin, "vmax": self.vmax, "unit": self.unit}
 
     @cached_property
     def lut(self) -> np.ndarray:
@@ -147,6 +163,21 @@ def lut_positions(rgb: np.ndarray, max_delta_e: float = UNKNOWN_DELTA_E) -> np.n
     position = index.astype(np.float32) / np.float32(LUT_SIZE - 1)
     position[dist.astype(np.float32) > max_delta_e] = np.nan
     return position.reshape(arr.shape[:-1])
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W, 3|4)`` uint8 -> ``(H, W)`` int16 channel spread ``max - min`` (0 = gray); ``(H, W)`` gray -> zeros."""
+    arr = np.asarray(rgb)
+    if arr.ndim == 2:
+        return np.zeros(arr.shape, np.int16)
+    colour = _check_rgb(arr).astype(np.int16)
+    return colour.max(axis=-1) - colour.min(axis=-1)
+
+
+def coloured_mask(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: pixels that carry colour (a colour-map pixel inside the box), not gray B-mode
+    (:data:`COLOUR_CHROMA`)."""
+    return chroma(rgb) > COLOUR_CHROMA
 
 
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:

@@ -30,12 +30,11 @@ import torch
 from scipy import ndimage
 from torch.utils.data import Dataset
 
-from usegan.colormaps import lut_positions
+from usegan.colormaps import COLOUR_CHROMA, lut_positions
 from usegan.imageio import load_image, to_gray, to_rgb_uint8
 from usegan.letterbox import Letterbox
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-COLOUR_CHROMA = 40  # max - min channel above this (0-255) = a colour-map pixel, not gray B-mode
 
 
 @dataclass(frozen=True)

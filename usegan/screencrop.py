@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from usegan.colormaps import COLOUR_CHROMA
+
 
 class InvalidCropError(ValueError):
     """A crop box that is empty or does not lie inside the image."""
@@ -240,7 +242,7 @@ def suggest_dual_crop(image: np.ndarray, params: CropParams = CropParams()) -> t
     gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     chroma = rgb.max(axis=2) - rgb.min(axis=2)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    content = (np.abs(gray - float(np.median(border))) > 0.06) | (chroma > 0.15)
+    content = (np.abs(gray - float(np.median(border))) > 0.06) | (chroma > COLOUR_CHROMA / 255)  # coloured pixel
     rows = content[base.y : base.bottom].astype(np.float32).sum(axis=0)  # content per column within the rows
     window = np.convolve(rows, np.ones(base.w, dtype=np.float32), mode="valid") / float(base.w * base.h)
     best, best_x = 0.0, None

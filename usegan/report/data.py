@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from usegan.colormaps import colormap_for
+from usegan.colormaps import Colormap
 from usegan.provenance import Provenance
 from usegan.vocab import Mode, ReviewStatus, values
 
@@ -72,8 +72,7 @@ class ReportData:
                 raise ValueError(f"ROI {name!r} must be a rectangle, ellipse or polygon dict, got {shape!r}")
 
     def colormap(self):
-        scale = self.colour_scale or {}
-        return colormap_for(self.mode, scale.get("vmin"), scale.get("vmax"))
+        return Colormap.from_scale(self.mode, self.colour_scale)
 
 
 def main_roi(rois: dict) -> tuple[str, dict] | None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from usegan.colormaps import coloured_mask
 from usegan.scoring import ScoreResult
-from usegan.ui.overlay import as_rgb, coloured_mask
+from usegan.ui.overlay import as_rgb
 
 
 def ssim(a_rgb: np.ndarray, b_rgb: np.ndarray) -> float:

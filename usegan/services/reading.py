@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
+from usegan.colormaps import Colormap, coloured_mask
 from usegan.scoring.confidence import QualityMap, RoiConfidence, quality_map, roi_confidence
 from usegan.scoring.geometry import Axes, PixelSpacing, circle_mm, distance_mm
 from usegan.scoring.measurements import (
@@ -30,8 +31,7 @@ from usegan.scoring.measurements import (
 from usegan.scoring.roi import Ellipse, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
 from usegan.services.service import GenerationCache
-from usegan.ui.figures import colormap_of
-from usegan.ui.overlay import as_rgb, coloured_mask
+from usegan.ui.overlay import as_rgb
 from usegan.ui.roi_canvas import COLOURS, Marks
 
 MAX_MEASUREMENTS = 5  # strain-ratio measurements kept per case and mode (consoles average about three)
@@ -162,7 +162,7 @@ def read(
     map falls back to the colour-map distance).
     """
     shape = elasto.shape[:2]
-    cmap = colormap_of(mode, colour_scale)
+    cmap = Colormap.from_scale(mode, colour_scale)
     scalar, distance = cmap.invert(elasto)
     quality = quality_map(distance, cmap, uncertainty, inside=coloured_mask(elasto))
     rois = sized_circles(marks.rois, spacing, {"reference": fat_diameter_mm, "qbox": qbox_diameter_mm})

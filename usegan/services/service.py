@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from usegan.colormaps import Colormap
 from usegan.scoring import ScoreResult, cannot_score, propose
 from usegan.scoring.systems import confirmed_scale, on_headline_scale, system_for
-from usegan.ui.figures import colormap_of
 from usegan.ui.roi_canvas import rois_from_json, rois_to_json
 from usegan.vocab import Mode
 
@@ -151,7 +151,12 @@ def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: d
     if "lesion" not in rois:
         return cannot_score(system, "draw a lesion ROI (yellow) on the image")
     return propose(
-        elasto, mode, rois["lesion"], rois.get("reference"), organ=organ, colormap=colormap_of(mode, colour_scale)
+        elasto,
+        mode,
+        rois["lesion"],
+        rois.get("reference"),
+        organ=organ,
+        colormap=Colormap.from_scale(mode, colour_scale),
     )
 
 

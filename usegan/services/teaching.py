@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from usegan.colormaps import Colormap
 from usegan.phantom.case import PhantomCase, make_case, random_case, teaching_params
 from usegan.scoring import ScoreResult, propose
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
-from usegan.ui.figures import colormap_of
 from usegan.vocab import LESIONS, LesionType, Mode, Organ, ScoreSystem
 
 LAB_LESION_TYPES = LESIONS
@@ -178,7 +178,7 @@ def virtual_reading(lab: LabResult, mode: str) -> ScoreResult | None:
     virtual image shows), or None without that model."""
     if mode not in lab.virtual:
         return None
-    cmap = colormap_of(mode, lab.scales.get(mode))
+    cmap = Colormap.from_scale(mode, lab.scales.get(mode))
     return propose(lab.virtual[mode], mode, np.asarray(lab.case.mask, dtype=bool), organ=Organ.BREAST, colormap=cmap)
 
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from usegan.colormaps import Colormap, colormap_for
+from usegan.colormaps import Colormap, coloured_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
-from usegan.ui.overlay import coloured_mask
 from usegan.vocab import Mode
 
 CLASS_COLOURS = {"hard": "#1f3fff", "intermediate": "#1fbf3f", "soft": "#e03020"}
@@ -33,11 +32,6 @@ class Distribution:
     box: tuple[float, ...]  # the same over every coloured pixel of the elastogram
     roi_pixels: int  # known pixels in the ROI
     box_pixels: int  # known pixels in the box
-
-
-def colormap_of(mode: str, colour_scale: dict | None) -> Colormap:
-    scale = colour_scale or {}
-    return colormap_for(mode, scale.get("vmin"), scale.get("vmax"))
 
 
 def _fractions(values: np.ndarray, edges: np.ndarray) -> tuple[tuple[float, ...], int]:
@@ -59,7 +53,7 @@ def distribution(
 
     ``roi_mask`` (H, W) bool or None. Pixels off the colour map (gray B-mode, text) are left out.
     """
-    cmap = colormap_of(mode, colour_scale)
+    cmap = Colormap.from_scale(mode, colour_scale)
     values, _ = cmap.invert(elasto_rgb)
     values = np.where(coloured_mask(elasto_rgb), values, np.nan)
     if mode == Mode.STRAIN:
@@ -111,7 +105,7 @@ def distribution_figure(dist: Distribution, height: int = 300) -> go.Figure:
 
 def colour_bar_figure(mode: str, colour_scale: dict | None = None, height: int = 90) -> go.Figure:
     """A horizontal colour bar with the scale's unit and the meaning of each end (hard/soft or soft/stiff)."""
-    cmap = colormap_of(mode, colour_scale)
+    cmap = Colormap.from_scale(mode, colour_scale)
     lut = cmap.lut
     positions = np.linspace(0, 1, 11)
     colorscale = [[float(p), f"rgb{tuple(int(v) for v in lut[round(p * 255)])}"] for p in positions]

@@ -5,22 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from usegan.colormaps import coloured_mask
 from usegan.imageio import to_rgb_uint8
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
     """``(H, W)`` gray or ``(H, W, 3|4)`` -> ``(H, W, 3)`` uint8."""
     return to_rgb_uint8(np.asarray(image))
-
-
-def coloured_mask(elasto_rgb: np.ndarray, min_chroma: int = 24) -> np.ndarray:
-    """``(H, W)`` bool: pixels of the elastogram that carry colour (inside the box), not gray B-mode.
-
-    Gray pixels have ``max - min`` of their channels near 0; the colour map's darkest entry (dark blue) still has a
-    spread of ~140, so a threshold of 24 separates them with a wide margin.
-    """
-    rgb = as_rgb(elasto_rgb).astype(np.int16)
-    return (rgb.max(axis=-1) - rgb.min(axis=-1)) >= min_chroma
 
 
 def overlay(bmode: np.ndarray, elasto_rgb: np.ndarray, opacity: float) -> np.ndarray:
