@@ -1,32 +1,60 @@
-"""New case: upload a PNG/JPEG/DICOM (frame picker, adjustable crop) or open a bundled sample."""
+"""New case: upload a PNG/JPEG/DICOM (frame picker, crop preview redrawn as the crop is adjusted) or open a bundled
+sample; re-crop a case made with the wrong image area, or withdraw one made by mistake."""
 
 import hashlib
 
 import streamlit as st
 
-from pages._common import get_store, open_review, require_role, show_error
+from pages._common import get_store, open_review, plain, require_role, show_error
 from usegan.imageio import ImageLoadError
 from usegan.screencrop import CropBox, InvalidCropError
 from usegan.services.intake import (
+    correctable_cases,
     create_sample_case,
     create_upload_case,
-    crop_mask,
+    crop_preview,
     list_samples,
+    open_for_recrop,
     read_upload,
+    recrop_case,
     suggested_patient_id,
+    withdraw_case,
+    withdrawn_cases,
 )
 from usegan.services.templates import ORGANS, SIDES
 from usegan.settings import get_settings
-from usegan.store.limits import MAX_NOTES
-from usegan.ui.overlay import outline
+from usegan.store import StoreError
+from usegan.store.limits import MAX_NOTES, MAX_REASON
 
 user = require_role("new_case")
 store = get_store()
 settings = get_settings()
 st.title("New case")
-upload_tab, sample_tab = st.tabs(["Upload an image", "Bundled sample"])
 
-with upload_tab:
+
+def crop_controls(key: str, width: int, height: int, box: CropBox) -> CropBox:
+    """x / y / width / height of the image area; outside any form, so every change redraws the preview."""
+    c1, c2, c3, c4 = st.columns(4)
+    x = c1.number_input("x", 0, width - 1, box.x, key=f"{key}_x")
+    y = c2.number_input("y", 0, height - 1, box.y, key=f"{key}_y")
+    w = c3.number_input("width", 1, width, box.w, key=f"{key}_w")
+    h = c4.number_input("height", 1, height, box.h, key=f"{key}_h")
+    return CropBox(int(x), int(y), int(w), int(h))
+
+
+def show_crop(pixels, crop: CropBox, caption: str, current: CropBox | None = None) -> bool:
+    """The image with the crop outlined; a warning (and ``False``) when the crop does not fit it."""
+    try:
+        shown = crop_preview(pixels, crop, current)
+    except InvalidCropError as exc:
+        st.warning(plain(exc))
+        return False
+    area = f"x{crop.x} y{crop.y} {crop.w}x{crop.h} px"
+    st.image(shown, caption=f"{caption}; orange = image area kept: {area}", width="stretch")
+    return True
+
+
+def upload_tab() -> None:
     upload = st.file_uploader(
         "B-mode image: PNG, JPEG or DICOM (multi-frame allowed)",
         type=["png", "jpg", "jpeg", "dcm", "dicom"],
@@ -35,26 +63,27 @@ with upload_tab:
     )
     if upload is None:
         st.info("Choose a file, or open a bundled sample in the other tab.")
-    else:
-        data = upload.getvalue()
-        frame = int(st.session_state.get("new_case_frame", 1)) - 1  # the slider counts frames from 1, as readers do
-        try:
-            preview = read_upload(data, upload.name, frame=frame, max_pixels=settings.max_image_pixels)
-        except (ImageLoadError, ValueError) as exc:
-            show_error(f"Cannot read {upload.name}", None, f"{exc}. Upload a PNG, JPEG or DICOM B-mode image.")
-            st.stop()
-        if preview.n_frames > 1:
-            st.slider("Frame", 1, preview.n_frames, key="new_case_frame", help="Multi-frame DICOM: pick one")
-        image_col, form_col = st.columns([3, 2])
-        with form_col, st.form("new_case_form"):
-            st.markdown(f"**Image area** (suggested: confidence {preview.crop_confidence:.0%}; adjust if needed)")
-            box = preview.suggested_crop
-            digest = hashlib.sha256(data).hexdigest()[:12]  # new defaults for a new file or frame
-            c1, c2, c3, c4 = st.columns(4)
-            x = c1.number_input("x", 0, preview.width - 1, box.x, key=f"new_case_x_{digest}_{frame}")
-            y = c2.number_input("y", 0, preview.height - 1, box.y, key=f"new_case_y_{digest}_{frame}")
-            w = c3.number_input("width", 1, preview.width, box.w, key=f"new_case_w_{digest}_{frame}")
-            h = c4.number_input("height", 1, preview.height, box.h, key=f"new_case_h_{digest}_{frame}")
+        return
+    data = upload.getvalue()
+    frame = int(st.session_state.get("new_case_frame", 1)) - 1  # the slider counts frames from 1, as readers do
+    try:
+        preview = read_upload(data, upload.name, frame=frame, max_pixels=settings.max_image_pixels)
+    except (ImageLoadError, ValueError) as exc:
+        todo = f"{plain(exc)}. Upload a PNG, JPEG or DICOM B-mode image."
+        show_error(f"Cannot read {plain(upload.name)}", None, todo)
+        return
+    if preview.n_frames > 1:
+        st.slider("Frame", 1, preview.n_frames, key="new_case_frame", help="Multi-frame DICOM: pick one")
+    digest = hashlib.sha256(data).hexdigest()[:12]  # new defaults for a new file or frame
+    image_col, form_col = st.columns([3, 2])
+    with form_col:
+        found = {"region": "the scanner's declared region", "screen": "detected", "whole": "whole image"}
+        st.markdown(
+            f"**Image area** ({found.get(preview.crop_source, preview.crop_source)}, "
+            f"confidence {preview.crop_confidence:.0%}): adjust it and watch the orange box"
+        )
+        crop = crop_controls(f"new_case_crop_{digest}_{frame}", preview.width, preview.height, preview.suggested_crop)
+        with st.form("new_case_form"):
             patient_id = st.text_input(
                 "Patient ID (stored only as its keyed pseudonym)",
                 value=suggested_patient_id(store, preview, settings),
@@ -65,54 +94,108 @@ with upload_tab:
             side = c2.selectbox("Side", SIDES, key="new_case_side", format_func=lambda s: s or "-")
             notes = st.text_area("Notes", key="new_case_notes", height=80, max_chars=MAX_NOTES)
             create = st.form_submit_button("Create case and review", type="primary")
-        crop = CropBox(int(x), int(y), int(w), int(h))
-        with image_col:
-            try:
-                shown = outline(
-                    preview.pixels,
-                    {"crop": crop_mask(preview.height, preview.width, crop)},
-                    {"crop": "#ff9900"},
-                    width=3,
-                )
-                st.image(
-                    shown,
-                    caption=f"{preview.name}: frame {preview.frame + 1} of {preview.n_frames}, "
-                    f"{preview.width}x{preview.height} px; orange = image area kept",
-                    width="stretch",
-                )
-            except InvalidCropError as exc:
-                st.warning(str(exc))
-        if create:
-            try:
-                case_id = create_upload_case(
-                    store,
-                    preview,
-                    data,
-                    crop=crop,
-                    organ=organ,
-                    user=user["username"],
-                    side=side,
-                    patient_id=patient_id.strip(),
-                    notes=notes,
-                )
-            except Exception as exc:  # store / crop errors carry their own explanation
-                show_error("The case could not be created", exc, "Fix the crop or metadata and try again.")
-            else:
-                open_review(case_id)
+    with image_col:
+        frame_of = f"frame {preview.frame + 1} of {preview.n_frames}, {preview.width}x{preview.height} px"
+        show_crop(preview.pixels, crop, plain(f"{preview.name}: {frame_of}"))
+    if create:
+        try:
+            case_id = create_upload_case(
+                store, preview, data, crop=crop, organ=organ, user=user["username"], side=side,
+                patient_id=patient_id.strip(), notes=notes,
+            )  # fmt: skip
+        except Exception as exc:  # store / crop errors carry their own explanation
+            show_error("The case could not be created", exc, "Fix the crop or metadata and try again.")
+        else:
+            open_review(case_id)
 
-with sample_tab:
+
+def sample_tab() -> None:
     samples = list_samples(settings.samples_dir)
     if not samples:
         st.info(f"No bundled samples in {settings.samples_dir}. Create them with `usegan phantom` (see README).")
-    else:
-        sample = st.selectbox(
-            "Sample case (simulated phantom)", samples, format_func=lambda s: s.title, key="new_case_sample"
-        )
-        st.image(str(sample.folder / "bmode.png"), caption="B-mode of the sample", width=320)
-        if st.button("Open as a new case", type="primary", key="new_case_open_sample"):
+        return
+    sample = st.selectbox(
+        "Sample case (simulated phantom)", samples, format_func=lambda s: s.title, key="new_case_sample"
+    )
+    st.image(str(sample.folder / "bmode.png"), caption="B-mode of the sample", width=320)
+    if st.button("Open as a new case", type="primary", key="new_case_open_sample"):
+        try:
+            case_id = create_sample_case(store, sample, user["username"])
+        except Exception as exc:
+            show_error("The sample could not be opened", exc, "Check that the sample folder is complete.")
+        else:
+            open_review(case_id)
+
+
+def correct_tab() -> None:
+    """Re-crop an unread case from its original file, or withdraw a case created by mistake."""
+    if flash := st.session_state.pop("new_case_fix_flash", None):
+        st.success(flash)
+    case_ids = correctable_cases(store)
+    opened = st.session_state.get("review_case_id")  # the case last opened in review, when still correctable
+    index = case_ids.index(opened) if opened in case_ids else None
+    case_id = st.selectbox(
+        "Case (not withdrawn, no signed reading)", case_ids, index=index, key="new_case_fix_case",
+        placeholder="choose a case",
+    )  # fmt: skip
+    if case_id is not None:
+        correct_case(case_id)
+    withdrawn = withdrawn_cases(store)
+    with st.expander(f"Withdrawn cases: {len(withdrawn)} most recent", expanded=False):
+        st.caption("Kept in the archive and the audit log with every file; hidden from the worklist.")
+        st.dataframe(withdrawn, hide_index=True, width="stretch")
+
+
+def correct_case(case_id: str) -> None:
+    try:
+        view = open_for_recrop(store, case_id, settings)
+    except (ImageLoadError, ValueError, StoreError) as exc:
+        show_error(f"Case {case_id} cannot be re-cropped", exc, "Withdraw it if it was created by mistake.")
+        view = None
+    image_col, control_col = st.columns([3, 2])
+    if view is not None:
+        with control_col:
+            st.markdown("**Image area** (blue = now; adjust the orange box)")
+            image = view.image
+            crop = crop_controls(f"new_case_fix_{case_id}_{view.version}", image.width, image.height, view.crop)
+            with st.form(f"new_case_recrop_{case_id}", clear_on_submit=True):
+                reason = st.text_input("Why re-crop (audited)", max_chars=MAX_REASON, key="new_case_recrop_reason")
+                if not view.can_recrop:
+                    st.caption(f"This case has a {view.status} reading: withdraw it and create a new case instead.")
+                recrop = st.form_submit_button("Re-crop case", disabled=not view.can_recrop)
+        with image_col:
+            show_crop(view.image.pixels, crop, f"Case {case_id} ({view.status}), original file", current=view.crop)
+        if recrop:
             try:
-                case_id = create_sample_case(store, sample, user["username"])
-            except Exception as exc:
-                show_error("The sample could not be opened", exc, "Check that the sample folder is complete.")
+                recrop_case(store, case_id, crop, user=user["username"], reason=reason, settings=settings)
+            except Exception as exc:  # the store says why (a reading exists, the crop does not fit ...)
+                show_error("The case could not be re-cropped", exc)
             else:
-                open_review(case_id)
+                st.session_state["new_case_fix_flash"] = f"Case {case_id} re-cropped; the earlier image is kept."
+                st.rerun()
+    with control_col:
+        with st.form(f"new_case_withdraw_{case_id}", clear_on_submit=True):
+            reason = st.text_input(
+                "Reason for withdrawing (audited; at least 3 characters)", max_chars=MAX_REASON,
+                key="new_case_withdraw_reason",
+            )  # fmt: skip
+            withdraw = st.form_submit_button("Withdraw case")
+        if st.button("Open in review", key="new_case_fix_open"):
+            open_review(case_id)
+    if withdraw:
+        try:
+            withdraw_case(store, case_id, reason, user=user["username"])
+        except (ValueError, StoreError) as exc:
+            show_error("The case was not withdrawn", exc)
+        else:
+            st.session_state["new_case_fix_flash"] = f"Case {case_id} withdrawn: kept in the archive, off the worklist."
+            st.rerun()
+
+
+upload, sample, correct = st.tabs(["Upload an image", "Bundled sample", "Re-crop or withdraw a case"])
+with upload:
+    upload_tab()
+with sample:
+    sample_tab()
+with correct:
+    correct_tab()

@@ -7,6 +7,10 @@ The stored B-mode is the cropped image area as 8-bit gray (what the model sees);
 for byte as the case's original. Bundled samples (``data/samples/<case>/``, written by
 :mod:`usegan.phantom.writer`) also attach their true strain and SWE images as *real* elastograms, so the review
 page can compare the virtual elastogram with the truth.
+
+A case created with the wrong image area is re-cropped from its original (:func:`open_for_recrop`,
+:func:`recrop_case`); one created by mistake is withdrawn with a reason (:func:`withdraw_case`): kept in the archive
+and the audit log, off the worklist.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 from usegan.intake.pipeline import Intake, IntakeImage, cropped_gray, read_intake  # noqa: F401  (re-exported)
 from usegan.screencrop import CropBox
-from usegan.vocab import Organ, ScoreSystem
+from usegan.vocab import CaseStatus, Organ, ScoreSystem
 
 UploadPreview = IntakeImage  # a decoded upload before it becomes a case (name kept for the pages)
 
@@ -107,3 +111,75 @@ def crop_mask(height: int, width: int, crop: CropBox) -> np.ndarray:
     mask = np.zeros((height, width), dtype=bool)
     mask[box.y : box.bottom, box.x : box.right] = True
     return mask
+
+
+CROP_COLOUR = "#ff9900"  # the image area that will be kept (orange)
+CURRENT_CROP_COLOUR = "#3d9df2"  # a case's stored image area, while a new one is chosen (blue)
+
+
+def crop_preview(pixels: np.ndarray, crop: CropBox, current: CropBox | None = None) -> np.ndarray:
+    """``(H, W, 3)`` uint8: ``pixels`` with the crop outlined in orange (and ``current`` in blue, under it).
+
+    The line is thick enough to stay visible when a large capture is shown scaled down. Raises
+    ``InvalidCropError`` naming the problem when ``crop`` does not fit the image."""
+    from usegan.ui.overlay import outline
+
+    height, width = pixels.shape[:2]
+    masks, colours = {}, {"current": CURRENT_CROP_COLOUR, "crop": CROP_COLOUR}
+    if current is not None and (now := current.clip(height, width)) is not None:
+        masks["current"] = crop_mask(height, width, now)
+    masks["crop"] = crop_mask(height, width, crop)
+    return outline(pixels, masks, colours, width=max(2, round(max(height, width) / 200)))
+
+
+# --- correcting a case: re-crop, withdraw ------------------------------------------------------------------------
+CORRECTABLE = (CaseStatus.NEW, CaseStatus.GENERATED, CaseStatus.DRAFT)  # signed readings are amended instead
+RECROPPABLE = (CaseStatus.NEW, CaseStatus.GENERATED)  # a draft was read on the current image
+
+
+@dataclass(frozen=True)
+class RecropView:
+    """A stored case's original file with its current image area, as the re-crop controls show it."""
+
+    case_id: str
+    status: str  # the case's status: re-crop only before any reading (see :data:`RECROPPABLE`)
+    image: IntakeImage  # the original file, decoded (the frame the case was made from)
+    crop: CropBox  # the image area the case's B-mode was cut from
+    version: str  # changes with every re-crop (fresh controls for the new image area)
+
+    @property
+    def can_recrop(self) -> bool:
+        return self.status in RECROPPABLE
+
+
+def correctable_cases(store, limit: int = 200) -> list[str]:
+    """Ids of the newest cases that can still be re-cropped or withdrawn (not withdrawn, no signed reading)."""
+    return store.worklist(status=list(CORRECTABLE), limit=limit)["case_id"].tolist()
+
+
+def open_for_recrop(store, case_id: str, settings=None) -> RecropView:
+    """The case's original file and current crop; ``ValueError`` when there is no original to crop again."""
+    case = store.get_case(case_id)
+    original = case.original_bytes()
+    if original is None:
+        raise ValueError(f"case {case_id} has no original file to crop again")
+    frame = int((case.dicom_uids or {}).get("frame", 0) or 0)
+    image = Intake(store, settings).read(original, case.original_name or case_id, frame=frame)
+    crop = CropBox(*(int(v) for v in case.crop)) if case.crop else CropBox.full(image.height, image.width)
+    version = f"{case.cropped_at:%Y%m%d%H%M%S%f}" if case.cropped_at else "0"
+    return RecropView(case_id, case.status, image, crop, version)
+
+
+def recrop_case(store, case_id: str, crop: CropBox, *, user: str, reason: str = "", settings=None) -> str:
+    """Cut a new B-mode from the case's original (the old one kept, audited); returns the new image's sha."""
+    return Intake(store, settings).recrop(case_id, crop, user=user, reason=reason.strip())
+
+
+def withdraw_case(store, case_id: str, reason: str, *, user: str) -> None:
+    """Withdraw a case created by mistake: kept in the archive and the audit log, off the worklist."""
+    store.withdraw_case(case_id, reason, by=user)
+
+
+def withdrawn_cases(store, limit: int = 50):
+    """The newest withdrawn cases (``case_id, created_at, withdrawn_at, withdrawn_by, withdraw_reason``)."""
+    return store.withdrawn_cases(limit=limit)

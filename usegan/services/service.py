@@ -87,11 +87,13 @@ class CaseView:
 
 
 def open_case(store, case_id: str, mode: str = Mode.STRAIN) -> CaseView:
-    """Load a case and its reading in ``mode``; raises ``usegan.store.NotFoundError`` for a wrong id.
+    """Load a case and its reading in ``mode``; raises ``usegan.store.NotFoundError`` for a wrong id and
+    ``usegan.store.CaseWithdrawnError`` for a withdrawn one.
 
     The reading, the proposal and the real elastogram are those of ``mode`` only: a strain reading never shows up
     in the SWE view (and vice versa). The proposal is the newest one computed on the generation shown."""
     case = store.get_case(case_id)
+    case.require_active()  # a withdrawn case stays in the archive, out of reading
     generation = store.latest_generation(case_id, mode)
     review = store.current_review(case_id, mode)
     prescore = None if generation is None else store.latest_prescore(case_id, generation.generation_id)

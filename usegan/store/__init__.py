@@ -10,6 +10,7 @@ from usegan.store.cases import Case, DuplicateCaseError
 from usegan.store.db import Store, open_store
 from usegan.store.errors import (
     AuthError,
+    CaseWithdrawnError,
     ImageStoreError,
     NotFoundError,
     ReviewSignedError,
@@ -26,6 +27,7 @@ from usegan.store.users import ROLES, User
 __all__ = [
     "AuthError",
     "Case",
+    "CaseWithdrawnError",
     "DuplicateCaseError",
     "Generation",
     "ImageStoreError",

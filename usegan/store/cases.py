@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from usegan.store.errors import NotFoundError, StoreError
+from usegan.store.errors import CaseWithdrawnError, NotFoundError, StoreError
 from usegan.store.images import ImageStore
 from usegan.store.limits import MAX_IDENTIFIER, MAX_NAME, MAX_NOTES, check_text
 from usegan.store.rows import columns, insert, record
@@ -82,6 +82,11 @@ class Case:
     def withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
+    def require_active(self) -> None:
+        """Raise :class:`CaseWithdrawnError` (saying by whom, when and why) if the case was withdrawn."""
+        if self.withdrawn_at is not None:
+            raise withdrawn_error(self.case_id, self.withdrawn_at, self.withdrawn_by, self.withdraw_reason)
+
     def bmode(self) -> np.ndarray:
         return self.images.get(self.bmode_sha)
 
@@ -90,6 +95,13 @@ class Case:
 
 
 _CASE_COLUMNS = columns(Case)
+
+
+def withdrawn_error(case_id: str, at: dt.datetime, by: str | None, reason: str | None) -> CaseWithdrawnError:
+    return CaseWithdrawnError(
+        f"case {case_id} was withdrawn by {by} on {at:%Y-%m-%d} ({reason}); it is kept in the archive but no longer "
+        "read or changed"
+    )
 
 
 def check_spacing(spacing) -> tuple[float, float] | None:
@@ -253,7 +265,13 @@ class CasesMixin:
         return row[0] if row else None
 
     def _require_case(self, cur, case_id: str) -> tuple:
-        row = cur.execute("SELECT status, proposed_score FROM cases WHERE case_id = ?", [case_id]).fetchone()
+        """``(status, proposed_score)`` of a case that may still be written to (exists, not withdrawn)."""
+        row = cur.execute(
+            "SELECT status, proposed_score, withdrawn_at, withdrawn_by, withdraw_reason FROM cases WHERE case_id = ?",
+            [case_id],
+        ).fetchone()
         if row is None:
             raise NotFoundError(f"no case {case_id!r}")
-        return row
+        if row[2] is not None:
+            raise withdrawn_error(case_id, *row[2:])
+        return row[:2]

@@ -30,6 +30,10 @@ class ReviewSignedError(StoreError):
     """A signed review is immutable; only :meth:`~usegan.store.Store.amend` may follow it."""
 
 
+class CaseWithdrawnError(StoreError):
+    """The case was withdrawn (a soft delete): it stays in the archive, read-only; the message says by whom and why."""
+
+
 class AuthError(StoreError):
     """Wrong user name or password, a disabled account or a locked-out account (message says which)."""
 

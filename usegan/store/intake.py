@@ -7,7 +7,8 @@ Mixed into :class:`usegan.store.Store`; every mutation runs in ``self.transactio
   image it was made on. Generations and pre-scores made before the re-crop no longer describe the B-mode, so the
   case goes back to ``new`` and :meth:`latest_generation` / :meth:`latest_prescore` skip them.
 * **Withdrawal** is a soft delete: the case keeps every row and file, is hidden from the worklist and counts, and
-  the reason is audited. A signed case cannot be withdrawn (amend it instead).
+  the reason is audited. A signed case cannot be withdrawn (amend it instead). Nothing is written to a withdrawn
+  case afterwards (no generation, pre-score, draft, signature or re-crop: ``CaseWithdrawnError``).
 * **Raw patient ids** are stored only when ``settings.store_patient_ids`` is on, and read back only for roles in
   :data:`ROLES_SEEING_PATIENT_IDS`.
 """
@@ -17,17 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from usegan.store.cases import _uint8_image, check_spacing
-from usegan.store.errors import NotFoundError, StoreError
+from usegan.store.errors import CaseWithdrawnError, NotFoundError, StoreError
 from usegan.store.util import from_json, to_json
 from usegan.vocab import CaseStatus, Role
 
 SPACING_SOURCES = ("region", "pixel_spacing", "user", "sample", "unknown")
 ROLES_SEEING_PATIENT_IDS = (Role.ADMIN, Role.CLINICIAN)  # who may see a stored raw Patient ID (never researcher/viewer)
 _REVIEWED = (CaseStatus.DRAFT, CaseStatus.SIGNED, CaseStatus.AMENDED)
-
-
-class CaseWithdrawnError(StoreError):
-    """The case was withdrawn; the message says by whom and why."""
 
 
 class IntakeMixin:
@@ -122,6 +119,17 @@ class IntakeMixin:
                 [now, by, reason, now, case_id],
             )
             self.audit(by, "case.withdraw", "case", case_id, {"status": row[0]}, {"reason": reason})
+
+    def withdrawn_cases(self, limit: int = 50):
+        """Withdrawn cases, newest withdrawal first: ``case_id, created_at, withdrawn_at, withdrawn_by,
+        withdraw_reason`` (a DataFrame). They are kept, with every file, for the archive and the audit."""
+        if not 1 <= int(limit) <= 10_000:
+            raise ValueError(f"limit must be 1..10000, got {limit!r}")
+        sql = (
+            "SELECT case_id, created_at, withdrawn_at, withdrawn_by, withdraw_reason FROM cases "
+            "WHERE withdrawn_at IS NOT NULL ORDER BY withdrawn_at DESC, case_id LIMIT ?"
+        )
+        return self._cursor().execute(sql, [int(limit)]).df()
 
     def find_case_by_original(self, sha256: str) -> str | None:
         """The oldest case whose original file has this sha256 (the same file imported before), or ``None``."""

@@ -306,6 +306,7 @@ class ReviewsMixin:
         """
         self.require_role(signer, REVIEW_ROLES)
         with self.transaction() as cur:
+            self._require_case(cur, case_id)  # a draft of a case withdrawn since is not signed
             current = self._current_review(cur, case_id, mode)
             if current is None:
                 raise NotFoundError(f"case {case_id!r} has no draft {mode or ''} reading to sign")

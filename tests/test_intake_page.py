@@ -1,0 +1,147 @@
+"""The New-case page's intake logic through ``streamlit.testing.v1.AppTest`` (no browser): the crop preview follows
+the crop controls before anything is created; an existing case is re-cropped or withdrawn (kept, audited, off the
+worklist); a withdrawn case is refused everywhere a reading would write to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app_fixtures import app_session, make_environment
+from tests.intake_fixtures import CAPTURE_BOX, band_capture, png_bytes
+from usegan.intake.pipeline import Intake
+from usegan.screencrop import CropBox
+from usegan.store import CaseWithdrawnError
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+WRONG_CROP = (80, 52, 398, 188)  # what the old detector made of the capture: the lesion cut in half
+
+
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory):
+    return make_environment(tmp_path_factory.mktemp("intake-page-env"), n_samples=1)
+
+
+@pytest.fixture
+def store(environment, monkeypatch):
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    from usegan.web.process import get_store
+
+    return get_store(maintain=False)  # the store the app's pages use (one writer per process)
+
+
+@pytest.fixture
+def new_case_page(store):
+    def start(user: str = "doc", review_case_id: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["auth_user"] = app_session(user)
+        if review_case_id:
+            at.session_state["review_case_id"] = review_case_id  # the case last opened on the review page
+        at.run()
+        return at.switch_page("pages/new_case.py").run()
+
+    return start
+
+
+def captions(at: AppTest) -> list[str]:
+    return [caption for image in at.image for caption in image.captions]
+
+
+def crop_caption(at: AppTest) -> str:
+    (caption,) = [c for c in captions(at) if "orange = image area kept" in c]
+    return caption
+
+
+def capture_case(store, crop: tuple[int, int, int, int] = WRONG_CROP) -> str:
+    intake = Intake(store)
+    image = intake.read(png_bytes(band_capture()[0]), "capture.png")
+    return intake.create_case(image, user="doc", crop=CropBox(*crop))
+
+
+def test_the_crop_preview_follows_the_controls_before_the_case_is_created(new_case_page, store):
+    at = new_case_page()
+    at.file_uploader(key="new_case_upload").set_value(("capture.png", png_bytes(band_capture()[0]), "image/png")).run()
+    x, y, w, h = CAPTURE_BOX
+    assert not at.exception and f"x{x} y{y} {w}x{h} px" in crop_caption(at)  # the detected 400x400 image area
+    keys = {n.key.rsplit("_", 1)[1]: n.key for n in at.number_input if n.key.startswith("new_case_crop_")}
+    before = store.count_cases()
+    at.number_input(key=keys["x"]).set_value(100).run()
+    at.number_input(key=keys["h"]).set_value(300).run()
+    assert "x100 y52 400x300 px" in crop_caption(at)  # redrawn at once, no form submitted
+    assert store.count_cases() == before  # nothing created yet
+    at.number_input(key=keys["w"]).set_value(600).run()  # 100 + 600 > 640: said, not drawn, not created
+    assert any("640" in w.value for w in at.warning) and not any("orange" in c for c in captions(at))
+    at.number_input(key=keys["w"]).set_value(400).run()
+    at.button(key="FormSubmitter:new_case_form-Create case and review").click().run()
+    assert at.title[0].value.startswith("Case C-")
+    case = store.get_case(at.title[0].value.split()[-1])
+    assert case.crop == [100, 52, 400, 300] and (case.height, case.width) == (300, 400)
+
+
+def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
+    case_id = capture_case(store)
+    at = new_case_page()
+    at.selectbox(key="new_case_fix_case").select(case_id).run()
+    assert "x80 y52 398x188 px" in crop_caption(at)
+    prefix = f"new_case_fix_{case_id}_0_"
+    at.number_input(key=prefix + "w").set_value(400).run()
+    at.number_input(key=prefix + "h").set_value(400).run()
+    assert "x80 y52 400x400 px" in crop_caption(at) and store.get_case(case_id).crop == list(WRONG_CROP)
+    at.text_input(key="new_case_recrop_reason").input("lesion was cut in half")
+    at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").click().run()
+    assert not at.exception and any("re-cropped" in s.value for s in at.success)
+    case = store.get_case(case_id)
+    assert case.crop == list(CAPTURE_BOX) and (case.height, case.width) == (400, 400)
+    assert len(case.previous_bmodes) == 1 and case.original_sha is not None
+    audit = store.audit_log(entity_id=case_id, limit=1).iloc[0]
+    assert audit["action"] == "case.recrop" and "lesion was cut in half" in audit["after"]
+    assert "x80 y52 400x400 px" in crop_caption(at)  # the controls now start from the stored crop
+
+
+def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_page, store):
+    case_id = capture_case(store)
+    at = new_case_page()
+    at.selectbox(key="new_case_fix_case").select(case_id).run()
+    withdraw = f"FormSubmitter:new_case_withdraw_{case_id}-Withdraw case"
+    at.button(key=withdraw).click().run()  # no reason
+    assert any("reason is required" in e.value for e in at.error) and not store.get_case(case_id).withdrawn
+    at.text_input(key="new_case_withdraw_reason").input("wrong patient")
+    at.button(key=withdraw).click().run()
+    assert any("withdrawn" in s.value for s in at.success)
+    case = store.get_case(case_id)
+    assert case.withdrawn and case.withdraw_reason == "wrong patient" and case.bmode() is not None  # kept
+    assert case_id not in set(store.worklist(limit=1000)["case_id"])
+    assert case_id not in at.selectbox(key="new_case_fix_case").options
+    assert case_id in set(at.dataframe[-1].value["case_id"])  # listed as withdrawn, with the reason
+    audit = store.audit_log(entity_id=case_id, limit=1).iloc[0]
+    assert audit["action"] == "case.withdraw" and "wrong patient" in audit["after"]
+
+    at.session_state["review_case_id"] = case_id  # opened from an old link: refused, saying why
+    at.switch_page("pages/review.py").run()
+    assert any("withdrawn by doc" in e.value and "wrong patient" in e.value for e in at.error)
+    with pytest.raises(CaseWithdrawnError):
+        store.save_draft(case_id, "doc", {}, None, "", expected_version=0)
+
+
+def test_a_case_with_a_draft_reading_is_withdrawn_but_not_recropped(new_case_page, store):
+    case_id = capture_case(store)
+    store.save_draft(case_id, "doc", {}, None, "a first look", expected_version=0)
+    at = new_case_page()
+    at.selectbox(key="new_case_fix_case").select(case_id).run()
+    assert at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").disabled
+    assert any("draft reading" in c.value for c in at.caption)
+    at.text_input(key="new_case_withdraw_reason").input("duplicate of another case")
+    at.button(key=f"FormSubmitter:new_case_withdraw_{case_id}-Withdraw case").click().run()
+    assert store.get_case(case_id).withdrawn
+    with pytest.raises(CaseWithdrawnError):  # the draft is not signed after the withdrawal
+        store.sign(case_id, "doc", expected_version=1)
+
+
+def test_the_case_last_opened_in_review_is_preselected(new_case_page, store):
+    case_id = capture_case(store, CAPTURE_BOX)
+    at = new_case_page(review_case_id=case_id)
+    assert at.selectbox(key="new_case_fix_case").value == case_id
+    assert "x80 y52 400x400 px" in crop_caption(at)
