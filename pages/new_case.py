@@ -141,7 +141,7 @@ def correct_tab() -> None:
     if case_id is not None:
         correct_case(case_id)
     withdrawn = withdrawn_cases(store)
-    with st.expander(f"Withdrawn cases: {len(withdrawn)} most recent", expanded=False):
+    with st.expander(f"Withdrawn cases ({len(withdrawn)} shown, newest first)", expanded=False):
         st.caption("Kept in the archive and the audit log with every file; hidden from the worklist.")
         st.dataframe(withdrawn, hide_index=True, width="stretch")
 

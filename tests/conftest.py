@@ -14,14 +14,13 @@ def isolated_data_dir(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def stop_background_work():
-    """A test that opened the app starts its background worker and shared Store: stop and close them after it."""
+    """A test that opened the app starts its background worker: stop it after the test (the process's Store,
+    ``usegan.web.process.get_store``, stays open for the module's other tests and is closed at exit)."""
     yield
     import sys
 
     if "usegan.background" in sys.modules:
         sys.modules["usegan.background"].stop_workers()
-    if "usegan.store.shared" in sys.modules:
-        sys.modules["usegan.store.shared"].close_shared_stores()
 
 
 def pytest_sessionfinish(session, exitstatus):

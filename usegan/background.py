@@ -7,7 +7,7 @@ Every ``settings.worker_interval_s`` seconds, whether or not a browser is connec
 
 ``usegan serve`` starts it before the web server, so images sent while nobody has the app open are imported;
 ``app.py`` also calls :func:`ensure_worker` (idempotent), so a plain ``streamlit run app.py`` gets it on the
-first page view. The worker writes through the process's one shared Store (:func:`usegan.store.shared_store`).
+first page view. The worker writes through the process's one shared Store (:func:`usegan.web.process.get_store`).
 Its last outcome is readable from pages (:func:`worker_status`) and logged; an error is logged and retried on the
 next tick, never raised into a page.
 """

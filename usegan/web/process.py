@@ -23,15 +23,17 @@ _STOP = threading.Event()
 
 def get_store(settings: Settings | None = None, *, maintain: bool = True):
     """The process-wide Store for ``settings`` (default: the current settings); opened on first use, with the
-    maintenance thread unless ``maintain`` is false (in-process tests)."""
+    maintenance thread unless ``maintain`` is false (in-process tests). The pages, the HTTP guard and the background
+    worker (:mod:`usegan.background`) all write through it: DuckDB lets one process own a file, and inside the
+    process the Store's lock serialises the writes. A store closed meanwhile (a test, a shutdown) is opened afresh."""
     settings = settings or get_settings()
-    key = str(settings.db_path)
+    key = str(settings.db_path.resolve())  # one store per file, however its path was spelled
     store = _STORES.get(key)
-    if store is not None:
+    if store is not None and not store.closed:
         return store
     with _LOCK:
         store = _STORES.get(key)
-        if store is None:
+        if store is None or store.closed:
             store = _open(settings, maintain)
             _STORES[key] = store
     return store
