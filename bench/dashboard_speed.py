@@ -1,19 +1,22 @@
-"""Browser-driven timing of the review page for a small and a 36 MP image: open the case, re-score a drawn ROI.
+"""Review-page speed for a small and a 36 MP image: open the case, re-score a new lesion ROI.
 
-    nice -n 10 .venv/bin/python bench/dashboard_speed.py [--repeats 5] [--models DIR] [--large 6000] [--json]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/dashboard_speed.py [--repeats 3] [--models data/models] [--json]
+        [--small 256] [--large 6000] [--mode strain|swe] [--profile]
 
-Starts ``streamlit run serve.py`` on a free port with a temporary data folder (fixture users and samples from
-:mod:`tests.app_fixtures`; models from ``--models``, default the tiny fixture models). Two cases are created first
-through the intake pipeline, as an upload would be: a 256 x 256 B-mode and a ``--large`` x ``--large`` one (6000:
-36 MP; intake stores its reading copy, :mod:`usegan.downscale`). Debian's Chromium (Playwright) then opens each
-case from the worklist and draws lesion rectangles with the mouse, and reports per image and action:
+What runs is the review page itself (``pages/review.py``, through ``app.py`` and its sign-in gate), in this process
+with Streamlit's ``AppTest``: the same script, services, store, models and caches a browser session runs, without
+the websocket and the browser's drawing. Two cases are made first through the intake pipeline, as an upload would
+be: a ``--small`` px square B-mode and a ``--large`` px one (6000: 36 MP, with full-resolution speckle; intake
+stores its reading copy, :mod:`usegan.downscale`, and keeps the file as the original). Per image and action:
 
-* ``server_ms``: the review page's own run time, printed by the page ("Server time for this view: N ms");
-* ``browser_ms``: from the click / mouse-up until the result is on screen (websocket and rendering included).
+* ``server_ms``: the page's own run time, as it prints it ("Server time for this view: N ms");
+* ``run_ms``: the whole ``AppTest`` run (Streamlit's script runner included).
 
-"open_cold" = first opening (the virtual elastogram is generated), "open_warm" = opening again (generation stored),
-"roi" = a new lesion rectangle until the page shows its new size (the proposal and the measurements are computed in
-the same run). The last line compares the large image's medians with the small one's (the goal: within 2x).
+``open_cold`` = first opening (the virtual elastogram is generated and stored), ``open_warm`` = opening it again
+from the worklist, ``roi`` = a new lesion ROI and a fat reference at its depth, as the canvas sends them (the
+proposal, the measurements, the quality map and the images are recomputed in that run). The last line compares the
+large image's medians with the small one's (the goal: within 2x) and gives the load average, since the machine
+may be shared. ``--profile`` prints the top of a cProfile of each image's last ROI run (the page's thread) to stderr.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +41,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def server_ms(page) -> float:
-    text = page.get_by_text(re.compile(r"Server time for this view: \d+ ms")).last.inner_text()
-    return float(re.search(r"(\d+) ms", text).group(1))
+ACTIONS = ("open_cold", "open_warm", "roi")
+SERVER_TIME = re.compile(r"Server time for this view: (\d+) ms")
 
 
 def png(image: np.ndarray) -> bytes:
@@ -48,8 +51,9 @@ def png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def make_cases(env: dict[str, str], large: int) -> dict[str, str]:
-    """A 256 px and a ``large`` px upload of the fixture sample's B-mode, through the intake pipeline."""
+def make_cases(env: dict[str, str], small_side: int, large_side: int) -> dict[str, str]:
+    """A ``small_side`` px and a ``large_side`` px upload of the fixture sample's B-mode, through the intake
+    pipeline; returns ``{label: case_id}``."""
     from usegan.intake.pipeline import Intake
     from usegan.screencrop import CropBox
     from usegan.settings import get_settings
@@ -57,123 +61,197 @@ def make_cases(env: dict[str, str], large: int) -> dict[str, str]:
 
     settings = get_settings(environ=env)
     sample = next(Path(settings.samples_dir).glob("*/bmode.png"))
-    small = np.asarray(Image.open(sample).convert("L").resize((256, 256)))
+    small = np.asarray(Image.open(sample).convert("L").resize((small_side, small_side)))
     rng = np.random.default_rng(0)
-    big = np.asarray(Image.fromarray(small).resize((large, large), Image.BILINEAR)).astype(np.int16)
+    big = np.asarray(Image.fromarray(small).resize((large_side, large_side), Image.BILINEAR)).astype(np.int16)
     big = np.clip(big + rng.integers(-12, 13, big.shape), 0, 255).astype(np.uint8)  # speckle at full resolution
     cases = {}
     with open_store(settings) as store:
         intake = Intake(store, settings)
-        for name, pixels in (("256 px", small), (f"{large * large / 1e6:.0f} MP", big)):
-            image = intake.read(png(pixels), f"bench-{pixels.shape[0]}.png")
-            crop = CropBox.full(*pixels.shape[:2])
-            cases[name] = intake.create_case(image, user="doc", organ="breast", crop=crop)
+        for pixels in (small, big):
+            side = pixels.shape[0]
+            label = f"{side * side / 1e6:.0f} MP" if side * side >= 1e6 else f"{side} px"
+            image = intake.read(png(pixels), f"bench-{side}.png")
+            cases[label] = intake.create_case(image, user="doc", organ="breast", crop=CropBox.full(*pixels.shape[:2]))
     return cases
+
+
+@contextmanager
+def environment(env: dict[str, str]):
+    """``env`` set in ``os.environ`` for the block (the app reads its settings from there), restored after."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def lesion_marks(shape: tuple[int, int], i: int):
+    """The canvas's marks for repeat ``i``: a lesion rectangle of a new size each time (so every run recomputes)
+    and a fat circle at the lesion's depth, in the case's own pixels."""
+    from usegan.scoring.roi import Ellipse, Rect
+    from usegan.ui.roi_canvas import Marks
+
+    h, w = shape
+    x, y = round(w * 0.35), round(h * 0.35)
+    lw, lh = round(w * (0.2 + 0.02 * i)), round(h * 0.2)
+    fat = Ellipse(w * 0.15, y + lh / 2, w * 0.03, w * 0.03)
+    return Marks(rois={"lesion": Rect(x, y, lw, lh), "reference": fat})
+
+
+def server_ms(at) -> float:
+    for caption in at.caption:
+        if found := SERVER_TIME.search(caption.value):
+            return float(found.group(1))
+    problems = [e.value for e in at.exception] + [e.value for e in at.error]
+    raise RuntimeError(f"the review page did not finish: {problems or 'no server time shown'}")
+
+
+@contextmanager
+def profiled(top: int = 30):
+    """cProfile the thread the next ``AppTest.run()`` starts (the page's script thread), print the top lines."""
+    import cProfile
+    import pstats
+
+    profiles: list = []
+
+    def start(frame, event, arg):
+        sys.setprofile(None)
+        profile = cProfile.Profile()
+        profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(start)
+    try:
+        yield
+    finally:
+        threading.setprofile(None)
+    if profiles:
+        stats = pstats.Stats(profiles[-1], stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(r"usegan|pages|PIL|numpy|streamlit.elements", top)
+
+
+def time_page(cases: dict[str, str], repeats: int, mode: str, profile: bool) -> dict[str, dict[str, list]]:
+    """Open each case ``repeats`` times and re-score a new ROI after each opening; ``{label: {action: [(server_ms,
+    run_ms), ...]}}``."""
+    from usegan.store import Store
+    from usegan.web.process import get_store
+
+    found: dict[str, dict[str, list]] = {label: {a: [] for a in ACTIONS} for label in cases}
+    store: Store = get_store(maintain=False)  # the app's store for this data folder (the pages get the same one)
+    try:
+        _time_cases(store, cases, repeats, mode, profile, found)
+    finally:
+        store.close()  # the folder is deleted next; the app's registry of stores is keyed by its path
+    return found
+
+
+def _time_cases(store, cases: dict[str, str], repeats: int, mode: str, profile: bool, found: dict) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_fixtures import app_session
+
+    for label, case_id in cases.items():
+        case = store.get_case(case_id)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+        at.session_state["auth_user"] = app_session("doc")
+        at.run()
+        for i in range(repeats):
+            at.switch_page("pages/worklist.py").run()
+            at.session_state["review_case_id"] = case_id  # what a click on the worklist row sets
+            at.session_state["review_mode"] = mode
+            started = time.perf_counter()
+            at.switch_page("pages/review.py").run()
+            found[label]["open_cold" if i == 0 else "open_warm"].append((server_ms(at), _ms(started)))
+
+            # The reader's new marks, as the page keeps them after a mouse-up, on a fresh canvas (what the page does
+            # when a new lesion replaces the old one): every figure and image of the page is recomputed in this run.
+            at.session_state[f"review_marks_{case_id}_{mode}"] = lesion_marks((case.height, case.width), i)
+            revision = f"review_canvas_rev_{case_id}_{mode}"
+            at.session_state[revision] = (at.session_state[revision] if revision in at.session_state else 0) + 1
+            started = time.perf_counter()
+            if profile and i == repeats - 1:
+                print(f"--- cProfile of the last ROI run, {label}", file=sys.stderr)
+                with profiled():
+                    at.run()
+            else:
+                at.run()
+            found[label]["roi"].append((server_ms(at), _ms(started)))
+            if not any(m.value.startswith("Lesion size (scored region)") for m in at.markdown):
+                raise RuntimeError(f"{label}: the page did not measure the new lesion ROI")
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def summarise(found: dict[str, dict[str, list]]) -> dict:
+    images = {
+        label: {
+            action: {
+                "server_ms_median": statistics.median(s for s, _ in values),
+                "server_ms_max": max(s for s, _ in values),
+                "run_ms_median": statistics.median(r for _, r in values),
+                "n": len(values),
+            }
+            for action, values in actions.items()
+            if values
+        }
+        for label, actions in found.items()
+    }
+    small, large = list(images)
+    ratios = {
+        action: images[large][action]["server_ms_median"] / max(images[small][action]["server_ms_median"], 1.0)
+        for action in images[small]
+        if action in images[large]
+    }
+    return {"images": images, "large_over_small_server": ratios, "load_average": list(os.getloadavg())}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3, help="openings per image (the first is cold)")
     parser.add_argument("--models", type=Path, default=None, help="model folder (default: tiny fixture models)")
+    parser.add_argument("--small", type=int, default=256, help="side of the small image in pixels")
     parser.add_argument("--large", type=int, default=6000, help="side of the large image in pixels (6000 = 36 MP)")
+    parser.add_argument("--mode", choices=("strain", "swe"), default="strain")
+    parser.add_argument("--profile", action="store_true", help="cProfile each image's last ROI run")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.repeats < 2:
+        parser.error("--repeats must be at least 2 (the first opening is cold)")
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.app_fixtures import PASSWORD, make_environment
-    from tests.test_browser import ARGS, CHROMIUM, free_port, settle, start_app
+    from tests.app_fixtures import make_environment
 
     root = Path(tempfile.mkdtemp(prefix="usegan-bench-"))
-    env = make_environment(root, n_samples=1)
-    if args.models is not None:
-        env["USEGAN_MODEL_DIR"] = str(args.models.resolve())
-    t0 = time.perf_counter()
-    cases = make_cases(env, args.large)
-    print(f"intake of both images: {time.perf_counter() - t0:.1f} s (not part of the figures below)", file=sys.stderr)
-    port = free_port()
-    process = start_app(env, port)
-    server: dict[str, dict[str, list[float]]] = {n: {"open_cold": [], "open_warm": [], "roi": []} for n in cases}
-    browser_ms: dict[str, dict[str, list[float]]] = {n: {k: [] for k in server[n]} for n in cases}
-
-    def record(name: str, action: str, page, started: float) -> None:
-        browser_ms[name][action].append((time.perf_counter() - started) * 1000)
-        settle(page)
-        server[name][action].append(server_ms(page))
-
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.set_default_timeout(300_000)  # a loaded 2-core machine: the first run imports torch and the models
-            page.goto(f"http://127.0.0.1:{port}")
-            page.get_by_label("User name").fill("doc")
-            page.get_by_label("Password", exact=True).fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("heading", name="Worklist").wait_for()
-            for name, case_id in cases.items():
-                for i in range(args.repeats):
-                    page.get_by_role("link", name="Worklist").click()
-                    page.get_by_role("heading", name="Worklist").wait_for()
-                    settle(page)
-                    page.get_by_role("combobox", name="Open case by id").click()
-                    page.get_by_role("option", name=case_id).click()
-                    settle(page)
-                    started = time.perf_counter()
-                    page.locator(".st-key-worklist_open button").click()
-                    page.get_by_role("heading", name=f"Case {case_id}").wait_for()
-                    page.locator("canvas.upper-canvas").wait_for()
-                    record(name, "open_cold" if i == 0 else "open_warm", page, started)
-
-                    size = page.get_by_text(re.compile(r"Lesion size \(scored region\)"))
-                    before = size.inner_text() if size.count() else ""
-                    box = page.locator("canvas.upper-canvas").bounding_box()
-                    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
-                    page.mouse.down()
-                    end = 0.55 + 0.04 * i  # a new size each time, so the page's answer is recognisable
-                    page.mouse.move(box["x"] + box["width"] * end, box["y"] + box["height"] * 0.6, steps=6)
-                    started = time.perf_counter()
-                    page.mouse.up()
-                    page.wait_for_function(
-                        "before => [...document.querySelectorAll('p')].some(p => p.innerText.startsWith("
-                        "'Lesion size (scored region)') && p.innerText !== before)",
-                        arg=before,
-                    )
-                    record(name, "roi", page, started)
-            browser.close()
+        env = make_environment(root, n_samples=1)
+        if args.models is not None:
+            env["USEGAN_MODEL_DIR"] = str(args.models.resolve())
+        with environment(env):
+            started = time.perf_counter()
+            cases = make_cases(env, args.small, args.large)
+            intake_s = time.perf_counter() - started
+            found = time_page(cases, args.repeats, args.mode, args.profile)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
         shutil.rmtree(root, ignore_errors=True)
-    summary = {
-        name: {
-            action: {
-                "server_ms_median": statistics.median(values),
-                "server_ms_max": max(values),
-                "browser_ms_median": statistics.median(browser_ms[name][action]),
-                "n": len(values),
-            }
-            for action, values in actions.items()
-        }
-        for name, actions in server.items()
-    }
-    small, large = list(summary)
-    ratios = {
-        action: summary[large][action]["browser_ms_median"] / summary[small][action]["browser_ms_median"]
-        for action in summary[small]
-    }
+    summary = summarise(found) | {"intake_s": intake_s, "mode": args.mode}
     if args.json:
-        print(json.dumps({"images": summary, "large_over_small_browser": ratios}, indent=2))
+        print(json.dumps(summary, indent=2))
         return 0
-    for name, actions in summary.items():
+    print(f"intake of both images: {intake_s:.1f} s (not part of the figures below); mode {args.mode}")
+    for label, actions in summary["images"].items():
         for action, row in actions.items():
-            print(f"{name:7s} {action:10s} server median {row['server_ms_median']:7.0f} ms "
-                  f"(max {row['server_ms_max']:.0f})   browser median {row['browser_ms_median']:7.0f} ms"
-                  f"   n={row['n']}")  # fmt: skip
-    print("large / small (browser medians): " + ", ".join(f"{a} {r:.2f}x" for a, r in ratios.items()))
+            server = f"server {row['server_ms_median']:6.0f} ms (max {row['server_ms_max']:.0f})"
+            print(f"{label:7s} {action:10s} {server}   run {row['run_ms_median']:6.0f} ms   n={row['n']}")
+    ratios = ", ".join(f"{a} {r:.2f}x" for a, r in summary["large_over_small_server"].items())
+    load = " ".join(f"{x:.2f}" for x in summary["load_average"])
+    print(f"large / small (server medians): {ratios}   load average {load}")
     return 0
 
 

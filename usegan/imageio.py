@@ -169,7 +169,10 @@ def to_gray(arr: np.ndarray) -> np.ndarray:
 
 
 def to_rgb_uint8(arr: np.ndarray) -> np.ndarray:
-    """Any image array -> ``(H, W, 3)`` uint8, for display."""
+    """Any image array -> ``(H, W, 3)`` uint8, for display (always a new array)."""
+    if arr.dtype == np.uint8 and (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
+        # Already display pixels: the float round trip below would give the same values, ~20x slower.
+        return np.repeat(arr[..., None], 3, axis=2) if arr.ndim == 2 else arr.copy()
     f = to_float01(arr)
     if f.ndim == 2:
         f = np.repeat(f[..., None], 3, axis=2)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from usegan.colormaps import Colormap, coloured_mask
+from usegan.colormaps import Colormap
 from usegan.scoring.confidence import QualityMap, RoiConfidence, quality_map, roi_confidence
 from usegan.scoring.geometry import Axes, PixelSpacing, circle_mm, distance_mm
 from usegan.scoring.measurements import (
@@ -31,6 +31,7 @@ from usegan.scoring.measurements import (
 from usegan.scoring.roi import Ellipse, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
 from usegan.services.service import GenerationCache
+from usegan.ui.figures import inverted
 from usegan.ui.overlay import as_rgb
 from usegan.ui.roi_canvas import COLOURS, Marks
 
@@ -163,8 +164,8 @@ def read(
     """
     shape = elasto.shape[:2]
     cmap = Colormap.from_scale(mode, colour_scale)
-    scalar, distance = cmap.invert(elasto)
-    quality = quality_map(distance, cmap, uncertainty, inside=coloured_mask(elasto))
+    scalar, distance, coloured = inverted(elasto, mode, colour_scale)
+    quality = quality_map(distance, cmap, uncertainty, inside=coloured)
     rois = sized_circles(marks.rois, spacing, {"reference": fat_diameter_mm, "qbox": qbox_diameter_mm})
     masks = scored_masks(rois, shape)
     found: dict = {"spacing": spacing, "rois": rois, "masks": masks, "quality": quality, "problems": {}}

@@ -56,6 +56,20 @@ class GenerationCache:
 
 
 GENERATION_CACHE = GenerationCache()
+DECODED_IMAGES = GenerationCache(max_items=16)  # image sha256 -> (array,): a 1024 px B-mode + elastogram = 4 MiB
+
+
+def decoded_image(images, sha: str) -> np.ndarray:
+    """The image store's file ``sha`` decoded (:meth:`usegan.store.images.ImageStore.get`), read-only, from a
+    per-process cache: files are content-addressed and never change, and decoding a 1024 px reading copy and its
+    elastogram costs tens of milliseconds on every run of the review page."""
+    hit = DECODED_IMAGES.get(sha)
+    if hit is None:
+        array = images.get(sha)
+        array.setflags(write=False)
+        hit = (array,)
+        DECODED_IMAGES.put(sha, hit)
+    return hit[0]
 
 
 @dataclass(frozen=True)
@@ -100,15 +114,15 @@ def open_case(store, case_id: str, mode: str = Mode.STRAIN) -> CaseView:
     real, real_source = None, None
     for item in reversed(store.real_elastograms(case_id)):
         if item["mode"] == mode:
-            real, real_source = store.images.get(item["elasto_sha"]), item["source"]
+            real, real_source = decoded_image(store.images, item["elasto_sha"]), item["source"]
             break
     rois = rois_from_json(review.rois if review is not None else (prescore.roi if prescore is not None else None))
     return CaseView(
         case=case,
-        bmode=case.bmode(),
+        bmode=decoded_image(store.images, case.bmode_sha),
         mode=mode,
         generation=generation,
-        elasto=None if generation is None else generation.elastogram(),
+        elasto=None if generation is None else decoded_image(store.images, generation.elasto_sha),
         prescore=prescore,
         review=review,
         real=real,
@@ -152,14 +166,53 @@ def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: d
         return cannot_score(f"{mode}_{organ}", str(exc))
     if "lesion" not in rois:
         return cannot_score(system, "draw a lesion ROI (yellow) on the image")
-    return propose(
-        elasto,
-        mode,
-        rois["lesion"],
-        rois.get("reference"),
-        organ=organ,
-        colormap=Colormap.from_scale(mode, colour_scale),
-    )
+    elasto, lesion, reference = scoring_window(np.asarray(elasto), rois["lesion"], rois.get("reference"))
+    return propose(elasto, mode, lesion, reference, organ=organ, colormap=Colormap.from_scale(mode, colour_scale))
+
+
+def _shifted(roi, dx: int, dy: int):
+    """``roi`` in the coordinates of a window whose top-left corner is image pixel ``(dx, dy)``."""
+    from dataclasses import replace
+
+    from usegan.scoring.roi import Ellipse, Polygon, Rect
+
+    if isinstance(roi, Rect):
+        return replace(roi, x=roi.x - dx, y=roi.y - dy)
+    if isinstance(roi, Ellipse):
+        return replace(roi, cx=roi.cx - dx, cy=roi.cy - dy)
+    if isinstance(roi, Polygon):
+        return replace(roi, points=tuple((x - dx, y - dy) for x, y in roi.points))
+    return None  # a mask array: scored on the whole image
+
+
+def scoring_window(elasto: np.ndarray, lesion, reference=None) -> tuple[np.ndarray, object, object]:
+    """``(elasto, lesion, reference)`` cut to the part of the image the proposal reads: the ROIs and a margin
+    wider than the ring the scorer looks at around the lesion (:func:`usegan.scoring.features.ring_around`).
+
+    Every figure of the proposal comes from the ROI masks and the pixels within the ring's width of the lesion, so
+    the proposal on the window equals the one on the whole image, figure for figure (tests/test_scoring_window.py
+    checks it), while the scorer's distance transforms run on a few hundred pixels instead of a whole 1024 px
+    reading copy. ROIs the scorer would refuse, and mask ROIs, are returned unchanged (it gives its own answer).
+    """
+    from usegan.scoring.roi import RoiError, lesion_mask, roi_to_mask
+    from usegan.scoring.thresholds import DEFAULT_THRESHOLDS as T
+
+    shape = elasto.shape[:2]
+    rois = [lesion] if reference is None else [lesion, reference]
+    if any(_shifted(roi, 0, 0) is None for roi in rois):
+        return elasto, lesion, reference
+    try:
+        lesion_pixels = lesion_mask(lesion, shape)[0]
+        covered = lesion_pixels if reference is None else lesion_pixels | roi_to_mask(reference, shape)
+    except RoiError:
+        return elasto, lesion, reference
+    ring = max(float(T.min_ring_width_px), T.ring_width * float(np.sqrt(lesion_pixels.sum() / np.pi)))
+    margin = int(np.ceil(ring)) + 2
+    rows, cols = np.nonzero(covered.any(axis=1))[0], np.nonzero(covered.any(axis=0))[0]
+    y0, y1 = max(0, rows[0] - margin), min(shape[0], rows[-1] + 1 + margin)
+    x0, x1 = max(0, cols[0] - margin), min(shape[1], cols[-1] + 1 + margin)
+    window = elasto[y0:y1, x0:x1]
+    return window, _shifted(lesion, x0, y0), None if reference is None else _shifted(reference, x0, y0)
 
 
 def picker_start(view: CaseView, result: ScoreResult) -> int | None:

@@ -8,6 +8,9 @@ SWE maps become a kPa histogram. Both are shown for the lesion ROI and for the w
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +37,38 @@ class Distribution:
     box_pixels: int  # known pixels in the box
 
 
+_INVERTED: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+_INVERTED_LOCK = threading.Lock()
+INVERTED_MAX = 4  # elastograms kept (a 1024 px one: 9 MiB)
+
+
+def inverted(elasto_rgb: np.ndarray, mode: str, colour_scale: dict | None) -> tuple[np.ndarray, ...]:
+    """``(scalar, distance, coloured)`` of an elastogram ``(H, W, 3)`` uint8: its strain / kPa and colour-map
+    distance (:meth:`usegan.colormaps.Colormap.invert`) and its coloured pixels
+    (:func:`usegan.colormaps.coloured_mask`), read-only.
+
+    Cached on the image's content and colour map: the review page reads the same elastogram for the reading tools
+    and the colour chart, and again on every ROI change, and on a 1024 px reading copy each reading costs ~50 ms.
+    """
+    rgb = np.ascontiguousarray(elasto_rgb)
+    cmap = Colormap.from_scale(mode, colour_scale)
+    key = (hashlib.blake2b(rgb.data, digest_size=16).digest(), rgb.shape, str(rgb.dtype), cmap.mode, cmap.vmin,
+           cmap.vmax)  # fmt: skip
+    with _INVERTED_LOCK:
+        if key in _INVERTED:
+            _INVERTED.move_to_end(key)
+            return _INVERTED[key]
+    scalar, distance = cmap.invert(rgb)
+    found = (scalar, distance, coloured_mask(rgb))
+    for array in found:
+        array.setflags(write=False)
+    with _INVERTED_LOCK:
+        _INVERTED[key] = found
+        while len(_INVERTED) > INVERTED_MAX:
+            _INVERTED.popitem(last=False)
+    return found
+
+
 def _fractions(values: np.ndarray, edges: np.ndarray) -> tuple[tuple[float, ...], int]:
     known = values[np.isfinite(values)]
     if known.size == 0:
@@ -54,8 +89,8 @@ def distribution(
     ``roi_mask`` (H, W) bool or None. Pixels off the colour map (gray B-mode, text) are left out.
     """
     cmap = Colormap.from_scale(mode, colour_scale)
-    values, _ = cmap.invert(elasto_rgb)
-    values = np.where(coloured_mask(elasto_rgb), values, np.nan)
+    values, _, coloured = inverted(elasto_rgb, mode, colour_scale)
+    values = np.where(coloured, values, np.nan)
     if mode == Mode.STRAIN:
         t = DEFAULT_THRESHOLDS
         edges = np.array([cmap.vmin, t.hard_strain, t.soft_strain, cmap.vmax + 1e-6])
