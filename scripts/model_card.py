@@ -60,6 +60,8 @@ def fmt(value, digits=3) -> str:
 
 METRICS = (
     ("kappa", "pre-score vs truth, quadratic-weighted kappa", 3),
+    ("kappa_visible", "the same, lesions the B-mode shows (lesion_contrast >= 0.8)", 3),
+    ("n_scored_visible", "of the scored cases, lesions the B-mode shows", 0),
     ("accuracy", "pre-score exact agreement", 3),
     ("ncc_box", "NCC of the generated scalar with the truth (box)", 3),
     ("mae_kpa_lesion", "SWE mean absolute error in the lesion (kPa)", 1),
@@ -105,16 +107,19 @@ def comparison_table(results: dict, steps: int) -> str:
     from train_bundled_models import DESCRIPTIONS
 
     rows = [
-        "| run | model | kappa (test) | kappa (held-out) | NCC (test) | NCC (held-out) | off-map max (held-out) |",
-        "|---|---|---|---|---|---|---|",
+        "| run | model | kappa (test) | kappa, B-mode-visible (test) | kappa (held-out) | NCC (test) | NCC (held-out) "
+        "| off-map max (held-out) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    names = [f"strain@{steps}"] + [n for n in DESCRIPTIONS if n.startswith("strain-")]
-    for name in names:
+    from train_bundled_models import EQUAL_BUDGET
+
+    for name in EQUAL_BUDGET:
         test, held = results.get(f"{name}/test"), results.get(f"{name}/heldout")
         if not test:
             continue
         rows.append(
-            f"| `{name}` | {DESCRIPTIONS.get(name.split('@')[0], name)} | {fmt(test.get('kappa'))} | "
+            f"| `{name}` | {DESCRIPTIONS.get(name, name)} | {fmt(test.get('kappa'))} | "
+            f"{fmt(test.get('kappa_visible'))} | "
             f"{fmt((held or {}).get('kappa'))} | {fmt(test.get('ncc_box'))} | {fmt((held or {}).get('ncc_box'))} | "
             f"{fmt((held or {}).get('off_map_max'))} |"
         )
@@ -167,43 +172,55 @@ def fidelity_lines(work: Path, mode: str) -> str:
 
 def training_command(cfg: dict, run: Path) -> str:
     flags = ["image_size", "patch_size", "batch_size", "bf16", "threads", "vgg_layers", "vgg_input_size", "mode"]
+    flags += ["w_lesion", "lesion_focus", "lr_g", "lr_d"] if cfg.get("w_lesion") else []
     parts = [
-        "python -m usegan train --data data/runs/bundled/phantom-train",
+        f"python -m usegan train --data data/runs/bundled/{Path(cfg['data']).name}",
         f"--out data/runs/bundled/{run.name} --steps {cfg['steps']} --version {cfg['version']}",
         *(f"--{f.replace('_', '-')} {str(cfg[f]).lower() if isinstance(cfg[f], bool) else cfg[f]}" for f in flags),
     ]
+    if cfg.get("init_from"):
+        parts.append(f"--init-from data/runs/bundled/{run.name}-base/last.pt")
     return " ".join(parts)
 
 
-def write_card(name: str, run: Path, results: dict, dest: Path, steps: int) -> Path:
-    """Card for bundled model ``name`` (``strain``/``swe``) trained in ``run``; ``results`` as written by
-    ``train_bundled_models.py`` (``<run>/test``, ``<run>/heldout``, ``strain@<steps>/...``, ablations)."""
-    from usegan.checkpoint import file_sha256, load_generator
-
-    _, info = load_generator(dest)
-    cfg = json.loads((run / "config.json").read_text())
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    trains = [e for e in log if e["event"] == "train"]
-    last_losses = {k: v for k, v in (trains[-1] if trains else {}).items() if k.startswith("loss")}
-    # a resumed run restarts its clock: add up the segments (elapsed_s falls back at each resume)
+def wall_hours(run: Path) -> tuple[float, int, dict]:
+    """Wall time (h) of a run from its log.jsonl, how many segments it ran in (a resumed run restarts its clock)
+    and its last running losses."""
+    trains = [e for e in map(json.loads, (run / "log.jsonl").read_text().splitlines()) if e["event"] == "train"]
     segments, last = [], 0.0
     for e in trains:
         if e["elapsed_s"] < last:
             segments.append(last)
         last = e["elapsed_s"]
-    wall_h = (sum(segments) + last) / 3600
-    resumes = len(segments)
+    losses = {k: v for k, v in (trains[-1] if trains else {}).items() if k.startswith("loss")}
+    return (sum(segments) + last) / 3600, len(segments) + 1, losses
+
+
+def write_card(name: str, run: Path, results: dict, dest: Path, steps: int) -> Path:
+    """Card for bundled model ``name`` (``strain``/``swe``) trained in ``run``; ``results`` as written by
+    ``train_bundled_models.py`` (``<run>/test``, ``<run>/heldout``, equal-budget runs); the base stage is
+    ``<run>-base`` next to ``run``."""
+    from usegan.checkpoint import file_sha256, load_generator
+
+    _, info = load_generator(dest)
+    cfg = json.loads((run / "config.json").read_text())
+    base = run.parent / f"{run.name}-base"
+    base_cfg = json.loads((base / "config.json").read_text())
+    _, base_info = load_generator(base / "last.pt")
+    base_h, base_segments, _ = wall_hours(base)
+    tune_h, _, last_losses = wall_hours(run)
     steps_done = info.training.get("steps", "?")
     speed = inference_speed(dest)
     test = results.get(f"{name}/test", {})
     confusion = "\n".join(" ".join(f"{v:4d}" for v in row) for row in test.get("confusion", []))
-    if any(k.startswith(("strain-", f"strain@{steps}")) for k in results):
+    from train_bundled_models import EQUAL_BUDGET
+
+    if any(f"{n}/test" in results for n in EQUAL_BUDGET):
         ablations = comparison_table(results, steps)
     else:
         ablations = (
-            "**Not run for v2.** The CPU budget of the session that trained v2 went to the two bundled runs; the "
-            "pix2pix baseline and the ablations (free-RGB head, no fill masking) are in `make model` "
-            "(`--runs strain-unet,strain-rgbhead,strain-rgb-nomask`) and have not been measured on these phantoms."
+            "**Not run for this checkpoint.** The pix2pix baseline and the ablations (free-RGB head, no fill masking) "
+            "are in `make model` (`--runs`) and have not been measured on these phantoms."
         )
     text = f"""# Model card: `{info.version}`
 
@@ -221,35 +238,41 @@ clinical use**. Its output is a model's estimate, never a measurement.
 | created | {info.created_at} |
 
 ## Training data
-- `usegan phantom` cases, 256 px, **seed 1000: {info.training.get("train_cases", "?")} training and
-  {info.training.get("val_cases", "?")} validation cases** (seeded 10 % hold-out). Breast anatomy calibrated
-  against real scans (skin, fat lobules with Cooper's ligaments and their shadows, gland with fat islands,
-  retromammary fat, muscle, chest wall); lesion types cycled evenly (none, cyst, fibroadenoma, malignant,
-  malignant with stiff halo, iso-echoic stiff) with varied shapes and margins; a random imaging chain per case
-  (`usegan.phantom.scanner`, training profile: PSF, focus, speckle development, compounding, dynamic range, gain,
-  TGC error, speckle reduction, reverberation, field of view, burned-in overlays, JPEG).
+- `usegan phantom` cases, 256 px. Base stage: **seed 1000, {base_info.training.get("train_cases", "?")} training cases**
+  (`--train-cases 900`, a seeded 10 % held out for validation); lesion stage: those **plus 1100 cases of seed
+  2000** ({info.training.get("train_cases", "?")} training, {info.training.get("val_cases", "?")} validation).
+  Breast anatomy calibrated against real scans (skin, fat lobules with Cooper's ligaments and their shadows, gland
+  with fat islands, retromammary fat, muscle, chest wall); lesion types cycled evenly (none, cyst, fibroadenoma,
+  malignant, malignant with stiff halo, iso-echoic stiff) with varied shapes and margins; a random imaging chain
+  per case (`usegan.phantom.scanner`, training profile: PSF, focus, speckle development, compounding, dynamic
+  range, gain, TGC error, speckle reduction, reverberation, field of view, burned-in overlays, JPEG).
 - Each box is scaled as inference scales an image (longer side {cfg["image_size"]} px, x0.8-1.25 jitter); training
   uses random {cfg["patch_size"]} px patches of it. Padding, rotated-in corners and gray outside the box are *fill*:
   excluded from every loss and replaced by the real pixels before the discriminator sees them.
 
 ## How it was made
-`make model` (`scripts/train_bundled_models.py`) reproduces it on this CPU:
+`make model` (`scripts/train_bundled_models.py`) reproduces it on this CPU in two stages:
 
+    {training_command(base_cfg, base)}
     {training_command(cfg, run)}
 
 Losses on the rendered RGB: GAN {cfg["w_gan"]} ({cfg["gan_mode"]}) + L1 {cfg["w_l1"]} + Color {cfg["w_color"]} +
 VGG19 {cfg["w_vgg"]} (fixed seeded random VGG19, relu1_1-relu3_1 on 64 px copies: no ImageNet weights can be
 downloaded here; pass `--vgg-weights PATH` where you have them); on the scalar: L1 {cfg["w_scalar"]} + Laplace NLL
-{cfg["w_nll"]} for the uncertainty. Adam lr {cfg["lr_g"]}, batch {cfg["batch_size"]}, bf16 autocast, seed
-{cfg["seed"]}. The checkpoint shipped is the last one ({steps_done} steps, end of the learning-rate decay, as
-pix2pix ships); no choice was made on the test sets.
+{cfg["w_nll"]} for the uncertainty. Lesion stage: patches placed on a lesion with probability
+{cfg.get("lesion_focus", 0)}; pixels within {cfg.get("lesion_margin_px", 0)} px of a lesion that the B-mode shows
+(`lesion_contrast` >= {cfg.get("lesion_min_contrast", 0)}) weigh {1 + cfg.get("w_lesion", 0):g}x in the L1 and
+scalar losses (an iso-echoic lesion is not weighted: nothing on the B-mode could predict it). Adam lr
+{base_cfg["lr_g"]} then {cfg["lr_g"]}, batch {cfg["batch_size"]}, bf16 autocast, seed {cfg["seed"]}. The checkpoint
+shipped is the last one ({base_cfg["steps"]} + {steps_done} steps, end of the learning-rate decay, as pix2pix
+ships); no choice was made on the test sets.
 
-Where and how long: **this 2-core x86_64 CPU, no GPU** (none was lent to this session), two runs at a time with one
-thread each while other work shared the machine, {wall_h:.2f} h of wall time for this run in {resumes + 1} segments
-(stopped and resumed from its saved state to change the planned step count). Steps 1-2500 were trained on an
-earlier revision of the phantom whose fat was darker (echo 0.08 instead of 0.16 relative to gland) and whose
-carcinomas were less dark; steps 2501-{steps_done} on the current one, which `make model` uses throughout. Last
-running losses: `{json.dumps(last_losses)}`.
+Where and how long: **this 2-core x86_64 CPU, no GPU** (none was lent), two runs at a time with one thread each
+while other work shared the machine: {base_h:.2f} h for the base stage ({base_segments} segments: stopped and
+resumed from its saved state) and {tune_h:.2f} h for the lesion stage. Base steps 1-2500 were trained on an earlier
+revision of the phantom whose fat was darker (echo 0.08 instead of 0.16 relative to gland) and whose carcinomas
+were less dark; every later step on the current one, which `make model` uses throughout. Last running losses:
+`{json.dumps(last_losses)}`.
 
 ## Metrics
 Phantom test: 300 cases `usegan phantom -n 300 --seed 9000 --size 256` (training scanner profile). Held-out scanner
@@ -301,6 +324,9 @@ At {speed["size"]}x{speed["size"]}: **{speed["median_ms"]} ms median per image**
     return card
 
 
+VERSION = "v3"
+
+
 def write_bundled_models(work: Path, results: dict, chosen: dict[str, str], steps: int = 1500) -> list[Path]:
     """Copy each mode's final checkpoint (``chosen``: mode -> run name) to data/models/ with its card; the first
     bundled models (format 1, refused by this version) are removed."""
@@ -311,10 +337,11 @@ def write_bundled_models(work: Path, results: dict, chosen: dict[str, str], step
         if name not in chosen:
             continue
         run = work / chosen[name]
-        dest = models / f"usegan-{name}-v2.pt"
+        dest = models / f"usegan-{name}-{VERSION}.pt"
         shutil.copyfile(run / "last.pt", dest)  # the end of the learning-rate decay, as pix2pix ships
-        for old in (models / f"usegan-{name}-v1.pt", models / f"usegan-{name}-v1.md"):
-            old.unlink(missing_ok=True)
+        for old in models.glob(f"usegan-{name}-v*.*"):
+            if old.stem != dest.stem:
+                old.unlink()  # earlier bundled versions: their cards describe checkpoints no longer shipped
         written += [dest, write_card(name, run, results, dest, steps)]
     print("wrote", *written, sep="\n  ")
     return written

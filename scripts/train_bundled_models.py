@@ -2,16 +2,21 @@
 
 Stages (each skipped when its output exists, so an interrupted run resumes):
 
-1. simulate the training set (``--train-cases``, seed 1000, training scanner profile), the in-distribution test set
-   (300 cases, seed 9000) and the *held-out scanner* test set (300 cases, seed 9500, ``--scanner held-out``: imaging
-   settings and overlays outside the training ranges); test seeds never overlap training seeds;
-2. train ``strain`` and ``swe`` (USE-GAN, colour-map head, fill masking, randomised scanners) to ``--long-steps``,
-   two at a time with one thread each, saving ``step_<--steps>.pt`` on the way for the equal-budget comparison;
-3. train the baseline and ablations to ``--steps`` (``--runs``): ``strain-unet`` (pix2pix U-Net, GAN + 100 L1),
-   ``strain-rgbhead`` (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill
-   masking: the first bundled models' recipe on the new data);
-4. ``usegan evaluate`` every run on both test sets;
-5. copy the ``strain`` / ``swe`` final checkpoints (end of the learning-rate decay; no choice on the test sets) to
+1. simulate the base training set (``--train-cases``, seed 1000, training scanner profile), an extra training set
+   (``--extra-cases``, seed 2000) merged with it for stage 3 (``phantom-big``: links, no copies), the
+   in-distribution test set (300 cases, seed 9000) and the *held-out scanner* test set (300 cases, seed 9500,
+   ``--scanner held-out``: imaging settings and overlays outside the training ranges); test seeds never overlap
+   training seeds;
+2. **base**: ``strain-base`` / ``swe-base`` (USE-GAN, colour-map head, fill masking, randomised scanners) for
+   ``--base-steps`` on the base set, two at a time with one thread each;
+3. **lesion fine-tune** (the bundled ``strain`` / ``swe``): from the base run's last checkpoint, ``--steps``
+   more on the merged set with the lesion terms (patches placed on a lesion 60 % of the time, lesion pixels that
+   the B-mode shows weighted 5x in the L1 and scalar losses), learning rate 1e-4;
+4. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
+   recipe: ``strain-scratch`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1), ``strain-rgbhead``
+   (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill masking);
+5. ``usegan evaluate`` every run on both test sets;
+6. copy the ``strain`` / ``swe`` final checkpoints (end of the learning-rate decay; no choice on the test sets) to
    ``data/models/`` and write their model cards (``.md``).
 
 CPU recipe: the generator runs at 256 px; training uses random 128 px patches of the box scaled as inference scales
@@ -32,8 +37,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 USEGAN = [sys.executable, "-m", "usegan"]
-TRAIN_SEED, TEST_SEED, HELD_OUT_SEED = 1000, 9000, 9500
+TRAIN_SEED, EXTRA_SEED, TEST_SEED, HELD_OUT_SEED = 1000, 2000, 9000, 9500
 MAIN_RUNS = ("strain", "swe")
+VERSION = "v3"
+LESION = ["--w-lesion", "4", "--lesion-focus", "0.6"]  # stage 3 and 4: the lesion terms
+FINE_TUNE = ["--lr-g", "1e-4", "--lr-d", "1e-4"]
 
 COMMON = [
     "--image-size",
@@ -61,29 +69,25 @@ COMMON = [
     "--quiet",
 ]
 RUNS = {
-    "strain": ["--mode", "strain"],
-    "swe": ["--mode", "swe"],
-    "strain-unet": [
-        "--mode",
-        "strain",
-        "--architecture",
-        "unet",
-        "--base-channels",
-        "16",
-        "--w-color",
-        "0",
-        "--w-vgg",
-        "0",
-    ],
-    "strain-rgbhead": ["--mode", "strain", "--output", "rgb"],
-    "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false"],
-}
+    "strain-base": ["--mode", "strain"],
+    "swe-base": ["--mode", "swe"],
+    "strain": ["--mode", "strain", *LESION, *FINE_TUNE],
+    "swe": ["--mode", "swe", *LESION, *FINE_TUNE],
+    "strain-scratch": ["--mode", "strain", *LESION],
+    "strain-unet": ["--mode", "strain", "--architecture", "unet", "--base-channels", "16", "--w-color", "0",
+                    "--w-vgg", "0", *LESION],
+    "strain-rgbhead": ["--mode", "strain", "--output", "rgb", *LESION],
+    "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false", *LESION],
+}  # fmt: skip
+BASES = {"strain": "strain-base", "swe": "swe-base"}  # stage 3 starts from these
+EQUAL_BUDGET = ("strain-scratch", "strain-unet", "strain-rgbhead", "strain-rgb-nomask")
 DESCRIPTIONS = {
-    "strain": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking",
-    "swe": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking",
+    "strain": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking, lesion terms; base + fine-tune",
+    "swe": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking, lesion terms; base + fine-tune",
+    "strain-scratch": "USE-GAN, colour-map head, fill masking, lesion terms, from scratch",
     "strain-unet": "pix2pix U-Net baseline (unet_128 at 128 px patches; GAN + 100 L1), colour-map head",
     "strain-rgbhead": "USE-GAN with a free-RGB tanh head (ablation of the colour-map head)",
-    "strain-rgb-nomask": "USE-GAN, free-RGB head, no fill masking (the v1 recipe on the new phantoms)",
+    "strain-rgb-nomask": "USE-GAN, free-RGB head, no fill masking (ablation of fill masking too)",
 }
 
 
@@ -110,18 +114,46 @@ def finished(out: Path, steps: int) -> bool:
     return any(json.loads(line).get("event") == "done" for line in (out / "log.jsonl").read_text().splitlines())
 
 
-def train_run(name: str, train: Path, work: Path, steps: int, snapshot: int | None = None) -> Path:
+def merged(folder: Path, parts: list[Path]) -> Path:
+    """One training folder over several ``usegan phantom`` folders: an index.csv whose names are ``<k><case>``
+    and a link per case (no copies)."""
+    import csv
+
+    if (folder / "index.csv").is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    for k, part in enumerate(parts):
+        with (part / "index.csv").open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                link = folder / f"{'abcdefgh'[k]}{row['name']}"
+                if not link.exists():
+                    link.symlink_to((part / row["name"]).resolve(), target_is_directory=True)
+                rows.append({**row, "name": link.name})
+    with (folder / "index.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+def train_run(
+    name: str, train: Path, work: Path, steps: int, snapshot: int | None = None, init_from: Path | None = None
+) -> Path:
     """Train run ``name`` (a key of RUNS) to ``steps``; resumes from its own ``state.pt`` when interrupted."""
     out = work / name
     if finished(out, steps):
         return out
-    cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}-v2"]
+    version = f"usegan-{name}-{VERSION}"
+    cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", version]
     cmd += [*COMMON, *RUNS[name]]
     if snapshot:
         cmd += ["--snapshot-steps", snapshot]
     out.mkdir(parents=True, exist_ok=True)
     if (out / "state.pt").is_file():
         cmd += ["--resume", out / "state.pt"]
+    elif init_from:
+        cmd += ["--init-from", init_from]
     sh(cmd, out / "train.stderr.log")
     return out
 
@@ -152,28 +184,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "runs" / "bundled", help="work folder")
     parser.add_argument("--train-cases", type=int, default=900)
+    parser.add_argument("--extra-cases", type=int, default=1100)
     parser.add_argument("--test-cases", type=int, default=300)
-    parser.add_argument("--steps", type=int, default=1500, help="steps of the baseline / ablation runs")
-    parser.add_argument("--long-steps", type=int, default=5300, help="steps of the bundled strain / swe models")
-    parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated subset of " + ",".join(RUNS))
+    parser.add_argument("--base-steps", type=int, default=5300, help="steps of the base strain / swe runs")
+    parser.add_argument("--steps", type=int, default=2500, help="steps of the fine-tune and equal-budget runs")
+    parser.add_argument("--runs", default=",".join(EQUAL_BUDGET), help="equal-budget runs: " + ",".join(EQUAL_BUDGET))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    train = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
+    base_set = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
+    extra_set = simulate(args.work / "phantom-extra", args.extra_cases, EXTRA_SEED)
+    big_set = merged(args.work / "phantom-big", [base_set, extra_set])
     names = [n for n in args.runs.split(",") if n]
-    unknown = sorted(set(names) - set(RUNS))
+    unknown = sorted(set(names) - set(EQUAL_BUDGET))
     if unknown:
-        raise SystemExit(f"unknown run(s) {', '.join(unknown)}; choose from {', '.join(RUNS)}")
+        raise SystemExit(f"unknown run(s) {', '.join(unknown)}; choose from {', '.join(EQUAL_BUDGET)}")
 
-    def run(name: str) -> Path:
-        if name in MAIN_RUNS:
-            return train_run(name, train, args.work, args.long_steps, snapshot=args.steps)
-        return train_run(name, train, args.work, args.steps)
+    def main_run(mode: str) -> Path:
+        base = train_run(BASES[mode], base_set, args.work, args.base_steps)
+        return train_run(mode, big_set, args.work, args.steps, init_from=base / "last.pt")
 
     with ThreadPoolExecutor(args.parallel) as pool:
-        runs = dict(zip(names, pool.map(run, names), strict=True))
+        runs = dict(zip(MAIN_RUNS, pool.map(main_run, MAIN_RUNS), strict=True))
+        runs.update(zip(names, pool.map(lambda n: train_run(n, big_set, args.work, args.steps), names), strict=True))
+    runs.update({BASES[m]: args.work / BASES[m] for m in MAIN_RUNS})
     tests = {
         "test": simulate(args.work / "phantom-test", args.test_cases, TEST_SEED),
         "heldout": simulate(args.work / "heldout-test", args.test_cases, HELD_OUT_SEED, "held-out"),
@@ -182,17 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, out in runs.items():
         for tag, folder in tests.items():
             results[f"{name}/{tag}"] = evaluate(out, folder, tag)
-            if name in MAIN_RUNS and (out / f"step_{args.steps}.pt").is_file():
-                results[f"{name}@{args.steps}/{tag}"] = evaluate(
-                    out, folder, f"{tag}_step{args.steps}", f"step_{args.steps}.pt"
-                )
     (args.work / "results.json").write_text(json.dumps(results, indent=2))
-    keys = ("kappa", "ncc_box", "mae_kpa_lesion", "off_map_max", "uncertainty_spearman", "interval90_coverage")
+    keys = ("kappa", "kappa_visible", "ncc_box", "mae_kpa_lesion", "off_map_max", "uncertainty_spearman")
     print(json.dumps({n: {k: r.get(k) for k in keys} for n, r in results.items()}, indent=2))
     if not args.skip_cards:
         from model_card import write_bundled_models
 
-        write_bundled_models(args.work, results, {m: m for m in MAIN_RUNS if m in runs}, args.steps)
+        write_bundled_models(args.work, results, {m: m for m in MAIN_RUNS}, args.steps)
     print(f"total wall time {time.time() - t0:.0f} s")
     return 0
 
