@@ -1,7 +1,8 @@
 """Worklist: cases with status, organ, dates, reviewer and scores; filters, counts, open a case.
 
-Files arriving in the DICOM spool are imported every 15 s by the fragment below, without a restart; the case
-picker is part of the same fragment, so new cases can be opened without reloading. Admins also see the quarantine.
+Files arriving in the DICOM spool are imported by the app process's background worker (usegan.background), not by
+this page; the fragment below re-reads the list every 15 s, and the case picker is part of it, so new cases can be
+opened without reloading. Admins also see the quarantine.
 """
 
 import datetime as dt
@@ -9,6 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from pages._common import get_store, open_review, plain, require_role, show_error
+from usegan.background import ensure_worker, worker_status
 from usegan.services.dicom import quarantine_table, requeue_file
 from usegan.services.templates import ORGANS
 from usegan.settings import get_settings
@@ -18,6 +20,7 @@ from usegan.vocab import Role
 
 user = require_role("worklist")
 store = get_store()
+ensure_worker(get_settings(), store)  # idempotent: already running in the served app (usegan serve / make run)
 st.title("Worklist")
 
 with st.container(border=True):
@@ -71,18 +74,13 @@ def quarantine_panel() -> None:
 
 @st.fragment(run_every="15s")
 def live_worklist() -> None:
-    """Import new spool files, then show counts, the filtered list and the case picker (re-run every 15 s).
+    """Counts, the filtered list and the case picker, re-read every 15 s.
 
-    The picker lives inside the fragment so that cases imported by a timed run can be opened at once.
+    The picker lives inside the fragment so that cases the background worker imported can be opened at once.
     """
-    try:
-        from usegan.dicomnet.ingest import ingest_spool
-
-        report = ingest_spool(store, get_settings(), limit=20)
-        if report.imported or report.quarantined:
-            st.toast(f"DICOM spool: {plain(report.summary())}")
-    except Exception as exc:  # the worklist must stay usable when the spool is unreadable
-        show_error("DICOM spool import failed", exc, "New scanner images will appear once the spool is readable.")
+    worker = worker_status(get_settings())
+    if worker is not None and worker.last_error:  # the list stays usable; new scanner images wait in the spool
+        st.warning(f"DICOM spool import: {plain(worker.last_error)}. New scanner images will appear once it works.")
     counts = store.counts()
     cols = st.columns(len(STATUSES) + 1)
     for col, key in zip(cols, ["total", *STATUSES], strict=True):

@@ -27,6 +27,8 @@ class Settings:
     data_dir: Path = REPO_DATA_DIR  # database, images, spool, runs, jobs (USEGAN_DATA_DIR)
     model_dir: Path = BUNDLED_MODEL_DIR  # bundled / registered checkpoints (USEGAN_MODEL_DIR)
     samples_dir: Path = BUNDLED_SAMPLES_DIR  # bundled sample cases (USEGAN_SAMPLES_DIR)
+    host: str = "localhost"  # address `usegan serve` (make run) binds the web app to (USEGAN_HOST)
+    port: int = 8501  # web app port of `usegan serve` (USEGAN_PORT)
     max_image_pixels: int = 40_000_000  # larger images are refused (decompression bombs) (USEGAN_MAX_IMAGE_PIXELS)
     max_upload_mb: int = 200  # largest accepted upload in MB (USEGAN_MAX_UPLOAD_MB)
     department: str = "Ultrasound Department"  # report header (USEGAN_DEPARTMENT)
@@ -43,6 +45,9 @@ class Settings:
     dicom_require_called_ae: bool = True  # refuse calls to another AE title (USEGAN_DICOM_REQUIRE_CALLED_AE)
     dicom_max_object_mb: int = 64  # larger received objects are refused (USEGAN_DICOM_MAX_OBJECT_MB)
     dicom_max_associations: int = 8  # concurrent associations served (USEGAN_DICOM_MAX_ASSOCIATIONS)
+    dicom_tls_cert: str = ""  # PEM certificate: the receiver speaks DICOM over TLS only (USEGAN_DICOM_TLS_CERT)
+    dicom_tls_key: str = ""  # PEM private key of dicom_tls_cert (USEGAN_DICOM_TLS_KEY)
+    dicom_tls_ca: str = ""  # PEM CA bundle: callers must present a certificate it signed (USEGAN_DICOM_TLS_CA)
     dicom_destination: str = ""  # HOST:PORT:AE for send-back; empty = off (USEGAN_DICOM_DESTINATION)
     login_free_failures: int = 5  # failed sign-ins per account name before back-off (USEGAN_LOGIN_FREE_FAILURES)
     login_client_free_failures: int = 20  # failed sign-ins per client address before back-off

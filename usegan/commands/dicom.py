@@ -87,10 +87,13 @@ def run_listen(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None  # systemd's stop
     try:
         listener = StoreListener(config).start()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from exc
+    transport = "plain TCP" if config.tls_cert is None else "TLS" + (" + client certificates" if config.tls_ca else "")
     print(
-        f"listening as {config.ae_title} on {config.host}:{listener.port}; spool {config.inbox_dir}; "
+        f"listening as {config.ae_title} on {config.host}:{listener.port} ({transport}); spool {config.inbox_dir}; "
         f"calling AEs {','.join(config.allowed_aes) or 'any'}",
         flush=True,
     )

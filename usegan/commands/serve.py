@@ -26,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def web_address(args: argparse.Namespace, settings) -> tuple[str, int]:
+    """``(host, port)`` the web server binds: the options, else ``USEGAN_HOST`` / ``USEGAN_PORT``."""
+    return args.host or settings.host, int(args.port or settings.port)
+
+
 def run(args: argparse.Namespace) -> int:
     import logging
 
@@ -51,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(f"DICOM receiver: {exc}") from exc
         print(f"usegan: DICOM receiver {listener.config.ae_title} on {listener.config.host}:{listener.port}")
     extra = [a for a in args.streamlit_args if a != "--"]
-    host = args.host or settings.host
-    port = args.port or settings.port
+    host, port = web_address(args, settings)
     from streamlit.web import cli as streamlit_cli
 
     argv = ["run", str(APP), "--server.address", host, "--server.port", str(port), "--server.headless", "true",

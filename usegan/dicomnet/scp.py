@@ -6,6 +6,8 @@ What a scanner sees:
   AE title not in ``allowed_aes`` (when the list is non-empty: a name check, not authentication), and one past
   ``max_associations``;
 - an object larger than ``max_object_bytes`` is refused: its association is aborted while the data arrives;
+- with ``tls_cert`` / ``tls_key`` set the listener speaks DICOM over TLS only (plain TCP callers fail the handshake);
+  with ``tls_ca`` too, a caller must present a certificate signed by that CA (mutual TLS: real authentication);
 - C-ECHO answers success;
 - a C-STORE answers success only *after* the object is complete on disk in the spool folder
   (:func:`usegan.dicomnet.spool.write_atomic`); a spool that cannot be written answers 0xA700 "out of
@@ -22,6 +24,7 @@ mid-transfer never reaches the spool.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +60,9 @@ class ListenerConfig:
     network_timeout_s: float = 60.0  # drop a silent peer after this long
     max_associations: int = 8  # concurrent associations (scanners) served; more are rejected
     max_object_bytes: int = 64 * 1024 * 1024  # an object larger than this is refused and its association aborted
+    tls_cert: Path | None = None  # PEM certificate (chain) of the listener: set with tls_key to serve DICOM over TLS
+    tls_key: Path | None = None  # PEM private key of tls_cert
+    tls_ca: Path | None = None  # PEM CA bundle: when set, callers must present a certificate it signed (mutual TLS)
 
     def __post_init__(self) -> None:
         check_ae_title(self.ae_title)
@@ -68,6 +74,27 @@ class ListenerConfig:
             raise ValueError(f"max_associations must be >= 1, got {self.max_associations!r}")
         if self.max_object_bytes < 1024:
             raise ValueError(f"max_object_bytes must be >= 1024, got {self.max_object_bytes!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate and its key (dicom_tls_cert and dicom_tls_key)")
+        if self.tls_ca is not None and self.tls_cert is None:
+            raise ValueError("dicom_tls_ca (client certificates) needs TLS on: set dicom_tls_cert and dicom_tls_key")
+        for name in ("tls_cert", "tls_key", "tls_ca"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"dicom_{name}: no such file {path}")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The server's TLS context (TLS 1.2 or later; client certificates required when ``tls_ca`` is set), or
+        ``None`` for plain TCP. ``ssl.SSLError`` names an unreadable certificate or key."""
+        if self.tls_cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(str(self.tls_cert), str(self.tls_key))
+        if self.tls_ca is not None:
+            context.load_verify_locations(cafile=str(self.tls_ca))
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> ListenerConfig:
@@ -81,8 +108,15 @@ class ListenerConfig:
             require_called_ae=settings.dicom_require_called_ae,
             max_associations=settings.dicom_max_associations,
             max_object_bytes=int(settings.dicom_max_object_mb) * 1024 * 1024,
+            tls_cert=_path(settings.dicom_tls_cert),
+            tls_key=_path(settings.dicom_tls_key),
+            tls_ca=_path(settings.dicom_tls_ca),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _path(text: str) -> Path | None:
+    return Path(text).expanduser() if str(text or "").strip() else None
 
 
 @dataclass
@@ -202,7 +236,8 @@ class StoreListener:
         return ae
 
     def start(self) -> StoreListener:
-        """Bind and serve in background threads; returns ``self``. Raises ``OSError`` if the port is taken."""
+        """Bind and serve in background threads; returns ``self``. Raises ``OSError`` if the port is taken,
+        ``ValueError`` for an unusable TLS certificate or key."""
         if self._server is not None:
             raise RuntimeError(f"listener already running on port {self.port}")
         Path(self.config.inbox_dir).mkdir(parents=True, exist_ok=True)
@@ -215,12 +250,18 @@ class StoreListener:
             (evt.EVT_ABORTED, self._on_released),
         ]
         ae = self._build_ae()
-        self._server = ae.start_server((self.config.host, int(self.config.port)), block=False, evt_handlers=handlers)
+        try:
+            tls = self.config.ssl_context()
+        except ssl.SSLError as exc:  # an OSError, but not the port's fault
+            raise ValueError(f"the DICOM TLS certificate or key cannot be used: {exc}") from exc
+        address = (self.config.host, int(self.config.port))
+        self._server = ae.start_server(address, block=False, evt_handlers=handlers, ssl_context=tls)
         log.info(
-            "DICOM listener %s on %s:%d, spool %s, calling AEs %s",
+            "DICOM listener %s on %s:%d (%s), spool %s, calling AEs %s",
             self.config.ae_title,
             self.config.host,
             self.port,
+            "plain TCP" if tls is None else ("TLS, client certificates required" if self.config.tls_ca else "TLS"),
             self.config.inbox_dir,
             ",".join(self.config.allowed_aes) or "any",
         )
