@@ -1,4 +1,5 @@
-"""The README's layout section names every module and package of the tree (and nothing that is not there)."""
+"""The README: its layout section names every module and package of the tree (and nothing that is not there),
+and every setting it names (and every setting there is) is read by the code."""
 
 from __future__ import annotations
 
@@ -31,3 +32,36 @@ def test_layout_names_nothing_that_is_gone():
     assert not gone, f"README layout names packages that do not exist: {gone}"
     for script in re.findall(r"(\w+\.py)", layout):
         assert list(ROOT.glob(f"*/{script}")) or (ROOT / script).exists(), script
+
+
+def _code_reading_settings() -> str:
+    """The source of every module that may read a setting (the package outside settings.py, pages, the app); a
+    setting is read as ``settings.<name>`` there."""
+    files = [p for p in (ROOT / "usegan").rglob("*.py") if p.name != "settings.py"]
+    files += [*(ROOT / "pages").glob("*.py"), ROOT / "app.py", ROOT / "serve.py"]
+    return "\n".join(p.read_text(encoding="utf-8") for p in files)
+
+
+def test_every_setting_the_readme_names_is_read_by_the_code():
+    from dataclasses import fields
+
+    from usegan.settings import Settings
+
+    named = set(re.findall(r"USEGAN_([A-Z][A-Z0-9_]*)", (ROOT / "README.md").read_text(encoding="utf-8")))
+    assert {"DATA_DIR", "MODEL_DIR", "HOST", "PORT"} <= named  # the README does name settings
+    known = {f.name for f in fields(Settings)}
+    not_settings = sorted(n for n in named if n.lower() not in known and n != "CONFIG")  # CONFIG: the TOML path
+    assert not not_settings, f"README names USEGAN_{not_settings}, which usegan.settings does not read"
+    source = _code_reading_settings()
+    unread = sorted(n for n in named if n != "CONFIG" and not re.search(rf"\bsettings\.{n.lower()}\b", source))
+    assert not unread, f"README names USEGAN_{unread}, but no module reads settings.{unread[0].lower()}"
+
+
+def test_every_setting_is_read_somewhere():
+    from dataclasses import fields
+
+    from usegan.settings import Settings
+
+    source = _code_reading_settings()
+    dead = sorted(f.name for f in fields(Settings) if not re.search(rf"\bsettings\.{f.name}\b", source))
+    assert not dead, f"settings no module reads (remove them or use them): {dead}"

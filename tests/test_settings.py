@@ -72,3 +72,12 @@ def test_every_setting_the_readme_names_exists_and_is_read_by_the_code():
             )
             continue
         assert re.search(rf"\b{name.lower()}\b", code), f"setting {name.lower()} is never read outside settings.py"
+
+
+def test_serve_reads_host_and_port_from_the_settings(tmp_path):
+    """``usegan serve`` without --host/--port binds USEGAN_HOST / USEGAN_PORT (they were once read but undefined)."""
+    settings = get_settings({"USEGAN_DATA_DIR": str(tmp_path), "USEGAN_HOST": "0.0.0.0", "USEGAN_PORT": "8600"})
+    assert (settings.host, settings.port) == ("0.0.0.0", 8600)
+    assert (get_settings({"USEGAN_DATA_DIR": str(tmp_path)}).host, Settings().port) == ("localhost", 8501)
+    with pytest.raises(ValueError, match="'port'"):
+        get_settings({"USEGAN_DATA_DIR": str(tmp_path), "USEGAN_PORT": "http"})

@@ -53,7 +53,7 @@ class TokenSigner:
         if not token or len(token) > 512:
             return None
         try:
-            value = self._serializer.loads(token, salt=f"usegan.{kind}", max_age=max_age_s)
+            value = self._serializer.loads(token, salt=f"usegan.{kind}", max_age=max_age_s)  # type: ignore[arg-type]
         except (BadSignature, SignatureExpired):
             return None
         return value if isinstance(value, str) else None

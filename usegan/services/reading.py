@@ -83,13 +83,13 @@ def model_uncertainty(case, generation, elastographer, cache: GenerationCache | 
         return sd if sd.shape == (case.height, case.width) else None
     if elastographer is None or generation is None or elastographer.info.version != generation.model_version:
         return None
-    key = (case.bmode_sha, generation.model_version, generation.mode)
-    hit = cache.get(key)
+    model_key = (case.bmode_sha, generation.model_version, generation.mode)
+    hit = cache.get(model_key)
     if hit is None:
         # Checkpoints from before the uncertainty head generate no ``uncertainty``.
         sd = getattr(elastographer.generate(case.bmode()), "uncertainty", None)
         hit = (None if sd is None else np.asarray(sd, dtype=np.float32),)
-        cache.put(key, hit)
+        cache.put(model_key, hit)
     sd = hit[0]
     return sd if sd is not None and sd.shape == (case.height, case.width) else None
 

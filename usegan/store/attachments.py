@@ -47,7 +47,7 @@ class Generation:
         """The model's per-pixel standard deviation of the elastogram's strain / kPa, ``(H, W)`` float32 in the
         colour scale's unit, as stored with this generation; None for a model without an uncertainty head (and for
         generations stored before the map was kept)."""
-        if not self.has_uncertainty:
+        if self.uncertainty_sha is None or self.uncertainty_step is None:  # not self.has_uncertainty
             return None
         return decode_uncertainty(self.images.read_bytes(self.uncertainty_sha), self.uncertainty_step)
 

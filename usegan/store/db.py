@@ -45,7 +45,10 @@ from usegan.store.worklist import WorklistMixin
 
 # Nothing is fetched from the network: DuckDB must not install or load extensions on its own (a crafted backup
 # could otherwise make it download one).
-DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 class Store(

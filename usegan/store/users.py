@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -189,8 +190,8 @@ def _new_hash(password: str | None, username: str, password_hash: str | None) ->
         if not isinstance(password_hash, str) or not password_hash.startswith("$argon2id$") or len(password_hash) > 200:
             raise ValueError("not an argon2id password hash")
         return password_hash
-    check_password(password, username)
-    return HASHER.hash(password)
+    check_password(password, username)  # refuses anything but acceptable text
+    return HASHER.hash(cast(str, password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:

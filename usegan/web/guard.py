@@ -103,7 +103,7 @@ class ClinicalGuard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         from starlette.concurrency import run_in_threadpool
-        from starlette.responses import PlainTextResponse, RedirectResponse
+        from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
         path = scope.get("path", "")
         if path.startswith("/_stcore/agent/"):
@@ -115,7 +115,7 @@ class ClinicalGuard:
             user, _ = await run_in_threadpool(_live_user, cookie)
             if user is None:
                 if guarded_media:
-                    response = PlainTextResponse("sign in first", status_code=403, headers=_NO_STORE)
+                    response: Response = PlainTextResponse("sign in first", status_code=403, headers=_NO_STORE)
                 else:
                     query = scope.get("query_string", b"").decode("latin-1")
                     target = path + (f"?{query}" if query else "")

@@ -11,12 +11,16 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from usegan.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from usegan.store import Store
+
 log = logging.getLogger("usegan.app")
 
-_STORES: dict[str, object] = {}
+_STORES: dict[str, Store] = {}
 _LOCK = threading.Lock()
 _STOP = threading.Event()
 
