@@ -1,18 +1,18 @@
-"""New case: upload a PNG/JPEG/DICOM (frame picker, crop preview redrawn as the crop is adjusted) or open a bundled
-sample; re-crop a case made with the wrong image area, or withdraw one made by mistake."""
+"""New case: upload a PNG/JPEG/DICOM (frame picker, crop preview redrawn as the crop is adjusted), open a bundled
+sample, or upload a B-mode with the scanner's real elastogram; re-crop a case made with the wrong image area, or
+withdraw one made by mistake."""
 
 import hashlib
 
 import streamlit as st
 
 from pages._common import get_store, open_review, plain, require_role, show_error
+from pages._intake import crop_controls, real_elastogram_tab, show_crop
 from usegan.imageio import ImageLoadError
-from usegan.screencrop import CropBox, InvalidCropError
 from usegan.services.intake import (
     correctable_cases,
     create_sample_case,
     create_upload_case,
-    crop_preview,
     list_samples,
     open_for_recrop,
     read_upload,
@@ -30,28 +30,6 @@ user = require_role("new_case")
 store = get_store()
 settings = get_settings()
 st.title("New case")
-
-
-def crop_controls(key: str, width: int, height: int, box: CropBox) -> CropBox:
-    """x / y / width / height of the image area; outside any form, so every change redraws the preview."""
-    c1, c2, c3, c4 = st.columns(4)
-    x = c1.number_input("x", 0, width - 1, box.x, key=f"{key}_x")
-    y = c2.number_input("y", 0, height - 1, box.y, key=f"{key}_y")
-    w = c3.number_input("width", 1, width, box.w, key=f"{key}_w")
-    h = c4.number_input("height", 1, height, box.h, key=f"{key}_h")
-    return CropBox(int(x), int(y), int(w), int(h))
-
-
-def show_crop(pixels, crop: CropBox, caption: str, current: CropBox | None = None) -> bool:
-    """The image with the crop outlined; a warning (and ``False``) when the crop does not fit it."""
-    try:
-        shown = crop_preview(pixels, crop, current)
-    except InvalidCropError as exc:
-        st.warning(plain(exc))
-        return False
-    area = f"x{crop.x} y{crop.y} {crop.w}x{crop.h} px"
-    st.image(shown, caption=f"{caption}; orange = image area kept: {area}", width="stretch")
-    return True
 
 
 def upload_tab() -> None:
@@ -192,10 +170,13 @@ def correct_case(case_id: str) -> None:
             st.rerun()
 
 
-upload, sample, correct = st.tabs(["Upload an image", "Bundled sample", "Re-crop or withdraw a case"])
+tabs = ["Upload an image", "Bundled sample", "With its real elastogram", "Re-crop or withdraw a case"]
+upload, sample, real, correct = st.tabs(tabs)
 with upload:
     upload_tab()
 with sample:
     sample_tab()
+with real:
+    real_elastogram_tab(store, settings, user)
 with correct:
     correct_tab()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -145,3 +146,57 @@ def test_the_case_last_opened_in_review_is_preselected(new_case_page, store):
     at = new_case_page(review_case_id=case_id)
     assert at.selectbox(key="new_case_fix_case").value == case_id
     assert "x80 y52 400x400 px" in crop_caption(at)
+
+
+# --- a case with the scanner's real elastogram ----------------------------------------------------------------
+def dual_capture_with_bar() -> bytes:
+    """A dual-display capture: B-mode left, a strain elastogram right in a scanner's blue-soft map (the product's
+    reversed), and that scanner's colour bar at the far right (soft = low strain value at the bottom)."""
+    from tests.test_screencrop import speckle_image
+    from usegan.intake.scanner_maps import SCANNER_MAPS
+
+    scanner = SCANNER_MAPS["Strain: blue = soft, red = hard"]
+    screen = np.full((480, 800, 3), 8, np.uint8)
+    bmode, _ = speckle_image(300, 340, np.random.default_rng(3))
+    screen[90:390, 20:360] = bmode[..., None]
+    strain = np.linspace(0, 1, 340)[None, :].repeat(300, axis=0)
+    screen[90:390, 400:740] = scanner.lut[np.rint(strain * 255).astype(int)]
+    screen[120:376, 770:782] = scanner.lut[::-1][:, None, :]  # low value at the bottom
+    return png_bytes(screen)
+
+
+def test_a_real_elastogram_pair_is_previewed_in_product_colours_and_becomes_a_case(new_case_page, store):
+    at = new_case_page()
+    two = dict(bmode=png_bytes(band_capture()[0]), elasto=png_bytes(band_capture(seed=5)[0]))
+    at.file_uploader(key="new_case_real_bmode").set_value(("b.png", two["bmode"], "image/png")).run()
+    at.file_uploader(key="new_case_real_elasto").set_value(("e.png", two["elasto"], "image/png")).run()
+    at.button(key="FormSubmitter:new_case_real_form-Create case with its real elastogram").click().run()
+    assert any("match no colour" in e.value for e in at.error)  # a gray image is no elastogram: nothing stored
+
+    at = new_case_page()
+    at.file_uploader(key="new_case_real_bmode").set_value(("dual.png", dual_capture_with_bar(), "image/png")).run()
+    at.selectbox(key="new_case_real_map").select("Strain: blue = soft, red = hard").run()
+    real = [c for c in captions(at) if c.startswith("REAL strain elastogram")]
+    assert real and "0% of its pixels on no colour" in real[0], captions(at)
+    before = store.count_cases()
+    at.text_input(key="new_case_real_patient").input("MRN-REAL-1")
+    at.button(key="FormSubmitter:new_case_real_form-Create case with its real elastogram").click().run()
+    assert at.title[0].value.startswith("Case C-") and store.count_cases() == before + 1
+    case_id = at.title[0].value.split()[-1]
+    (stored,) = store.real_elastograms(case_id)
+    assert stored["mode"] == "strain" and "Strain: blue = soft" in stored["source"]
+    assert store.get_case(case_id).patient_id.startswith("P-")  # the typed id, pseudonymised
+
+
+def test_the_scanner_map_is_built_from_a_crop_of_its_colour_bar(new_case_page, store):
+    at = new_case_page()
+    at.file_uploader(key="new_case_real_bmode").set_value(("dual.png", dual_capture_with_bar(), "image/png")).run()
+    at.toggle(key="new_case_real_from_bar").set_value(True).run()
+    for name, value in dict(x=770, y=120, w=12, h=256).items():
+        at.number_input(key=f"new_case_real_bar_{name}").set_value(value).run()
+    assert any("orange = colour bar: x770 y120 12x256 px" in c for c in captions(at))
+    real = [c for c in captions(at) if c.startswith("REAL strain elastogram")]
+    assert real and "0% of its pixels on no colour" in real[0]  # the bar's map reads every elastogram pixel
+    at.number_input(key="new_case_real_bar_x").set_value(100).run()  # speckle, not a bar: said, no preview
+    assert any("colour bar" in w.value for w in at.warning)
+    assert not [c for c in captions(at) if c.startswith("REAL")]

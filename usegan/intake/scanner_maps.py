@@ -104,7 +104,8 @@ def map_from_colour_bar(
         raise ValueError(f"low_at must be bottom, top, left or right, got {low_at!r}")
     positions = np.linspace(0, len(line) - 1, 256)
     lut = np.stack([np.interp(positions, np.arange(len(line)), line[:, c]) for c in range(3)], axis=1)
-    if float(np.ptp(rgb_to_lab(np.rint(lut).astype(np.uint8)), axis=0).max()) < 20:
+    # a colour bar changes hue along it (a*, b* of CIE Lab); a gray ramp or a crop of the B-mode changes only in L*
+    if float(np.ptp(rgb_to_lab(np.rint(lut).astype(np.uint8))[:, 1:], axis=0).max()) < 20:
         raise ValueError("the crop does not look like a colour bar (its colours hardly change along it)")
     mode = Mode(mode)
     unit = "kPa" if mode is Mode.SWE else "relative strain"
