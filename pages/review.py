@@ -176,13 +176,9 @@ with review_col:
     start = service.picker_start(view, result) if loaded == view.review else (loaded and loaded.confirmed_score)
     if mode == Mode.STRAIN:  # Tsukuba / Rago pictograms: strain scales only (an SWE reading has its own scale)
         reading_ui.score_pictograms(case.organ)
-    score = st.radio(
-        f"Confirmed score ({scale.name})",
-        list(scale.scores),
-        index=scale.scores.index(start) if start in scale.scores else None,
-        horizontal=True,
-        key=score_key,
-    )
+    if score_key not in st.session_state:  # set through the state, not `index=`: a keyed radio keeps what the
+        st.session_state[score_key] = start if start in scale.scores else None  # browser shows; Reload resets it
+    score = st.radio(f"Confirmed score ({scale.name})", list(scale.scores), index=None, horizontal=True, key=score_key)
     st.caption(scale.wording.get(score, "choose a score").capitalize())
     if conclusion_key not in st.session_state:
         st.session_state[conclusion_key] = loaded.conclusion if loaded else ""
