@@ -25,6 +25,7 @@ expect = sync_api.expect
 def canvas_box(page) -> dict:
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()  # mouse coordinates are the viewport's: the canvas must be in sight
     return canvas.bounding_box()
 
 

@@ -27,10 +27,9 @@ def context(browser):
 
     def new():
         ctx = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        ctx.set_default_timeout(60_000)  # every tab: generous, the test machine may be loaded
         made.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(60_000)
-        return page
+        return ctx.new_page()
 
     yield new
     for ctx in made:
@@ -55,7 +54,7 @@ def open_case(page, case_id: str) -> None:
     settle(page)
     page.get_by_role("combobox", name="Open case").click()
     page.get_by_role("option", name=case_id).click()
-    page.get_by_role("button", name="Open", exact=True).click()
+    page.locator(".st-key-worklist_open button").click()  # the Open button (each picker has an "Open" toggle too)
     page.get_by_role("heading", name=f"Case {case_id}").wait_for()
     settle(page)
 
@@ -63,6 +62,7 @@ def open_case(page, case_id: str) -> None:
 def draw_lesion(page) -> None:
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()  # after a click at the page's foot the canvas is scrolled out of sight
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
     page.mouse.down()
@@ -139,6 +139,8 @@ def test_strain_then_swe_each_signed_on_its_own_model_and_scale_with_unchanging_
     switch_mode(page, "Strain (SE)")
     assert download(page, tmp_path, "strain-3.pdf") == strain_pdf  # unchanged after viewing the other mode
 
+    click(page, "Sign out")  # a live session skips the sign-in form: doc signs out, then admin signs in
+    page.get_by_text("You are signed out").wait_for()
     sign_in(page, server["url"], "admin")  # the research audit's readings export credits each reading correctly
     page.get_by_role("link", name="Research audit").click()
     page.get_by_role("heading", name="Research audit").wait_for()
@@ -179,12 +181,14 @@ def _conflict(context, server, tmp_path, first_user: str, second_user: str, same
     draw_lesion(first)
     click(first, "Save draft")
     first.get_by_text("Review draft").wait_for()
-    if same_browser:  # a second tab of the same browser
+    if same_browser:  # a second tab of the same browser shares its session: no sign-in form
+        assert second_user == first_user
         second = first.context.new_page()
-        second.set_default_timeout(60_000)
+        second.goto(server["url"])
+        second.get_by_role("button", name="Sign out").wait_for()
     else:
         second = context()
-    sign_in(second, server["url"], second_user)
+        sign_in(second, server["url"], second_user)
     open_case(second, case_id)
     choose(second, 5, "Signed in the other page.")
     click(second, "Sign")
