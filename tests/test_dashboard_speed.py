@@ -39,6 +39,13 @@ def test_dashboard_speed_reports_every_action_for_both_images(capsys, monkeypatc
     assert made["shapes"] == {"64 px": (64, 64), "1 MP": (1024, 1024)}  # the large one as its reading copy
     for actions in report["images"].values():
         assert {a: row["n"] for a, row in actions.items()} == {"open_cold": 1, "open_warm": 1, "roi": 2}
-        assert all(row["server_ms_median"] > 0 and row["run_ms_median"] > 0 for row in actions.values())
-    assert set(report["large_over_small_server"]) == {"open_cold", "open_warm", "roi"}
+        assert all(
+            row["server_ms_median"] > 0 and row["run_ms_median"] > 0 and row["cpu_ms_median"] > 0
+            for row in actions.values()
+        )
+    assert (
+        set(report["large_over_small_server"])
+        == set(report["large_over_small_cpu"])
+        == {"open_cold", "open_warm", "roi"}
+    )
     assert len(report["load_average"]) == 3 and report["mode"] == "strain"

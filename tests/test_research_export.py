@@ -90,3 +90,33 @@ def test_cli_writes_the_research_export_and_refuses_a_used_folder(store, tmp_pat
     assert len(load_export(out).readings) == 4 and (out / "masks").is_dir()
     assert main(["export", "--research", "--out", str(out)]) == 2  # one clear line, nothing overwritten
     assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_export_carries_the_stored_uncertainty_and_the_error_where_the_truth_is_known(store, tmp_path, fmt):
+    from tests.research_fixtures import HARD, SOFT, signed_case, uncertainty_map
+
+    cases = research_archive(store)
+    old = signed_case(store, "dr_a", HARD, 5, version="research-v0")  # a generation without a map
+    data = load_export(export_research(store, tmp_path / "export", fmt))
+    readings = data.readings.set_index("case_id")
+    step = 0.4 / 65535  # the largest map's quantisation step
+    lesion_sd = readings.loc[cases, "lesion_uncertainty"].to_numpy()
+    assert np.allclose(lesion_sd, [0.05, 0.3, 0.1, 0.4], atol=step)  # mean SD over the scored lesion
+    assert np.allclose(readings.loc[cases, "lesion_uncertainty_position"], lesion_sd)  # strain scale span 1
+    truth = readings.loc[cases[0]]  # the one case with a real elastogram: soft, the virtual one hard
+    assert truth.lesion_virtual_mean == pytest.approx(HARD / 255, abs=1e-6)
+    assert truth.lesion_real_mean == pytest.approx(SOFT / 255, abs=1e-6)
+    assert truth.lesion_error_position == pytest.approx((SOFT - HARD) / 255, abs=1e-6)
+    assert readings.loc[cases[1:], "lesion_error_position"].isna().all()  # no truth there
+    assert readings.loc[old, ["lesion_uncertainty", "lesion_uncertainty_position"]].isna().all()
+    assert not isinstance(readings.loc[old, "uncertainty_path"], str)
+    sd = data.uncertainty(readings.loc[cases[3], "uncertainty_path"])
+    assert sd.shape == (40, 48) and np.abs(sd - uncertainty_map(0.4)).max() <= step
+    with pytest.raises(ValueError, match="predicts none"):
+        data.uncertainty(readings.loc[old, "uncertainty_path"])
+    # the statistics run on what was exported
+    calibration = stats.uncertainty_calibration(data.readings, bins=2)
+    assert calibration["n"].sum() == 4 and calibration["disagreement"].tolist() == [0.0, 1.0]
+    errors = stats.error_calibration(data.readings)
+    assert errors["n"].tolist() == [1] and errors["rms_over_uncertainty"].iloc[0] == pytest.approx(0.588 / 0.05, 0.01)

@@ -36,9 +36,13 @@ def test_notebook_reproduces_the_audit_figures_from_an_export(store, tmp_path, m
     assert "'moved_to_proposal': 1" in blinded and "blinded" in blinded
     assert "lesion box (x, y, w, h) [10, 10, 12, 10]" in tagged_output(nb, "images")
     assert "lesion pixels 120" in tagged_output(nb, "images")
+    assert "uncertainty map (40, 48): lesion mean SD 0.050 relative strain (table: 0.050)" in tagged_output(nb, "images")
+    calibration = tagged_output(nb, "calibration")  # the stored maps: disagreement and the one known truth
+    assert "disagreement" in calibration and "rms_over_uncertainty" in calibration
+    assert "Spearman rho, predicted SD vs absolute error: undefined (n = 1)" in calibration
     plotly = "application/vnd.plotly.v1+json"
     figures = [o for c in nb.cells for o in c.get("outputs", []) if plotly in o.get("data", {})]
-    assert len(figures) >= 4  # kappa forest plot, a confusion matrix, agreement over time, score histogram
+    assert len(figures) >= 6  # kappa, a confusion matrix, over time, histogram, both uncertainty calibrations
 
 
 @pytest.mark.parametrize("missing", ["no-such-export"])

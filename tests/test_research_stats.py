@@ -138,9 +138,34 @@ def test_uncertainty_calibration_rises_with_disagreement():
     truth = rng.integers(1, 6, 400)
     wrong = rng.uniform(0, 1, 400) < uncertainty  # the more uncertain, the more often the proposal is changed
     df = pd.DataFrame({"confirmed_score": truth, "proposed_score": np.where(wrong, np.where(truth > 1, truth - 1, 2),
-                       truth), "lesion_uncertainty": uncertainty})  # fmt: skip
+                       truth), "lesion_uncertainty_position": uncertainty})  # fmt: skip
     table = stats.uncertainty_calibration(df, bins=4)
     assert len(table) == 4 and table["disagreement"].is_monotonic_increasing
     assert table["disagreement"].iloc[-1] - table["disagreement"].iloc[0] > 0.5
-    assert stats.uncertainty_calibration(df.drop(columns="lesion_uncertainty")).empty
+    assert stats.uncertainty_calibration(df.drop(columns="lesion_uncertainty_position")).empty
     assert len(figures.calibration_figure(table).data[0].x) == 4
+
+
+def test_error_calibration_compares_the_predicted_sd_with_the_actual_error():
+    rng = np.random.default_rng(1)
+    sd = rng.uniform(0.02, 0.3, 800)
+    calibrated = pd.DataFrame({"lesion_uncertainty_position": sd, "lesion_error_position": np.abs(rng.normal(0, sd))})
+    table = stats.error_calibration(calibrated, bins=4)
+    assert list(table.columns) == stats.ERROR_CALIBRATION_COLUMNS and table["n"].sum() == 800
+    assert table["rms_error"].is_monotonic_increasing
+    assert table["rms_over_uncertainty"].between(0.8, 1.2).all()  # errors the size the model predicted
+    overconfident = calibrated.assign(lesion_error_position=calibrated["lesion_error_position"] * 3)
+    assert (stats.error_calibration(overconfident)["rms_over_uncertainty"] > 2.4).all()
+    correlation = stats.uncertainty_error_correlation(calibrated, n_boot=300)
+    assert 0.2 < correlation.rho < 0.8 and correlation.low < correlation.rho < correlation.high
+    assert correlation.n == 800 and "95% CI" in correlation.text
+    unrelated = calibrated.assign(lesion_error_position=rng.permutation(calibrated["lesion_error_position"]))
+    assert abs(stats.uncertainty_error_correlation(unrelated, n_boot=300).rho) < 0.1
+    fig = figures.error_calibration_figure(table)
+    assert len(fig.data) == 2 and len(fig.data[1].x) == 4
+
+
+def test_error_calibration_is_empty_or_undefined_without_the_truth():
+    no_truth = pd.DataFrame({"lesion_uncertainty_position": [0.1, 0.2], "lesion_error_position": [np.nan, np.nan]})
+    assert stats.error_calibration(no_truth).empty and stats.error_calibration(pd.DataFrame()).empty
+    assert stats.uncertainty_error_correlation(no_truth).text == "undefined (n = 0)"

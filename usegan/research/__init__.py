@@ -8,28 +8,34 @@ export (a folder of tables, images and masks) that a notebook opens. No Streamli
 
 from usegan.research.stats import (
     KappaEstimate,
+    RankCorrelation,
     ScaleConfusion,
     agreement_over_time,
     agreement_summary,
     blinded_comparison,
     confusion_by_scale,
+    error_calibration,
     kappa_ci,
     proposal_shift,
     score_counts,
     uncertainty_calibration,
+    uncertainty_error_correlation,
     wilson_interval,
 )
 
 __all__ = [
     "KappaEstimate",
+    "RankCorrelation",
     "ScaleConfusion",
     "agreement_over_time",
     "agreement_summary",
     "blinded_comparison",
     "confusion_by_scale",
+    "error_calibration",
     "kappa_ci",
     "proposal_shift",
     "score_counts",
     "uncertainty_calibration",
+    "uncertainty_error_correlation",
     "wilson_interval",
 ]

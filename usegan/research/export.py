@@ -5,6 +5,7 @@ Layout (schema in ``docs/export.md``; ``schema.json`` in the folder lists the co
     readings.parquet|csv      one row per signed reading: scale, generation, checkpoint hash, ROIs, every figure
     reader_sessions.parquet|csv  blinded-reading sessions, one row per phase (blinded True / False)
     images/<case_id>/bmode.png, virtual_<mode>_<model_version>.png (PNG text: VIRTUAL + model), real_<mode>.png
+    images/<case_id>/uncertainty_<mode>_<model_version>.npz   the model's per-pixel SD (``sd``), where it has one
     masks/<reading_id>_lesion.png, masks/<reading_id>_reference.png   (0 / 255, the B-mode's size)
     schema.json
 
@@ -23,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from usegan import VIRTUAL_LABEL
+from usegan.research.uncertainty import UNCERTAINTY_COLUMNS, reading_uncertainty
 from usegan.scoring.systems import HEADLINE_SCALE
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: uncertainty and error figures per reading, uncertainty maps
 FORMATS = ("parquet", "csv")
 
 READING_COLUMNS = [
@@ -33,10 +35,9 @@ READING_COLUMNS = [
     "generation_id", "model_version", "checkpoint_sha256", "colour_vmin", "colour_vmax", "colour_unit",
     "prescore_id", "proposal_system", "algorithm_version", "proposed_score", "proposal_raw_score",
     "confirmed_score", "blinded", "lesion_roi", "reference_roi", "lesion_x", "lesion_y", "lesion_w", "lesion_h",
-    "reference_x", "reference_y", "reference_w", "reference_h", "figures", "lesion_uncertainty",
+    "reference_x", "reference_y", "reference_w", "reference_h", "figures", *UNCERTAINTY_COLUMNS,
     "image_height", "image_width", "pixel_spacing_row_mm", "pixel_spacing_col_mm", "bmode_path", "virtual_path",
-    "real_path", "lesion_mask_path",
-    "reference_mask_path",
+    "real_path", "uncertainty_path", "lesion_mask_path", "reference_mask_path",
 ]  # fmt: skip
 SESSION_COLUMNS = [
     "session_id", "case_id", "organ", "mode", "scale", "reader", "blinded", "reader_score", "seconds",
@@ -84,9 +85,10 @@ def _flat_figures(figures: dict) -> dict[str, float]:
     return out
 
 
-def readings_table(raw: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
+def readings_table(raw: pd.DataFrame, codes: dict[str, str], images=None) -> pd.DataFrame:
     """The store's signed readings (:meth:`usegan.store.Store.signed_readings`) in the export's schema, without
-    the image paths (filled in by :func:`export_research`)."""
+    the image paths (filled in by :func:`export_research`). With the store's ``images``, each reading's
+    uncertainty and error figures (:mod:`usegan.research.uncertainty`) are filled in; NaN without."""
     rows = []
     for r in raw.itertuples(index=False):
         scale = str(r.scale) if getattr(r, "scale", None) else HEADLINE_SCALE.get(r.organ)  # the reading's own
@@ -109,20 +111,23 @@ def readings_table(raw: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
             "proposal_raw_score": raw_score, "confirmed_score": r.confirmed_score, "blinded": False,
             "lesion_roi": json.dumps(lesion) if lesion else None,
             "reference_roi": json.dumps(reference) if reference else None,
-            "figures": json.dumps(figures, sort_keys=True), "lesion_uncertainty": figures.get("lesion_uncertainty"),
+            "figures": json.dumps(figures, sort_keys=True),
             "image_height": int(r.height), "image_width": int(r.width),
             "pixel_spacing_row_mm": r.spacing_row_mm, "pixel_spacing_col_mm": r.spacing_col_mm,
         }  # fmt: skip
         for prefix, roi in (("lesion", lesion), ("reference", reference)):
             for key, value in zip("xywh", _bbox(roi), strict=True):
                 row[f"{prefix}_{key}"] = value
+        if images is not None:
+            row |= reading_uncertainty(images, r)
         rows.append(row | _flat_figures(figures))
     table = pd.DataFrame(rows)
     figure_columns = sorted(c for c in table.columns if c.startswith(FIGURE_PREFIX))
     table = table.reindex(columns=[*READING_COLUMNS, *figure_columns])
     for column in ("proposed_score", "proposal_raw_score", "confirmed_score"):
         table[column] = table[column].astype("Int64")
-    table["lesion_uncertainty"] = table["lesion_uncertainty"].astype(float)
+    for column in UNCERTAINTY_COLUMNS:
+        table[column] = table[column].astype(float)
     table["blinded"] = table["blinded"].astype(bool)
     return table
 
@@ -156,7 +161,7 @@ def research_tables(store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(readings, reader_sessions)`` in the export's schema, without image paths (what the audit page shows)."""
     raw, sessions = store.signed_readings(), store.blinded_readings()
     codes = reader_codes([*raw["reviewer"].tolist(), *sessions["reader"].tolist()])
-    readings = readings_table(raw, codes)
+    readings = readings_table(raw, codes, store.images)
     return readings, sessions_table(sessions, readings[["case_id", "mode", "confirmed_score"]], codes)
 
 
@@ -205,6 +210,15 @@ def export_research(store, dest: str | Path, fmt: str = "parquet", *, images: bo
                             "usegan:colour_scale": r.colour_scale}  # fmt: skip
                     save_png(store.images.get(r.elasto_sha), dest / virtual, text=text)
                 paths["virtual_path"][i] = virtual.as_posix()
+            if isinstance(r.uncertainty_sha, str):
+                sd_file = folder / f"uncertainty_{r.mode}_{_safe(r.model_version)}.npz"
+                if not (dest / sd_file).exists():
+                    from usegan.store.uncertainty import decode_uncertainty
+
+                    sd = decode_uncertainty(store.images.read_bytes(r.uncertainty_sha), float(r.uncertainty_step))
+                    unit = str(_json(r.colour_scale).get("unit", ""))
+                    np.savez_compressed(dest / sd_file, sd=sd, unit=np.array(unit), label=np.array(VIRTUAL_LABEL))
+                paths["uncertainty_path"][i] = sd_file.as_posix()
             if isinstance(r.real_elasto_sha, str):
                 real = folder / f"real_{r.mode}.png"
                 if not (dest / real).exists():
@@ -252,6 +266,14 @@ class ResearchExport:
         if not isinstance(relative, str) or not relative:
             raise ValueError(f"no image path given ({relative!r}): was the export written without images?")
         return load_image(self.root / relative)
+
+    def uncertainty(self, relative: str) -> np.ndarray:
+        """A reading's uncertainty map by its ``uncertainty_path``: the model's per-pixel standard deviation,
+        ``(H, W)`` float32 in the colour scale's unit (the B-mode's geometry)."""
+        if not isinstance(relative, str) or not relative:
+            raise ValueError(f"no uncertainty map ({relative!r}): the model of this reading predicts none")
+        with np.load(self.root / relative) as data:
+            return data["sd"]
 
 
 def load_export(path: str | Path) -> ResearchExport:

@@ -144,7 +144,26 @@ def calibration_figure(calibration, title: str = "Model uncertainty vs clinician
     )
     _layout(fig, title)
     fig.update_layout(
-        xaxis={"title": "mean uncertainty in the lesion ROI"},
+        xaxis={"title": "mean predicted SD in the lesion ROI (fraction of the colour scale)"},
         yaxis={"title": "confirmed != proposed", "range": [0, 1.05], "tickformat": ".0%"},
+    )
+    return fig
+
+
+def error_calibration_figure(calibration, title: str = "Predicted uncertainty vs actual error") -> go.Figure:
+    """RMS error of the virtual elastogram in the lesion (against the real one) per bin of predicted SD
+    (:func:`usegan.research.stats.error_calibration`), with the line a calibrated model follows (error = SD)."""
+    top = float(max(calibration["mean_uncertainty"].max(), calibration["rms_error"].max(), 1e-6)) * 1.1
+    fig = go.Figure()
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="calibrated (RMS error = SD)",
+                    line={"dash": "dash", "color": "#888888"})  # fmt: skip
+    fig.add_scatter(
+        x=calibration["mean_uncertainty"], y=calibration["rms_error"], mode="lines+markers", name="readings",
+        text=[f"n = {n}" for n in calibration["n"]],
+    )  # fmt: skip
+    _layout(fig, title)
+    fig.update_layout(
+        xaxis={"title": "mean predicted SD in the lesion (fraction of the colour scale)", "range": [0, top]},
+        yaxis={"title": "RMS error virtual vs real (same unit)", "range": [0, top]},
     )
     return fig

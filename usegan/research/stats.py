@@ -242,11 +242,21 @@ def proposal_shift(readings: pd.DataFrame) -> dict:
     }
 
 
-# --- the model's uncertainty against disagreement -----------------------------------------------------------------
+# --- the model's uncertainty against disagreement and against its own errors ---------------------------------------
+# Uncertainty columns are in colour-map position units (a fraction of the colour scale's span) by default, so strain
+# and SWE readings can share a bin; usegan.research.uncertainty computes them from the stored maps.
+UNCERTAINTY, ERROR = "lesion_uncertainty_position", "lesion_error_position"
 CALIBRATION_COLUMNS = ["bin", "mean_uncertainty", "n", "disagreement", "low", "high"]
+ERROR_CALIBRATION_COLUMNS = ["bin", "n", "mean_uncertainty", "rms_error", "mean_abs_error", "rms_over_uncertainty"]
 
 
-def uncertainty_calibration(readings: pd.DataFrame, column: str = "lesion_uncertainty", bins: int = 4) -> pd.DataFrame:
+def _bins(values: pd.Series, bins: int) -> pd.Series:
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins!r}")
+    return pd.qcut(values.astype(float), q=min(bins, values.nunique()), duplicates="drop")
+
+
+def uncertainty_calibration(readings: pd.DataFrame, column: str = UNCERTAINTY, bins: int = 4) -> pd.DataFrame:
     """Readings split into ``bins`` quantile bins of the model's mean uncertainty inside the lesion ROI; per bin
     the rate at which the clinician changed the proposal (with a Wilson interval). A useful uncertainty rises
     with disagreement. Empty when no reading has an uncertainty (models before per-pixel uncertainty)."""
@@ -257,9 +267,8 @@ def uncertainty_calibration(readings: pd.DataFrame, column: str = "lesion_uncert
     done = scored(readings).dropna(subset=[column])
     if done.empty:
         return pd.DataFrame(columns=CALIBRATION_COLUMNS)
-    labels = pd.qcut(done[column].astype(float), q=min(bins, done[column].nunique()), duplicates="drop")
     rows = []
-    for interval, group in done.groupby(labels, observed=True, sort=True):
+    for interval, group in done.groupby(_bins(done[column], bins), observed=True, sort=True):
         miss = int((group[TRUTH].astype(float) != group[PROPOSED].astype(float)).sum())
         low, high = wilson_interval(miss, len(group))
         rows.append({
@@ -267,3 +276,81 @@ def uncertainty_calibration(readings: pd.DataFrame, column: str = "lesion_uncert
             "n": len(group), "disagreement": miss / len(group), "low": low, "high": high,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
+
+
+def error_calibration(
+    readings: pd.DataFrame, uncertainty: str = UNCERTAINTY, error: str = ERROR, bins: int = 4
+) -> pd.DataFrame:
+    """Where the truth is known (a real elastogram: a phantom's true one or a scanner's), the virtual elastogram's
+    error in the lesion against the uncertainty the model predicted there, per quantile bin of that uncertainty:
+    n, mean predicted SD, RMS and mean absolute error, and RMS / predicted SD (about 1 for a calibrated model;
+    > 1: the model is over-confident, < 1: under-confident). Columns :data:`ERROR_CALIBRATION_COLUMNS`; empty
+    without readings that have both."""
+    if uncertainty not in readings.columns or error not in readings.columns:
+        return pd.DataFrame(columns=ERROR_CALIBRATION_COLUMNS)
+    both = readings.dropna(subset=[uncertainty, error])
+    if both.empty:
+        return pd.DataFrame(columns=ERROR_CALIBRATION_COLUMNS)
+    rows = []
+    for interval, group in both.groupby(_bins(both[uncertainty], bins), observed=True, sort=True):
+        predicted, err = group[uncertainty].astype(float), group[error].astype(float).abs()
+        rms = float(np.sqrt((err**2).mean()))
+        rows.append({
+            "bin": f"{interval.left:.3g}-{interval.right:.3g}", "n": len(group),
+            "mean_uncertainty": float(predicted.mean()), "rms_error": rms, "mean_abs_error": float(err.mean()),
+            "rms_over_uncertainty": rms / float(predicted.mean()) if predicted.mean() > 0 else math.nan,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=ERROR_CALIBRATION_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RankCorrelation:
+    """Spearman's rank correlation with a percentile bootstrap interval; NaN where undefined."""
+
+    rho: float
+    low: float
+    high: float
+    n: int
+    level: float
+
+    @property
+    def text(self) -> str:
+        if math.isnan(self.rho):
+            return f"undefined (n = {self.n})"
+        if math.isnan(self.low):
+            return f"{self.rho:.2f} (no interval, n = {self.n})"
+        return f"{self.rho:.2f} ({self.level:.0%} CI {self.low:.2f} to {self.high:.2f}, n = {self.n})"
+
+
+def uncertainty_error_correlation(
+    readings: pd.DataFrame,
+    uncertainty: str = UNCERTAINTY,
+    error: str = ERROR,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> RankCorrelation:
+    """Spearman's rho between the predicted uncertainty and the absolute error over readings with both (does the
+    model know where it is wrong?), with a percentile bootstrap interval over readings."""
+    from scipy.stats import rankdata
+
+    if uncertainty not in readings.columns or error not in readings.columns:
+        return RankCorrelation(math.nan, math.nan, math.nan, 0, level)
+    both = readings.dropna(subset=[uncertainty, error])
+    x, y = both[uncertainty].to_numpy(float), both[error].abs().to_numpy(float)
+    n = len(x)
+
+    def rho(a: np.ndarray, b: np.ndarray) -> float:
+        if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+            return math.nan
+        return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
+
+    point = rho(x, y)
+    if math.isnan(point) or n < 5:
+        return RankCorrelation(point, math.nan, math.nan, n, level)
+    rng = np.random.default_rng(seed)
+    draws = [rho(x[i], y[i]) for i in rng.integers(0, n, (n_boot, n))]
+    draws = np.array([d for d in draws if not math.isnan(d)])
+    tail = (1 - level) / 2 * 100
+    low, high = (np.percentile(draws, [tail, 100 - tail]) if draws.size else (math.nan, math.nan))
+    return RankCorrelation(point, float(low), float(high), n, level)

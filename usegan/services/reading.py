@@ -164,8 +164,14 @@ def read(
     """
     shape = elasto.shape[:2]
     cmap = Colormap.from_scale(mode, colour_scale)
-    scalar, distance, coloured = inverted(elasto, mode, colour_scale)
-    quality = quality_map(distance, cmap, uncertainty, inside=coloured)
+    image = inverted(elasto, mode, colour_scale)
+    scalar = image.scalar
+    # The quality map depends on the image and its uncertainty map only: once per generation, not per ROI. The
+    # entry holds the uncertainty array, so no other array can get its id while the entry exists.
+    _, quality = image.derived(
+        ("quality", id(uncertainty)),
+        lambda: (uncertainty, quality_map(image.distance, cmap, uncertainty, inside=image.coloured)),
+    )
     rois = sized_circles(marks.rois, spacing, {"reference": fat_diameter_mm, "qbox": qbox_diameter_mm})
     masks = scored_masks(rois, shape)
     found: dict = {"spacing": spacing, "rois": rois, "masks": masks, "quality": quality, "problems": {}}
@@ -173,7 +179,7 @@ def read(
     if "lesion" in masks:
         found["size"] = lesion_size(rois["lesion"], shape, spacing)
         if mode == "strain":
-            stiff = np.nan_to_num(scalar, nan=1.0) < DEFAULT_THRESHOLDS.hard_strain
+            stiff = image.derived("stiff", lambda: np.nan_to_num(scalar, nan=1.0) < DEFAULT_THRESHOLDS.hard_strain)
             found["eb"] = eb_ratio(stiff, masks["lesion"], spacing)
     if mode == "strain":
         if "lesion" in rois and "reference" in rois:

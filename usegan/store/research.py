@@ -27,7 +27,7 @@ WITH cur AS (
 ), shown AS (  -- the proposal the reader saw, as recorded on the reading
     SELECT p.prescore_id, p.generation_id, p.score, p.algorithm_version, p.result, p.roi FROM prescores p
 ), real AS (
-    SELECT case_id, mode, elasto_sha AS real_elasto_sha, source AS real_source
+    SELECT case_id, mode, elasto_sha AS real_elasto_sha, source AS real_source, colour_scale AS real_colour_scale
     FROM real_elastograms
     QUALIFY row_number() OVER (PARTITION BY case_id, mode ORDER BY created_at DESC, elastogram_id DESC) = 1
 )
@@ -35,8 +35,10 @@ SELECT cur.review_id AS reading_id, cur.case_id, c.organ,
        c.lesion_type,
        cur.mode, cur.scale, cur.status, cur.version, cur.reviewer, cur.confirmed_score, cur.rois, cur.signed_at,
        g.generation_id, g.model_version, g.checkpoint_sha256, g.colour_scale, g.elasto_sha,
+       g.uncertainty_sha, g.uncertainty_step,
        s.prescore_id, s.score AS proposed_score, s.algorithm_version, s.result AS proposal, s.roi AS proposal_roi,
-       c.bmode_sha, c.height, c.width, c.spacing_row_mm, c.spacing_col_mm, r.real_elasto_sha, r.real_source
+       c.bmode_sha, c.height, c.width, c.spacing_row_mm, c.spacing_col_mm, r.real_elasto_sha, r.real_source,
+       r.real_colour_scale
 FROM signed cur
 JOIN cases c ON c.case_id = cur.case_id AND c.withdrawn_at IS NULL
 LEFT JOIN shown s ON s.prescore_id = cur.prescore_id

@@ -37,15 +37,37 @@ class Distribution:
     box_pixels: int  # known pixels in the box
 
 
-_INVERTED: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+class Inverted:
+    """An elastogram read back through its colour map, with what the review page derives from it alone.
+
+    ``scalar`` (strain / kPa, NaN off the map), ``distance`` (to the nearest map colour) and ``coloured`` (the
+    colour box, :func:`usegan.colormaps.coloured_mask`) are ``(H, W)`` and read-only; :meth:`derived` keeps
+    further per-image products (the stiff map, the colour chart of the whole box, the quality map) so a new ROI
+    recomputes only what depends on the ROI."""
+
+    def __init__(self, scalar: np.ndarray, distance: np.ndarray, coloured: np.ndarray) -> None:
+        self.scalar, self.distance, self.coloured = scalar, distance, coloured
+        self._derived: dict = {}
+        self._lock = threading.Lock()
+
+    def derived(self, name, make):
+        """``make()``, computed once per image and ``name`` (a hashable key naming everything it depends on)."""
+        with self._lock:
+            if name in self._derived:
+                return self._derived[name]
+        value = make()
+        with self._lock:
+            return self._derived.setdefault(name, value)
+
+
+_INVERTED: OrderedDict[tuple, Inverted] = OrderedDict()
 _INVERTED_LOCK = threading.Lock()
-INVERTED_MAX = 4  # elastograms kept (a 1024 px one: 9 MiB)
+INVERTED_MAX = 4  # elastograms kept (a 1024 px one: ~20 MiB with what is derived from it)
 
 
-def inverted(elasto_rgb: np.ndarray, mode: str, colour_scale: dict | None) -> tuple[np.ndarray, ...]:
-    """``(scalar, distance, coloured)`` of an elastogram ``(H, W, 3)`` uint8: its strain / kPa and colour-map
-    distance (:meth:`usegan.colormaps.Colormap.invert`) and its coloured pixels
-    (:func:`usegan.colormaps.coloured_mask`), read-only.
+def inverted(elasto_rgb: np.ndarray, mode: str, colour_scale: dict | None) -> Inverted:
+    """An elastogram ``(H, W, 3)`` uint8 read back through the colour map of ``mode`` / ``colour_scale``
+    (:meth:`usegan.colormaps.Colormap.invert`), as an :class:`Inverted`.
 
     Cached on the image's content and colour map: the review page reads the same elastogram for the reading tools
     and the colour chart, and again on every ROI change, and on a 1024 px reading copy each reading costs ~50 ms.
@@ -59,11 +81,12 @@ def inverted(elasto_rgb: np.ndarray, mode: str, colour_scale: dict | None) -> tu
             _INVERTED.move_to_end(key)
             return _INVERTED[key]
     scalar, distance = cmap.invert(rgb)
-    found = (scalar, distance, coloured_mask(rgb))
-    for array in found:
+    found = Inverted(scalar, distance, coloured_mask(rgb))
+    for array in (found.scalar, found.distance, found.coloured):
         array.setflags(write=False)
     with _INVERTED_LOCK:
-        _INVERTED[key] = found
+        found = _INVERTED.setdefault(key, found)
+        _INVERTED.move_to_end(key)
         while len(_INVERTED) > INVERTED_MAX:
             _INVERTED.popitem(last=False)
     return found
@@ -89,8 +112,8 @@ def distribution(
     ``roi_mask`` (H, W) bool or None. Pixels off the colour map (gray B-mode, text) are left out.
     """
     cmap = Colormap.from_scale(mode, colour_scale)
-    values, _, coloured = inverted(elasto_rgb, mode, colour_scale)
-    values = np.where(coloured, values, np.nan)
+    image = inverted(elasto_rgb, mode, colour_scale)
+    values = image.derived("box_values", lambda: np.where(image.coloured, image.scalar, np.nan))
     if mode == Mode.STRAIN:
         t = DEFAULT_THRESHOLDS
         edges = np.array([cmap.vmin, t.hard_strain, t.soft_strain, cmap.vmax + 1e-6])
@@ -99,7 +122,7 @@ def distribution(
         edges = np.arange(cmap.vmin, cmap.vmax + bin_kpa, bin_kpa)
         edges[-1] = max(edges[-1], cmap.vmax) + 1e-6
         classes = tuple(f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], np.round(edges[1:]), strict=True))
-    box, box_pixels = _fractions(values, edges)
+    box, box_pixels = image.derived(("box", tuple(edges.tolist())), lambda: _fractions(values, edges))
     roi, roi_pixels = None, 0
     if roi_mask is not None:
         mask = np.asarray(roi_mask, dtype=bool)
