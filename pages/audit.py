@@ -48,6 +48,13 @@ def agreement_section(shown) -> None:
         right.caption("Uncertainty vs disagreement: no reading was made with a model that estimates uncertainty.")
     else:
         right.plotly_chart(figures.calibration_figure(calibration), key="audit_calibration")
+    errors = stats.error_calibration(shown)
+    if not errors.empty:
+        left, right = st.columns(2)
+        left.plotly_chart(figures.error_calibration_figure(errors), key="audit_error_calibration")
+        right.caption("Where a real elastogram gives the truth: the virtual elastogram's error in the lesion against "
+                      "the uncertainty the model predicted there (calibrated: on the dashed line). Spearman's rho "
+                      f"{stats.uncertainty_error_correlation(shown).text}.")  # fmt: skip
 
 
 def gallery_section(shown, readings, role: str) -> None:

@@ -108,6 +108,14 @@ def test_kappa_shows_an_interval_and_one_reading_is_undefined(app):
     assert not any("0.000" in str(v) for v in summary["kappa_text"])
 
 
+def test_the_audit_calibrates_the_stored_uncertainty_against_disagreement_and_error(app):
+    at = app("res", "researcher")
+    text = page_text(at)
+    assert "Model uncertainty vs clinician disagreement" in text  # the archive's stored maps
+    assert "Predicted uncertainty vs actual error" in text and "Spearman" in text  # the case with a real one
+    assert "no reading was made with a model that estimates uncertainty" not in text
+
+
 def test_admin_can_open_a_gallery_case_in_review(app, cases):
     at = app("admin", "admin")
     at.selectbox(key="audit_case").set_value(cases[2]).run()

@@ -352,5 +352,5 @@ def uncertainty_error_correlation(
     draws = [rho(x[i], y[i]) for i in rng.integers(0, n, (n_boot, n))]
     draws = np.array([d for d in draws if not math.isnan(d)])
     tail = (1 - level) / 2 * 100
-    low, high = (np.percentile(draws, [tail, 100 - tail]) if draws.size else (math.nan, math.nan))
+    low, high = np.percentile(draws, [tail, 100 - tail]) if draws.size else (math.nan, math.nan)
     return RankCorrelation(point, float(low), float(high), n, level)

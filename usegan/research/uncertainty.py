@@ -48,8 +48,13 @@ def reading_uncertainty(images, row) -> dict[str, float]:
     step = row.uncertainty_step
     return dict(
         _figures(
-            images, str(row.mode), _text(row.colour_scale), json.dumps(lesion, sort_keys=True),
-            int(row.height), int(row.width), row.elasto_sha,
+            images,
+            str(row.mode),
+            _text(row.colour_scale),
+            json.dumps(lesion, sort_keys=True),
+            int(row.height),
+            int(row.width),
+            row.elasto_sha,
             row.uncertainty_sha if isinstance(row.uncertainty_sha, str) else None,
             float(step) if step is not None and not (isinstance(step, float) and math.isnan(step)) else None,
             row.real_elasto_sha if isinstance(row.real_elasto_sha, str) else None,
