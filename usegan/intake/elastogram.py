@@ -110,7 +110,8 @@ def create_pair_case(
     )  # fmt: skip
     case = intake.store.get_case(case_id)
     if product_rgb.shape[:2] != (case.height, case.width):  # the B-mode was stored as its reading copy
-        product_rgb = np.asarray(Image.fromarray(product_rgb).resize((case.width, case.height), Image.NEAREST))
+        size = (case.width, case.height)
+        product_rgb = np.asarray(Image.fromarray(product_rgb).resize(size, Image.Resampling.NEAREST))
     scale = {"vmin": float(colormap_for(scanner_map.mode).vmin), "vmax": float(colormap_for(scanner_map.mode).vmax),
              "unit": colormap_for(scanner_map.mode).unit, "scanner_map": scanner_map.name,
              "scanner_range": [scanner_map.vmin, scanner_map.vmax], "unknown_fraction": round(unknown, 4)}  # fmt: skip

@@ -284,9 +284,14 @@ class Intake:
         frame = int((case.dicom_uids or {}).get("frame", 0) or 0)
         image = self.read(original, case.original_name or case_id, frame=frame)
         bmode, factor = reading_copy(cropped_gray(image.pixels, crop, image.name))
+        spacing = scaled_spacing(image.spacing_mm, factor)
+        if spacing is None and case.pixel_spacing_mm is not None and case.crop:
+            # A reader's calibration of the old B-mode: the same original pixels, stored now at this crop's scale
+            # (a large capture's reading copy shrinks by a factor that depends on the crop's size).
+            (row_mm, col_mm), (_, _, old_w, old_h) = case.pixel_spacing_mm, case.crop
+            spacing = (row_mm * case.height / old_h / factor, col_mm * case.width / old_w / factor)
         return self.store.recrop_case(
-            case_id, bmode, (crop.x, crop.y, crop.w, crop.h), by=user, reason=reason,
-            pixel_spacing_mm=scaled_spacing(image.spacing_mm, factor),
+            case_id, bmode, (crop.x, crop.y, crop.w, crop.h), by=user, reason=reason, pixel_spacing_mm=spacing,
         )  # fmt: skip
 
     def create_sample_case(self, sample, *, user: str, organ: str = Organ.BREAST, patient_id: str | None = None) -> str:
