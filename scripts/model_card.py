@@ -145,26 +145,34 @@ def goal_lines(results: dict, name: str) -> list[str]:
 
 
 def fidelity_lines(work: Path, mode: str) -> str:
-    """Real normal scans and realism, before (first bundled models / first phantom) and after, when reported."""
-    before_path, after_path = work / "fidelity-before" / "report.json", work / "fidelity-after" / "report.json"
-    if not after_path.is_file():
+    """Real normal scans, garbage: the first bundled models (v1), the previous ones (v2, when ``fidelity-v2/`` is
+    there) and this one (``fidelity-after/``), each ``report.json`` of ``scripts/fidelity_report.py``."""
+    folders = {
+        "first bundled model (v1)": "fidelity-before",
+        "previous (v2)": "fidelity-v2",
+        "this model": "fidelity-after",
+    }
+    if not (work / "fidelity-after" / "report.json").is_file():
         return "_Not measured for this checkpoint (run `scripts/fidelity_report.py`)._"
-    after = json.loads(after_path.read_text())
-    before = json.loads(before_path.read_text()) if before_path.is_file() else {"models": {}}
-    a, b = after["models"].get(mode, {}), before["models"].get(mode, {})
-    rows = ["| on 133 real normal breast scans (BUSI) | first bundled model (v1) | this model |", "|---|---|---|"]
+    reports = {
+        label: json.loads((work / f / "report.json").read_text())["models"].get(mode, {})
+        for label, f in folders.items()
+        if (work / f / "report.json").is_file()
+    }
+    rows = [
+        "| on 133 real normal breast scans (BUSI) | " + " | ".join(reports) + " |",
+        "|---" * (len(reports) + 1) + "|",
+    ]
     for key, label in (
         ("real_off_map_mean", "mean off-map fraction"),
         ("real_off_map_max", "largest off-map fraction"),
         ("false_hard_rate", "false-hard rate (scans with a compact hard region)"),
     ):
-        rows.append(f"| {label} | {fmt(b.get(key))} | {fmt(a.get(key))} |")
-    junk_a, junk_b = a.get("garbage_off_map", {}), b.get("garbage_off_map", {})
+        rows.append(f"| {label} | " + " | ".join(fmt(r.get(key)) for r in reports.values()) + " |")
+    junk = [r.get("garbage_off_map", {}) for r in reports.values()]
     rows.append(
         "| off-map fraction on garbage (noise / black / white / text) | "
-        + " / ".join(fmt(junk_b.get(k)) for k in ("noise", "black", "white", "text"))
-        + " | "
-        + " / ".join(fmt(junk_a.get(k)) for k in ("noise", "black", "white", "text"))
+        + " | ".join(" / ".join(fmt(j.get(k)) for k in ("noise", "black", "white", "text")) for j in junk)
         + " |"
     )
     return "\n".join(rows)
