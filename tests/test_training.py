@@ -416,3 +416,17 @@ def test_lesion_weight_only_for_lesions_the_bmode_shows(tmp_path):
     weights = Trainer(config, train_set=[], val_set=None).pixel_weights(mask, bmode)
     assert weights[0, 0, 15, 15] == 5.0 and weights[1, 0, 15, 15] == 1.0
     assert lesion_contrast(bmode[0, 0].numpy(), np.zeros((32, 32), bool)) == 0.0
+
+
+def test_bce_scalar_loss_pulls_a_saturated_region_back():
+    """At a saturated sigmoid (position ~ 0, target 0.9) the L1 gradient at the logit all but vanishes; the BCE
+    gradient is position - target."""
+    import torch
+
+    raw = torch.full((1,), -12.0, requires_grad=True)
+    position, target = torch.sigmoid(raw), torch.tensor([0.9])
+    (position - target).abs().sum().backward()
+    l1_grad = raw.grad.abs().item()
+    raw.grad = None
+    torch.nn.functional.binary_cross_entropy(torch.sigmoid(raw), target).backward()
+    assert l1_grad < 1e-4 and raw.grad.item() == pytest.approx(-0.9, abs=1e-3)

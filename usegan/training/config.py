@@ -63,6 +63,11 @@ class TrainConfig:
         VISIBLE_LESION_CONTRAST,
         "w_lesion only for lesions the B-mode shows: metrics.lesion_contrast at least this (0 = all lesions)",
     )
+    scalar_loss: str = option(
+        "l1",
+        '"l1" or "bce" (soft-target binary cross-entropy of the position: its gradient at the logit is position -'
+        " target, which does not vanish where the sigmoid saturates)",
+    )
     w_nll: float = option(1.0, "Laplace negative log-likelihood that trains the uncertainty map (colormap head only)")
     gan_mode: str = option("lsgan", '"lsgan" or "vanilla"')
     vgg_weights: str = option("", "optional local torchvision vgg19 state dict; empty = fixed random VGG19")
@@ -102,6 +107,8 @@ class TrainConfig:
             raise ValueError(f"patch_size must be 0 or a multiple of 8 in [8, image_size], got {self.patch_size}")
         if not self.mask_fill and self.output != "rgb":
             raise ValueError("mask_fill=false is an ablation of the free-RGB head only (output='rgb')")
+        if self.scalar_loss not in ("l1", "bce"):
+            raise ValueError(f"scalar_loss must be 'l1' or 'bce', got {self.scalar_loss!r}")
         if not 0.0 <= self.lesion_focus <= 1.0:
             raise ValueError(f"lesion_focus is a probability in [0, 1], got {self.lesion_focus}")
         if self.w_lesion < 0 or self.lesion_margin_px < 0:

@@ -191,7 +191,14 @@ class Trainer:
             losses["loss_g_vgg"] = loss_g_vgg.item()
         if position is not None:
             error = (position.float() - target).abs()
-            loss_g_scalar = (error * weight).sum() / n_weight
+            if self.config.scalar_loss == "bce":
+                # a region pushed to one end of the map (sigmoid saturated) still gets a gradient: p - t at the logit
+                per_pixel = torch.nn.functional.binary_cross_entropy(
+                    position.float(), target.clamp(0.0, 1.0), reduction="none"
+                )
+            else:
+                per_pixel = error
+            loss_g_scalar = (per_pixel * weight).sum() / n_weight
             # Laplace negative log-likelihood of the (detached) error: trains the uncertainty, not the mean
             nll = error.detach() * torch.exp(-log_scale) + log_scale
             loss_g_nll = (nll * valid).sum() / n_valid
