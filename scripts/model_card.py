@@ -182,6 +182,7 @@ def training_command(cfg: dict, run: Path) -> str:
     flags = ["image_size", "patch_size", "batch_size", "bf16", "threads", "vgg_layers", "vgg_input_size", "mode"]
     flags += ["w_lesion", "lesion_focus", "lr_g", "lr_d"] if cfg.get("w_lesion") else []
     flags += ["local_discriminator"] if cfg.get("local_discriminator") else []
+    flags += ["scalar_loss"] if cfg.get("scalar_loss", "l1") != "l1" else []
     parts = [
         f"python -m usegan train --data data/runs/bundled/{Path(cfg['data']).name}",
         f"--out data/runs/bundled/{run.name} --steps {cfg['steps']} --version {cfg['version']}",

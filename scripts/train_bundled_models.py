@@ -11,7 +11,8 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    ``--base-steps`` on the base set, two at a time with one thread each;
 3. **lesion fine-tune** (the bundled ``strain`` / ``swe``): from the base run's last checkpoint, ``--steps``
    more on the merged set with the lesion terms (patches placed on a lesion 60 % of the time, lesion pixels that
-   the B-mode shows weighted 5x in the L1 and scalar losses; SWE: 70 %, 11x and the lesion-crop discriminator),
+   the B-mode shows weighted 5x in the L1 and scalar losses; SWE: 70 %, 11x, the lesion-crop discriminator and the
+   cross-entropy scalar loss),
    learning rate 1e-4;
 4. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
    recipe: ``strain-scratch`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1), ``strain-rgbhead``
@@ -73,10 +74,11 @@ RUNS = {
     "strain-base": ["--mode", "strain"],
     "swe-base": ["--mode", "swe"],
     "strain": ["--mode", "strain", *LESION, *FINE_TUNE],
-    # SWE: a carcinoma and a fat lobule are both dark, and a fat lobule is far commoner: with the strain recipe the
-    # scalar L1 (a median) kept every dark region soft; a heavier lesion weight and the lesion-crop discriminator
+    # SWE: a carcinoma and a fat lobule are both dark, and fat lobules are far commoner: the base run pushed every
+    # dark region to the soft end of the map, where the sigmoid saturates and an L1 gradient all but vanishes; the
+    # cross-entropy scalar loss, a heavier lesion weight and the lesion-crop discriminator pull carcinomas back
     "swe": ["--mode", "swe", "--w-lesion", "10", "--lesion-focus", "0.7", "--local-discriminator", "true",
-            *FINE_TUNE],
+            "--scalar-loss", "bce", *FINE_TUNE],
     "strain-scratch": ["--mode", "strain", *LESION],
     "strain-unet": ["--mode", "strain", "--architecture", "unet", "--base-channels", "16", "--w-color", "0",
                     "--w-vgg", "0", *LESION],
