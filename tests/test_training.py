@@ -418,15 +418,36 @@ def test_lesion_weight_only_for_lesions_the_bmode_shows(tmp_path):
     assert lesion_contrast(bmode[0, 0].numpy(), np.zeros((32, 32), bool)) == 0.0
 
 
-def test_bce_scalar_loss_pulls_a_saturated_region_back():
-    """At a saturated sigmoid (position ~ 0, target 0.9) the L1 gradient at the logit all but vanishes; the BCE
-    gradient is position - target."""
+def test_bce_scalar_loss_pulls_a_saturated_region_back(tmp_path):
+    """A generator whose positions sit at the soft end of the map (sigmoid saturated) while the truth is stiff: the
+    L1 scalar loss gives its head almost no gradient, the cross-entropy one a full-sized one."""
     import torch
 
-    raw = torch.full((1,), -12.0, requires_grad=True)
-    position, target = torch.sigmoid(raw), torch.tensor([0.9])
-    (position - target).abs().sum().backward()
-    l1_grad = raw.grad.abs().item()
-    raw.grad = None
-    torch.nn.functional.binary_cross_entropy(torch.sigmoid(raw), target).backward()
-    assert l1_grad < 1e-4 and raw.grad.item() == pytest.approx(-0.9, abs=1e-3)
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer
+
+    def head_gradient(scalar_loss: str) -> float:
+        config = TrainConfig(
+            out=str(tmp_path / scalar_loss), image_size=32, base_channels=4, n_res_blocks=1, batch_size=1, steps=1,
+            w_gan=0, w_l1=0, w_color=0, w_vgg=0, w_nll=0, scalar_loss=scalar_loss,
+        )  # fmt: skip
+        trainer = Trainer(config, train_set=[], val_set=None)
+        conv = trainer.generator.head[1]
+        with torch.no_grad():
+            conv.weight.zero_()
+            conv.bias.fill_(-12.0)  # position = sigmoid(-12) ~ 6e-6 everywhere
+        batch = {
+            "bmode": torch.zeros(1, 1, 32, 32),
+            "elasto": torch.zeros(1, 3, 32, 32),
+            "position": torch.full((1, 1, 32, 32), 0.9),
+            "mask": torch.zeros(1, 1, 32, 32),
+        }
+        for group in trainer.opt_g.param_groups:
+            group["lr"] = 0.0  # keep the weights: only the gradient is compared
+        trainer.train_step(batch)
+        return conv.bias.grad[0].abs().item()
+
+    l1, bce = head_gradient("l1"), head_gradient("bce")
+    assert l1 < 1e-3 and bce > 100 * l1
+    with pytest.raises(ValueError, match="scalar_loss"):
+        TrainConfig(scalar_loss="l2")
