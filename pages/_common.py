@@ -14,7 +14,7 @@ import streamlit as st
 
 from usegan import VIRTUAL_LABEL
 from usegan.settings import get_settings
-from usegan.vocab import Role
+from usegan.vocab import Mode, Role
 from usegan.web import guard
 
 log = logging.getLogger("usegan.app")
@@ -33,6 +33,9 @@ def _route_through_app() -> None:
 
 
 _route_through_app()
+
+# How the pages name the elastography modes.
+MODE_NAMES = {Mode.STRAIN: "Strain (SE)", Mode.SWE: "Shear-wave (SWE)"}
 
 # Pages each role may open (the navigation in app.py only lists these).
 ROLE_PAGES = {

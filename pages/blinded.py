@@ -8,11 +8,17 @@ import time
 
 import streamlit as st
 
-from pages._common import available_modes, get_elastographer, get_store, open_review, require_role, virtual_badge
+from pages._common import (
+    MODE_NAMES,
+    available_modes,
+    get_elastographer,
+    get_store,
+    open_review,
+    require_role,
+    virtual_badge,
+)
 from usegan.scoring.systems import headline_scale
 from usegan.services import blinded
-
-MODE_NAMES = {"strain": "Strain (SE)", "swe": "Shear-wave (SWE)"}
 
 
 def pick_case(reader: str, mode: str) -> None:

@@ -8,6 +8,7 @@ version, mode)``, so the same image in another case (a re-upload, a sample opene
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -129,6 +130,20 @@ def open_case(store, case_id: str, mode: str = Mode.STRAIN) -> CaseView:
         real_source=real_source,
         rois=rois,
     )
+
+
+CASE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")  # the characters a case id is made of (ids may come from a URL)
+
+
+def is_case_id(text: object) -> bool:
+    """True when ``text`` can be a case id: only such text reaches a page title or a query."""
+    return bool(CASE_ID.fullmatch(str(text)))
+
+
+def open_for_review(store, case_id: str, mode: str, elastographer, user: str) -> CaseView:
+    """The case in ``mode`` with its virtual elastogram, generated with ``elastographer`` on first view."""
+    generate_for_case(store, case_id, elastographer, user)
+    return open_case(store, case_id, mode)
 
 
 def generate_for_case(store, case_id: str, elastographer, user: str, cache: GenerationCache | None = None):

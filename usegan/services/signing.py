@@ -118,6 +118,21 @@ def provenance_note(store, view) -> str:
     return f"Model {view.generation.model_version}: {CAVEATS[found]}."
 
 
+def picker_value(view, result, loaded) -> int | None:
+    """The confirmed-score picker's value: the page's loaded reading's score, or, while it shows the stored one,
+    :func:`usegan.services.service.picker_start` (the saved score, else a proposal on this reading's scale)."""
+    from usegan.services.service import picker_start
+
+    if loaded == view.review:
+        return picker_start(view, result)
+    return loaded and loaded.confirmed_score
+
+
+def scale_name(loaded, scale) -> str:
+    """The name of a loaded reading's scale: ``scale``'s (the reading's scale now) or the key it was stored with."""
+    return scale.name if loaded.scale == scale.system else loaded.scale
+
+
 def template_for(view, score: int | None) -> str:
     """The conclusion template for ``score`` on this reading's scale (``""`` without a score)."""
     from usegan.services.templates import reading_template
