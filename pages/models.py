@@ -7,7 +7,7 @@ from usegan.finetune.jobs import JobRunner, JobRunningError
 from usegan.finetune.pairs import pair_counts
 from usegan.finetune.promotion import PromotionRefused, promote, rollback
 from usegan.finetune.run import FinetuneConfig
-from usegan.services.model_catalog import list_models, register_and_activate
+from usegan.services.model_catalog import list_models, pairs_summary, register_and_activate, validation_summary
 from usegan.settings import get_settings
 from usegan.vocab import Mode, ModelStatus, values
 
@@ -25,7 +25,7 @@ st.subheader("Fine-tune on signed cases")
 counts = pair_counts(store)
 st.caption(
     "Training pairs (signed cases with a real elastogram; the split is fixed when a pair is created): "
-    + ", ".join(f"{m}: {c['train']} train / {c['validation']} validation" for m, c in counts.items())
+    + pairs_summary(counts)
 )
 c1, c2, c3 = st.columns([1, 1, 1], vertical_alignment="bottom")
 ft_mode = c1.selectbox("Mode", values(Mode), key="models_ft_mode")
@@ -78,12 +78,8 @@ for mode in Mode:
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
             badge = " · **in use**" if entry.in_use else ""
             c1.markdown(f"**{entry.version}** · {entry.origin} · status `{entry.status}`{badge}  \n`{entry.path}`")
-            val, base = entry.metrics.get("validation_pairs"), entry.metrics.get("base_on_validation_pairs")
-            if val and base and val.get("n"):
-                c1.caption(
-                    f"Validation pairs ({val['n']}): L1 {val['l1']:.4f} vs base {base['l1']:.4f} "
-                    f"({entry.metrics.get('compared_with')}) · SSIM {val.get('ssim_box') or float('nan'):.3f}"
-                )
+            if summary := validation_summary(entry):
+                c1.caption(summary)
             if entry.origin == "bundled":
                 if c2.button("Make active", key=f"models_activate_{entry.version}"):
                     try:

@@ -1,11 +1,11 @@
 """Users and operations (admins): add users, change roles, disable, reset passwords, lift sign-in back-offs, and
 take a backup or a health check while everyone keeps working."""
 
-import pandas as pd
 import streamlit as st
 
 from pages._common import get_store, plain, require_role, show_error
 from usegan.operations import backup_now, health
+from usegan.services import accounts
 from usegan.settings import get_settings
 from usegan.store import ROLES, StoreError
 
@@ -23,19 +23,8 @@ def run(action, done: str, *args, **kwargs) -> None:
         st.success(plain(done))
 
 
-users = store.list_users()
-now = store.clock()
-rows = [
-    {
-        "user": u.username,
-        "role": u.role,
-        "state": "disabled" if u.disabled else ("backing off" if u.locked_until and u.locked_until > now else "active"),
-        "recent failed sign-ins": u.failed_attempts,
-        "last sign-in (UTC)": u.last_login_at,
-    }
-    for u in users
-]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+table = accounts.users_table(store)
+st.dataframe(table, hide_index=True, width="stretch")
 
 blocked = store.throttled()
 if blocked:
@@ -45,11 +34,11 @@ if blocked:
         left, right = st.columns([4, 1])
         left.text(f"{entry.scope} {entry.key}: {entry.failures} failures, until {entry.blocked_until:%H:%M:%S} UTC")
         if right.button("Unlock", key=f"users_unlock_{entry.scope}_{entry.key}"):
-            name = entry.key.split(" ", 1)[0] if entry.scope == "device" else entry.key
+            name = accounts.unlock_name(entry)
             run(store.unlock, f"Unlocked {name}.", name, by=user["username"])
             st.rerun()
 
-names = [u.username for u in users]
+names = table["user"].tolist() if not table.empty else []
 add, change, ops = st.tabs(["Add user", "Change user", "Backup and health"])
 with add, st.form("users_add", clear_on_submit=False):
     name = st.text_input("User name", max_chars=64, key="users_add_name")

@@ -309,3 +309,13 @@ def test_worklist_rows_show_blank_cells_and_whole_scores():
     assert rows["side"].tolist() == ["", "left"]
     assert rows["proposed"].tolist() == ["4", ""] and rows["confirmed"].tolist() == ["", "3"]
     assert "None" not in rows.drop(columns="exam_at").to_string() and "nan" not in rows.to_string().lower()
+
+
+def test_models_page_summaries_of_pairs_and_validation():
+    metrics = {"validation_pairs": {"n": 4, "l1": 0.0512, "ssim_box": 0.81},
+               "base_on_validation_pairs": {"n": 4, "l1": 0.0733}, "compared_with": "v1"}  # fmt: skip
+    entry = models.ModelEntry("strain", "v2", "/m.pt", "registry", "candidate", False, metrics=metrics)
+    assert models.validation_summary(entry) == "Validation pairs (4): L1 0.0512 vs base 0.0733 (v1) · SSIM 0.810"
+    assert models.validation_summary(models.ModelEntry("swe", "b", "/b.pt", "bundled", "bundled", True)) is None
+    counts = {"strain": {"train": 3, "validation": 1}, "swe": {"train": 0, "validation": 0}}
+    assert models.pairs_summary(counts) == "strain: 3 train / 1 validation, swe: 0 train / 0 validation"

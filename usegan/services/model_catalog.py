@@ -91,3 +91,19 @@ def register_and_activate(store, entry: ModelEntry, by: str):
             metrics=entry.metrics, card=card,
         )  # fmt: skip
     return store.registry.set_active(entry.version, by=by)
+
+
+def validation_summary(entry: ModelEntry) -> str | None:
+    """One line comparing a fine-tuned model with its base on the validation pairs, or None without such figures."""
+    val, base = entry.metrics.get("validation_pairs"), entry.metrics.get("base_on_validation_pairs")
+    if not (val and base and val.get("n")):
+        return None
+    return (
+        f"Validation pairs ({val['n']}): L1 {val['l1']:.4f} vs base {base['l1']:.4f} "
+        f"({entry.metrics.get('compared_with')}) · SSIM {val.get('ssim_box') or float('nan'):.3f}"
+    )
+
+
+def pairs_summary(counts: dict) -> str:
+    """``"strain: 3 train / 1 validation, swe: ..."`` from :func:`usegan.finetune.pairs.pair_counts`."""
+    return ", ".join(f"{m}: {c['train']} train / {c['validation']} validation" for m, c in counts.items())
