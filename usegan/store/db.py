@@ -10,11 +10,15 @@ Concurrency model:
   or vanish together. A process killed mid-transaction leaves the last committed state (DuckDB's WAL).
 * Images are written *before* the rows that reference them, so a committed row never points at a missing file.
 
-The domain methods live in mixins (:mod:`.cases`, :mod:`.attachments`, :mod:`.reviews`, :mod:`.users`,
-:mod:`.worklist`); components hang off the store: ``store.registry`` (:mod:`.registry`), ``store.training_pairs``
-(:mod:`.training_pairs`) and ``store.read_models`` (:mod:`.read_models`). Nothing outside this package speaks SQL or
-touches a private name of the store (``tests/test_store_boundary.py``); writes elsewhere go through the public
-:meth:`Store.transaction` and :meth:`Store.audit`.
+The domain methods live in mixins, one per concern (:mod:`.cases`, :mod:`.intake`, :mod:`.attachments`,
+:mod:`.reviews`, :mod:`.users`, :mod:`.auth`, :mod:`.worklist`, :mod:`.research`). Their contract: a mixin uses
+the core this class provides (``clock``, ``images``, the patient-identifier switches, ``auth_policy``,
+``transaction()``, ``audit()``, ``query()``, per-thread cursors) and its own members, plus a few declared methods
+of another mixin (e.g. ``_require_case`` of :mod:`.cases`); ``tests/test_store_mixins.py`` holds that list and
+fails on an undeclared one. Components hang off the store: ``store.registry`` (:mod:`.registry`),
+``store.training_pairs`` (:mod:`.training_pairs`) and ``store.read_models`` (:mod:`.read_models`). Nothing outside
+this package speaks SQL or touches a private name of the store (``tests/test_store_boundary.py``); writes elsewhere
+go through the public :meth:`Store.transaction` and :meth:`Store.audit`.
 """
 
 from __future__ import annotations
