@@ -11,7 +11,7 @@ Circles (fat reference, Q-box) take the diameter the reader chose, in mm, when t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -31,6 +31,7 @@ from usegan.scoring.measurements import (
 from usegan.scoring.roi import Ellipse, RoiError, lesion_mask, roi_to_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
 from usegan.services.service import GenerationCache
+from usegan.services.windows import around
 from usegan.ui.figures import inverted
 from usegan.ui.overlay import as_rgb
 from usegan.ui.roi_canvas import COLOURS, Marks
@@ -173,13 +174,57 @@ def read(
         lambda: (uncertainty, quality_map(image.distance, cmap, uncertainty, inside=image.coloured)),
     )
     rois = sized_circles(marks.rois, spacing, {"reference": fat_diameter_mm, "qbox": qbox_diameter_mm})
+    stiff = None
+    if mode == "strain":
+        stiff = image.derived("stiff", lambda: np.nan_to_num(scalar, nan=1.0) < DEFAULT_THRESHOLDS.hard_strain)
+    qbox_mm = qbox_diameter_mm if spacing else None
+    # On a window around the ROIs (the lesion's box widened by its size: the E/B ratio's search area), with pixel
+    # positions moved back: the same figures as on the whole image, at the cost of the window (services.windows).
+    window = around(rois, shape)
+    if window is None:
+        found = _measure(scalar, stiff, rois, shape, mode, cmap, spacing, qbox_mm)
+    else:
+        found = _measure(
+            window.crop(scalar),
+            None if stiff is None else window.crop(stiff),
+            window.rois(rois),
+            window.size,
+            mode,
+            cmap,
+            spacing,
+            qbox_mm,
+        )
+        found["masks"] = {role: window.embed(mask) for role, mask in found["masks"].items()}
+        if (m := found.get("strain_ratio")) is not None:
+            found["strain_ratio"] = replace(
+                m,
+                lesion_depth_px=m.lesion_depth_px + window.y0,
+                reference_depth_px=m.reference_depth_px + window.y0,
+                lesion_rows=(m.lesion_rows[0] + window.y0, m.lesion_rows[1] + window.y0),
+            )
+        if (q := found.get("qbox")) is not None and q.emax_at is not None:
+            found["qbox"] = replace(q, emax_at=(q.emax_at[0] + window.x0, q.emax_at[1] + window.y0))
+    found |= {"spacing": spacing, "rois": rois, "quality": quality}
+    masks = found["masks"]
+    region = masks.get("lesion", masks.get("qbox"))
+    if region is not None:
+        found["confidence"] = roi_confidence(quality, region)
+    if (caliper := marks.lines.get("caliper")) is not None:
+        found["caliper_px"] = caliper.length_px
+        if spacing is not None:
+            found["caliper_mm"] = distance_mm(caliper.start, caliper.end, spacing)
+    return Reading(**found)
+
+
+def _measure(scalar, stiff, rois: dict, shape, mode: str, cmap, spacing, qbox_diameter_mm) -> dict:
+    """The ROI-dependent figures of :class:`Reading` on ``scalar`` / ``stiff`` (an image or a window of it):
+    ``masks``, ``size``, ``eb``, ``strain_ratio``, ``qbox`` and ``problems``."""
     masks = scored_masks(rois, shape)
-    found: dict = {"spacing": spacing, "rois": rois, "masks": masks, "quality": quality, "problems": {}}
+    found: dict = {"masks": masks, "problems": {}}
     problems = found["problems"]
     if "lesion" in masks:
         found["size"] = lesion_size(rois["lesion"], shape, spacing)
         if mode == "strain":
-            stiff = image.derived("stiff", lambda: np.nan_to_num(scalar, nan=1.0) < DEFAULT_THRESHOLDS.hard_strain)
             found["eb"] = eb_ratio(stiff, masks["lesion"], spacing)
     if mode == "strain":
         if "lesion" in rois and "reference" in rois:
@@ -192,21 +237,13 @@ def read(
     elif "qbox" in rois:
         try:
             found["qbox"] = measure_qbox(
-                scalar, rois["qbox"], rois.get("reference"), qbox_diameter_mm if spacing else None,
-                (cmap.vmin, cmap.vmax),
-            )  # fmt: skip
+                scalar, rois["qbox"], rois.get("reference"), qbox_diameter_mm, (cmap.vmin, cmap.vmax)
+            )
         except (RoiError, ValueError) as exc:
             problems["qbox"] = str(exc)
     else:
         problems["qbox"] = "click the Q-box centre (magenta circle); a fat circle (cyan) adds the Q-box ratio"
-    region = masks.get("lesion", masks.get("qbox"))
-    if region is not None:
-        found["confidence"] = roi_confidence(quality, region)
-    if (caliper := marks.lines.get("caliper")) is not None:
-        found["caliper_px"] = caliper.length_px
-        if spacing is not None:
-            found["caliper_mm"] = distance_mm(caliper.start, caliper.end, spacing)
-    return Reading(**found)
+    return found
 
 
 # --- images -------------------------------------------------------------------------------------------------------

@@ -185,21 +185,6 @@ def score_rois(elasto: np.ndarray, mode: str, colour_scale: dict | None, rois: d
     return propose(elasto, mode, lesion, reference, organ=organ, colormap=Colormap.from_scale(mode, colour_scale))
 
 
-def _shifted(roi, dx: int, dy: int):
-    """``roi`` in the coordinates of a window whose top-left corner is image pixel ``(dx, dy)``."""
-    from dataclasses import replace
-
-    from usegan.scoring.roi import Ellipse, Polygon, Rect
-
-    if isinstance(roi, Rect):
-        return replace(roi, x=roi.x - dx, y=roi.y - dy)
-    if isinstance(roi, Ellipse):
-        return replace(roi, cx=roi.cx - dx, cy=roi.cy - dy)
-    if isinstance(roi, Polygon):
-        return replace(roi, points=tuple((x - dx, y - dy) for x, y in roi.points))
-    return None  # a mask array: scored on the whole image
-
-
 def scoring_window(elasto: np.ndarray, lesion, reference=None) -> tuple[np.ndarray, object, object]:
     """``(elasto, lesion, reference)`` cut to the part of the image the proposal reads: the ROIs and a margin
     wider than the ring the scorer looks at around the lesion (:func:`usegan.scoring.features.ring_around`).
@@ -209,25 +194,22 @@ def scoring_window(elasto: np.ndarray, lesion, reference=None) -> tuple[np.ndarr
     checks it), while the scorer's distance transforms run on a few hundred pixels instead of a whole 1024 px
     reading copy. ROIs the scorer would refuse, and mask ROIs, are returned unchanged (it gives its own answer).
     """
-    from usegan.scoring.roi import RoiError, lesion_mask, roi_to_mask
     from usegan.scoring.thresholds import DEFAULT_THRESHOLDS as T
+    from usegan.services.windows import around, bounds
 
-    shape = elasto.shape[:2]
-    rois = [lesion] if reference is None else [lesion, reference]
-    if any(_shifted(roi, 0, 0) is None for roi in rois):
+    rois = {"lesion": lesion} | ({} if reference is None else {"reference": reference})
+    box = bounds(lesion)
+    if box is None:
         return elasto, lesion, reference
-    try:
-        lesion_pixels = lesion_mask(lesion, shape)[0]
-        covered = lesion_pixels if reference is None else lesion_pixels | roi_to_mask(reference, shape)
-    except RoiError:
+    # The ring is at most ring_width x the lesion's equivalent radius, and the lesion (its rasterised mask, at most
+    # a pixel wider than its box) has at most its box's area.
+    w, h = max(0.0, box[2] - box[0]) + 2, max(0.0, box[3] - box[1]) + 2
+    ring = max(float(T.min_ring_width_px), T.ring_width * float(np.sqrt(w * h / np.pi)))
+    window = around(rois, elasto.shape[:2], lesion_margin=0.0, pad=int(np.ceil(ring)) + 2)
+    if window is None:
         return elasto, lesion, reference
-    ring = max(float(T.min_ring_width_px), T.ring_width * float(np.sqrt(lesion_pixels.sum() / np.pi)))
-    margin = int(np.ceil(ring)) + 2
-    rows, cols = np.nonzero(covered.any(axis=1))[0], np.nonzero(covered.any(axis=0))[0]
-    y0, y1 = max(0, rows[0] - margin), min(shape[0], rows[-1] + 1 + margin)
-    x0, x1 = max(0, cols[0] - margin), min(shape[1], cols[-1] + 1 + margin)
-    window = elasto[y0:y1, x0:x1]
-    return window, _shifted(lesion, x0, y0), None if reference is None else _shifted(reference, x0, y0)
+    moved = window.rois(rois)
+    return window.crop(elasto), moved["lesion"], moved.get("reference")
 
 
 def picker_start(view: CaseView, result: ScoreResult) -> int | None:
