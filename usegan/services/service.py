@@ -192,7 +192,8 @@ def scoring_window(elasto: np.ndarray, lesion, reference=None) -> tuple[np.ndarr
     Every figure of the proposal comes from the ROI masks and the pixels within the ring's width of the lesion, so
     the proposal on the window equals the one on the whole image, figure for figure (tests/test_scoring_window.py
     checks it), while the scorer's distance transforms run on a few hundred pixels instead of a whole 1024 px
-    reading copy. ROIs the scorer would refuse, and mask ROIs, are returned unchanged (it gives its own answer).
+    reading copy. An ROI that is empty or outside the image, or a mask array, leaves the whole image (the scorer's
+    refusal then names the image's own coordinates).
     """
     from usegan.scoring.thresholds import DEFAULT_THRESHOLDS as T
     from usegan.services.windows import around, bounds
