@@ -105,18 +105,21 @@ def sign_in(page, url: str, user: str) -> None:
     page.get_by_label("User name").fill(user)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
+    # The first runs on a fresh server import torch and open the models: minutes on a loaded 2-core machine (a
+    # sign-in took 175 s at load average 15).
+    page.get_by_role("button", name="Sign out").wait_for(timeout=300_000)
+    settle(page, timeout=300_000)
 
 
-def settle(page) -> None:
+def settle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit finished the current run: the app reports ``notRunning`` (not ``running`` or
     ``rerunRequested``) and no "Running..." status widget is shown, twice in a row a moment apart (a click's
     rerun request may still be on its way when first checked)."""
     idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     for _ in range(2):
         page.wait_for_timeout(300)
-        idle.wait_for(state="attached", timeout=60_000)
-        page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
+        idle.wait_for(state="attached", timeout=timeout)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=timeout)
 
 
 def shot(page, name: str) -> None:
@@ -151,8 +154,9 @@ def test_upload_draw_roi_score_sign_and_download_the_pdf(page, server, tmp_path)
     sign_in(page, server["url"], "doc")
     page.get_by_role("heading", name="Worklist").wait_for()
     page.get_by_role("link", name="New case").click()
-    page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_role("button", name="Create case and review").click()
+    panel = page.get_by_role("tabpanel", name="Upload an image")  # the other tabs have uploaders too
+    panel.locator('input[type="file"]').set_input_files(str(upload))
+    panel.get_by_role("button", name="Create case and review").click()
     page.get_by_role("heading", name="Case C-").wait_for()
     settle(page)
     assert page.get_by_text("VIRTUAL STRAIN elastogram - model tiny-strain-test").first.is_visible()

@@ -41,8 +41,9 @@ def new_case(page, server, tmp_path) -> str:
     upload = tmp_path / "scan.png"
     Image.fromarray(bmode).resize((192, 192)).save(upload)
     page.get_by_role("link", name="New case").click()
-    page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_role("button", name="Create case and review").click()
+    panel = page.get_by_role("tabpanel", name="Upload an image")  # the other tabs have uploaders too
+    panel.locator('input[type="file"]').set_input_files(str(upload))
+    panel.get_by_role("button", name="Create case and review").click()
     page.get_by_role("heading", name="Case C-").wait_for()
     settle(page)
     return page.get_by_role("heading", name="Case C-").inner_text().split()[-1]

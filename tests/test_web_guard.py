@@ -116,7 +116,8 @@ def sign_in(page, url: str, user: str, path: str = "/") -> None:
     page.get_by_label("User name").fill(user)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
+    # The first run on a fresh server imports torch and opens the models: minutes on a loaded 2-core machine.
+    page.get_by_role("button", name="Sign out").wait_for(timeout=300_000)  # a cold first run under load
 
 
 def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, served):
@@ -131,7 +132,7 @@ def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, serv
     page.get_by_label("User name").fill("doc")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name=f"Case {case_id}").wait_for()
+    page.get_by_role("heading", name=f"Case {case_id}").wait_for(timeout=300_000)  # the first run: a cold start
     settle(page)
     # The patient id is markdown and HTML: shown literally, and the browser fetched nothing it names.
     assert page.get_by_text("![x](http://127.0.0.1:9/x.png) [c](http://127.0.0.1:9/) <b>b</b>").count() == 1
