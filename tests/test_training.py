@@ -451,3 +451,27 @@ def test_bce_scalar_loss_pulls_a_saturated_region_back(tmp_path):
     assert l1 < 1e-3 and bce > 100 * l1
     with pytest.raises(ValueError, match="scalar_loss"):
         TrainConfig(scalar_loss="l2")
+
+
+def test_init_invert_position_maps_a_strain_model_to_the_other_end_of_the_map(tmp_path):
+    import torch
+
+    from usegan.checkpoint import save_checkpoint
+    from usegan.models.generator import GeneratorConfig, USEGANGenerator
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer
+
+    torch.manual_seed(0)
+    source = USEGANGenerator(GeneratorConfig(base_channels=4, n_res_blocks=1, image_size=32))
+    path = tmp_path / "strain.pt"
+    save_checkpoint(path, source, mode="strain", version="s", half=False)
+    config = TrainConfig(
+        out=str(tmp_path / "swe"), mode="swe", image_size=32, base_channels=4, n_res_blocks=1, steps=1,
+        init_from=str(path), init_invert_position=True,
+    )  # fmt: skip
+    target = Trainer(config, train_set=[], val_set=None).generator.eval()
+    x = torch.rand(1, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        _, p_source, s_source = source.eval()(x, with_scalar=True)
+        _, p_target, s_target = target(x, with_scalar=True)
+    assert torch.allclose(p_target, 1 - p_source, atol=1e-5) and torch.equal(s_target, s_source)

@@ -85,6 +85,9 @@ class TrainConfig:
     crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
     resume: str = option("", "training state file (state.pt) to resume from")
     init_from: str = option("", "checkpoint whose matching generator weights initialise a new run (any format)")
+    init_invert_position: bool = option(
+        False, "with init_from: negate the source's position logits (a strain model's hard end is SWE's stiff end)"
+    )
     mask_fill: bool = option(True, "exclude fill (padding, rotated-in corners, gray outside the box) from every loss")
     snapshot_steps: str = option("", "comma-separated steps at which to also save step_<N>.pt (equal-budget runs)")
     version: str = option("", "model version string written into checkpoints; empty = derived from out")

@@ -327,6 +327,15 @@ class Trainer:
         }
         if not matched:
             raise ValueError(f"{path}: no generator weights match this configuration")
+        if self.config.init_invert_position:
+            # position = sigmoid(logit): negating channel 0 of the last conv maps p -> 1 - p, so the strain model's
+            # "hard" (blue, low strain) becomes the SWE model's "stiff" (red, high kPa); the uncertainty is kept
+            keys = [k for k in ("head.1.weight", "head.1.bias") if k in matched]
+            if len(keys) != 2:
+                raise ValueError(f"{path}: init_invert_position needs a USE-GAN colour-map head (head.1.*)")
+            for k in keys:
+                matched[k] = matched[k].clone()
+                matched[k][0] = -matched[k][0]
         self.generator.load_state_dict(matched, strict=False)
         return len(matched)
 
