@@ -193,6 +193,24 @@ def training_command(cfg: dict, run: Path) -> str:
     return " ".join(parts)
 
 
+# What happened to the shipped checkpoint beyond the recipe (the recipe reproduces the outcome, not every detour).
+HISTORY = {
+    "strain": (
+        "The lesion stage was started with a 2500-step schedule and, at step 750, resumed with 2000 (its learning "
+        "rate decay began at step 1000 instead of 1250)."
+    ),
+    "swe": (
+        "Before this recipe, three SWE lesion stages from the SWE base run were tried and dropped, none showing a "
+        "carcinoma stiffer than gland: 500 steps with the strain recipe, 750 with 11x lesion weight and the "
+        "lesion-crop discriminator, 1250 more with the cross-entropy scalar loss. The SWE base had pushed every "
+        "dark region to the soft end of the map; starting from the strain model's features (positions inverted) "
+        "is what `make model` does."
+    ),
+}
+# The stages each bundled model went through, oldest first (folders of the make-model work folder).
+LINEAGE = {"strain": ["strain-base", "strain"], "swe": ["strain-base", "strain", "swe"]}
+
+
 def wall_hours(run: Path) -> tuple[float, int, dict]:
     """Wall time (h) of a run from its log.jsonl, how many segments it ran in (a resumed run restarts its clock)
     and its last running losses."""
@@ -214,12 +232,17 @@ def write_card(name: str, run: Path, results: dict, dest: Path, steps: int) -> P
 
     _, info = load_generator(dest)
     cfg = json.loads((run / "config.json").read_text())
-    base = run.parent / f"{run.name}-base"
+    stages = [run.parent / n for n in LINEAGE[name]]  # oldest first; the last is ``run``
+    base = stages[0]
     base_cfg = json.loads((base / "config.json").read_text())
     _, base_info = load_generator(base / "last.pt")
-    base_h, base_segments, _ = wall_hours(base)
-    tune_h, _, last_losses = wall_hours(run)
-    steps_done = info.training.get("steps", "?")
+    hours = [wall_hours(stage) for stage in stages]
+    last_losses = hours[-1][2]
+    commands = "\n    ".join(training_command(json.loads((st / "config.json").read_text()), st) for st in stages)
+    stage_steps = " + ".join(str(json.loads((st / "config.json").read_text())["steps"]) for st in stages)
+    stage_hours = ", ".join(
+        f"{st.name} {h:.2f} h ({n} segment{'s' if n > 1 else ''})" for st, (h, n, _) in zip(stages, hours, strict=True)
+    )
     speed = inference_speed(dest)
     test = results.get(f"{name}/test", {})
     confusion = "\n".join(" ".join(f"{v:4d}" for v in row) for row in test.get("confusion", []))
@@ -261,10 +284,9 @@ clinical use**. Its output is a model's estimate, never a measurement.
   excluded from every loss and replaced by the real pixels before the discriminator sees them.
 
 ## How it was made
-`make model` (`scripts/train_bundled_models.py`) reproduces it on this CPU in two stages:
+`make model` (`scripts/train_bundled_models.py`) reproduces it on this CPU in {len(stages)} stages:
 
-    {training_command(base_cfg, base)}
-    {training_command(cfg, run)}
+    {commands}
 
 Losses on the rendered RGB: GAN {cfg["w_gan"]} ({cfg["gan_mode"]}) + L1 {cfg["w_l1"]} + Color {cfg["w_color"]} +
 VGG19 {cfg["w_vgg"]} (fixed seeded random VGG19, relu1_1-relu3_1 on 64 px copies: no ImageNet weights can be
@@ -274,15 +296,15 @@ downloaded here; pass `--vgg-weights PATH` where you have them); on the scalar: 
 (`lesion_contrast` >= {cfg.get("lesion_min_contrast", 0)}) weigh {1 + cfg.get("w_lesion", 0):g}x in the L1 and
 scalar losses (an iso-echoic lesion is not weighted: nothing on the B-mode could predict it). Adam lr
 {base_cfg["lr_g"]} then {cfg["lr_g"]}, batch {cfg["batch_size"]}, bf16 autocast, seed {cfg["seed"]}. The checkpoint
-shipped is the last one ({base_cfg["steps"]} + {steps_done} steps, end of the learning-rate decay, as pix2pix
-ships); no choice was made on the test sets.
+shipped is the last one ({stage_steps} steps, end of the learning-rate decay, as pix2pix ships); no choice was
+made on the test sets.
 
 Where and how long: **this 2-core x86_64 CPU, no GPU** (none was lent), two runs at a time with one thread each
-while other work shared the machine: {base_h:.2f} h for the base stage ({base_segments} segments: stopped and
-resumed from its saved state) and {tune_h:.2f} h for the lesion stage. Base steps 1-2500 were trained on an earlier
+while other work shared the machine: {stage_hours} (a run in several segments was stopped and resumed from its
+saved state, to change its planned step count). Base steps 1-2500 were trained on an earlier
 revision of the phantom whose fat was darker (echo 0.08 instead of 0.16 relative to gland) and whose carcinomas
-were less dark; every later step on the current one, which `make model` uses throughout. Last running losses:
-`{json.dumps(last_losses)}`.
+were less dark; every later step on the current one, which `make model` uses throughout. {HISTORY.get(name, "")}
+Last running losses: `{json.dumps(last_losses)}`.
 
 ## Metrics
 Phantom test: 300 cases `usegan phantom -n 300 --seed 9000 --size 256` (training scanner profile). Held-out scanner

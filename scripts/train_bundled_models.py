@@ -7,18 +7,21 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    in-distribution test set (300 cases, seed 9000) and the *held-out scanner* test set (300 cases, seed 9500,
    ``--scanner held-out``: imaging settings and overlays outside the training ranges); test seeds never overlap
    training seeds;
-2. **base**: ``strain-base`` / ``swe-base`` (USE-GAN, colour-map head, fill masking, randomised scanners) for
-   ``--base-steps`` on the base set, two at a time with one thread each;
-3. **lesion fine-tune** (the bundled ``strain`` / ``swe``): from the base run's last checkpoint, ``--steps``
-   more on the merged set with the lesion terms (patches placed on a lesion 60 % of the time, lesion pixels that
-   the B-mode shows weighted 5x in the L1 and scalar losses; SWE: 70 %, 11x, the lesion-crop discriminator and the
-   cross-entropy scalar loss),
-   learning rate 1e-4;
-4. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
+2. **base**: ``strain-base`` (USE-GAN, colour-map head, fill masking, randomised scanners) for ``--base-steps`` on
+   the base set (``swe-base`` too, for the record: it never learned lesion stiffness, see its card);
+3. **lesion stage, strain** (bundled ``strain``): from the base run's last checkpoint, ``--steps`` more on the
+   merged set with the lesion terms (patches placed on a lesion 60 % of the time, lesion pixels that the B-mode
+   shows weighted 5x in the L1 and scalar losses), learning rate 1e-4;
+4. **SWE from strain** (bundled ``swe``): from the strain lesion stage with its position logits negated (the strain
+   map's hard end is the SWE map's stiff end: same features, the other end of the map), ``--swe-steps`` on the
+   merged set with the lesion terms at 70 % / 11x, the lesion-crop discriminator and the cross-entropy scalar loss.
+   An SWE model trained from its own base pushed every dark region to the soft end (fat lobules outnumber
+   carcinomas) and neither L1 nor cross-entropy fine-tuning pulled carcinomas back within 2000 steps;
+5. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
    recipe: ``strain-scratch`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1), ``strain-rgbhead``
    (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill masking);
-5. ``usegan evaluate`` every run on both test sets;
-6. copy the ``strain`` / ``swe`` final checkpoints (end of the learning-rate decay; no choice on the test sets) to
+6. ``usegan evaluate`` every run on both test sets;
+7. copy the ``strain`` / ``swe`` final checkpoints (end of the learning-rate decay; no choice on the test sets) to
    ``data/models/`` and write their model cards (``.md``).
 
 CPU recipe: the generator runs at 256 px; training uses random 128 px patches of the box scaled as inference scales
@@ -74,18 +77,15 @@ RUNS = {
     "strain-base": ["--mode", "strain"],
     "swe-base": ["--mode", "swe"],
     "strain": ["--mode", "strain", *LESION, *FINE_TUNE],
-    # SWE: a carcinoma and a fat lobule are both dark, and fat lobules are far commoner: the base run pushed every
-    # dark region to the soft end of the map, where the sigmoid saturates and an L1 gradient all but vanishes; the
-    # cross-entropy scalar loss, a heavier lesion weight and the lesion-crop discriminator pull carcinomas back
-    "swe": ["--mode", "swe", "--w-lesion", "10", "--lesion-focus", "0.7", "--local-discriminator", "true",
-            "--scalar-loss", "bce", *FINE_TUNE],
+    "swe": ["--mode", "swe", "--init-invert-position", "true", "--w-lesion", "10", "--lesion-focus", "0.7",
+            "--local-discriminator", "true", "--scalar-loss", "bce"],
     "strain-scratch": ["--mode", "strain", *LESION],
     "strain-unet": ["--mode", "strain", "--architecture", "unet", "--base-channels", "16", "--w-color", "0",
                     "--w-vgg", "0", *LESION],
     "strain-rgbhead": ["--mode", "strain", "--output", "rgb", *LESION],
     "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false", *LESION],
 }  # fmt: skip
-BASES = {"strain": "strain-base", "swe": "swe-base"}  # stage 3 starts from these
+BASES = {"strain": "strain-base", "swe": "strain"}  # what each bundled run starts from
 EQUAL_BUDGET = ("strain-scratch", "strain-unet", "strain-rgbhead", "strain-rgb-nomask")
 DESCRIPTIONS = {
     "strain": "USE-GAN (GAN + L1 + Color + VGG19), colour-map head, fill masking, lesion terms; base + fine-tune",
@@ -193,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-cases", type=int, default=1100)
     parser.add_argument("--test-cases", type=int, default=300)
     parser.add_argument("--base-steps", type=int, default=5300, help="steps of the base strain / swe runs")
-    parser.add_argument("--steps", type=int, default=2500, help="steps of the fine-tune and equal-budget runs")
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="steps of the strain lesion stage and equal-budget runs"
+    )
+    parser.add_argument("--swe-steps", type=int, default=1000, help="steps of the SWE-from-strain stage")
     parser.add_argument("--runs", default=",".join(EQUAL_BUDGET), help="equal-budget runs: " + ",".join(EQUAL_BUDGET))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")
@@ -208,14 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"unknown run(s) {', '.join(unknown)}; choose from {', '.join(EQUAL_BUDGET)}")
 
-    def main_run(mode: str) -> Path:
-        base = train_run(BASES[mode], base_set, args.work, args.base_steps)
-        return train_run(mode, big_set, args.work, args.steps, init_from=base / "last.pt")
+    def bundled_runs() -> dict[str, Path]:
+        base = train_run("strain-base", base_set, args.work, args.base_steps)
+        strain = train_run("strain", big_set, args.work, args.steps, init_from=base / "last.pt")
+        swe = train_run("swe", big_set, args.work, args.swe_steps, init_from=strain / "last.pt")
+        return {"strain-base": base, "strain": strain, "swe": swe}
 
     with ThreadPoolExecutor(args.parallel) as pool:
-        runs = dict(zip(MAIN_RUNS, pool.map(main_run, MAIN_RUNS), strict=True))
+        swe_base = pool.submit(train_run, "swe-base", base_set, args.work, args.base_steps)
+        bundled = pool.submit(bundled_runs)
+        runs = {**bundled.result(), "swe-base": swe_base.result()}
         runs.update(zip(names, pool.map(lambda n: train_run(n, big_set, args.work, args.steps), names), strict=True))
-    runs.update({BASES[m]: args.work / BASES[m] for m in MAIN_RUNS})
     tests = {
         "test": simulate(args.work / "phantom-test", args.test_cases, TEST_SEED),
         "heldout": simulate(args.work / "heldout-test", args.test_cases, HELD_OUT_SEED, "held-out"),
