@@ -170,13 +170,21 @@ def correct_case(case_id: str) -> None:
             st.rerun()
 
 
-tabs = ["Upload an image", "Bundled sample", "With its real elastogram", "Re-crop or withdraw a case"]
-upload, sample, real, correct = st.tabs(tabs)
-with upload:
-    upload_tab()
+# The file-uploading and re-crop tabs run only while open (on_change="rerun"): one file uploader on the page at a
+# time and no decoding for a hidden tab. The bundled-sample tab is light and always there.
+upload, sample, real, correct = st.tabs(
+    ["Upload an image", "Bundled sample", "With its real elastogram", "Re-crop or withdraw a case"],
+    key="new_case_tab",
+    on_change="rerun",
+)
 with sample:
     sample_tab()
-with real:
-    real_elastogram_tab(store, settings, user)
-with correct:
-    correct_tab()
+if upload.open:
+    with upload:
+        upload_tab()
+if real.open:
+    with real:
+        real_elastogram_tab(store, settings, user)
+if correct.open:
+    with correct:
+        correct_tab()

@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.app_fixtures import make_environment
 from tests.intake_fixtures import CAPTURE_BOX, band_capture
-from tests.test_browser import browser, free_port, page, settle, shot, sign_in, start_app  # noqa: F401 (fixtures)
+from tests.test_browser import browser, free_port, settle, shot, sign_in, start_app  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 640, 480  # the capture
@@ -33,6 +33,16 @@ def server(tmp_path_factory):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def page(browser):
+    """test_browser.py's page with a longer wait: on a loaded 2-core machine a sign-in alone took 77 s."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(240_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture
@@ -80,7 +90,10 @@ def upload(page, server, capture_file):
     return panel
 
 
-def test_the_crop_box_moves_on_the_image_before_the_case_is_created(page, server, capture_file):
+def test_the_crop_box_moves_before_the_case_is_created_then_the_case_is_recropped_and_withdrawn(
+    page, server, capture_file
+):
+    # 1. before creating: the orange box follows the crop controls (one sign-in, one upload: a light test)
     panel = upload(page, server, capture_file)
     before = box_on_screen(preview(panel))
     assert np.allclose(before, expected(*CAPTURE_BOX), atol=0.02), before
@@ -95,37 +108,34 @@ def test_the_crop_box_moves_on_the_image_before_the_case_is_created(page, server
     assert page.get_by_role("heading", name="New case").is_visible()  # still no case: nothing was submitted
     shot(page, "new_case_crop_adjusted")
     panel.get_by_role("button", name="Create case and review").click()
-    page.get_by_role("heading", name="Case C-").wait_for()
-    settle(page)
-
-
-def test_an_existing_case_is_recropped_then_withdrawn(page, server, capture_file):
-    panel = upload(page, server, capture_file)
-    set_number(panel, "height", 188)  # the old detector's mistake: the lesion cut in half
-    panel.get_by_text("x80 y52 400x188 px").wait_for()
-    settle(page)
-    panel.get_by_role("button", name="Create case and review").click()
     heading = page.get_by_role("heading", name="Case C-")
     heading.wait_for()
+    settle(page)  # the review page generates the elastogram first (slow on a loaded machine)
     case_id = heading.inner_text().split()[-1]
 
+    # 2. the case just read is re-cropped to the whole image area: the box moves before anything is saved
     page.get_by_role("link", name="New case").click()
+    page.get_by_role("heading", name="New case").wait_for()
+    settle(page)
     page.get_by_role("tab", name="Re-crop or withdraw a case").click()
     fix = page.get_by_role("tabpanel", name="Re-crop or withdraw a case")
-    fix.get_by_text(f"Case {case_id} (generated), original file").wait_for()  # the case just read is preselected
-    fix.get_by_text("x80 y52 400x188 px").wait_for()
+    fix.get_by_text(f"Case {case_id} (generated), original file").wait_for()  # preselected
+    fix.get_by_text("x160 y52 400x300 px").wait_for()
     settle(page)
-    assert np.allclose(box_on_screen(preview(fix)), expected(80, 52, 400, 188), atol=0.02)
+    assert np.allclose(box_on_screen(preview(fix)), expected(160, 52, 400, 300), atol=0.02)
+    set_number(fix, "x", 80)
+    fix.get_by_text("x80 y52 400x300 px").wait_for()
     set_number(fix, "height", 400)
     fix.get_by_text("x80 y52 400x400 px").wait_for()
     settle(page)
     assert np.allclose(box_on_screen(preview(fix)), expected(*CAPTURE_BOX), atol=0.02)  # moved before saving
-    fix.get_by_label("Why re-crop (audited)").fill("lesion was cut in half")
+    fix.get_by_label("Why re-crop (audited)").fill("lesion was cut")
     fix.get_by_role("button", name="Re-crop case").click()
     page.get_by_text(f"Case {case_id} re-cropped; the earlier image is kept.").wait_for()
     fix.get_by_text(f"Case {case_id} (new), original file").wait_for()
     shot(page, "new_case_recropped")
 
+    # 3. withdrawn with a reason: listed as withdrawn, off the worklist
     fix.get_by_label("Reason for withdrawing (audited; at least 3 characters)").fill("wrong patient")
     fix.get_by_role("button", name="Withdraw case").click()
     page.get_by_text(f"Case {case_id} withdrawn: kept in the archive, off the worklist.").wait_for()
@@ -133,11 +143,6 @@ def test_an_existing_case_is_recropped_then_withdrawn(page, server, capture_file
     fix.get_by_text("Withdrawn cases (1 shown, newest first)").click()
     fix.locator('[data-testid="stDataFrame"]').wait_for()
     shot(page, "new_case_withdrawn")
-
     page.get_by_role("link", name="Worklist").click()
     page.get_by_role("heading", name="Worklist").wait_for()
-    settle(page)
-    page.get_by_role("combobox", name="Open case by id").click()
-    options = page.get_by_role("option")
-    names = [options.nth(i).inner_text() for i in range(options.count())]
-    assert case_id not in names, names
+    page.get_by_text("0 matching case(s)").wait_for()

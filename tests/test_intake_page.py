@@ -17,6 +17,7 @@ from usegan.screencrop import CropBox
 from usegan.store import CaseWithdrawnError
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+FIX, REAL = "Re-crop or withdraw a case", "With its real elastogram"  # the New-case page's tabs
 WRONG_CROP = (80, 52, 398, 188)  # what the old detector made of the capture: the lesion cut in half
 
 
@@ -36,11 +37,13 @@ def store(environment, monkeypatch):
 
 @pytest.fixture
 def new_case_page(store):
-    def start(user: str = "doc", review_case_id: str | None = None) -> AppTest:
+    def start(user: str = "doc", review_case_id: str | None = None, tab: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
         at.session_state["auth_user"] = app_session(user)
         if review_case_id:
             at.session_state["review_case_id"] = review_case_id  # the case last opened on the review page
+        if tab:
+            at.session_state["new_case_tab"] = tab  # the tab a click opens (only the open tab runs)
         at.run()
         return at.switch_page("pages/new_case.py").run()
 
@@ -84,7 +87,7 @@ def test_the_crop_preview_follows_the_controls_before_the_case_is_created(new_ca
 
 def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
     case_id = capture_case(store)
-    at = new_case_page()
+    at = new_case_page(tab=FIX)
     at.selectbox(key="new_case_fix_case").select(case_id).run()
     assert "x80 y52 398x188 px" in crop_caption(at)
     prefix = f"new_case_fix_{case_id}_0_"
@@ -104,7 +107,7 @@ def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
 
 def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_page, store):
     case_id = capture_case(store)
-    at = new_case_page()
+    at = new_case_page(tab=FIX)
     at.selectbox(key="new_case_fix_case").select(case_id).run()
     withdraw = f"FormSubmitter:new_case_withdraw_{case_id}-Withdraw case"
     at.button(key=withdraw).click().run()  # no reason
@@ -130,7 +133,7 @@ def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_pa
 def test_a_case_with_a_draft_reading_is_withdrawn_but_not_recropped(new_case_page, store):
     case_id = capture_case(store)
     store.save_draft(case_id, "doc", {}, None, "a first look", expected_version=0)
-    at = new_case_page()
+    at = new_case_page(tab=FIX)
     at.selectbox(key="new_case_fix_case").select(case_id).run()
     assert at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").disabled
     assert any("draft reading" in c.value for c in at.caption)
@@ -143,7 +146,7 @@ def test_a_case_with_a_draft_reading_is_withdrawn_but_not_recropped(new_case_pag
 
 def test_the_case_last_opened_in_review_is_preselected(new_case_page, store):
     case_id = capture_case(store, CAPTURE_BOX)
-    at = new_case_page(review_case_id=case_id)
+    at = new_case_page(review_case_id=case_id, tab=FIX)
     assert at.selectbox(key="new_case_fix_case").value == case_id
     assert "x80 y52 400x400 px" in crop_caption(at)
 
@@ -166,14 +169,14 @@ def dual_capture_with_bar() -> bytes:
 
 
 def test_a_real_elastogram_pair_is_previewed_in_product_colours_and_becomes_a_case(new_case_page, store):
-    at = new_case_page()
+    at = new_case_page(tab=REAL)
     two = dict(bmode=png_bytes(band_capture()[0]), elasto=png_bytes(band_capture(seed=5)[0]))
     at.file_uploader(key="new_case_real_bmode").set_value(("b.png", two["bmode"], "image/png")).run()
     at.file_uploader(key="new_case_real_elasto").set_value(("e.png", two["elasto"], "image/png")).run()
     at.button(key="FormSubmitter:new_case_real_form-Create case with its real elastogram").click().run()
     assert any("match no colour" in e.value for e in at.error)  # a gray image is no elastogram: nothing stored
 
-    at = new_case_page()
+    at = new_case_page(tab=REAL)
     at.file_uploader(key="new_case_real_bmode").set_value(("dual.png", dual_capture_with_bar(), "image/png")).run()
     at.selectbox(key="new_case_real_map").select("Strain: blue = soft, red = hard").run()
     real = [c for c in captions(at) if c.startswith("REAL strain elastogram")]
@@ -189,7 +192,7 @@ def test_a_real_elastogram_pair_is_previewed_in_product_colours_and_becomes_a_ca
 
 
 def test_the_scanner_map_is_built_from_a_crop_of_its_colour_bar(new_case_page, store):
-    at = new_case_page()
+    at = new_case_page(tab=REAL)
     at.file_uploader(key="new_case_real_bmode").set_value(("dual.png", dual_capture_with_bar(), "image/png")).run()
     at.toggle(key="new_case_real_from_bar").set_value(True).run()
     for name, value in dict(x=770, y=120, w=12, h=256).items():
@@ -200,3 +203,13 @@ def test_the_scanner_map_is_built_from_a_crop_of_its_colour_bar(new_case_page, s
     at.number_input(key="new_case_real_bar_x").set_value(100).run()  # speckle, not a bar: said, no preview
     assert any("colour bar" in w.value for w in at.warning)
     assert not [c for c in captions(at) if c.startswith("REAL")]
+
+
+def test_only_the_open_tab_runs_so_the_page_holds_one_file_uploader(new_case_page):
+    at = new_case_page()
+    assert [u.key for u in at.file_uploader] == ["new_case_upload"]
+    assert at.button(key="new_case_open_sample")  # the light sample tab is always there
+    at = new_case_page(tab=REAL)
+    assert [u.key for u in at.file_uploader] == ["new_case_real_bmode", "new_case_real_elasto"]
+    at = new_case_page(tab=FIX)
+    assert not at.file_uploader and at.selectbox(key="new_case_fix_case")
