@@ -38,8 +38,9 @@ if not Path(CHROMIUM).exists():
 from playwright import sync_api  # noqa: E402  (a test dependency: a missing one is an error, not a skip)
 
 # Every assertion waits for Streamlit's reruns; on a loaded 2-core machine a run can take several seconds, far past
-# Playwright's 5 s default.
-sync_api.expect.set_options(timeout=30_000)
+# Playwright's 5 s default, and over a minute at load average 15-18 (two trainings and other suites beside).
+WAIT_MS = 180_000  # generous, and bounded: a real hang still fails
+sync_api.expect.set_options(timeout=WAIT_MS)
 
 
 def free_port() -> int:
@@ -95,7 +96,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(60_000)  # generous: the test machine may be loaded
+    page.set_default_timeout(WAIT_MS)  # generous: the test machine may be loaded
     yield page
     context.close()
 
@@ -111,7 +112,7 @@ def sign_in(page, url: str, user: str) -> None:
     settle(page, timeout=300_000)
 
 
-def settle(page, timeout: float = 60_000) -> None:
+def settle(page, timeout: float = WAIT_MS) -> None:
     """Wait until Streamlit finished the current run: the app reports ``notRunning`` (not ``running`` or
     ``rerunRequested``) and no "Running..." status widget is shown, twice in a row a moment apart (a click's
     rerun request may still be on its way when first checked)."""

@@ -82,8 +82,8 @@ def upload(page, server, capture_file):
     sign_in(page, server["url"], "doc")
     page.get_by_role("link", name="New case").click()
     page.get_by_role("heading", name="New case").wait_for()
-    page.locator('input[type="file"]').set_input_files(str(capture_file))
-    panel = page.get_by_role("tabpanel", name="Upload an image")
+    panel = page.get_by_role("tabpanel", name="Upload an image")  # the other tabs have uploaders too
+    panel.locator('input[type="file"]').set_input_files(str(capture_file))
     x, y, w, h = CAPTURE_BOX
     panel.get_by_text(f"x{x} y{y} {w}x{h} px").wait_for()  # the detected 400x400 image area
     settle(page)

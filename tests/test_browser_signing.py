@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_browser import browser, server, settle, sign_in, sync_api  # noqa: F401  (fixtures, helpers)
+from tests.test_browser import WAIT_MS, browser, server, settle, sign_in, sync_api  # noqa: F401  (fixtures, helpers)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # heavy: `make test-slow`, like test_browser.py
 expect = sync_api.expect
@@ -27,7 +27,7 @@ def context(browser):
 
     def new():
         ctx = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
-        ctx.set_default_timeout(60_000)  # every tab: generous, the test machine may be loaded
+        ctx.set_default_timeout(WAIT_MS)  # every tab: generous, the test machine may be loaded
         made.append(ctx)
         return ctx.new_page()
 

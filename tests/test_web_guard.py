@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from tests.app_fixtures import PASSWORD, make_environment
-from tests.test_browser import ARGS, CHROMIUM, free_port, settle, start_app
+from tests.test_browser import ARGS, CHROMIUM, WAIT_MS, free_port, settle, start_app
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -123,7 +123,7 @@ def sign_in(page, url: str, user: str, path: str = "/") -> None:
 def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, served):
     url = served["url"]
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(60_000)  # every tab: a loaded machine takes seconds per Streamlit run
+    context.set_default_timeout(WAIT_MS)  # every tab: a loaded machine takes seconds per Streamlit run
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -156,7 +156,7 @@ def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, serv
 
     second.get_by_role("button", name="Sign out").click()  # signs out every tab
     second.get_by_text("You are signed out").wait_for()
-    page.get_by_role("link", name="Sign in").wait_for(timeout=60_000)  # the first tab notices by itself
+    page.get_by_role("link", name="Sign in").wait_for(timeout=WAIT_MS)  # the first tab notices by itself
     assert page.get_by_role("heading", name=f"Case {case_id}").count() == 0
     for src in media:
         assert fetch(src, cookie=cookie)[0] == 403, src  # the old cookie opens nothing after sign-out
@@ -167,13 +167,13 @@ def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, serv
 
 def test_idle_timeout_signs_out(browser, served):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(60_000)  # every tab: a loaded machine takes seconds per Streamlit run
+    context.set_default_timeout(WAIT_MS)  # every tab: a loaded machine takes seconds per Streamlit run
     page = context.new_page()
     sign_in(page, served["url"], "student")
     page.get_by_role("heading", name="Teaching lab").wait_for()
     settle(page)
     page.wait_for_timeout((IDLE_S + 5) * 1000)  # no interaction
-    page.get_by_role("link", name="Sign in").wait_for(timeout=60_000)
+    page.get_by_role("link", name="Sign in").wait_for(timeout=WAIT_MS)
     assert page.get_by_role("heading", name="Teaching lab").count() == 0
     page.reload()
     page.get_by_label("User name").wait_for()  # the cookie is dead too
