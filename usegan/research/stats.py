@@ -349,8 +349,8 @@ def uncertainty_error_correlation(
     if math.isnan(point) or n < 5:
         return RankCorrelation(point, math.nan, math.nan, n, level)
     rng = np.random.default_rng(seed)
-    draws = [rho(x[i], y[i]) for i in rng.integers(0, n, (n_boot, n))]
-    draws = np.array([d for d in draws if not math.isnan(d)])
+    rhos = [rho(x[i], y[i]) for i in rng.integers(0, n, (n_boot, n))]
+    draws = np.array([d for d in rhos if not math.isnan(d)])
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail]) if draws.size else (math.nan, math.nan)
     return RankCorrelation(point, float(low), float(high), n, level)
