@@ -85,6 +85,23 @@ RUNS = {
     "strain-rgbhead": ["--mode", "strain", "--output", "rgb", *LESION],
     "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false", *LESION],
 }  # fmt: skip
+# Stage 8 (v4): fine-tune on phantom-2 (broad shadows, deep chest walls) at native 256 px, batch 12, full VGG19;
+# trained on a lent GPU for a time budget (the cards give the steps each run reached: pass them as --v4-steps to
+# reproduce on a CPU). eq-usegan / eq-unet: the equal-budget pair at constant learning rate, compared at the
+# largest snapshot both reach.
+PHANTOM2_SEED = 3000
+GPU_COMMON = ["--image-size", "256", "--patch-size", "256", "--batch-size", "12", "--bf16", "true",
+              "--vgg-input-size", "0", "--val-every", "250", "--sample-every", "500", "--max-val-cases", "48",
+              "--log-every", "50", "--quiet"]  # fmt: skip
+SNAPSHOTS = ",".join(str(k) for k in range(500, 40001, 500))
+V4_RUNS = {
+    "strain-v4": (["--mode", "strain", *LESION, *FINE_TUNE], "data/models/usegan-strain-v3.pt"),
+    "swe-v4": (["--mode", "swe", "--w-lesion", "10", "--lesion-focus", "0.7", "--local-discriminator", "true",
+                "--scalar-loss", "bce", *FINE_TUNE], "data/models/usegan-swe-v3.pt"),
+    "eq-usegan": (["--mode", "strain", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], ""),
+    "eq-unet": (["--mode", "strain", "--architecture", "unet", "--base-channels", "16", "--w-color", "0",
+                 "--w-vgg", "0", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], ""),
+}  # fmt: skip
 BASES = {"strain": "strain-base", "swe": "strain"}  # what each bundled run starts from
 EQUAL_BUDGET = ("strain-scratch", "strain-unet", "strain-rgbhead", "strain-rgb-nomask")
 DESCRIPTIONS = {
@@ -107,9 +124,9 @@ def sh(cmd: list[str], log: Path | None = None) -> subprocess.CompletedProcess:
     return proc
 
 
-def simulate(folder: Path, n: int, seed: int, scanner: str = "training") -> Path:
+def simulate(folder: Path, n: int, seed: int, scanner: str = "training", workers: int = 2) -> Path:
     if not (folder / "index.csv").is_file():
-        sh([*USEGAN, "phantom", "-n", n, "--out", folder, "--seed", seed, "--size", 256, "--workers", 2,
+        sh([*USEGAN, "phantom", "-n", n, "--out", folder, "--seed", seed, "--size", 256, "--workers", workers,
             "--no-true-strain", "--quiet", "--scanner", scanner])  # fmt: skip
     return folder
 
@@ -164,6 +181,43 @@ def train_run(
     return out
 
 
+def phantom2_stage(
+    work: Path, names: list[str], steps: int, budget_s: float, cases: int, workers: int, device: str = ""
+) -> dict[str, Path]:
+    """Stage 8 (v4): simulate ``cases`` phantom-2 cases (seed 3000: broad shadows, deep chest walls) and train the
+    runs ``names`` (keys of :data:`V4_RUNS`) side by side on them at native 256 px, each for ``steps`` or until
+    ``budget_s`` (0 = no budget). The bundled runs start from the v3 checkpoints in ``data/models/``."""
+    unknown = sorted(set(names) - set(V4_RUNS))
+    if unknown:
+        raise SystemExit(f"unknown phantom-2 run(s) {', '.join(unknown)}; choose from {', '.join(V4_RUNS)}")
+    train = simulate(work / "phantom2-train", cases, PHANTOM2_SEED, workers=workers)
+    procs: dict[str, tuple[subprocess.Popen, Path]] = {}
+    loader_workers = max(1, (os.cpu_count() or 2) // max(1, len(names)) - 1)
+    for name in names:
+        out = work / name
+        if finished(out, steps):
+            continue
+        extra, init = V4_RUNS[name]
+        cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
+               *GPU_COMMON, "--num-workers", loader_workers, *extra]  # fmt: skip
+        if budget_s:
+            cmd += ["--time-budget-s", budget_s]
+        if device:
+            cmd += ["--device", device]
+        out.mkdir(parents=True, exist_ok=True)
+        if (out / "state.pt").is_file():
+            cmd += ["--resume", out / "state.pt"]
+        elif init:
+            cmd += ["--init-from", ROOT / init]
+        print("$", shlex.join(str(c) for c in cmd), flush=True)
+        log = open(out / "train.stderr.log", "w")  # noqa: SIM115 - closed with the process below
+        procs[name] = (subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=log, cwd=ROOT), out)
+    failed = [name for name, (proc, _) in procs.items() if proc.wait() != 0]
+    if failed:
+        raise SystemExit(f"phantom-2 run(s) failed: {', '.join(failed)}; see their train.stderr.log")
+    return {name: work / name for name in names}
+
+
 def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "last.pt") -> dict:
     cached = run / f"{tag}.json"
     if cached.is_file() and cached.stat().st_mtime > (run / checkpoint).stat().st_mtime:
@@ -200,9 +254,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default=",".join(EQUAL_BUDGET), help="equal-budget runs: " + ",".join(EQUAL_BUDGET))
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--skip-cards", action="store_true")
+    parser.add_argument(
+        "--phantom2-only",
+        default="",
+        help="run only stage 8 for these comma-separated runs (" + ",".join(V4_RUNS) + "), e.g. on a lent GPU",
+    )
+    parser.add_argument("--v4-steps", type=int, default=40000, help="stage 8: steps of each run (at most)")
+    parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stage 8: wall-clock budget per run")
+    parser.add_argument("--v4-cases", type=int, default=3000, help="stage 8: phantom-2 training cases")
+    parser.add_argument("--workers", type=int, default=2, help="processes simulating phantom cases")
+    parser.add_argument("--device", default="", help='training device ("cuda", "cpu"; empty = cuda if there)')
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+    if args.phantom2_only:
+        names = [n for n in args.phantom2_only.split(",") if n]
+        phantom2_stage(args.work, names, args.v4_steps, args.v4_budget_s, args.v4_cases, args.workers, args.device)
+        print(f"total wall time {time.time() - t0:.0f} s")
+        return 0
     base_set = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
     extra_set = simulate(args.work / "phantom-extra", args.extra_cases, EXTRA_SEED)
     big_set = merged(args.work / "phantom-big", [base_set, extra_set])

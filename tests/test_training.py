@@ -475,3 +475,33 @@ def test_init_invert_position_maps_a_strain_model_to_the_other_end_of_the_map(tm
         _, p_source, s_source = source.eval()(x, with_scalar=True)
         _, p_target, s_target = target(x, with_scalar=True)
     assert torch.allclose(p_target, 1 - p_source, atol=1e-5) and torch.equal(s_target, s_source)
+
+
+def test_time_budget_shortens_the_run_and_rescales_the_decay(tmp_path):
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer
+
+    config = TrainConfig(
+        out=str(tmp_path / "run"), image_size=32, base_channels=4, n_res_blocks=1, d_base_channels=4, batch_size=1,
+        vgg_input_size=0, vgg_layers="relu1_1", steps=1000, decay_start=0.5, time_budget_s=100.0,
+    )  # fmt: skip
+    trainer = Trainer(config, train_set=[], val_set=None)
+    trainer.step = 30
+    # 10 s spent, 0.2 s a step: (0.95 * 100 - 10) / 0.2 = 425 more steps
+    assert trainer.fit_to_budget(per_step_s=0.2, elapsed_s=10.0) == 455
+    assert trainer._lr_lambda(200) == 1.0 and trainer._lr_lambda(455) == 0.0  # decay now ends at the new length
+    assert trainer._lr_lambda(227 + 114) == pytest.approx(0.5, abs=0.01)
+    assert trainer.fit_to_budget(per_step_s=0.001, elapsed_s=1.0) == 1000  # never beyond --steps
+    assert trainer.fit_to_budget(per_step_s=5.0, elapsed_s=99.0) == 31  # past the budget: one more step
+    with pytest.raises(ValueError, match="time_budget_s"):
+        TrainConfig(time_budget_s=-1)
+
+
+def test_time_budget_stops_the_run_with_its_checkpoints(pairs_folder, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", "--data", str(pairs_folder), "--out", str(run), "--val-every", "50", "--steps", "200", *TINY]
+    assert main([*args, "--time-budget-s", "0.000001"]) == 0  # over budget after the first step
+    log = read_log(run)
+    assert [e["step"] for e in log if e["event"] == "train"] == [1]
+    assert [e["steps"] for e in log if e["event"] == "done"] == [1]
+    assert (run / "last.pt").is_file() and (run / "state.pt").is_file()

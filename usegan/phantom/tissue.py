@@ -6,7 +6,10 @@ skin line; subcutaneous fat as hypoechoic lobules elongated along the skin, outl
 ligaments (some of which cast thin refraction shadows); the glandular layer, echogenic and heterogeneous with a
 laterally stretched texture and dark fat islands; an optional retromammary fat band; the pectoral muscle with
 oblique fascial striations; and the chest wall, dark below a bright pleural line. Plus the lesion in the gland and
-optional small satellite nodules (benign cysts / soft nodules) elsewhere in it. Every structure has three
+optional small satellite nodules (benign cysts / soft nodules) elsewhere in it; and the shadows real scans are full
+of, thin (refraction at a ligament) and broad (a 3-10 mm wide dark column down to the chest wall, as cast by a
+ligament bundle, the nipple or a lost probe contact), which change the B-mode only: the tissue under a shadow keeps
+its stiffness. Every structure has three
 properties, each an ``(H, W)`` float32 map: Young's modulus in kPa (mechanics), echogenicity = backscatter power
 relative to gland (B-mode), and attenuation in dB/cm/MHz (shadowing / enhancement).
 
@@ -65,6 +68,7 @@ class PhantomParams:
     chest_wall_mm: float = 0.0  # dark chest wall (intercostal tissue / lung behind the pleura) at the bottom, mm
     satellites: int = 0  # small benign nodules elsewhere in the gland (cysts or soft nodules), not the lesion
     ligament_shadows: int = 0  # Cooper's ligament segments that cast thin refraction shadows
+    broad_shadows: int = 0  # wide posterior shadows (oblique ligament bundles, nipple, probe contact loss)
 
     def __post_init__(self) -> None:
         if self.lesion_type not in LESION_TYPES:
@@ -350,14 +354,26 @@ def _ligament_shadows(
     params: PhantomParams, atten: np.ndarray, ligament: np.ndarray, mm: float, rng: np.random.Generator
 ) -> None:
     """Give a few short ligament segments a high attenuation, so each casts a thin vertical shadow (refraction at
-    an oblique ligament, seen on most real scans); shadows are appearance only, not stiffness."""
+    an oblique ligament, seen on most real scans), and ``broad_shadows`` wider ones (3-10 mm, 6-20 dB darker
+    below their origin in the fat or the upper gland, with soft edges): on the real scans the largest dark regions
+    are such shadows, and a model that reads "dark" as "stiff" paints them hard. Appearance only, not stiffness."""
     rows, cols = np.nonzero(ligament)
-    if rows.size == 0 or params.ligament_shadows <= 0:
-        return
-    width = max(1, int(round(rng.uniform(0.3, 0.8) / mm)))
-    for i in rng.choice(rows.size, size=min(params.ligament_shadows, rows.size), replace=False):
-        r, c = rows[i], cols[i]
-        atten[r : r + max(1, int(0.5 / mm)), max(0, c - width // 2) : c + width // 2 + 1] = rng.uniform(6.0, 14.0)
+    if rows.size and params.ligament_shadows > 0:
+        width = max(1, int(round(rng.uniform(0.3, 0.8) / mm)))
+        for i in rng.choice(rows.size, size=min(params.ligament_shadows, rows.size), replace=False):
+            r, c = rows[i], cols[i]
+            atten[r : r + max(1, int(0.5 / mm)), max(0, c - width // 2) : c + width // 2 + 1] = rng.uniform(6.0, 14.0)
+    size = atten.shape[1]
+    for _ in range(params.broad_shadows):
+        top = int(rng.uniform(params.skin_mm + 0.5, 0.5 * params.fov_mm) / mm)
+        thick = max(1, int(round(rng.uniform(1.0, 3.0) / mm)))  # a gradual onset, not a step
+        centre, half = rng.uniform(0, size), 0.5 * rng.uniform(3.0, 10.0) / mm
+        # two-way loss over the origin band, 2 * f * a * t: 6-20 dB at the default 7.5 MHz (partial, not black)
+        loss = rng.uniform(6.0, 20.0) / (2.0 * 7.5 * thick * mm / 10.0)
+        distance = np.abs(np.arange(size) - centre)
+        profile = np.where(distance < half, 0.5 * (1.0 + np.cos(np.pi * distance / half)), 0.0)  # soft edges
+        band = atten[top : top + thick]
+        band[:] = np.maximum(band, loss * profile[None, :]).astype(atten.dtype)
 
 
 def _lesion_stiffness(params: PhantomParams, lesion: np.ndarray, rng: np.random.Generator, mm: float) -> np.ndarray:

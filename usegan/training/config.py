@@ -44,7 +44,12 @@ class TrainConfig:
     local_discriminator: bool = option(False, "add the lesion-crop discriminator (Yao et al. 2023)")
     d_base_channels: int = option(32, "discriminator width (ndf)")
     batch_size: int = option(8, "images per step (per process under torchrun)")
-    steps: int = option(2000, "optimisation steps")
+    steps: int = option(2000, "optimisation steps (at most, with time_budget_s)")
+    time_budget_s: float = option(
+        0.0,
+        "wall-clock budget of the loop in seconds (0 = none): after a few timed steps the run is shortened to fit"
+        " (the learning-rate decay rescaled to the new length) and it stops at the budget with its checkpoints",
+    )
     lr_g: float = option(2e-4, "generator Adam learning rate")
     lr_d: float = option(2e-4, "discriminator Adam learning rate")
     beta1: float = option(0.5, "Adam beta1 (pix2pix)")
@@ -118,6 +123,8 @@ class TrainConfig:
             raise ValueError(
                 f"w_lesion and lesion_margin_px must be >= 0, got {self.w_lesion}, {self.lesion_margin_px}"
             )
+        if self.time_budget_s < 0:
+            raise ValueError(f"time_budget_s must be >= 0, got {self.time_budget_s}")
         if not 0.0 <= self.decay_start <= 1.0:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
 

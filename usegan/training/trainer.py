@@ -56,6 +56,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         np.random.seed(config.seed)
         self.device = self.dist.device
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick its fastest kernels once
         self.out = Path(config.out)
         self.train_set, self.val_set = train_set, val_set
         weights = config.loss_weights
@@ -83,6 +85,9 @@ class Trainer:
             if self.discriminator is not None
             else None
         )
+        self.total_steps = config.steps  # may shrink to fit time_budget_s (fit)
+        if config.time_budget_s and self.dist.enabled:
+            raise ValueError("time_budget_s works in one process only (ranks would fit different step counts)")
         decay = self._lr_lambda
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, decay)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, decay) if self.opt_d else None
@@ -102,10 +107,19 @@ class Trainer:
 
     # ----------------------------------------------------------------- schedule, data
     def _lr_lambda(self, step: int) -> float:
-        start = int(self.config.decay_start * self.config.steps)
+        start = int(self.config.decay_start * self.total_steps)
         if step < start:
             return 1.0
-        return max(0.0, 1.0 - (step - start) / max(1, self.config.steps - start))
+        return max(0.0, 1.0 - (step - start) / max(1, self.total_steps - start))
+
+    def fit_to_budget(self, per_step_s: float, elapsed_s: float) -> int:
+        """Set ``total_steps`` so the run ends within ``time_budget_s``: ``elapsed_s`` spent so far, ``per_step_s``
+        per step from here on (validations included), 5 % kept for the final validation and saving. Never below
+        the current step + 1, never above ``config.steps``; the learning-rate decay follows (``_lr_lambda``)."""
+        left = 0.95 * self.config.time_budget_s - elapsed_s
+        fits = self.step + max(1, int(left / max(per_step_s, 1e-9)))
+        self.total_steps = max(self.step + 1, min(self.config.steps, fits))
+        return self.total_steps
 
     def _batches(self) -> Iterator[dict]:
         if self.dist.enabled:
@@ -379,7 +393,9 @@ class Trainer:
 
     # ----------------------------------------------------------------- the loop
     def fit(self, progress: bool = True) -> dict:
-        """Train to ``config.steps``; returns ``{"best_step", "best_metric", "last_metrics", "images_per_s"}``."""
+        """Train to ``config.steps`` (or fewer, to fit ``time_budget_s``: timed over the steps after the first 10,
+        re-fitted at every validation); returns ``{"best_step", "best_metric", "last_metrics", "images_per_s",
+        "wall_time_s"}``."""
         from tqdm import tqdm
 
         main = self.dist.is_main
@@ -395,18 +411,32 @@ class Trainer:
         start_step = self.step
         metrics: dict = {}
         bar = tqdm(
-            total=self.config.steps, initial=self.step, disable=not (progress and main), unit="step", dynamic_ncols=True
+            total=self.total_steps, initial=self.step, disable=not (progress and main), unit="step", dynamic_ncols=True
         )
-        while self.step < self.config.steps:
+        budget = self.config.time_budget_s
+        warm_step, warm_t = start_step + 10, t0  # the budget's step time is measured from step 10 on
+        while self.step < self.total_steps:
             losses = self.train_step(next(batches))
             self.step += 1
+            if budget:
+                now = time.perf_counter()
+                if self.step == warm_step:
+                    warm_t = now
+                elif self.step > warm_step and (self.step == warm_step + 20 or self.step % self.config.val_every == 1):
+                    before = self.total_steps
+                    self.fit_to_budget((now - warm_t) / (self.step - warm_step), now - t0)
+                    if main and self.total_steps != before:
+                        bar.total = self.total_steps
+                        self._log({"event": "budget", "step": self.step, "total_steps": self.total_steps})
+                if now - t0 > budget:  # over budget however the estimate went: stop here, saving as at the end
+                    self.total_steps = self.step
             for k, v in losses.items():
                 running[k] = 0.9 * running.get(k, v) + 0.1 * v
             bar.update(1)
             bar.set_postfix({k.replace("loss_", ""): f"{v:.3f}" for k, v in running.items()})
             elapsed = time.perf_counter() - t0
             ips = (self.step - start_step) * self.config.batch_size * self.dist.world_size / max(elapsed, 1e-9)
-            last = self.step == self.config.steps
+            last = self.step == self.total_steps
             if main and (self.step % self.config.log_every == 0 or last):
                 self._log(
                     {
@@ -437,6 +467,7 @@ class Trainer:
         bar.close()
         elapsed = time.perf_counter() - t0
         result = {
+            "steps": self.step,
             "best_step": self.best_step,
             "best_metric": self.best_metric,
             "last_metrics": metrics,
