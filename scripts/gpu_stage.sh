@@ -2,15 +2,16 @@
 # Stage 8 of the bundled models (v4) on a lent GPU machine: phantom-2 data, four runs side by side for a time
 # budget, then the checkpoints and logs gathered under $OUT (the device tool brings back at most 8 files).
 #   OUT=/tmp/out BUDGET=430 bash scripts/gpu_stage.sh
+# RUNS (comma-separated), CASES, and INIT (a folder of <run>.pt to start from: a second leg) are optional.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 OUT=${OUT:?set OUT} BUDGET=${BUDGET:-430} WORK=${WORK:-/tmp/usegan-v4} CASES=${CASES:-3000}
-RUNS=strain-v4,swe-v4,eq-usegan,eq-unet
+RUNS=${RUNS:-strain-v4,swe-v4,eq-usegan,eq-unet} INIT=${INIT:+--v4-init-dir $INIT}
 mkdir -p "$OUT" "$WORK"
 { nvidia-smi -L; python3 -c "import sys, torch, numpy, scipy, skimage; print(sys.version.split()[0], torch.__version__,
   torch.cuda.is_available(), numpy.__version__, scipy.__version__, skimage.__version__)"; nproc; } 2>&1 | tee "$OUT/env.txt"
 timeout $((BUDGET + 110)) python3 scripts/train_bundled_models.py --work "$WORK" --phantom2-only "$RUNS" \
-  --v4-budget-s "$BUDGET" --v4-cases "$CASES" --workers "$(nproc)" >"$OUT/stage.log" 2>&1
+  --v4-budget-s "$BUDGET" --v4-cases "$CASES" --workers "$(nproc)" $INIT >"$OUT/stage.log" 2>&1
 echo "stage exit $?" | tee -a "$OUT/stage.log"
 for run in strain-v4 swe-v4; do [ -f "$WORK/$run/last.pt" ] && cp "$WORK/$run/last.pt" "$OUT/$run.pt"; done
 # the equal-budget pair: the largest snapshot both runs reached (constant learning rate, same steps)

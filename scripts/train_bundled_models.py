@@ -182,11 +182,19 @@ def train_run(
 
 
 def phantom2_stage(
-    work: Path, names: list[str], steps: int, budget_s: float, cases: int, workers: int, device: str = ""
+    work: Path,
+    names: list[str],
+    steps: int,
+    budget_s: float,
+    cases: int,
+    workers: int,
+    device: str = "",
+    init_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Stage 8 (v4): simulate ``cases`` phantom-2 cases (seed 3000: broad shadows, deep chest walls) and train the
     runs ``names`` (keys of :data:`V4_RUNS`) side by side on them at native 256 px, each for ``steps`` or until
-    ``budget_s`` (0 = no budget). The bundled runs start from the v3 checkpoints in ``data/models/``."""
+    ``budget_s`` (0 = no budget). The bundled runs start from the v3 checkpoints in ``data/models/``, or from
+    ``init_dir/<run>.pt`` where that exists (a second leg of the stage, from the first leg's checkpoints)."""
     unknown = sorted(set(names) - set(V4_RUNS))
     if unknown:
         raise SystemExit(f"unknown phantom-2 run(s) {', '.join(unknown)}; choose from {', '.join(V4_RUNS)}")
@@ -198,6 +206,8 @@ def phantom2_stage(
         if finished(out, steps):
             continue
         extra, init = V4_RUNS[name]
+        if init_dir and (init_dir / f"{name}.pt").is_file():
+            init = str((init_dir / f"{name}.pt").resolve())
         cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
                *GPU_COMMON, "--num-workers", loader_workers, *extra]  # fmt: skip
         if budget_s:
@@ -211,7 +221,10 @@ def phantom2_stage(
             cmd += ["--init-from", ROOT / init]
         print("$", shlex.join(str(c) for c in cmd), flush=True)
         log = open(out / "train.stderr.log", "w")  # noqa: SIM115 - closed with the process below
-        procs[name] = (subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=log, cwd=ROOT), out)
+        # one thread per process: on the GPU machine four trainers with 16 spinning OpenMP threads each starved
+        # their data workers (39 images/s a run, the U-Net as slow as USE-GAN: data-bound)
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        procs[name] = (subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=log, cwd=ROOT, env=env), out)
     failed = [name for name, (proc, _) in procs.items() if proc.wait() != 0]
     if failed:
         raise SystemExit(f"phantom-2 run(s) failed: {', '.join(failed)}; see their train.stderr.log")
@@ -263,13 +276,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stage 8: wall-clock budget per run")
     parser.add_argument("--v4-cases", type=int, default=3000, help="stage 8: phantom-2 training cases")
     parser.add_argument("--workers", type=int, default=2, help="processes simulating phantom cases")
+    parser.add_argument("--v4-init-dir", type=Path, help="stage 8: start run R from DIR/R.pt where it exists")
     parser.add_argument("--device", default="", help='training device ("cuda", "cpu"; empty = cuda if there)')
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     if args.phantom2_only:
         names = [n for n in args.phantom2_only.split(",") if n]
-        phantom2_stage(args.work, names, args.v4_steps, args.v4_budget_s, args.v4_cases, args.workers, args.device)
+        phantom2_stage(
+            args.work,
+            names,
+            args.v4_steps,
+            args.v4_budget_s,
+            args.v4_cases,
+            args.workers,
+            args.device,
+            args.v4_init_dir,
+        )
         print(f"total wall time {time.time() - t0:.0f} s")
         return 0
     base_set = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
