@@ -61,7 +61,7 @@ def get_store():
 def _elastographer(path: str, mtime_ns: int):
     from usegan.inference import VirtualElastographer
 
-    return VirtualElastographer.from_checkpoint(path)
+    return VirtualElastographer.from_checkpoint(path, precision=get_settings().inference_precision)
 
 
 def get_elastographer(mode: str):

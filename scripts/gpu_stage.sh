@@ -2,7 +2,8 @@
 # Stage 8 of the bundled models (v4) on a lent GPU machine: phantom-2 data, four runs side by side for a time
 # budget, then the checkpoints and logs gathered under $OUT (the device tool brings back at most 8 files).
 #   OUT=/tmp/out BUDGET=430 bash scripts/gpu_stage.sh
-# RUNS (comma-separated), CASES, and INIT (a folder of <run>.pt to start from: a second leg) are optional.
+# INIT: a folder of <run>.pt the bundled runs start from (first leg: copies of data/models/usegan-{strain,swe}-v3.pt
+# named strain-v4.pt / swe-v4.pt; second leg: the first leg's). RUNS (comma-separated) and CASES are optional.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 OUT=${OUT:?set OUT} BUDGET=${BUDGET:-430} WORK=${WORK:-/tmp/usegan-v4} CASES=${CASES:-3000}

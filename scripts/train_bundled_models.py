@@ -20,12 +20,20 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
 5. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
    recipe: ``strain-scratch`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1), ``strain-rgbhead``
    (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill masking);
-6. ``usegan evaluate`` every run on both test sets;
-7. copy the ``strain`` / ``swe`` final checkpoints (end of the learning-rate decay; no choice on the test sets) to
-   ``data/models/`` and write their model cards (``.md``).
+6. **phantom-2 stage** (bundled ``strain-v4`` / ``swe-v4``, :func:`stage8`): phantom-2 adds broad acoustic
+   shadows and deep chest walls (appearance only) to every case; from the stage-3 / stage-4 checkpoints, two legs at
+   native 256 px (whole scaled boxes, batch 12, VGG19 relu1_1-relu5_1 at full size), leg a on 3000 cases of seed
+   3000, leg b from leg a on the first 2000 of them, for the steps the lent GPU reached in its time budget
+   (:data:`V4_LEGS`); and the equal-budget pair ``eq-usegan`` / ``eq-unet`` from scratch at constant learning
+   rate for :data:`EQ_STEPS` (``scripts/gpu_stage.sh`` ran this stage on an H100 with ``--phantom2-only``);
+7. ``usegan evaluate`` every run on both test sets;
+8. copy the ``strain-v4`` / ``swe-v4`` final checkpoints (end of the learning-rate decay; no choice on the test
+   sets) to ``data/models/`` and write their model cards (``.md``).
 
-CPU recipe: the generator runs at 256 px; training uses random 128 px patches of the box scaled as inference scales
-it (a quarter of the cost per image, same resolution), bf16 autocast, VGG19 on 64 px copies up to relu3_1.
+CPU recipe (stages 2-5): the generator runs at 256 px; training uses random 128 px patches of the box scaled as
+inference scales it (a quarter of the cost per image, same resolution), bf16 autocast, VGG19 on 64 px copies up to
+relu3_1. The test sets and every training set are simulated with the current phantom (phantom-2): the shipped
+checkpoints' stages 2-5 saw phantom-1 cases, the same cases without the broad shadows and deep chest walls.
 """
 
 from __future__ import annotations
@@ -94,13 +102,17 @@ GPU_COMMON = ["--image-size", "256", "--patch-size", "256", "--batch-size", "12"
               "--vgg-input-size", "0", "--val-every", "250", "--sample-every", "500", "--max-val-cases", "48",
               "--log-every", "50", "--quiet"]  # fmt: skip
 SNAPSHOTS = ",".join(str(k) for k in range(500, 40001, 500))
+V4_CASES, V4_CASES_B = 3000, 2000  # the GPU legs' training sets (the second leg's: the first 2000 of the same seed)
+V4_LEGS = {"strain-v4": (1314, 735), "swe-v4": (1247, 703)}  # steps each GPU leg reached in its time budget
+EQ_STEPS = 1000  # the largest snapshot both equal-budget runs reached on the GPU
+# run -> (flags, the stage-3 / stage-4 run it starts from; None = from scratch)
 V4_RUNS = {
-    "strain-v4": (["--mode", "strain", *LESION, *FINE_TUNE], "data/models/usegan-strain-v3.pt"),
+    "strain-v4": (["--mode", "strain", *LESION, *FINE_TUNE], "strain"),
     "swe-v4": (["--mode", "swe", "--w-lesion", "10", "--lesion-focus", "0.7", "--local-discriminator", "true",
-                "--scalar-loss", "bce", *FINE_TUNE], "data/models/usegan-swe-v3.pt"),
-    "eq-usegan": (["--mode", "strain", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], ""),
+                "--scalar-loss", "bce", *FINE_TUNE], "swe"),
+    "eq-usegan": (["--mode", "strain", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], None),
     "eq-unet": (["--mode", "strain", "--architecture", "unet", "--base-channels", "16", "--w-color", "0",
-                 "--w-vgg", "0", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], ""),
+                 "--w-vgg", "0", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], None),
 }  # fmt: skip
 BASES = {"strain": "strain-base", "swe": "strain"}  # what each bundled run starts from
 EQUAL_BUDGET = ("strain-scratch", "strain-unet", "strain-rgbhead", "strain-rgb-nomask")
@@ -111,6 +123,8 @@ DESCRIPTIONS = {
     "strain-unet": "pix2pix U-Net baseline (unet_128 at 128 px patches; GAN + 100 L1), colour-map head",
     "strain-rgbhead": "USE-GAN with a free-RGB tanh head (ablation of the colour-map head)",
     "strain-rgb-nomask": "USE-GAN, free-RGB head, no fill masking (ablation of fill masking too)",
+    "eq-usegan": "USE-GAN, colour-map head, fill masking, lesion terms, from scratch, constant learning rate",
+    "eq-unet": "pix2pix U-Net baseline (unet_256; GAN + 100 L1), colour-map head, constant learning rate",
 }
 
 
@@ -181,6 +195,46 @@ def train_run(
     return out
 
 
+def start_v4_run(
+    name: str,
+    out: Path,
+    train: Path,
+    steps: int,
+    init: Path | None,
+    budget_s: float = 0.0,
+    device: str = "",
+    loader_workers: int = 1,
+) -> subprocess.Popen | None:
+    """Start stage-8 run ``name`` (a key of :data:`V4_RUNS`) in ``out`` as a background process (None when it has
+    finished already); resumes from its ``state.pt``, else starts from ``init``."""
+    if finished(out, steps):
+        return None
+    extra, _ = V4_RUNS[name]
+    cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
+           *GPU_COMMON, "--num-workers", loader_workers, *extra]  # fmt: skip
+    if budget_s:
+        cmd += ["--time-budget-s", budget_s]
+    if device:
+        cmd += ["--device", device]
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "state.pt").is_file():
+        cmd += ["--resume", out / "state.pt"]
+    elif init:
+        cmd += ["--init-from", init]
+    print("$", shlex.join(str(c) for c in cmd), flush=True)
+    log = open(out / "train.stderr.log", "w")  # noqa: SIM115 - the child holds it; closed when it exits
+    # one thread per process: on the GPU machine four trainers with 16 spinning OpenMP threads each starved their
+    # data workers (39 images/s a run, the U-Net as slow as USE-GAN: data-bound)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=log, cwd=ROOT, env=env)
+
+
+def wait_all(procs: dict[str, subprocess.Popen | None]) -> None:
+    failed = [name for name, proc in procs.items() if proc is not None and proc.wait() != 0]
+    if failed:
+        raise SystemExit(f"run(s) failed: {', '.join(failed)}; see their train.stderr.log")
+
+
 def phantom2_stage(
     work: Path,
     names: list[str],
@@ -191,44 +245,47 @@ def phantom2_stage(
     device: str = "",
     init_dir: Path | None = None,
 ) -> dict[str, Path]:
-    """Stage 8 (v4): simulate ``cases`` phantom-2 cases (seed 3000: broad shadows, deep chest walls) and train the
-    runs ``names`` (keys of :data:`V4_RUNS`) side by side on them at native 256 px, each for ``steps`` or until
-    ``budget_s`` (0 = no budget). The bundled runs start from the v3 checkpoints in ``data/models/``, or from
-    ``init_dir/<run>.pt`` where that exists (a second leg of the stage, from the first leg's checkpoints)."""
+    """Stage 8 on a lent GPU (``--phantom2-only``): simulate ``cases`` phantom-2 cases and train the runs
+    ``names`` (keys of :data:`V4_RUNS`) side by side, each for ``steps`` or until ``budget_s`` (0 = no budget).
+    A bundled run starts from ``init_dir/<run>.pt`` (the first GPU leg: copies of the v3 checkpoints, the stage-3 /
+    stage-4 results; the second: the first leg's checkpoints)."""
     unknown = sorted(set(names) - set(V4_RUNS))
     if unknown:
         raise SystemExit(f"unknown phantom-2 run(s) {', '.join(unknown)}; choose from {', '.join(V4_RUNS)}")
+    missing = [n for n in names if V4_RUNS[n][1] and not (init_dir and (init_dir / f"{n}.pt").is_file())]
+    if missing:
+        raise SystemExit(f"{', '.join(missing)} start(s) from a checkpoint: pass --v4-init-dir DIR holding <run>.pt")
     train = simulate(work / "phantom2-train", cases, PHANTOM2_SEED, workers=workers)
-    procs: dict[str, tuple[subprocess.Popen, Path]] = {}
     loader_workers = max(1, (os.cpu_count() or 2) // max(1, len(names)) - 1)
+    procs = {}
     for name in names:
-        out = work / name
-        if finished(out, steps):
-            continue
-        extra, init = V4_RUNS[name]
-        if init_dir and (init_dir / f"{name}.pt").is_file():
-            init = str((init_dir / f"{name}.pt").resolve())
-        cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
-               *GPU_COMMON, "--num-workers", loader_workers, *extra]  # fmt: skip
-        if budget_s:
-            cmd += ["--time-budget-s", budget_s]
-        if device:
-            cmd += ["--device", device]
-        out.mkdir(parents=True, exist_ok=True)
-        if (out / "state.pt").is_file():
-            cmd += ["--resume", out / "state.pt"]
-        elif init:
-            cmd += ["--init-from", ROOT / init]
-        print("$", shlex.join(str(c) for c in cmd), flush=True)
-        log = open(out / "train.stderr.log", "w")  # noqa: SIM115 - closed with the process below
-        # one thread per process: on the GPU machine four trainers with 16 spinning OpenMP threads each starved
-        # their data workers (39 images/s a run, the U-Net as slow as USE-GAN: data-bound)
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        procs[name] = (subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=log, cwd=ROOT, env=env), out)
-    failed = [name for name, (proc, _) in procs.items() if proc.wait() != 0]
-    if failed:
-        raise SystemExit(f"phantom-2 run(s) failed: {', '.join(failed)}; see their train.stderr.log")
+        init = (init_dir / f"{name}.pt").resolve() if init_dir and V4_RUNS[name][1] else None
+        procs[name] = start_v4_run(name, work / name, train, steps, init, budget_s, device, loader_workers)
+    wait_all(procs)
     return {name: work / name for name in names}
+
+
+def stage8(work: Path, inits: dict[str, Path], workers: int, eq: bool) -> dict[str, Path]:
+    """Stage 8 in ``make model``: the two legs of the shipped v4 models for the steps their GPU legs reached
+    (:data:`V4_LEGS`), leg a on :data:`V4_CASES` phantom-2 cases from the stage-3 / stage-4 checkpoints (``inits``:
+    run -> checkpoint), leg b on the first ``V4_CASES_B`` of them from leg a; with ``eq`` the equal-budget pair for
+    :data:`EQ_STEPS`. Runs of a leg train side by side."""
+    legs = {
+        "a": simulate(work / "phantom2-train", V4_CASES, PHANTOM2_SEED, workers=workers),
+        "": simulate(work / f"phantom2-train-{V4_CASES_B}", V4_CASES_B, PHANTOM2_SEED, workers=workers),
+    }
+    procs: dict[str, subprocess.Popen | None] = {}
+    if eq:
+        for name in ("eq-usegan", "eq-unet"):
+            procs[name] = start_v4_run(name, work / name, legs["a"], EQ_STEPS, None)
+    for i, (leg, data) in enumerate(legs.items()):
+        leg_procs = {}
+        for name, steps in V4_LEGS.items():
+            init = inits[name] if i == 0 else work / f"{name}a" / "last.pt"
+            leg_procs[name + leg] = start_v4_run(name, work / f"{name}{leg}", data, steps[i], init)
+        wait_all(leg_procs)
+    wait_all(procs)
+    return {name: work / name for name in (*V4_LEGS, *(("eq-usegan", "eq-unet") if eq else ()))}
 
 
 def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "last.pt") -> dict:
@@ -314,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         bundled = pool.submit(bundled_runs)
         runs = {**bundled.result(), "swe-base": swe_base.result()}
         runs.update(zip(names, pool.map(lambda n: train_run(n, big_set, args.work, args.steps), names), strict=True))
+    inits = {"strain-v4": runs["strain"] / "last.pt", "swe-v4": runs["swe"] / "last.pt"}
+    runs.update(stage8(args.work, inits, args.workers, eq=True))
     tests = {
         "test": simulate(args.work / "phantom-test", args.test_cases, TEST_SEED),
         "heldout": simulate(args.work / "heldout-test", args.test_cases, HELD_OUT_SEED, "held-out"),
@@ -328,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cards:
         from model_card import write_bundled_models
 
-        write_bundled_models(args.work, results, {m: m for m in MAIN_RUNS}, args.steps)
+        write_bundled_models(args.work, results, {m: f"{m}-v4" for m in MAIN_RUNS}, args.steps)
     print(f"total wall time {time.time() - t0:.0f} s")
     return 0
 

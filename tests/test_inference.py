@@ -92,3 +92,19 @@ def test_importing_usegan_does_not_import_streamlit():
         "assert 'streamlit' not in sys.modules, 'streamlit imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_precision_bf16_stays_on_the_map_and_close_to_fp32(checkpoint):
+    from usegan.inference import on_map_fraction_off, resolve_precision
+
+    fp32 = VirtualElastographer.from_checkpoint(checkpoint, precision="fp32")
+    bf16 = VirtualElastographer.from_checkpoint(checkpoint, precision="bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    image = np.random.default_rng(5).integers(0, 256, (48, 64), dtype=np.uint8)
+    a, b = fp32.generate(image), bf16.generate(image)
+    assert on_map_fraction_off(b.rgb, bf16.info.colormap) == 0.0
+    assert np.abs(a.scalar - b.scalar).mean() < 0.02 * (fp32.info.colormap.vmax - fp32.info.colormap.vmin)
+    assert resolve_precision("auto", torch.device("cuda")) == "fp32"  # auto picks bf16 only for an AMX CPU
+    assert resolve_precision("auto", torch.device("cpu")) in ("fp32", "bf16")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        VirtualElastographer.from_checkpoint(checkpoint, precision="fp16")

@@ -65,6 +65,32 @@ def test_stiff_attenuating_lesion_casts_a_shadow():
     assert case.bmode[below][:, centre].mean() < case.bmode[below][:, away].mean() - 10
 
 
+def test_broad_shadows_darken_the_bmode_below_them_and_leave_stiffness_alone():
+    from usegan.phantom.tissue import build_tissue
+
+    params = replace(teaching_params("none", seed=5), ligament_shadows=0, chest_wall_mm=0.0)
+    plain = make_case(params, seed=6, size=128)
+    shadowed = make_case(replace(params, broad_shadows=2), seed=6, size=128)
+    np.testing.assert_array_equal(shadowed.stiffness_kpa, plain.stiffness_kpa)  # appearance only
+    np.testing.assert_array_equal(shadowed.strain, plain.strain)
+    assert shadowed.labels == plain.labels
+    # the shadows are the last draws of build_tissue: the same seed gives the same anatomy plus the origin bands,
+    # which start in the upper half (above 64 px, 3 mm thick at most)
+    with_shadows = build_tissue(replace(params, broad_shadows=2), 128, np.random.default_rng(0)).atten
+    without = build_tissue(params, 128, np.random.default_rng(0)).atten
+    rows, columns = np.nonzero(with_shadows > without)
+    assert columns.size and rows.max() < 64 + 10
+    deep = slice(100, 128)
+    ratio = shadowed.envelope[deep].mean(axis=0) / plain.envelope[deep].mean(axis=0)
+    assert ratio.min() < 0.5, ratio.min()  # 6-20 dB two-way loss at a shadow's centre
+    assert np.mean(ratio > 0.95) > 0.3  # beside the shadows the image is unchanged
+    # a draw gives about one scan in two one or two broad shadows, all in 0-2
+    from usegan.phantom.case import sample_params
+
+    draws = [sample_params(np.random.default_rng(i), "malignant").broad_shadows for i in range(200)]
+    assert set(draws) <= {0, 1, 2} and 0.4 < np.mean([d > 0 for d in draws]) < 0.8
+
+
 # --- strain physics ------------------------------------------------------------------------------------------
 
 

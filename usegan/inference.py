@@ -90,9 +90,35 @@ def tensor_to_rgb(batch: torch.Tensor) -> np.ndarray:
     return arr.permute(0, 2, 3, 1).cpu().numpy()
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU multiplies bfloat16 in hardware (Intel AMX): there bf16 autocast about halves the
+    generator's time at 256 px (docs/benchmarks.md); elsewhere bf16 is emulated and slower than fp32. Asks torch's
+    ``torch.cpu._is_amx_tile_supported`` (private; a torch without it counts as no AMX)."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    try:
+        return bool(probe and probe())
+    except Exception:  # noqa: BLE001 - a probe that fails means "not known to be fast"
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` -> ``"bf16"`` on a CPU with AMX, else ``"fp32"``; ``"fp32"`` / ``"bf16"`` as given."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "auto":
+        return "bf16" if device.type == "cpu" and cpu_has_fast_bf16() else "fp32"
+    return precision
+
+
 class VirtualElastographer:
     """A generator in ``eval()`` mode plus its :class:`ModelInfo`; never mutated after construction, so one
-    instance can be shared by threads (the app caches one per checkpoint)."""
+    instance can be shared by threads (the app caches one per checkpoint).
+
+    ``precision``: ``"fp32"``, ``"bf16"`` (autocast; positions differ from fp32 by about 4e-4 of the map on the
+    phantom test, every pixel still a colour of the map) or ``"auto"`` (bf16 where the CPU has AMX)."""
 
     def __init__(
         self,
@@ -102,6 +128,7 @@ class VirtualElastographer:
         channels_last: bool = True,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         allow_rgb_head: bool = False,
+        precision: str = "auto",
     ) -> None:
         if getattr(generator.config, "output", "rgb") != "colormap" and not allow_rgb_head:
             raise CheckpointError(
@@ -112,6 +139,7 @@ class VirtualElastographer:
         self.generator = generator.eval()
         self.info = info
         self.device = torch.device(device)
+        self.precision = resolve_precision(precision, self.device)  # "fp32" or "bf16"
         self.channels_last = channels_last
         self.max_pixels = max_pixels
         if channels_last:
@@ -141,7 +169,8 @@ class VirtualElastographer:
         x = x.to(self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        rgb, position, log_scale = self.generator(x, with_scalar=True, quantise=True)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            rgb, position, log_scale = self.generator(x, with_scalar=True, quantise=True)
         if position is None:
             return tensor_to_rgb(rgb), None, None
         return tensor_to_rgb(rgb), position[:, 0].float().cpu().numpy(), log_scale[:, 0].float().cpu().numpy()

@@ -31,6 +31,8 @@ class Settings:
     port: int = 8501  # web app port of `usegan serve` (USEGAN_PORT)
     max_image_pixels: int = 40_000_000  # larger images are refused (decompression bombs) (USEGAN_MAX_IMAGE_PIXELS)
     max_upload_mb: int = 200  # largest accepted upload in MB (USEGAN_MAX_UPLOAD_MB)
+    # "auto" (bf16 where the CPU has AMX, else fp32), "fp32" or "bf16" (USEGAN_INFERENCE_PRECISION)
+    inference_precision: str = "auto"
     department: str = "Ultrasound Department"  # report header (USEGAN_DEPARTMENT)
     report_language: str = "en"  # "en" or "zh" (USEGAN_REPORT_LANGUAGE)
     store_patient_names: bool = False  # names are off by default: pseudonymous ids only (USEGAN_STORE_PATIENT_NAMES)

@@ -17,6 +17,12 @@ def register(subparsers) -> None:
     p.add_argument("--csv", type=Path, help="per-case CSV (default: <model stem>_eval.csv next to the model)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=("auto", "fp32", "bf16"),
+        help='generator arithmetic: "fp32" (reference, default), "bf16", or "auto" (as the app serves it)',
+    )
+    p.add_argument(
         "--allow-rgb-head",
         action="store_true",
         help="also evaluate a free-RGB generator (format-1 / 'rgb' ablation), which the app and CLI refuse to serve",
@@ -31,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from usegan.training.evaluate import case_folders, evaluate_cases, report_json, write_per_case_csv
 
     try:
-        engine = VirtualElastographer.from_checkpoint(args.model, allow_rgb_head=args.allow_rgb_head)
+        engine = VirtualElastographer.from_checkpoint(
+            args.model, allow_rgb_head=args.allow_rgb_head, precision=args.precision
+        )
         folders = case_folders(args.data, args.limit or None)
     except (CheckpointError, FileNotFoundError) as exc:
         raise CommandError(str(exc)) from exc
@@ -41,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(report_json(report))
     else:
         s = report.summary()
-        print(f"{s['model_version']} ({s['mode']}) on {s['n_cases']} cases of {args.data}")
+        print(f"{s['model_version']} ({s['mode']}, {s['precision']}) on {s['n_cases']} cases of {args.data}")
         for key in (
             "ssim_box",
             "psnr_box",

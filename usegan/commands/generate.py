@@ -90,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         path = args.model or model_in_use(args.mode, settings)
-        engine = VirtualElastographer.from_checkpoint(path, max_pixels=settings.max_image_pixels)
+        engine = VirtualElastographer.from_checkpoint(
+            path, max_pixels=settings.max_image_pixels, precision=settings.inference_precision
+        )
     except (CheckpointError, FileNotFoundError, NoModelError, StoreError) as exc:
         raise CommandError(str(exc)) from exc
     args.out.mkdir(parents=True, exist_ok=True)
