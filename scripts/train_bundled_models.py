@@ -124,7 +124,7 @@ DESCRIPTIONS = {
     "strain-rgbhead": "USE-GAN with a free-RGB tanh head (ablation of the colour-map head)",
     "strain-rgb-nomask": "USE-GAN, free-RGB head, no fill masking (ablation of fill masking too)",
     "eq-usegan": "USE-GAN, colour-map head, fill masking, lesion terms, from scratch, constant learning rate",
-    "eq-unet": "pix2pix U-Net baseline (unet_256; GAN + 100 L1), colour-map head, constant learning rate",
+    "eq-unet": "pix2pix U-Net baseline (unet_256 depth, ngf 16; GAN + 100 L1), colour-map head, constant learning rate",
 }
 
 
