@@ -394,7 +394,7 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self, progress: bool = True) -> dict:
         """Train to ``config.steps`` (or fewer, to fit ``time_budget_s``: timed over the steps after the first 10,
-        re-fitted at every validation); returns ``{"best_step", "best_metric", "last_metrics", "images_per_s",
+        re-fitted at every validation); returns ``{"steps", "best_step", "best_metric", "last_metrics", "images_per_s",
         "wall_time_s"}``."""
         from tqdm import tqdm
 
