@@ -91,6 +91,19 @@ def test_broad_shadows_darken_the_bmode_below_them_and_leave_stiffness_alone():
     assert set(draws) <= {0, 1, 2} and 0.4 < np.mean([d > 0 for d in draws]) < 0.8
 
 
+def test_edge_bands_darken_the_lateral_margins_only():
+    params = replace(teaching_params("malignant", seed=5), ligament_shadows=0, broad_shadows=0)
+    plain = make_case(params, seed=6, size=128)
+    banded = make_case(replace(params, edge_dark_left_mm=6.0), seed=6, size=128)
+    np.testing.assert_array_equal(banded.stiffness_kpa, plain.stiffness_kpa)  # appearance only
+    assert banded.labels == plain.labels
+    ratio = banded.envelope.mean(axis=0) / plain.envelope.mean(axis=0)
+    band_px = int(6.0 / (params.fov_mm / 128))
+    assert ratio[: band_px // 3].mean() < 0.5, ratio[:band_px]  # 10-25 dB at the edge (amplitude, PSF-blurred)
+    # nothing beyond the band (the last columns: the speckle PSF wraps around the image by a pixel or two)
+    assert np.allclose(ratio[band_px + 1 : -3], 1.0, atol=0.05)
+
+
 # --- strain physics ------------------------------------------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ The physics that links appearance to stiffness, explicitly (what the model can l
   parts (Tsukuba 2-3) with no B-mode sign of them.
 * **never stiff**: fluid (cysts, 1.5-4 kPa; anechoic with a bright wall and posterior enhancement; shown as the
   blue-green-red artefact on strain), fat lobules (5-10 kPa), satellite nodules.
-* **appearance only, no stiffness**: ligament refraction shadows and broad shadows, the dark chest wall, speckle,
-  TGC, gain and every scanner setting (:mod:`usegan.phantom.scanner`), overlays and compression.
+* **appearance only, no stiffness**: ligament refraction shadows and broad shadows, dark lateral edge bands, the
+  dark chest wall, speckle, TGC, gain and every scanner setting (:mod:`usegan.phantom.scanner`), overlays and compression.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from usegan.phantom.render import (
 from usegan.phantom.scanner import Display, burn_overlays, jpeg_roundtrip, sample_fov, sample_scanner
 from usegan.phantom.tissue import LESION_TYPES, SHAPES, PhantomParams, build_tissue
 
-PHANTOM_VERSION = "phantom-2"  # 2: broad shadows, deeper chest walls
+PHANTOM_VERSION = "phantom-3"  # 2: broad shadows, deeper chest walls; 3: dark lateral edge bands
 
 
 @dataclass(frozen=True)
@@ -260,15 +260,22 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
 
 
 def _dark_regions(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
-    """Phantom-2's appearance-only dark regions, drawn after everything else (phantom-1's draws stay as they
-    were): one scan in two has one or two broad shadows, and one in five a deep chest wall (12-16 mm at 40 mm,
-    up to 40 % of the view, as on many real scans) where the lesion still fits above it."""
+    """The appearance-only dark regions of phantom-2 and -3, drawn after everything else (earlier phantoms' draws
+    stay as they were): one scan in two has one or two broad shadows, one in five a deep chest wall (12-16 mm at
+    40 mm, up to 40 % of the view, as on many real scans) where the lesion still fits above it, and (phantom-3) one
+    in three a dark band of 2-8 mm along one lateral edge (both edges in one of ten)."""
     shadows = int(rng.choice([0, 0, 1, 1, 2]))
     deep = rng.uniform(12.0, 16.0) * p.fov_mm / 40.0
     half_h = 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
     room = p.fov_mm - deep - p.retro_fat_mm - 1.2 * p.muscle_mm - (p.depth_mm + half_h + 1.0)
     chest = deep if rng.random() < 0.2 and (p.lesion_type == "none" or room > 0) else p.chest_wall_mm
-    return replace(p, broad_shadows=shadows, chest_wall_mm=chest)
+    edges = {"edge_dark_left_mm": 0.0, "edge_dark_right_mm": 0.0}
+    u = rng.random()
+    if u < 0.1:
+        edges = {k: float(rng.uniform(2.0, 8.0)) for k in edges}
+    elif u < 0.33:
+        edges[str(rng.choice(sorted(edges)))] = float(rng.uniform(2.0, 8.0))
+    return replace(p, broad_shadows=shadows, chest_wall_mm=chest, **edges)
 
 
 def _lesion_depth(p: PhantomParams, rng: np.random.Generator) -> float:

@@ -69,6 +69,8 @@ class PhantomParams:
     satellites: int = 0  # small benign nodules elsewhere in the gland (cysts or soft nodules), not the lesion
     ligament_shadows: int = 0  # Cooper's ligament segments that cast thin refraction shadows
     broad_shadows: int = 0  # wide posterior shadows (oblique ligament bundles, nipple, probe contact loss)
+    edge_dark_left_mm: float = 0.0  # dark band along the left image edge (probe-edge drop-out), mm (0 = none)
+    edge_dark_right_mm: float = 0.0  # the same along the right edge, mm
 
     def __post_init__(self) -> None:
         if self.lesion_type not in LESION_TYPES:
@@ -286,6 +288,7 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
         atten[satellite] = 0.05
     atten[lesion] = params.lesion_atten
     _ligament_shadows(params, atten, ligament, mm, rng)
+    _edge_drop_out(params, echo, mm, rng)
     return Tissue(labels, stiffness, echo, atten, lesion, halo, fat & ~lesion & ~halo, mm)
 
 
@@ -374,6 +377,22 @@ def _ligament_shadows(
         profile = np.where(distance < half, 0.5 * (1.0 + np.cos(np.pi * distance / half)), 0.0)  # soft edges
         band = atten[top : top + thick]
         band[:] = np.maximum(band, loss * profile[None, :]).astype(atten.dtype)
+
+
+def _edge_drop_out(params: PhantomParams, echo: np.ndarray, mm: float, rng: np.random.Generator) -> None:
+    """Darken bands along the left / right image edges (in place): the outer elements of a linear probe that lose
+    skin contact or fire weakly leave the image's lateral margins 10-25 dB darker, fading in over the band's width,
+    as on many real scans. Appearance only: a model that reads a dark region at the image edge as a carcinoma cut
+    by the edge paints it stiff (docs/fidelity.md)."""
+    width = echo.shape[1]
+    x = np.arange(width, dtype=np.float32)
+    for band_mm, distance in ((params.edge_dark_left_mm, x), (params.edge_dark_right_mm, width - 1 - x)):
+        if band_mm <= 0:
+            continue
+        band = band_mm / mm
+        loss_db = rng.uniform(10.0, 25.0)
+        ramp = np.where(distance < band, 0.5 * (1.0 + np.cos(np.pi * distance / band)), 0.0)  # 1 at the edge
+        echo *= (10.0 ** (-loss_db * ramp / 10.0)).astype(echo.dtype)[None, :]
 
 
 def _lesion_stiffness(params: PhantomParams, lesion: np.ndarray, rng: np.random.Generator, mm: float) -> np.ndarray:
