@@ -19,7 +19,8 @@ The physics that links appearance to stiffness, explicitly (what the model can l
 * **never stiff**: fluid (cysts, 1.5-4 kPa; anechoic with a bright wall and posterior enhancement; shown as the
   blue-green-red artefact on strain), fat lobules (5-10 kPa), satellite nodules.
 * **appearance only, no stiffness**: ligament refraction shadows and broad shadows, dark lateral edge bands, the
-  dark chest wall, speckle, TGC, gain and every scanner setting (:mod:`usegan.phantom.scanner`), overlays and compression.
+  dark chest wall, speckle, TGC, gain and every scanner setting (:mod:`usegan.phantom.scanner`), overlays and
+  compression.
 """
 
 from __future__ import annotations
