@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from usegan.settings import PRECISIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,14 +38,26 @@ def scalar_of(result, cmap) -> np.ndarray:
     return scalar if scalar is not None else cmap.invert(result.rgb)[0]
 
 
-def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: float, out: Path) -> dict:
+def region_place(centroid_xy: tuple[float, float], shape: tuple[int, int]) -> str:
+    """Where a false-hard region sits on an ``(H, W)`` scan: "edge" (centre within 15 % of the width of the left or
+    right edge), "deep" (below 60 % of the height) or "other"."""
+    (x, y), (height, width) = centroid_xy, shape
+    if x < 0.15 * width or x > 0.85 * width:
+        return "edge"
+    return "deep" if y > 0.6 * height else "other"
+
+
+def evaluate_model(
+    path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: float, out: Path, precision: str = "fp32"
+) -> dict:
     from usegan.inference import VirtualElastographer
     from usegan.training.fidelity import false_hard_regions, garbage_images
 
-    engine = VirtualElastographer.from_checkpoint(path)
+    engine = VirtualElastographer.from_checkpoint(path, precision=precision)
     cmap = engine.info.colormap
     mode = engine.info.mode
     off, hard, rows = [], [], []
+    places = {"edge": 0, "deep": 0, "other": 0}
     results = engine.generate_batch([image for _, image in real])
     for (name, _), result in zip(real, results, strict=True):
         _, dist = cmap.invert(result.rgb)
@@ -51,6 +65,8 @@ def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: fl
         scalar = np.nan_to_num(scalar_of(result, cmap), nan=0.5 * (cmap.vmin + cmap.vmax))
         regions = false_hard_regions(scalar, mode, mm_per_px)
         hard.append(bool(regions))
+        for region in regions:
+            places[region_place(region.centroid_xy, scalar.shape)] += 1
         rows.append({"name": name, "off_map": off[-1], "hard_regions": len(regions)})
     junk = {name: engine.generate(image) for name, image in garbage_images().items()}
     junk_off = {name: float(np.mean(cmap.invert(r.rgb)[1] > 12.0)) for name, r in junk.items()}
@@ -61,10 +77,12 @@ def evaluate_model(path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: fl
     return {
         "model": str(path),
         "version": engine.info.version,
+        "precision": engine.precision,
         "n_real": len(real),
         "real_off_map_mean": float(np.mean(off)),
         "real_off_map_max": float(np.max(off)),
         "false_hard_rate": float(np.mean(hard)),
+        "false_hard_regions_by_place": places,
         "garbage_off_map": junk_off,
         "per_scan": rows,
     }
@@ -89,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phantoms", type=Path, help="a `usegan phantom` folder to compare with the real scans")
     parser.add_argument("--mm-per-px", type=float, default=0.18, help="pixel spacing of the real scans, mm")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "tmp" / "fidelity")
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     args = parser.parse_args(argv)
     from usegan.checkpoint import bundled_checkpoints
     from usegan.imageio import load_image, to_gray
@@ -100,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
     for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):
-        report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out)
+        report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision)
     if args.phantoms:
         report["realism"] = realism(args.phantoms, real, args.out)
     (args.out / "report.json").write_text(json.dumps(report, indent=2))

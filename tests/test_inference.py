@@ -94,17 +94,26 @@ def test_importing_usegan_does_not_import_streamlit():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_precision_bf16_stays_on_the_map_and_close_to_fp32(checkpoint):
-    from usegan.inference import on_map_fraction_off, resolve_precision
+def test_precision_bf16_runs_in_bf16_and_stays_close_to_fp32(checkpoint, monkeypatch):
+    import usegan.inference as inference
 
     fp32 = VirtualElastographer.from_checkpoint(checkpoint, precision="fp32")
     bf16 = VirtualElastographer.from_checkpoint(checkpoint, precision="bf16")
     assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert VirtualElastographer.from_checkpoint(checkpoint).precision == "fp32"  # the library's default
+    dtypes: set = set()
+    conv = next(m for m in bf16.generator.modules() if isinstance(m, torch.nn.Conv2d))
+    hook = conv.register_forward_hook(lambda m, i, out: dtypes.add(out.dtype))
     image = np.random.default_rng(5).integers(0, 256, (48, 64), dtype=np.uint8)
     a, b = fp32.generate(image), bf16.generate(image)
-    assert on_map_fraction_off(b.rgb, bf16.info.colormap) == 0.0
+    hook.remove()
+    assert dtypes == {torch.bfloat16}  # the convolutions really ran in bf16
     assert np.abs(a.scalar - b.scalar).mean() < 0.02 * (fp32.info.colormap.vmax - fp32.info.colormap.vmin)
-    assert resolve_precision("auto", torch.device("cuda")) == "fp32"  # auto picks bf16 only for an AMX CPU
-    assert resolve_precision("auto", torch.device("cpu")) in ("fp32", "bf16")
-    with pytest.raises(ValueError, match="precision must be one of"):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(inference, "cpu_has_fast_bf16", lambda: True)
+    assert inference.resolve_precision("auto", cpu) == "bf16"
+    assert inference.resolve_precision("auto", torch.device("cuda")) == "fp32"  # auto picks bf16 only for AMX CPUs
+    monkeypatch.setattr(inference, "cpu_has_fast_bf16", lambda: False)
+    assert inference.resolve_precision("auto", cpu) == "fp32"
+    with pytest.raises(ValueError, match="precision must be one of.*'fp16'"):
         VirtualElastographer.from_checkpoint(checkpoint, precision="fp16")

@@ -44,6 +44,22 @@ def test_values_that_do_not_parse_are_refused(tmp_path, variable, value, setting
         get_settings({"USEGAN_DATA_DIR": str(tmp_path), variable: value})
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "setting"),
+    [
+        ("USEGAN_INFERENCE_PRECISION", "BF16", "inference_precision"),
+        ("USEGAN_REPORT_LANGUAGE", "de", "report_language"),
+    ],
+)
+def test_a_word_outside_the_choices_is_refused_with_the_variable_named(tmp_path, variable, value, setting):
+    with pytest.raises(ValueError, match=f"setting '{setting}' \\({variable}\\): must be one of .*got '{value}'"):
+        get_settings({"USEGAN_DATA_DIR": str(tmp_path), variable: value})
+    assert (
+        get_settings({"USEGAN_DATA_DIR": str(tmp_path), "USEGAN_INFERENCE_PRECISION": "bf16"}).inference_precision
+        == "bf16"
+    )
+
+
 def test_booleans_parse_both_ways(tmp_path):
     for text, expected in [("1", True), ("Yes", True), ("off", False), ("FALSE", False)]:
         env = {"USEGAN_DATA_DIR": str(tmp_path), "USEGAN_STORE_PATIENT_NAMES": text}

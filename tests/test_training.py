@@ -505,3 +505,36 @@ def test_time_budget_stops_the_run_with_its_checkpoints(pairs_folder, tmp_path):
     assert [e["step"] for e in log if e["event"] == "train"] == [1]
     assert [e["steps"] for e in log if e["event"] == "done"] == [1]
     assert (run / "last.pt").is_file() and (run / "state.pt").is_file()
+
+
+def test_time_budget_fits_the_run_as_it_trains_and_resume_keeps_the_fit(pairs_folder, tmp_path, monkeypatch):
+    """A fake clock that advances 0.125 s per training step (exact in binary): timed from step 10, at step 30 the run
+    is re-fitted to (0.95 * 10 s - 3.75 s) / 0.125 s = 46 more steps, i.e. 76, logged as a budget event, and stops
+    there."""
+    import usegan.training.trainer as trainer_module
+    from usegan.training.config import TrainConfig
+    from usegan.training.trainer import Trainer
+
+    clock = [0.0]
+    step = Trainer.train_step
+
+    def timed_step(self, batch):
+        clock[0] += 0.125
+        return step(self, batch)
+
+    monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(Trainer, "train_step", timed_step)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(pairs_folder), "--out", str(run), "--val-every", "1000", "--steps", "200", *TINY]
+    assert main([*args, "--log-every", "50", "--time-budget-s", "10"]) == 0
+    log = read_log(run)
+    assert [(e["step"], e["total_steps"]) for e in log if e["event"] == "budget"] == [(30, 76)]
+    assert [e["steps"] for e in log if e["event"] == "done"] == [76]
+
+    saved = json.loads((run / "config.json").read_text())
+    resumed = Trainer(TrainConfig.from_dict(saved), train_set=[], val_set=None)
+    resumed.load_state(run / "state.pt")
+    assert resumed.total_steps == 76  # the fitted length, not --steps 200: the decay does not jump back
+    unbudgeted = Trainer(TrainConfig.from_dict({**saved, "time_budget_s": 0.0}), train_set=[], val_set=None)
+    unbudgeted.load_state(run / "state.pt")
+    assert unbudgeted.total_steps == 200  # without a budget --steps rules (a run may be resumed to go longer)

@@ -32,6 +32,7 @@ from usegan.checkpoint import CheckpointError, ModelInfo, load_generator
 from usegan.imageio import DEFAULT_MAX_PIXELS, ImageLike, load_image, to_gray
 from usegan.letterbox import Letterbox
 from usegan.models.generator import USEGANGenerator
+from usegan.settings import PRECISIONS
 
 SQRT2 = float(np.sqrt(2.0))
 
@@ -90,9 +91,6 @@ def tensor_to_rgb(batch: torch.Tensor) -> np.ndarray:
     return arr.permute(0, 2, 3, 1).cpu().numpy()
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
 def cpu_has_fast_bf16() -> bool:
     """True where the CPU multiplies bfloat16 in hardware (Intel AMX): there bf16 autocast about halves the
     generator's time at 256 px (docs/benchmarks.md); elsewhere bf16 is emulated and slower than fp32. Asks torch's
@@ -118,7 +116,9 @@ class VirtualElastographer:
     instance can be shared by threads (the app caches one per checkpoint).
 
     ``precision``: ``"fp32"``, ``"bf16"`` (autocast; positions differ from fp32 by about 4e-4 of the map on the
-    phantom test, every pixel still a colour of the map) or ``"auto"`` (bf16 where the CPU has AMX)."""
+    phantom test, every pixel still a colour of the map) or ``"auto"`` (bf16 where the CPU has AMX). The library
+    default is fp32, the reference every evaluation reports; the app and ``usegan generate`` pass the
+    ``inference_precision`` setting (default ``"auto"``)."""
 
     def __init__(
         self,
@@ -128,7 +128,7 @@ class VirtualElastographer:
         channels_last: bool = True,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         allow_rgb_head: bool = False,
-        precision: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         if getattr(generator.config, "output", "rgb") != "colormap" and not allow_rgb_head:
             raise CheckpointError(

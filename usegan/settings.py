@@ -22,6 +22,11 @@ BUNDLED_MODEL_DIR = REPO_DATA_DIR / "models"
 BUNDLED_SAMPLES_DIR = REPO_DATA_DIR / "samples"
 
 
+PRECISIONS = ("auto", "fp32", "bf16")  # generator precision at inference (usegan.inference.resolve_precision)
+# settings that take one of a few words: the words
+CHOICES = {"inference_precision": PRECISIONS, "report_language": ("en", "zh")}
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = REPO_DATA_DIR  # database, images, spool, runs, jobs (USEGAN_DATA_DIR)
@@ -134,4 +139,9 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         if raw is not None and raw != "":
             values[name] = _coerce(name, f.type, raw)
     values.setdefault("data_dir", data_dir)
+    for name, allowed in CHOICES.items():
+        if name in values and values[name] not in allowed:
+            raise ValueError(
+                f"setting {name!r} (USEGAN_{name.upper()}): must be one of {', '.join(allowed)}, got {values[name]!r}"
+            )
     return Settings(**values)  # type: ignore[arg-type]  # each value was coerced to its field's type above

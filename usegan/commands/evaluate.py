@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from usegan.settings import PRECISIONS
 from usegan.vocab import Organ, values
 
 
@@ -19,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--precision",
         default="fp32",
-        choices=("auto", "fp32", "bf16"),
+        choices=PRECISIONS,
         help='generator arithmetic: "fp32" (reference, default), "bf16", or "auto" (as the app serves it)',
     )
     p.add_argument(

@@ -18,9 +18,9 @@ The physics that links appearance to stiffness, explicitly (what the model can l
   parts (Tsukuba 2-3) with no B-mode sign of them.
 * **never stiff**: fluid (cysts, 1.5-4 kPa; anechoic with a bright wall and posterior enhancement; shown as the
   blue-green-red artefact on strain), fat lobules (5-10 kPa), satellite nodules.
-* **appearance only, no stiffness**: ligament refraction shadows and broad shadows, dark lateral edge bands, the
-  dark chest wall, speckle, TGC, gain and every scanner setting (:mod:`usegan.phantom.scanner`), overlays and
-  compression.
+* **appearance only, no stiffness**: ligament refraction shadows and broad shadows, dark lateral edge bands,
+  speckle, TGC, gain and every scanner setting (:mod:`usegan.phantom.scanner`), overlays and compression. The dark
+  chest wall is anatomy, not an artefact: its tissue is 1.4x the gland's modulus, below every hard threshold.
 """
 
 from __future__ import annotations
@@ -261,10 +261,11 @@ def sample_params(rng: np.random.Generator, lesion_type: str, fov_mm: float = 40
 
 
 def _dark_regions(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
-    """The appearance-only dark regions of phantom-2 and -3, drawn after everything else (earlier phantoms' draws
-    stay as they were): one scan in two has one or two broad shadows, one in five a deep chest wall (12-16 mm at
-    40 mm, up to 40 % of the view, as on many real scans) where the lesion still fits above it, and (phantom-3) one
-    in three a dark band of 2-8 mm along one lateral edge (both edges in one of ten)."""
+    """The dark regions of phantom-2 and -3, drawn after everything else (earlier phantoms' draws stay as they
+    were): one scan in two has one or two broad shadows, one in five a deep chest wall (12-16 mm at 40 mm, up to
+    40 % of the view, as on many real scans) where the lesion still fits above it, and (phantom-3) one in three a
+    dark band of 2-8 mm along one lateral edge (both edges in one of ten). Shadows and edge bands change the B-mode
+    only; a deep chest wall is anatomy (chest-wall tissue, 1.4x gland, where gland or muscle was)."""
     shadows = int(rng.choice([0, 0, 1, 1, 2]))
     deep = rng.uniform(12.0, 16.0) * p.fov_mm / 40.0
     half_h = 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
@@ -299,7 +300,15 @@ def teaching_params(
     ratio (lesion modulus / gland modulus; a halo keeps its own ratio to the gland)."""
     params = sample_params(np.random.default_rng(seed), lesion_type)
     # a typical case for a class: one lesion in the gland, no chest wall or satellites crowding the box
-    changes: dict = {"chest_wall_mm": 0.0, "retro_fat_mm": 0.0, "satellites": 0, "lateral_mm": params.lateral_mm * 0.3}
+    changes: dict = {
+        "chest_wall_mm": 0.0,
+        "retro_fat_mm": 0.0,
+        "satellites": 0,
+        "lateral_mm": params.lateral_mm * 0.3,
+        "broad_shadows": 0,
+        "edge_dark_left_mm": 0.0,
+        "edge_dark_right_mm": 0.0,
+    }
     if size_mm is not None:
         changes["size_mm"] = float(size_mm)
     if depth_mm is not None:

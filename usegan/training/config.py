@@ -48,7 +48,8 @@ class TrainConfig:
     time_budget_s: float = option(
         0.0,
         "wall-clock budget of the loop in seconds (0 = none): after a few timed steps the run is shortened to fit"
-        " (the learning-rate decay rescaled to the new length) and it stops at the budget with its checkpoints",
+        " (the learning-rate decay rescaled to the new length); training stops at the budget at the latest, then"
+        " validates and saves its checkpoints; --resume keeps the fitted length and starts a fresh budget",
     )
     lr_g: float = option(2e-4, "generator Adam learning rate")
     lr_d: float = option(2e-4, "discriminator Adam learning rate")

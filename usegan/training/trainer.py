@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import time
 from collections.abc import Iterator
@@ -50,6 +51,12 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, train_set: Dataset, val_set: Dataset | None = None) -> None:
         self.config = config
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if config.time_budget_s and world > 1:
+            raise ValueError(
+                f"time_budget_s={config.time_budget_s:g} needs a single process (ranks would fit different step "
+                f"counts), got WORLD_SIZE={world}"
+            )
         self.dist = distributed.setup(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -86,8 +93,6 @@ class Trainer:
             else None
         )
         self.total_steps = config.steps  # may shrink to fit time_budget_s (fit)
-        if config.time_budget_s and self.dist.enabled:
-            raise ValueError("time_budget_s works in one process only (ranks would fit different step counts)")
         decay = self._lr_lambda
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, decay)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, decay) if self.opt_d else None
@@ -362,6 +367,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "sched_g": self.sched_g.state_dict(),
             "config": self.config.to_dict(),
+            "total_steps": self.total_steps,  # a budget-fitted length, kept for --resume
         }
         if self.discriminator is not None:
             state.update(
@@ -385,6 +391,8 @@ class Trainer:
         self.step = int(state["step"])
         self.best_metric = float(state["best_metric"])
         self.best_step = int(state["best_step"])
+        if self.config.time_budget_s and "total_steps" in state:  # a budgeted run resumes its fitted schedule
+            self.total_steps = max(self.step, min(self.config.steps, int(state["total_steps"])))
 
     def _log(self, record: dict) -> None:
         self.history.append(record)
