@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage 8 of the bundled models (v4) on a lent GPU machine: phantom-2 data, four runs side by side for a time
+# Stage 6 of the bundled models (v4) on a lent GPU machine: phantom-2 data, four runs side by side for a time
 # budget, then the checkpoints and logs gathered under $OUT (the device tool brings back at most 8 files).
 #   OUT=/tmp/out BUDGET=430 bash scripts/gpu_stage.sh
 # INIT: a folder of <run>.pt the bundled runs start from (first leg: copies of data/models/usegan-{strain,swe}-v3.pt

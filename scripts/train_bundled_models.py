@@ -20,20 +20,25 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
 5. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
    recipe: ``strain-scratch`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1), ``strain-rgbhead``
    (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill masking);
-6. **phantom-2 stage** (bundled ``strain-v4`` / ``swe-v4``, :func:`stage8`): phantom-2 adds broad acoustic
-   shadows and deep chest walls (appearance only) to every case; from the stage-3 / stage-4 checkpoints, two legs at
+6. **phantom-2 stage** (bundled ``strain-v4``; ``swe-v4``, :func:`phantom2_legs`): phantom-2 adds broad acoustic
+   shadows (appearance only) and deep chest walls; from the stage-3 / stage-4 checkpoints, two legs at
    native 256 px (whole scaled boxes, batch 12, VGG19 relu1_1-relu5_1 at full size), leg a on 3000 cases of seed
    3000, leg b from leg a on the first 2000 of them, for the steps the lent GPU reached in its time budget
    (:data:`V4_LEGS`); and the equal-budget pair ``eq-usegan`` / ``eq-unet`` from scratch at constant learning
    rate for :data:`EQ_STEPS` (``scripts/gpu_stage.sh`` ran this stage on an H100 with ``--phantom2-only``);
-7. ``usegan evaluate`` every run on both test sets;
-8. copy the ``strain-v4`` / ``swe-v4`` final checkpoints (end of the learning-rate decay; no choice on the test
-   sets) to ``data/models/`` and write their model cards (``.md``).
+7. **phantom-3 stage, SWE** (bundled ``swe-v5``, :func:`phantom3_stage`): phantom-3 adds dark bands along the lateral
+   image edges (probe-edge drop-out, appearance only); from ``swe-v4``, whole 256 px boxes on this CPU (batch 4,
+   VGG19 relu1_1-relu3_1 on 128 px copies, two threads) on 1500 cases of seed 4000 for the steps a 1500 s time
+   budget reached (:data:`V5_RUNS`);
+8. ``usegan evaluate`` every run on both test sets;
+9. copy the final checkpoints of the runs :data:`model_card.VERSIONS` names (``strain-v4``, ``swe-v5``; end of the
+   learning-rate decay, no choice on the test sets) to ``data/models/`` and write their model cards (``.md``).
 
 CPU recipe (stages 2-5): the generator runs at 256 px; training uses random 128 px patches of the box scaled as
 inference scales it (a quarter of the cost per image, same resolution), bf16 autocast, VGG19 on 64 px copies up to
-relu3_1. The test sets and every training set are simulated with the current phantom (phantom-2): the shipped
-checkpoints' stages 2-5 saw phantom-1 cases, the same cases without the broad shadows and deep chest walls.
+relu3_1. The test sets and every training set are simulated with the current phantom (phantom-3): the shipped
+checkpoints' stages 2-5 saw phantom-1 cases, the same cases without the broad shadows, deep chest walls and edge
+bands, and stage 6 phantom-2 cases (without the edge bands).
 """
 
 from __future__ import annotations
@@ -93,7 +98,7 @@ RUNS = {
     "strain-rgbhead": ["--mode", "strain", "--output", "rgb", *LESION],
     "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false", *LESION],
 }  # fmt: skip
-# Stage 8 (v4): fine-tune on phantom-2 (broad shadows, deep chest walls) at native 256 px, batch 12, full VGG19;
+# Stage 6 (v4): fine-tune on phantom-2 (broad shadows, deep chest walls) at native 256 px, batch 12, full VGG19;
 # trained on a lent GPU for a time budget (the cards give the steps each run reached: pass them as --v4-steps to
 # reproduce on a CPU). eq-usegan / eq-unet: the equal-budget pair at constant learning rate, compared at the
 # largest snapshot both reach.
@@ -114,6 +119,16 @@ V4_RUNS = {
     "eq-unet": (["--mode", "strain", "--architecture", "unet", "--base-channels", "16", "--w-color", "0",
                  "--w-vgg", "0", *LESION, "--decay-start", "1", "--snapshot-steps", SNAPSHOTS], None),
 }  # fmt: skip
+# Stage 7 (v5, SWE only): fine-tune swe-v4 on phantom-3 (dark bands along the lateral image edges) on this 2-core
+# CPU: whole 256 px boxes, batch 4, VGG19 relu1_1-relu3_1 on 128 px copies, two threads, for a 1500 s time budget
+# (the third field of V5_RUNS: the steps it reached). Shipped because the false-hard rate on the real normal scans
+# fell with the phantom metrics held (docs/fidelity.md): the real scans served for that decision.
+PHANTOM3_SEED, V5_CASES = 4000, 1500
+CPU_256 = ["--image-size", "256", "--patch-size", "256", "--batch-size", "4", "--bf16", "true", "--threads", "2",
+           "--vgg-layers", "relu1_1,relu2_1,relu3_1", "--vgg-input-size", "128", "--val-every", "250",
+           "--sample-every", "250", "--max-val-cases", "24", "--log-every", "25", "--quiet"]  # fmt: skip
+# run -> (flags, the run it starts from, steps)
+V5_RUNS = {"swe-v5": (V4_RUNS["swe-v4"][0], "swe-v4", 1464)}
 BASES = {"strain": "strain-base", "swe": "strain"}  # what each bundled run starts from
 EQUAL_BUDGET = ("strain-scratch", "strain-unet", "strain-rgbhead", "strain-rgb-nomask")
 DESCRIPTIONS = {
@@ -195,7 +210,7 @@ def train_run(
     return out
 
 
-def start_v4_run(
+def start_run(
     name: str,
     out: Path,
     train: Path,
@@ -205,13 +220,15 @@ def start_v4_run(
     device: str = "",
     loader_workers: int = 1,
 ) -> subprocess.Popen | None:
-    """Start stage-8 run ``name`` (a key of :data:`V4_RUNS`) in ``out`` as a background process (None when it has
-    finished already); resumes from its ``state.pt``, else starts from ``init``."""
+    """Start stage-6 or stage-7 run ``name`` (a key of :data:`V4_RUNS` or :data:`V5_RUNS`) in ``out`` as a
+    background process (None when it has finished already); resumes from its ``state.pt``, else starts from
+    ``init``."""
     if finished(out, steps):
         return None
-    extra, _ = V4_RUNS[name]
+    common = [*CPU_256] if name in V5_RUNS else [*GPU_COMMON]
+    extra = V5_RUNS[name][0] if name in V5_RUNS else V4_RUNS[name][0]
     cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
-           *GPU_COMMON, "--num-workers", loader_workers, *extra]  # fmt: skip
+           *common, "--num-workers", loader_workers, *extra]  # fmt: skip
     if budget_s:
         cmd += ["--time-budget-s", budget_s]
     if device:
@@ -223,8 +240,8 @@ def start_v4_run(
         cmd += ["--init-from", init]
     print("$", shlex.join(str(c) for c in cmd), flush=True)
     log = open(out / "train.stderr.log", "w")  # noqa: SIM115 - the child holds it; closed when it exits
-    # one thread per process: on the GPU machine four trainers with 16 spinning OpenMP threads each starved their
-    # data workers (39 images/s a run, the U-Net as slow as USE-GAN: data-bound)
+    # one thread per process unless the flags say otherwise: on the GPU machine four trainers with 16 spinning
+    # OpenMP threads each starved their data workers (39 images/s a run, the U-Net as slow as USE-GAN: data-bound)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     return subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=log, cwd=ROOT, env=env)
 
@@ -245,7 +262,7 @@ def phantom2_stage(
     device: str = "",
     init_dir: Path | None = None,
 ) -> dict[str, Path]:
-    """Stage 8 on a lent GPU (``--phantom2-only``): simulate ``cases`` phantom-2 cases and train the runs
+    """Stage 6 on a lent GPU (``--phantom2-only``): simulate ``cases`` phantom-2 cases and train the runs
     ``names`` (keys of :data:`V4_RUNS`) side by side, each for ``steps`` or until ``budget_s`` (0 = no budget).
     A bundled run starts from ``init_dir/<run>.pt`` (the first GPU leg: copies of the v3 checkpoints, the stage-3 /
     stage-4 results; the second: the first leg's checkpoints)."""
@@ -260,13 +277,13 @@ def phantom2_stage(
     procs = {}
     for name in names:
         init = (init_dir / f"{name}.pt").resolve() if init_dir and V4_RUNS[name][1] else None
-        procs[name] = start_v4_run(name, work / name, train, steps, init, budget_s, device, loader_workers)
+        procs[name] = start_run(name, work / name, train, steps, init, budget_s, device, loader_workers)
     wait_all(procs)
     return {name: work / name for name in names}
 
 
-def stage8(work: Path, inits: dict[str, Path], workers: int, eq: bool) -> dict[str, Path]:
-    """Stage 8 in ``make model``: the two legs of the shipped v4 models for the steps their GPU legs reached
+def phantom2_legs(work: Path, inits: dict[str, Path], workers: int, eq: bool) -> dict[str, Path]:
+    """Stage 6 in ``make model``: the two legs of the shipped v4 models for the steps their GPU legs reached
     (:data:`V4_LEGS`), leg a on :data:`V4_CASES` phantom-2 cases from the stage-3 / stage-4 checkpoints (``inits``:
     run -> checkpoint), leg b on the first ``V4_CASES_B`` of them from leg a; with ``eq`` the equal-budget pair for
     :data:`EQ_STEPS`. Runs of a leg train side by side."""
@@ -277,15 +294,25 @@ def stage8(work: Path, inits: dict[str, Path], workers: int, eq: bool) -> dict[s
     procs: dict[str, subprocess.Popen | None] = {}
     if eq:
         for name in ("eq-usegan", "eq-unet"):
-            procs[name] = start_v4_run(name, work / name, legs["a"], EQ_STEPS, None)
+            procs[name] = start_run(name, work / name, legs["a"], EQ_STEPS, None)
     for i, (leg, data) in enumerate(legs.items()):
         leg_procs = {}
         for name, steps in V4_LEGS.items():
             init = inits[name] if i == 0 else work / f"{name}a" / "last.pt"
-            leg_procs[name + leg] = start_v4_run(name, work / f"{name}{leg}", data, steps[i], init)
+            leg_procs[name + leg] = start_run(name, work / f"{name}{leg}", data, steps[i], init)
         wait_all(leg_procs)
     wait_all(procs)
     return {name: work / name for name in (*V4_LEGS, *(("eq-usegan", "eq-unet") if eq else ()))}
+
+
+def phantom3_stage(work: Path, inits: dict[str, Path], workers: int) -> dict[str, Path]:
+    """Stage 7 in ``make model``: each run of :data:`V5_RUNS` on :data:`V5_CASES` phantom-3 cases from its stage-6
+    checkpoint (``inits``: run -> checkpoint) for the steps it reached on this CPU, one after the other (each takes
+    both cores)."""
+    data = simulate(work / "phantom3-train", V5_CASES, PHANTOM3_SEED, workers=workers)
+    for name, (_, _, steps) in V5_RUNS.items():
+        wait_all({name: start_run(name, work / name, data, steps, inits[name])})
+    return {name: work / name for name in V5_RUNS}
 
 
 def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "last.pt") -> dict:
@@ -327,13 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--phantom2-only",
         default="",
-        help="run only stage 8 for these comma-separated runs (" + ",".join(V4_RUNS) + "), e.g. on a lent GPU",
+        help="run only stage 6 for these comma-separated runs (" + ",".join(V4_RUNS) + "), e.g. on a lent GPU",
     )
-    parser.add_argument("--v4-steps", type=int, default=40000, help="stage 8: steps of each run (at most)")
-    parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stage 8: wall-clock budget per run")
-    parser.add_argument("--v4-cases", type=int, default=3000, help="stage 8: phantom-2 training cases")
+    parser.add_argument("--v4-steps", type=int, default=40000, help="stage 6: steps of each run (at most)")
+    parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stage 6: wall-clock budget per run")
+    parser.add_argument("--v4-cases", type=int, default=3000, help="stage 6: phantom-2 training cases")
     parser.add_argument("--workers", type=int, default=2, help="processes simulating phantom cases")
-    parser.add_argument("--v4-init-dir", type=Path, help="stage 8: start run R from DIR/R.pt where it exists")
+    parser.add_argument("--v4-init-dir", type=Path, help="stage 6: start run R from DIR/R.pt where it exists")
     parser.add_argument("--device", default="", help='training device ("cuda", "cpu"; empty = cuda if there)')
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -372,7 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         runs = {**bundled.result(), "swe-base": swe_base.result()}
         runs.update(zip(names, pool.map(lambda n: train_run(n, big_set, args.work, args.steps), names), strict=True))
     inits = {"strain-v4": runs["strain"] / "last.pt", "swe-v4": runs["swe"] / "last.pt"}
-    runs.update(stage8(args.work, inits, args.workers, eq=True))
+    runs.update(phantom2_legs(args.work, inits, args.workers, eq=True))
+    runs.update(
+        phantom3_stage(args.work, {n: runs[base] / "last.pt" for n, (_, base, _) in V5_RUNS.items()}, args.workers)
+    )
     tests = {
         "test": simulate(args.work / "phantom-test", args.test_cases, TEST_SEED),
         "heldout": simulate(args.work / "heldout-test", args.test_cases, HELD_OUT_SEED, "held-out"),
@@ -385,9 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     keys = ("kappa", "kappa_visible", "ncc_box", "mae_kpa_lesion", "off_map_max", "uncertainty_spearman")
     print(json.dumps({n: {k: r.get(k) for k in keys} for n, r in results.items()}, indent=2))
     if not args.skip_cards:
-        from model_card import write_bundled_models
+        from model_card import VERSIONS, write_bundled_models
 
-        write_bundled_models(args.work, results, {m: f"{m}-v4" for m in MAIN_RUNS}, args.steps)
+        write_bundled_models(args.work, results, {m: f"{m}-{VERSIONS[m]}" for m in MAIN_RUNS}, args.steps)
     print(f"total wall time {time.time() - t0:.0f} s")
     return 0
 
