@@ -120,7 +120,7 @@ def metric_rows(results: dict, name: str) -> str:
 def comparison_table(results: dict, steps: int) -> str:
     """Equal-budget runs: the CPU set (``steps`` steps each, 128 px patches) and the GPU pair (EQ_STEPS each, 256 px,
     constant learning rate), each on the same data and evaluations."""
-    from train_bundled_models import DESCRIPTIONS, EQ_STEPS, EQUAL_BUDGET
+    from train_bundled_models import DESCRIPTIONS, EQ_STEPS, EQUAL_BUDGET, RANDOMISATION_RUNS, RANDOMISATION_STEPS
 
     rows = [
         "| run | model | budget | kappa (test) | kappa, B-mode-visible (test) | kappa (held-out) | NCC (test) "
@@ -129,6 +129,7 @@ def comparison_table(results: dict, steps: int) -> str:
     ]
     budgets = {n: f"{steps} x 6 at 128 px (CPU)" for n in EQUAL_BUDGET}
     budgets |= {n: f"{EQ_STEPS} x 12 at 256 px (GPU)" for n in ("eq-usegan", "eq-unet")}
+    budgets |= {n: f"{RANDOMISATION_STEPS} x 6 at 128 px (CPU, phantom-3)" for n in RANDOMISATION_RUNS}
     for name, budget in budgets.items():
         test, held = results.get(f"{name}/test"), results.get(f"{name}/heldout")
         if not test:

@@ -30,6 +30,8 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    image edges (probe-edge drop-out, appearance only); from ``swe-v4``, whole 256 px boxes on this CPU (batch 4,
    VGG19 relu1_1-relu3_1 on 128 px copies, two threads) on 1500 cases of seed 4000 for the steps a 1500 s time
    budget reached (:data:`V5_RUNS`);
+   and the randomisation ablation (:func:`randomisation_pair`): USE-GAN from scratch for 600 steps of the stage-3
+   recipe on those 1500 cases and on the same seeds rendered with one fixed imaging chain (``--scanner one-chain``);
 8. ``usegan evaluate`` every run on both test sets;
 9. copy the final checkpoints of the runs :data:`model_card.VERSIONS` names (``strain-v4``, ``swe-v5``; end of the
    learning-rate decay, no choice on the test sets) to ``data/models/`` and write their model cards (``.md``).
@@ -97,6 +99,8 @@ RUNS = {
                     "--w-vgg", "0", *LESION],
     "strain-rgbhead": ["--mode", "strain", "--output", "rgb", *LESION],
     "strain-rgb-nomask": ["--mode", "strain", "--output", "rgb", "--mask-fill", "false", *LESION],
+    "strain-scratch-p3": ["--mode", "strain", *LESION, "--num-workers", "1"],
+    "strain-onechain": ["--mode", "strain", *LESION, "--num-workers", "1"],
 }  # fmt: skip
 # Stage 6 (v4): fine-tune on phantom-2 (broad shadows, deep chest walls) at native 256 px, batch 12, full VGG19;
 # trained on a lent GPU for a time budget (the cards give the steps each run reached: pass them as --v4-steps to
@@ -129,6 +133,11 @@ CPU_256 = ["--image-size", "256", "--patch-size", "256", "--batch-size", "4", "-
            "--sample-every", "250", "--max-val-cases", "24", "--log-every", "25", "--quiet"]  # fmt: skip
 # run -> (flags, the run it starts from, steps)
 V5_RUNS = {"swe-v5": (V4_RUNS["swe-v4"][0], "swe-v4", 1464)}
+# The randomisation ablation: USE-GAN from scratch with the stage-3 recipe for RANDOMISATION_STEPS on the phantom-3
+# set of stage 7 (a random imaging chain per case) and on the same seeds rendered with one fixed chain
+# (``--scanner one-chain``); run -> training set.
+RANDOMISATION_RUNS = {"strain-scratch-p3": "phantom3-train", "strain-onechain": "phantom3-onechain"}
+RANDOMISATION_STEPS = 600
 BASES = {"strain": "strain-base", "swe": "strain"}  # what each bundled run starts from
 EQUAL_BUDGET = ("strain-scratch", "strain-unet", "strain-rgbhead", "strain-rgb-nomask")
 DESCRIPTIONS = {
@@ -138,6 +147,8 @@ DESCRIPTIONS = {
     "strain-unet": "pix2pix U-Net baseline (unet_128 at 128 px patches; GAN + 100 L1), colour-map head",
     "strain-rgbhead": "USE-GAN with a free-RGB tanh head (ablation of the colour-map head)",
     "strain-rgb-nomask": "USE-GAN, free-RGB head, no fill masking (ablation of fill masking too)",
+    "strain-scratch-p3": "USE-GAN, colour-map head, fill masking, lesion terms, from scratch, random imaging chains",
+    "strain-onechain": "the same on the same seeds rendered with one fixed imaging chain (randomisation ablation)",
     "eq-usegan": "USE-GAN, colour-map head, fill masking, lesion terms, from scratch, constant learning rate",
     "eq-unet": "pix2pix U-Net baseline (unet_256 depth, ngf 16; GAN + 100 L1), colour-map head, constant learning rate",
 }
@@ -315,6 +326,19 @@ def phantom3_stage(work: Path, inits: dict[str, Path], workers: int) -> dict[str
     return {name: work / name for name in V5_RUNS}
 
 
+def randomisation_pair(work: Path, workers: int) -> dict[str, Path]:
+    """The randomisation ablation (:data:`RANDOMISATION_RUNS`): both runs side by side, one thread each."""
+    sets = {
+        "phantom3-train": simulate(work / "phantom3-train", V5_CASES, PHANTOM3_SEED, workers=workers),
+        "phantom3-onechain": simulate(work / "phantom3-onechain", V5_CASES, PHANTOM3_SEED, "one-chain", workers),
+    }
+    with ThreadPoolExecutor(len(RANDOMISATION_RUNS)) as pool:
+        outs = pool.map(
+            lambda n: train_run(n, sets[RANDOMISATION_RUNS[n]], work, RANDOMISATION_STEPS), RANDOMISATION_RUNS
+        )
+        return dict(zip(RANDOMISATION_RUNS, outs, strict=True))
+
+
 def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "last.pt") -> dict:
     cached = run / f"{tag}.json"
     if cached.is_file() and cached.stat().st_mtime > (run / checkpoint).stat().st_mtime:
@@ -400,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.update(zip(names, pool.map(lambda n: train_run(n, big_set, args.work, args.steps), names), strict=True))
     inits = {"strain-v4": runs["strain"] / "last.pt", "swe-v4": runs["swe"] / "last.pt"}
     runs.update(phantom2_legs(args.work, inits, args.workers, eq=True))
+    runs.update(randomisation_pair(args.work, args.workers))
     runs.update(
         phantom3_stage(args.work, {n: runs[base] / "last.pt" for n, (_, base, _) in V5_RUNS.items()}, args.workers)
     )

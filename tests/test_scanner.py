@@ -62,3 +62,15 @@ def test_held_out_cases_are_rendered_with_held_out_settings():
     assert meta["bmode"]["compounding"] in HELD_OUT.compounding and meta["display"]["overlays"]
     with pytest.raises(ValueError, match="scanner profile"):
         random_case_of_type(7, "malignant", 64, scanner="nope")
+
+
+def test_one_chain_fixes_every_setting_but_gain_and_dynamic_range():
+    rng = np.random.default_rng(0)
+    drawn = [sample_scanner(rng, 18.0, 40.0, profile="one-chain") for _ in range(20)]
+    configs, displays = [c for c, _ in drawn], [d for _, d in drawn]
+    assert len({c.gain_db for c in configs}) == 20 and len({c.dynamic_range_db for c in configs}) == 20
+    for name in ("frequency_mhz", "lateral_fwhm_mm", "smooth_px", "scatterer_density", "compounding", "reverb_db"):
+        assert len({getattr(c, name) for c in configs}) == 1, name
+    assert configs[0].scatterer_density == 1.0 and configs[0].compounding == 1  # fully developed, no compounding
+    assert not any(d.overlays or d.jpeg_quality for d in displays)
+    assert random_case_of_type(7, "malignant", 64, scanner="one-chain").meta()["params"]["fov_mm"] == 40.0

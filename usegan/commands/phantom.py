@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from usegan.commands import CommandError
+from usegan.phantom.scanner import PROFILES
 from usegan.vocab import LesionType, values
 
 LESION_TYPES = values(LesionType)
@@ -41,10 +42,10 @@ def register(subparsers) -> None:
     parser.add_argument("--no-true-strain", action="store_true", help="do not write strain_true.npy (smaller)")
     parser.add_argument(
         "--scanner",
-        choices=("training", "held-out"),
+        choices=sorted(PROFILES),
         default="training",
-        help="imaging-chain ranges: 'training', or 'held-out' (settings and overlays outside the training ranges, "
-        "for the held-out scanner test set)",
+        help="imaging-chain ranges: 'training', 'held-out' (settings and overlays outside the training ranges, "
+        "for the held-out scanner test set) or 'one-chain' (one fixed chain: the randomisation ablation)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

@@ -5,8 +5,11 @@ probe frequency and beam width, focus, speckle development and the scanner's spe
 dynamic range, gain, TGC errors, noise, near-field reverberation, field of view; and screen captures carry text,
 calipers with dotted lines, a depth scale and a focus marker, often JPEG-compressed. A model trained on one
 imaging chain learns that chain. :func:`sample_scanner` draws one chain per case from ``TRAINING`` ranges, or from
-``HELD_OUT`` ranges that lie *outside* them (the held-out scanner test set); :func:`burn_overlays` and
-:func:`jpeg_roundtrip` change the B-mode only (the elastogram's truth is the tissue's, not the screen's).
+``HELD_OUT`` ranges that lie *outside* them (the held-out scanner test set), or from ``ONE_CHAIN`` (the
+randomisation ablation: every setting at the middle of its training range, gain and dynamic range jittered, no
+overlays, reverberation or JPEG, as the phantom rendered before the imaging chain was randomised);
+:func:`burn_overlays` and :func:`jpeg_roundtrip` change the B-mode only (the elastogram's truth is the tissue's,
+not the screen's).
 """
 
 from __future__ import annotations
@@ -77,7 +80,22 @@ HELD_OUT = ScannerRanges(
     font_px=((15.0, 20.0),),
     labels=("LEFT BREAST 9 O'CLOCK", "ABVS", "MI 1.1 TIS 0.4", "BR SMALL PARTS", "L 3CM FN 4H"),
 )
-PROFILES = {"training": TRAINING, "held-out": HELD_OUT}
+
+
+def _one_chain(r: ScannerRanges) -> ScannerRanges:
+    """``r`` with every setting fixed at the middle of its first range, except gain and dynamic range."""
+    keep = {"dynamic_range_db", "gain_db"}
+    fixed = {
+        name: ((0.5 * (value[0][0] + value[0][1]),) * 2,)
+        for name, value in vars(r).items()
+        if name not in keep and isinstance(value, tuple) and value and isinstance(value[0], tuple)
+    }
+    return ScannerRanges(**fixed, partial_speckle_p=0.0, compounding=(1,), reverb_p=0.0, overlay_p=0.0, jpeg_p=0.0,
+                         labels=r.labels)  # fmt: skip
+
+
+ONE_CHAIN = _one_chain(TRAINING)
+PROFILES = {"training": TRAINING, "held-out": HELD_OUT, "one-chain": ONE_CHAIN}
 
 
 @dataclass(frozen=True)
