@@ -47,6 +47,16 @@ def region_place(centroid_xy: tuple[float, float], shape: tuple[int, int]) -> st
     return "deep" if y > 0.6 * height else "other"
 
 
+def load_real(folder: Path) -> list[tuple[str, np.ndarray]]:
+    """The scans of ``folder`` (PNG / JPEG) as ``(name, uint8 (H, W) grey)`` pairs, sorted by name."""
+    from usegan.imageio import load_image, to_gray
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    if not files:
+        raise SystemExit(f"{folder}: no images")
+    return [(p.name, np.round(to_gray(load_image(p)) * 255).astype(np.uint8)) for p in files]
+
+
 def evaluate_model(
     path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: float, out: Path, precision: str = "fp32"
 ) -> dict:
@@ -110,12 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     args = parser.parse_args(argv)
     from usegan.checkpoint import bundled_checkpoints
-    from usegan.imageio import load_image, to_gray
 
-    files = sorted(p for p in args.real.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-    if not files:
-        raise SystemExit(f"{args.real}: no images")
-    real = [(p.name, np.round(to_gray(load_image(p)) * 255).astype(np.uint8)) for p in files]
+    real = load_real(args.real)
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
     for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):

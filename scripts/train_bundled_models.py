@@ -361,6 +361,21 @@ def evaluate(run: Path, test: Path, tag: str = "eval", checkpoint: str = "last.p
     return json.loads(proc.stdout)
 
 
+def real_scan_check(run: Path, real: Path, checkpoint: str = "last.pt") -> dict:
+    """Off-map fraction and false-hard rate of a run on the real normal scans in ``real``
+    (``scripts/fidelity_report.py``, fp32; sheets in ``run/real/``), cached like :func:`evaluate`."""
+    from fidelity_report import evaluate_model, load_real
+
+    cached = run / "real.json"
+    if cached.is_file() and cached.stat().st_mtime > (run / checkpoint).stat().st_mtime:
+        return json.loads(cached.read_text())
+    (run / "real").mkdir(exist_ok=True)
+    report = evaluate_model(run / checkpoint, load_real(real), 0.18, run / "real")
+    summary = {k: v for k, v in report.items() if k != "per_scan"}
+    cached.write_text(json.dumps(summary, indent=2))
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "runs" / "bundled", help="work folder")
@@ -386,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes simulating phantom cases")
     parser.add_argument("--v4-init-dir", type=Path, help="stage 6: start run R from DIR/R.pt where it exists")
     parser.add_argument("--device", default="", help='training device ("cuda", "cpu"; empty = cuda if there)')
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=ROOT.parent / "shared" / "real-bmode" / "breast-normal",
+        help="real normal scans for the randomisation ablation's false-hard rate (skipped when absent)",
+    )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -436,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, out in runs.items():
         for tag, folder in tests.items():
             results[f"{name}/{tag}"] = evaluate(out, folder, tag)
+    if args.real.is_dir():
+        for name in RANDOMISATION_RUNS:
+            results[f"{name}/real"] = real_scan_check(runs[name], args.real)
     (args.work / "results.json").write_text(json.dumps(results, indent=2))
     keys = ("kappa", "kappa_visible", "ncc_box", "mae_kpa_lesion", "off_map_max", "uncertainty_spearman")
     print(json.dumps({n: {k: r.get(k) for k in keys} for n, r in results.items()}, indent=2))
