@@ -200,6 +200,13 @@ def merged(folder: Path, parts: list[Path]) -> Path:
     return folder
 
 
+def continuation(out: Path, init: Path | None) -> list:
+    """``usegan train`` flags to go on in ``out``: resume its ``state.pt`` when there, else start from ``init``."""
+    if (out / "state.pt").is_file():
+        return ["--resume", out / "state.pt"]
+    return ["--init-from", init] if init else []
+
+
 def train_run(
     name: str, train: Path, work: Path, steps: int, snapshot: int | None = None, init_from: Path | None = None
 ) -> Path:
@@ -213,11 +220,7 @@ def train_run(
     if snapshot:
         cmd += ["--snapshot-steps", snapshot]
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "state.pt").is_file():
-        cmd += ["--resume", out / "state.pt"]
-    elif init_from:
-        cmd += ["--init-from", init_from]
-    sh(cmd, out / "train.stderr.log")
+    sh([*cmd, *continuation(out, init_from)], out / "train.stderr.log")
     return out
 
 
@@ -245,10 +248,7 @@ def start_run(
     if device:
         cmd += ["--device", device]
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "state.pt").is_file():
-        cmd += ["--resume", out / "state.pt"]
-    elif init:
-        cmd += ["--init-from", init]
+    cmd += continuation(out, init)
     print("$", shlex.join(str(c) for c in cmd), flush=True)
     log = open(out / "train.stderr.log", "w")  # noqa: SIM115 - the child holds it; closed when it exits
     # one thread per process unless the flags say otherwise: on the GPU machine four trainers with 16 spinning
