@@ -79,9 +79,10 @@ def _conflict(app, environment, second_user: str, second_role: str) -> None:
     with _store(environment) as s:
         stored = s.current_review(case_id, "strain")
         assert (stored.status, stored.confirmed_score, stored.signed_by) == ("signed", 5, second_user)
-    first.button(key="review_reload").click().run()  # reload shows the other page's work
-    assert first.radio(key=f"review_score_{case_id}_strain").value == 5
-    assert first.text_area(key=f"review_conclusion_{case_id}_strain").value == "Signed by the second page."
+    first.button(key="review_reload").click().run()  # reload shows the other page's work, under new widget keys
+    assert first.radio(key=f"review_score_{case_id}_strain_r1").value == 5
+    assert first.text_area(key=f"review_conclusion_{case_id}_strain_r1").value == "Signed by the second page."
+    assert not [r for r in first.radio if r.key == f"review_score_{case_id}_strain"]  # the stale key is gone
     assert first.button(key="review_amend") and not [w for w in first.warning if "— reload" in w.value]
 
 
