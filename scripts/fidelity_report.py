@@ -9,10 +9,14 @@ For each mode's model (``--model-dir``, default the bundled ones):
   and the *false-hard rate* (share of scans with a compact hard region a clinician would put an ROI on:
   :mod:`usegan.training.fidelity`; pixel spacing assumed ``--mm-per-px``, 0.18 for those 256 px scans);
 * **garbage** (noise, all black, all white, a picture of text): off-map fraction;
+* **second simulator** (with ``--second-sim N``): ``N`` lesions of each type from :mod:`usegan.training.rfsim`
+  (an RF simulation of a gel phantom written apart from :mod:`usegan.phantom`), scored inside the true lesion:
+  how many read as expected (carcinomas hard, fibroadenomas not hard, cysts soft), how many cannot be scored;
 * **phantom realism** (with ``--phantoms DIR`` of ``usegan phantom`` cases): :mod:`usegan.phantom.realism` against
   the real scans.
 
 Writes ``report.json`` and contact sheets (``sheet_<mode>.png``: B-mode | virtual elastogram for the first scans,
+``sheet_second_sim_<mode>.png``: the same for the first second-simulator cases, lesion outlined, proposal written,
 ``sheet_realism.png``: phantom and real B-modes) into ``--out``: sheets hold real images, so keep them out of the
 repository (``data/tmp`` is ignored). Works with models whose output is a scalar map and, for comparison with the
 first bundled models, with code whose elastograms are RGB only (their colours are inverted).
@@ -110,6 +114,33 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
     return report.summary()
 
 
+def second_simulator(path: Path, n_per_type: int, seed: int, out: Path, precision: str = "fp32") -> dict:
+    """:func:`usegan.training.fidelity.second_simulator_report` of the model at ``path`` on ``n_per_type`` cases of
+    each lesion type (seed ``seed``), and its sheet of the first 12 cases."""
+    from PIL import ImageDraw
+    from scipy import ndimage
+
+    from usegan.inference import VirtualElastographer
+    from usegan.scoring import propose
+    from usegan.training.fidelity import second_simulator_report
+    from usegan.training.rfsim import stress_cases
+
+    engine = VirtualElastographer.from_checkpoint(path, precision=precision)
+    cases = stress_cases(n_per_type, seed)
+    report = second_simulator_report(engine, cases)
+    tiles = []
+    for case, result in zip(cases[:12], engine.generate_batch([c.bmode for c in cases[:12]]), strict=True):
+        score = propose(result.rgb, engine.info.mode, case.mask, colormap=engine.info.colormap, scalar=result.scalar)
+        rgb = result.rgb.copy()
+        rgb[case.mask ^ ndimage.binary_erosion(case.mask, iterations=2)] = 255
+        tile = Image.fromarray(np.concatenate([np.stack([case.bmode] * 3, -1), rgb], 1))
+        ImageDraw.Draw(tile).text((4, 4), f"{case.lesion_type}: {score.score}", fill=(255, 255, 0))
+        tiles.append(np.asarray(tile))
+    sheet = np.concatenate([np.concatenate(tiles[i : i + 3], 1) for i in range(0, len(tiles) - 2, 3)], 0)
+    Image.fromarray(sheet).save(out / f"sheet_second_sim_{engine.info.mode}.png")
+    return {"version": engine.info.version, "n_per_type": n_per_type, "seed": seed, **report}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, required=True, help="folder of lesion-free real B-mode PNGs")
@@ -117,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phantoms", type=Path, help="a `usegan phantom` folder to compare with the real scans")
     parser.add_argument("--mm-per-px", type=float, default=0.18, help="pixel spacing of the real scans, mm")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "tmp" / "fidelity")
+    parser.add_argument("--second-sim", type=int, default=0, help="lesions of each type from the second simulator")
+    parser.add_argument("--second-sim-seed", type=int, default=0)
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     args = parser.parse_args(argv)
     from usegan.checkpoint import bundled_checkpoints
@@ -126,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
     for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):
         report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision)
+        if args.second_sim:
+            report["models"][mode]["second_simulator"] = second_simulator(
+                path, args.second_sim, args.second_sim_seed, args.out, args.precision
+            )
     if args.phantoms:
         report["realism"] = realism(args.phantoms, real, args.out)
     (args.out / "report.json").write_text(json.dumps(report, indent=2))

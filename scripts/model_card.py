@@ -83,7 +83,11 @@ FAILURES = {
         "kappa is 0.81. Stiff parts of fibroadenomas (Tsukuba 2-3, no B-mode sign) come out soft (27 of 50 "
         "fibroadenomas mis-scored). On the held-out scanner set kappa falls to 0.31 (0.56 on visible lesions): "
         "under imaging settings outside the training ranges 29 of 100 carcinomas come out soft (Tsukuba 1-2). On "
-        "real lesion-free scans 12 % have a compact hard region (v3: 22 %), mostly in large shadows at depth. Treat "
+        "real lesion-free scans 12 % have a compact hard region (v3: 22 %), mostly in large shadows at depth. On a "
+        "second simulator (an RF-simulated gel phantom, `usegan.training.rfsim`) 17 of 50 shadowing carcinomas read "
+        "soft (12 as Tsukuba 1, 9 of those under 7 mm across; v3: none). A likely cause, not shown: the phantom-2 "
+        "stage taught it to ignore broad and ligament shadows, and a small dark lesion atop its own shadow looks "
+        "like one; on the phantoms v4 reads small carcinomas better than v3. Treat "
         "every proposal as a draft the clinician overrides."
     ),
     "swe": (
@@ -94,7 +98,8 @@ FAILURES = {
         " model still reads large dark regions as one; on some scans the bottom edge of a dark chest wall now reads "
         "stiff. On the phantoms it shows carcinomas stiff (4 of 100 wrong) and cysts soft (none of 50 wrong); "
         "fibroadenomas with stiff parts (28 of 50) and iso-echoic stiff lesions (46 of 50) come out soft, having no "
-        "B-mode sign. Do not read an SWE virtual elastogram at the image edges, in shadows or below the breast "
+        "B-mode sign. On the second simulator (`usegan.training.rfsim`) 7 of 50 shadowing carcinomas read soft "
+        "(v3: none). Do not read an SWE virtual elastogram at the image edges, in shadows or below the breast "
         "tissue, and never without the B-mode beside it."
     ),
 }
@@ -192,7 +197,21 @@ def fidelity_lines(work: Path, mode: str) -> str:
         + " | ".join(" / ".join(fmt(j.get(k)) for k in ("noise", "black", "white", "text")) for j in junk)
         + " |"
     )
+    cells = " | ".join(second_simulator_cell(r.get("second_simulator")) for r in reports.values())
+    rows.append(
+        "| second simulator (`usegan.training.rfsim`): lesions read as expected, carcinoma / fibroadenoma / cyst "
+        f"(unscorable) | {cells} |"
+    )
     return "\n".join(rows)
+
+
+def second_simulator_cell(report: dict | None) -> str:
+    """``a/n / b/n / c/n (u)`` of a ``second_simulator`` entry of ``scripts/fidelity_report.py``, else n/a."""
+    if not report:
+        return "n/a"
+    by_type = report["by_type"]
+    counts = " / ".join(f"{by_type[t]['as_expected']}/{by_type[t]['n']}" for t in ("carcinoma", "fibroadenoma", "cyst"))
+    return f"{counts} ({report['unscorable']})"
 
 
 def reached_steps(run: Path, cfg: dict) -> int:

@@ -84,3 +84,52 @@ def garbage_images(height: int = 256, width: int = 256) -> dict[str, np.ndarray]
         "white": np.full((height, width), 255, np.uint8),
         "text": np.asarray(text),
     }
+
+
+def second_simulator_report(engine, cases: list) -> dict:
+    """Score each lesion of :func:`usegan.training.rfsim.stress_cases` ``cases`` on ``engine``'s virtual elastograms
+    (the proposal inside the true lesion mask) and count, per lesion type, how many read as that type is expected to
+    (:func:`~usegan.training.rfsim.reads_as_expected`), how many of those the B-mode shows (``visible``:
+    :func:`~usegan.training.metrics.lesion_contrast` >= ``VISIBLE_LESION_CONTRAST``, as ``usegan evaluate``) and
+    how many of the visible ones read as expected, how many cannot be scored, the scores proposed, and the largest
+    off-map fraction of any image. ``engine``: a :class:`usegan.inference.VirtualElastographer`."""
+    from usegan.inference import on_map_fraction_off
+    from usegan.scoring import propose
+    from usegan.training.metrics import VISIBLE_LESION_CONTRAST, lesion_contrast
+    from usegan.training.rfsim import reads_as_expected
+
+    mode, cmap = engine.info.mode, engine.info.colormap
+    outputs = engine.generate_batch([case.bmode for case in cases])
+    by_type: dict[str, dict] = {}
+    off_map = 0.0
+    for case, out in zip(cases, outputs, strict=True):
+        score = propose(out.rgb, mode, case.mask, colormap=cmap, scalar=out.scalar).score
+        off_map = max(off_map, on_map_fraction_off(out.rgb, cmap))
+        row = by_type.setdefault(
+            case.lesion_type,
+            {"n": 0, "as_expected": 0, "visible": 0, "visible_as_expected": 0, "unscorable": 0, "scores": {}},
+        )
+        expected = reads_as_expected(case.lesion_type, mode, score)
+        visible = lesion_contrast(case.bmode.astype(np.float32), case.mask) >= VISIBLE_LESION_CONTRAST
+        row["n"] += 1
+        row["as_expected"] += int(expected)
+        row["visible"] += int(visible)
+        row["visible_as_expected"] += int(visible and expected)
+        row["unscorable"] += int(score is None)
+        key = "none" if score is None else str(score)
+        row["scores"][key] = row["scores"].get(key, 0) + 1
+    for row in by_type.values():
+        row["scores"] = dict(sorted(row["scores"].items()))
+        row["rate"] = row["as_expected"] / row["n"]
+    total = sum(r["n"] for r in by_type.values())
+    shown = sum(r["visible"] for r in by_type.values())
+    return {
+        "n_cases": total,
+        "as_expected_rate": sum(r["as_expected"] for r in by_type.values()) / total if total else None,
+        "visible_as_expected_rate": (
+            sum(r["visible_as_expected"] for r in by_type.values()) / shown if shown else None
+        ),
+        "unscorable": sum(r["unscorable"] for r in by_type.values()),
+        "off_map_max": off_map,
+        "by_type": by_type,
+    }

@@ -1,0 +1,93 @@
+"""The second simulator: reproducible cases whose lesions look as their type should, and the stress report's counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from usegan.training.fidelity import second_simulator_report
+from usegan.training.rfsim import LESION_TYPES, reads_as_expected, simulate, stress_cases
+
+
+def _posterior_and_side(case):
+    """Mean grey of the band below the lesion and of the same depths beside it."""
+    rows, cols = np.nonzero(case.mask)
+    below = slice(rows.max() + 6, min(rows.max() + 40, case.bmode.shape[0]))
+    under = case.bmode[below, cols.min() + 2 : cols.max() - 1].astype(float)
+    width = cols.max() - cols.min()
+    side_cols = np.r_[max(0, cols.min() - 2 * width) : max(0, cols.min() - width // 2)]
+    if side_cols.size < 4:
+        side_cols = np.r_[cols.max() + width // 2 : min(case.bmode.shape[1], cols.max() + 2 * width)]
+    return under.mean(), case.bmode[below][:, side_cols].astype(float).mean()
+
+
+def test_cases_are_reproducible_and_interleaved():
+    a, b = stress_cases(2, seed=5, size=128), stress_cases(2, seed=5, size=128)
+    assert [c.lesion_type for c in a] == list(LESION_TYPES) * 2
+    for x, y in zip(a, b, strict=True):
+        assert x.bmode.dtype == np.uint8 and x.bmode.shape == (128, 128) and x.mask.shape == (128, 128)
+        assert np.array_equal(x.bmode, y.bmode) and np.array_equal(x.mask, y.mask)
+    assert not np.array_equal(a[0].bmode, stress_cases(2, seed=6, size=128)[0].bmode)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lesions_look_like_their_type(seed):
+    rng = np.random.default_rng(seed)
+    for lesion_type in LESION_TYPES:
+        case = simulate(rng, lesion_type)
+        inside = case.bmode[ndimage.binary_erosion(case.mask, iterations=2)].astype(float).mean()
+        ring = ndimage.binary_dilation(case.mask, iterations=12) & ~ndimage.binary_dilation(case.mask, iterations=4)
+        assert inside < case.bmode[ring].astype(float).mean(), lesion_type  # every lesion type is darker
+        assert 3.0 <= 2 * np.sqrt(case.mask.sum() / np.pi) * case.mm_per_px <= 20.0
+        under, side = _posterior_and_side(case)
+        if lesion_type == "carcinoma":
+            assert under < side  # posterior shadow
+        if lesion_type == "cyst":
+            assert inside < 10  # anechoic
+            assert under > side  # posterior enhancement
+
+
+def test_expected_readings():
+    assert reads_as_expected("carcinoma", "strain", 4) and not reads_as_expected("carcinoma", "strain", 3)
+    assert reads_as_expected("fibroadenoma", "strain", 3) and not reads_as_expected("fibroadenoma", "strain", 4)
+    assert reads_as_expected("cyst", "strain", 2) and not reads_as_expected("cyst", "strain", 3)
+    assert reads_as_expected("carcinoma", "swe", 2) and reads_as_expected("cyst", "swe", 1)
+    assert not reads_as_expected("fibroadenoma", "swe", 2) and not reads_as_expected("carcinoma", "swe", None)
+    with pytest.raises(ValueError, match="'lipoma'"):
+        reads_as_expected("lipoma", "swe", 1)
+    with pytest.raises(ValueError, match="'shear'"):
+        reads_as_expected("cyst", "shear", 1)
+
+
+class _HardWhereTold:
+    """An engine stand-in whose SWE reading is 150 kPa inside the lesions of the cases of ``hard`` types, else
+    20 kPa (it recognises a case by its B-mode)."""
+
+    def __init__(self, cases, hard):
+        from usegan.colormaps import colormap_for
+
+        self.info = type("Info", (), {"mode": "swe", "colormap": colormap_for("swe")})()
+        self.truth = {c.bmode.tobytes(): c.mask & (c.lesion_type in hard) for c in cases}
+
+    def generate_batch(self, images):
+        outs = []
+        for image in images:
+            kpa = np.where(self.truth[image.tobytes()], 150.0, 20.0).astype(np.float32)
+            outs.append(type("Out", (), {"rgb": self.info.colormap.apply(kpa), "scalar": kpa})())
+        return outs
+
+
+def test_the_report_counts_what_the_engine_reads():
+    cases = stress_cases(3, seed=0)
+    report = second_simulator_report(_HardWhereTold(cases, hard={"carcinoma", "cyst"}), cases)
+    assert report["n_cases"] == 9 and report["unscorable"] == 0 and report["off_map_max"] == 0.0
+    assert report["by_type"]["carcinoma"] | {"visible": 0, "visible_as_expected": 0} == {
+        "n": 3, "as_expected": 3, "visible": 0, "visible_as_expected": 0, "unscorable": 0, "scores": {"2": 3},
+        "rate": 1.0,
+    }  # fmt: skip
+    assert report["by_type"]["cyst"]["as_expected"] == 0 and report["by_type"]["cyst"]["scores"] == {"2": 3}
+    assert report["by_type"]["fibroadenoma"]["as_expected"] == 3
+    assert report["as_expected_rate"] == pytest.approx(6 / 9)
+    visible = [r["visible"] for r in report["by_type"].values()]
+    assert report["by_type"]["cyst"]["visible"] == 3 and all(0 <= v <= 3 for v in visible)
