@@ -247,7 +247,10 @@ HISTORY = {
         "learning-rate decay began at step 1000 instead of 1250). The phantom-2 legs ran for a time budget on a "
         "lent GPU: the first leg's planned length was re-fitted from 3309 to 1314 steps as the budget's estimate "
         "settled (data-bound: four runs shared 16 CPU cores), so its decay started near step 660 of a schedule that "
-        "moved; `make model` runs the reached steps with a fixed schedule."
+        "moved; `make model` runs the reached steps with a fixed schedule. Weight-space ensembles of v3 and v4 "
+        "(`usegan.training.ensemble`, 0.5 and 0.75 of v4) were tried against a rule set before they were "
+        "evaluated and not shipped: more carcinomas read hard on the second simulator (45 and 41 of 50 vs 33) but "
+        "phantom kappa fell (0.571, 0.631 vs 0.673; docs/fidelity.md)."
     ),
     "swe": (
         "Before the v3 recipe, three SWE lesion stages from the SWE base run were tried and dropped, none showing a "
@@ -259,7 +262,9 @@ HISTORY = {
         "phantom-3 stage was one try, shipped on a rule set before it ran: only if the false-hard rate on the real "
         "normal scans clearly fell with the phantom kappa and lesion MAE held. It fell from 0.80 to 0.62 (phantom "
         "kappa 0.416 to 0.420, lesion MAE 42.2 to 43.7 kPa): those real scans served for that decision, so this "
-        "card's false-hard rate is not an independent estimate."
+        "card's false-hard rate is not an independent estimate. Weight-space ensembles of v3 and v5 (0.5 and 0.75 "
+        "of v5) read more second-simulator carcinomas stiff (47, 45 of 50 vs 43) but failed the rule set before "
+        "they were evaluated on the false-hard rate (0.90, 0.84 vs 0.62): not shipped."
     ),
 }
 # Seconds per step of a phantom-2 stage run on this 2-core CPU (one thread; `usegan train` with the stage's flags
