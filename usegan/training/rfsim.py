@@ -41,7 +41,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 LESION_TYPES = ("carcinoma", "fibroadenoma", "cyst")
-FINE_DZ_MM = 0.02  # axial sampling of the RF signal, mm (a quarter of the pulse-echo wavelength at 15 MHz or less)
+FINE_DZ_MM = 0.02  # axial sampling of the RF signal, mm: a third of the carrier period in depth at 12 MHz (Nyquist)
 SCATTERERS_PER_MM2 = (20.0, 300.0)  # range of the scatterer density drawn per case
 SOUND_SPEED_MM_US = 1.54
 
