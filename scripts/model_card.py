@@ -85,9 +85,9 @@ FAILURES = {
         "under imaging settings outside the training ranges 29 of 100 carcinomas come out soft (Tsukuba 1-2). On "
         "real lesion-free scans 12 % have a compact hard region (v3: 22 %), mostly in large shadows at depth. On a "
         "second simulator (an RF-simulated gel phantom, `usegan.training.rfsim`) 17 of 50 shadowing carcinomas read "
-        "soft (12 as Tsukuba 1, 9 of those under 7 mm across; v3: none). A likely cause, not shown: the phantom-2 "
-        "stage taught it to ignore broad and ligament shadows, and a small dark lesion atop its own shadow looks "
-        "like one; on the phantoms v4 reads small carcinomas better than v3. Treat "
+        "soft (12 as Tsukuba 1, 9 of those under 7 mm across; v3: none), while on the phantoms v4 reads small "
+        "carcinomas better than v3; the cause is open (not the shadow, not the phantom's echo prior: "
+        "docs/fidelity.md). Treat "
         "every proposal as a draft the clinician overrides."
     ),
     "swe": (
