@@ -25,21 +25,16 @@ def _insert_template(score_key: str, conclusion_key: str, view, force: bool = Fa
     st.session_state[conclusion_key] = signing.template_for(view, chosen)
 
 
-def form_keys(case_id: str, mode: str) -> tuple[str, str]:
-    """Widget keys of the confirmed score and the conclusion. Each Reload moves them to a new revision
-    (``review_score_<case>_<mode>_r1``, ...): a run the browser asked for before it had drawn the reloaded values
-    carries its old ones, and under a new key they are dropped instead of landing on the reloaded form."""
-    revision = st.session_state.get(f"review_form_rev_{case_id}_{mode}", 0)
-    suffix = f"_r{revision}" if revision else ""
-    return f"review_score_{case_id}_{mode}{suffix}", f"review_conclusion_{case_id}_{mode}{suffix}"
+def _form_revision(case_id: str, mode: str) -> int:
+    return st.session_state.get(f"review_form_rev_{case_id}_{mode}", 0)
 
 
 def _reload(case_id: str, mode: str) -> None:
-    """Drop this page's copy of the reading, so the next run shows what is stored now."""
-    for key in (*signing.reload_keys("review", case_id, mode), *form_keys(case_id, mode)):
+    """Drop this page's copy of the reading, so the next run shows what is stored now, on a new form revision."""
+    revision = _form_revision(case_id, mode)
+    for key in signing.reload_keys("review", case_id, mode, revision):
         st.session_state.pop(key, None)
-    form = f"review_form_rev_{case_id}_{mode}"
-    st.session_state[form] = st.session_state.get(form, 0) + 1
+    st.session_state[f"review_form_rev_{case_id}_{mode}"] = revision + 1
     revision = f"review_canvas_rev_{case_id}_{mode}"  # a fresh canvas, drawn from the stored ROIs
     st.session_state[revision] = st.session_state.get(revision, 0) + 1
 
@@ -56,7 +51,7 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
     loaded = st.session_state[loaded_key]
     signed = loaded is not None and loaded.is_signed
     scale = confirmed_scale(case.organ, mode)
-    score_key, conclusion_key = form_keys(case_id, mode)
+    score_key, conclusion_key = signing.form_keys("review", case_id, mode, _form_revision(case_id, mode))
     start = signing.picker_value(view, result, loaded)
     if mode == Mode.STRAIN:  # Tsukuba / Rago pictograms: strain scales only (an SWE reading has its own scale)
         reading_ui.score_pictograms(case.organ)

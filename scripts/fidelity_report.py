@@ -121,20 +121,19 @@ def second_simulator(path: Path, n_per_type: int, seed: int, out: Path, precisio
     from scipy import ndimage
 
     from usegan.inference import VirtualElastographer
-    from usegan.scoring import propose
     from usegan.training.fidelity import second_simulator_report
     from usegan.training.rfsim import stress_cases
 
     engine = VirtualElastographer.from_checkpoint(path, precision=precision)
     cases = stress_cases(n_per_type, seed)
-    report = second_simulator_report(engine, cases)
+    outputs = engine.generate_batch([c.bmode for c in cases])
+    report = second_simulator_report(engine, cases, outputs)
     tiles = []
-    for case, result in zip(cases[:12], engine.generate_batch([c.bmode for c in cases[:12]]), strict=True):
-        score = propose(result.rgb, engine.info.mode, case.mask, colormap=engine.info.colormap, scalar=result.scalar)
+    for case, result, score in zip(cases[:12], outputs[:12], report["per_case"][:12], strict=True):
         rgb = result.rgb.copy()
         rgb[case.mask ^ ndimage.binary_erosion(case.mask, iterations=2)] = 255
         tile = Image.fromarray(np.concatenate([np.stack([case.bmode] * 3, -1), rgb], 1))
-        ImageDraw.Draw(tile).text((4, 4), f"{case.lesion_type}: {score.score}", fill=(255, 255, 0))
+        ImageDraw.Draw(tile).text((4, 4), f"{case.lesion_type}: {score}", fill=(255, 255, 0))
         tiles.append(np.asarray(tile))
     sheet = np.concatenate([np.concatenate(tiles[i : i + 3], 1) for i in range(0, len(tiles) - 2, 3)], 0)
     Image.fromarray(sheet).save(out / f"sheet_second_sim_{engine.info.mode}.png")

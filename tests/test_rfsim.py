@@ -89,5 +89,6 @@ def test_the_report_counts_what_the_engine_reads():
     assert report["by_type"]["cyst"]["as_expected"] == 0 and report["by_type"]["cyst"]["scores"] == {"2": 3}
     assert report["by_type"]["fibroadenoma"]["as_expected"] == 3
     assert report["as_expected_rate"] == pytest.approx(6 / 9)
+    assert report["per_case"] == [2, 1, 2] * 3  # carcinoma, fibroadenoma, cyst, interleaved
     visible = [r["visible"] for r in report["by_type"].values()]
     assert report["by_type"]["cyst"]["visible"] == 3 and all(0 <= v <= 3 for v in visible)

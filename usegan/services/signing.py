@@ -23,9 +23,19 @@ def loaded_version(view) -> int:
     return 0 if view.review is None else int(view.review.row_version)
 
 
-def reload_keys(prefix: str, case_id: str, mode: str) -> list[str]:
-    """Session-state keys holding a page's copy of the reading of ``case_id`` in ``mode`` (dropped on reload)."""
-    return [f"{prefix}_{name}_{case_id}_{mode}" for name in ("loaded", "score", "conclusion", "marks")]
+def form_keys(prefix: str, case_id: str, mode: str, revision: int = 0) -> tuple[str, str]:
+    """Widget keys of the confirmed score and the conclusion at form ``revision``. Each reload moves a page to the
+    next revision (``<prefix>_score_<case>_<mode>_r1``, ...): a run the browser asked for before it had drawn the
+    reloaded values carries its old ones, and under a new key they are dropped instead of landing on the form."""
+    suffix = f"_r{revision}" if revision else ""
+    return f"{prefix}_score_{case_id}_{mode}{suffix}", f"{prefix}_conclusion_{case_id}_{mode}{suffix}"
+
+
+def reload_keys(prefix: str, case_id: str, mode: str, revision: int = 0) -> list[str]:
+    """Session-state keys holding a page's copy of the reading of ``case_id`` in ``mode`` at form ``revision``
+    (dropped on reload)."""
+    kept = [f"{prefix}_{name}_{case_id}_{mode}" for name in ("loaded", "marks")]
+    return [*kept, *form_keys(prefix, case_id, mode, revision)]
 
 
 def missing(view, rois: dict, score: int | None, conclusion: str, proposal) -> list[str]:

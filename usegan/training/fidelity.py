@@ -86,24 +86,29 @@ def garbage_images(height: int = 256, width: int = 256) -> dict[str, np.ndarray]
     }
 
 
-def second_simulator_report(engine, cases: list) -> dict:
+def second_simulator_report(engine, cases: list, outputs: list | None = None) -> dict:
     """Score each lesion of :func:`usegan.training.rfsim.stress_cases` ``cases`` on ``engine``'s virtual elastograms
     (the proposal inside the true lesion mask) and count, per lesion type, how many read as that type is expected to
     (:func:`~usegan.training.rfsim.reads_as_expected`), how many of those the B-mode shows (``visible``:
     :func:`~usegan.training.metrics.lesion_contrast` >= ``VISIBLE_LESION_CONTRAST``, as ``usegan evaluate``) and
     how many of the visible ones read as expected, how many cannot be scored, the scores proposed, and the largest
-    off-map fraction of any image. ``engine``: a :class:`usegan.inference.VirtualElastographer`."""
+    off-map fraction of any image; ``per_case`` holds each case's proposed score (None: unscorable), in order.
+    ``engine``: a :class:`usegan.inference.VirtualElastographer`; ``outputs``: its elastograms of ``cases`` when
+    already generated."""
     from usegan.inference import on_map_fraction_off
     from usegan.scoring import propose
     from usegan.training.metrics import VISIBLE_LESION_CONTRAST, lesion_contrast
     from usegan.training.rfsim import reads_as_expected
 
     mode, cmap = engine.info.mode, engine.info.colormap
-    outputs = engine.generate_batch([case.bmode for case in cases])
+    if outputs is None:
+        outputs = engine.generate_batch([case.bmode for case in cases])
     by_type: dict[str, dict] = {}
+    per_case: list[int | None] = []
     off_map = 0.0
     for case, out in zip(cases, outputs, strict=True):
         score = propose(out.rgb, mode, case.mask, colormap=cmap, scalar=out.scalar).score
+        per_case.append(score)
         off_map = max(off_map, on_map_fraction_off(out.rgb, cmap))
         row = by_type.setdefault(
             case.lesion_type,
@@ -132,4 +137,5 @@ def second_simulator_report(engine, cases: list) -> dict:
         "unscorable": sum(r["unscorable"] for r in by_type.values()),
         "off_map_max": off_map,
         "by_type": by_type,
+        "per_case": per_case,
     }
