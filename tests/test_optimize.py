@@ -136,7 +136,8 @@ def test_end_to_end_finetune_promote_generate_rollback(loop, capsys):
         # the bundled base was the model in use: it is now registered and active, so rollback can return to it
         base = store.registry.active("strain")
         assert base.version == "tiny-base"
-        # training moved the weights towards the pairs: the candidate beats the random base on validation L1
+        # training moved the weights towards the pairs: the candidate beats the random base on validation L1 (the
+        # fixture's validation cases repeat training phantoms, see loop_fixture)
         assert metrics["validation_pairs"]["l1"] < metrics["base_on_validation_pairs"]["l1"]
         case_id = loop["case_ids"][0]
         before = generate_for_case(store, case_id, _engine(store), "dr_a", GenerationCache())
