@@ -261,14 +261,14 @@ def lesion_panel(result: reading.Reading) -> None:
 
 
 def confidence_line(result: reading.Reading) -> None:
-    """The ROI's confidence beside the proposal, with a caution where the model is unsure."""
-    c = result.confidence
-    if c is None:
-        return
-    if c.caution:
-        st.warning(c.describe())
-    else:
-        st.caption(c.describe())
+    """The ROI's confidence and the lesion's framing beside the proposal, each a caution where it fails."""
+    for check in (result.confidence, result.framing):
+        if check is None:
+            continue
+        if check.caution:
+            st.warning(check.describe())
+        else:
+            st.caption(check.describe())
 
 
 @st.cache_data(show_spinner="Reading the frames...", max_entries=4)

@@ -12,6 +12,8 @@ For each mode's model (``--model-dir``, default the bundled ones):
 * **second simulator** (with ``--second-sim N``): ``N`` lesions of each type from :mod:`usegan.training.rfsim`
   (an RF simulation of a gel phantom written apart from :mod:`usegan.phantom`), scored inside the true lesion:
   how many read as expected (carcinomas hard, fibroadenomas not hard, cysts soft), how many cannot be scored;
+  and the same lesions *framed* (``--second-sim-frame K``, default 3): each case cropped to a box K times the
+  lesion, as an operator frames the elastography box (:func:`usegan.training.rfsim.framed`);
 * **phantom realism** (with ``--phantoms DIR`` of ``usegan phantom`` cases): :mod:`usegan.phantom.realism` against
   the real scans.
 
@@ -114,15 +116,18 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
     return report.summary()
 
 
-def second_simulator(path: Path, n_per_type: int, seed: int, out: Path, precision: str = "fp32") -> dict:
+def second_simulator(
+    path: Path, n_per_type: int, seed: int, out: Path, precision: str = "fp32", frame: float = 3.0
+) -> dict:
     """:func:`usegan.training.fidelity.second_simulator_report` of the model at ``path`` on ``n_per_type`` cases of
-    each lesion type (seed ``seed``), and its sheet of the first 12 cases."""
+    each lesion type (seed ``seed``), its sheet of the first 12 cases and (``frame`` > 0) the report on the same
+    cases framed in a box ``frame`` times the lesion (``framed``)."""
     from PIL import ImageDraw
     from scipy import ndimage
 
     from usegan.inference import VirtualElastographer
     from usegan.training.fidelity import second_simulator_report
-    from usegan.training.rfsim import stress_cases
+    from usegan.training.rfsim import framed, stress_cases
 
     engine = VirtualElastographer.from_checkpoint(path, precision=precision)
     cases = stress_cases(n_per_type, seed)
@@ -137,7 +142,10 @@ def second_simulator(path: Path, n_per_type: int, seed: int, out: Path, precisio
         tiles.append(np.asarray(tile))
     sheet = np.concatenate([np.concatenate(tiles[i : i + 3], 1) for i in range(0, len(tiles) - 2, 3)], 0)
     Image.fromarray(sheet).save(out / f"sheet_second_sim_{engine.info.mode}.png")
-    return {"version": engine.info.version, "n_per_type": n_per_type, "seed": seed, **report}
+    result = {"version": engine.info.version, "n_per_type": n_per_type, "seed": seed, **report}
+    if frame > 0:
+        result["framed"] = {"factor": frame, **second_simulator_report(engine, [framed(c, frame) for c in cases])}
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "tmp" / "fidelity")
     parser.add_argument("--second-sim", type=int, default=0, help="lesions of each type from the second simulator")
     parser.add_argument("--second-sim-seed", type=int, default=0)
+    parser.add_argument(
+        "--second-sim-frame", type=float, default=3.0, help="also score the lesions framed in a box K x their size"
+    )
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     args = parser.parse_args(argv)
     from usegan.checkpoint import bundled_checkpoints
@@ -160,14 +171,19 @@ def main(argv: list[str] | None = None) -> int:
         report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision)
         if args.second_sim:
             report["models"][mode]["second_simulator"] = second_simulator(
-                path, args.second_sim, args.second_sim_seed, args.out, args.precision
+                path, args.second_sim, args.second_sim_seed, args.out, args.precision, args.second_sim_frame
             )
     if args.phantoms:
         report["realism"] = realism(args.phantoms, real, args.out)
     (args.out / "report.json").write_text(json.dumps(report, indent=2))
-    summary = {m: {k: v for k, v in r.items() if k != "per_scan"} for m, r in report["models"].items()}
+    summary = {m: _without(r, ("per_scan", "per_case")) for m, r in report["models"].items()}
     print(json.dumps({"models": summary, "realism": report.get("realism")}, indent=2))
     return 0
+
+
+def _without(report: dict, keys: tuple[str, ...]) -> dict:
+    """``report`` without ``keys`` at any depth (the printed summary leaves per-scan and per-case lists out)."""
+    return {k: _without(v, keys) if isinstance(v, dict) else v for k, v in report.items() if k not in keys}
 
 
 if __name__ == "__main__":

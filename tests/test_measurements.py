@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from usegan.colormaps import strain_colormap, swe_colormap
-from usegan.scoring.confidence import CAUTION_TEXT, quality_map, roi_confidence
+from usegan.scoring.confidence import CAUTION_TEXT, FRAMING_TEXT, SMALL_IN_FRAME, framing, quality_map, roi_confidence
 from usegan.scoring.geometry import PixelSpacing, calibrate, circle_mm, distance_mm, region_axes
 from usegan.scoring.measurements import (
     MeasurementSeries,
@@ -208,6 +208,20 @@ def test_roi_confidence_cautions_when_the_roi_lies_mostly_where_the_model_is_uns
     sure_right = roi_confidence(q, right)
     assert sure_right.caution and sure_right.unsure_fraction == 1.0
     assert CAUTION_TEXT in sure_right.describe()
+
+
+def test_framing_cautions_when_the_lesion_is_small_in_the_frame():
+    mask = np.zeros((200, 300), bool)
+    mask[90:110, 100:140] = True  # 40 px across in a frame 200 px high: 20 %
+    small = framing(mask)
+    assert small.fraction == pytest.approx(0.2) and small.caution
+    assert FRAMING_TEXT in small.describe() and "20%" in small.describe()
+    mask[60:140, 100:160] = True  # 80 px: 40 %
+    assert not framing(mask).caution and "Caution" not in framing(mask).describe()
+    assert framing(np.zeros((10, 10), bool)) is None
+    assert SMALL_IN_FRAME == 0.25
+    with pytest.raises(ValueError, match="shape"):
+        framing(np.zeros((2, 2, 2), bool))
 
 
 def test_model_uncertainty_is_asked_once_per_image_and_only_of_the_model_that_made_the_elastogram():

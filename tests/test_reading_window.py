@@ -103,3 +103,14 @@ def test_roi_outlines_drawn_on_the_masks_box_equal_those_drawn_on_the_whole_imag
         for mask, colour in ((lesion, (255, 212, 0)), (specks, (0, 255, 255))):
             expected[mask & ~ndimage.binary_erosion(mask, iterations=width)] = colour
         assert np.array_equal(drawn, expected)
+
+
+def test_the_reading_says_how_large_the_lesion_is_in_the_frame():
+    elasto = _elastogram("strain")  # 300 x 260: the frame's shorter side is 260 px
+    framed = reading.read(elasto, "strain", None, Marks(rois={"lesion": Rect(90, 100, 80, 60)}), None)
+    assert framed.framing.fraction == pytest.approx(80 / 260, abs=0.01) and not framed.framing.caution
+    small = reading.read(elasto, "strain", None, Marks(rois={"lesion": Rect(120, 120, 40, 30)}), None)
+    assert small.framing.fraction == pytest.approx(40 / 260, abs=0.01) and small.framing.caution
+    assert (
+        reading.read(elasto, "swe", None, Marks(rois={"qbox": Ellipse(120.2, 128.7, 6.0, 6.0)}), None).framing is None
+    )

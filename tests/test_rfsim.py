@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 
 from usegan.training.fidelity import second_simulator_report
-from usegan.training.rfsim import LESION_TYPES, reads_as_expected, simulate, stress_cases
+from usegan.training.rfsim import LESION_TYPES, framed, reads_as_expected, simulate, stress_cases
 
 
 def _posterior_and_side(case):
@@ -29,6 +29,24 @@ def test_cases_are_reproducible_and_interleaved():
         assert x.bmode.dtype == np.uint8 and x.bmode.shape == (128, 128) and x.mask.shape == (128, 128)
         assert np.array_equal(x.bmode, y.bmode) and np.array_equal(x.mask, y.mask)
     assert not np.array_equal(a[0].bmode, stress_cases(2, seed=6, size=128)[0].bmode)
+
+
+def test_framed_crops_a_box_three_times_the_lesion_around_it_inside_the_image():
+    for case in stress_cases(2, seed=3, size=128):
+        rows, cols = np.nonzero(case.mask)
+        extent = max(np.ptp(rows), np.ptp(cols)) + 1
+        box = framed(case, 3.0)
+        side = box.bmode.shape[0]
+        assert box.bmode.shape == box.mask.shape == (side, side) and side == min(max(round(3 * extent), 32), 128)
+        assert box.mask.sum() == case.mask.sum()  # the whole lesion is inside
+        left, top, w, h = box.imaging["framed"]["box"]
+        assert np.array_equal(box.bmode, case.bmode[top : top + h, left : left + w])
+        assert box.mm_per_px == case.mm_per_px and box.lesion_type == case.lesion_type
+        assert framed(case, 100.0).bmode.shape == case.bmode.shape  # never larger than the image
+    with pytest.raises(ValueError, match="factor"):
+        framed(case, 0.0)
+    with pytest.raises(ValueError, match="no lesion"):
+        framed(type(case)(case.bmode, np.zeros_like(case.mask), "cyst", 0.1, {}), 3.0)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

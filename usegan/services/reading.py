@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from usegan.colormaps import Colormap
-from usegan.scoring.confidence import QualityMap, RoiConfidence, quality_map, roi_confidence
+from usegan.scoring.confidence import Framing, QualityMap, RoiConfidence, framing, quality_map, roi_confidence
 from usegan.scoring.geometry import Axes, PixelSpacing, circle_mm, distance_mm
 from usegan.scoring.measurements import (
     EBRatio,
@@ -131,6 +131,7 @@ class Reading:
     size: Axes | None = None  # the lesion's two axes
     eb: EBRatio | None = None  # E/B ratio (strain mode)
     confidence: RoiConfidence | None = None  # quality of the lesion ROI (else the Q-box)
+    framing: Framing | None = None  # how large the lesion ROI is in the frame (None without a lesion ROI)
     caliper_px: float | None = None
     caliper_mm: float | None = None
     problems: dict = field(default_factory=dict)  # tool -> why it shows nothing
@@ -209,6 +210,8 @@ def read(
     region = masks.get("lesion", masks.get("qbox"))
     if region is not None:
         found["confidence"] = roi_confidence(quality, region)
+    if "lesion" in masks:
+        found["framing"] = framing(masks["lesion"])
     if (caliper := marks.lines.get("caliper")) is not None:
         found["caliper_px"] = caliper.length_px
         if spacing is not None:

@@ -161,6 +161,27 @@ def stress_cases(n_per_type: int, seed: int = 0, size: int = 256) -> list[Stress
     return [simulate(rng, t, size) for _ in range(n_per_type) for t in LESION_TYPES]
 
 
+def framed(case: StressCase, factor: float = 3.0, min_px: int = 32) -> StressCase:
+    """``case`` cropped to a square elastography box ``factor`` times the lesion's longer side (at least ``min_px``,
+    at most the image), centred on the lesion and moved inside the image: the region a scanner operator frames around
+    a lesion, as a case cropped at intake is (the engine scales it to the model's size, as it scales any case)."""
+    if not factor > 0:
+        raise ValueError(f"factor must be positive, got {factor!r}")
+    rows, cols = np.nonzero(case.mask)
+    if rows.size == 0:
+        raise ValueError("the case has no lesion to frame")
+    height, width = case.mask.shape
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    side = int(min(max(round(factor * extent), min_px), height, width))
+    top = int(np.clip(round((rows.min() + rows.max() + 1 - side) / 2), 0, height - side))
+    left = int(np.clip(round((cols.min() + cols.max() + 1 - side) / 2), 0, width - side))
+    window = (slice(top, top + side), slice(left, left + side))
+    return StressCase(
+        case.bmode[window].copy(), case.mask[window].copy(), case.lesion_type, case.mm_per_px,
+        {**case.imaging, "framed": {"factor": factor, "box": [left, top, side, side]}},
+    )  # fmt: skip
+
+
 def reads_as_expected(lesion_type: str, mode: str, score: int | None) -> bool:
     """Whether a proposed score is the reading the table above expects for ``lesion_type``: strain Tsukuba 4-5 for a
     carcinoma, <= 3 for a fibroadenoma, <= 2 for a cyst; SWE 2 (Emax >= 80 kPa) for a carcinoma, 1 otherwise. An
