@@ -171,6 +171,10 @@ def show_error(what: str, exc: BaseException | None = None, todo: str = "") -> N
     st.error(f"{what}{detail}." + (f" {todo}" if todo else ""))
 
 
+FRAME_SUGGESTIONS = "frame_suggestions"  # session key: case id -> Framing of a lesion small in the frame (review ->
+# the re-crop tab of New case, which offers a box around it)
+
+
 def open_review(case_id: str) -> None:
     """Go to the review page for ``case_id``."""
     st.session_state["review_case_id"] = case_id

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from pages._common import FRAME_SUGGESTIONS
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
 from usegan.services import cine, reading
@@ -258,6 +259,15 @@ def lesion_panel(result: reading.Reading) -> None:
         st.markdown(f"Caliper distance **{_mm(result.caliper_mm, result.caliper_px)}**")
     else:
         st.caption("Caliper: pick **Caliper** and drag a line on the B-mode.")
+
+
+def remember_framing(case_id: str, result: reading.Reading) -> None:
+    """Hand a lesion that is small in the frame to the re-crop tab (New case), which offers a box around it."""
+    suggestions = st.session_state.setdefault(FRAME_SUGGESTIONS, {})
+    if result.framing is not None and result.framing.caution:
+        suggestions[case_id] = result.framing
+    else:
+        suggestions.pop(case_id, None)
 
 
 def confidence_line(result: reading.Reading) -> None:

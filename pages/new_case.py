@@ -6,13 +6,16 @@ import hashlib
 
 import streamlit as st
 
-from pages._common import get_store, open_review, plain, require_role, show_error
+from pages._common import FRAME_SUGGESTIONS, get_store, open_review, plain, require_role, show_error
 from pages._intake import crop_controls, real_elastogram_tab, show_crop
 from usegan.imageio import ImageLoadError
+from usegan.screencrop import CropBox
 from usegan.services.intake import (
+    FRAME_FACTOR,
     correctable_cases,
     create_sample_case,
     create_upload_case,
+    framed_crop,
     list_samples,
     open_for_recrop,
     read_upload,
@@ -135,7 +138,15 @@ def correct_case(case_id: str) -> None:
         with control_col:
             st.markdown("**Image area** (blue = now; adjust the orange box)")
             image = view.image
-            crop = crop_controls(f"new_case_fix_{case_id}_{view.version}", image.width, image.height, view.crop)
+            start, key = view.crop, f"new_case_fix_{case_id}_{view.version}"
+            if (framing := st.session_state.get(FRAME_SUGGESTIONS, {}).get(case_id)) and view.can_recrop:
+                st.caption(
+                    f"In review, the lesion spans {framing.fraction:.0%} of the frame: small lesions read less "
+                    f"reliably than lesions framed in a box about {FRAME_FACTOR:g}x their size."
+                )
+                if st.toggle("Frame the lesion", key=f"{key}_framed"):
+                    start, key = framed_crop(view, framing.shape, CropBox(*framing.box)), f"{key}_framed"
+            crop = crop_controls(key, image.width, image.height, start)
             with st.form(f"new_case_recrop_{case_id}", clear_on_submit=True):
                 reason = st.text_input("Why re-crop (audited)", max_chars=MAX_REASON, key="new_case_recrop_reason")
                 if not view.can_recrop:
@@ -149,6 +160,7 @@ def correct_case(case_id: str) -> None:
             except Exception as exc:  # the store says why (a reading exists, the crop does not fit ...)
                 show_error("The case could not be re-cropped", exc)
             else:
+                st.session_state.get(FRAME_SUGGESTIONS, {}).pop(case_id, None)  # it measured the earlier image
                 st.session_state["new_case_fix_flash"] = f"Case {case_id} re-cropped; the earlier image is kept."
                 st.rerun()
     with control_col:

@@ -202,6 +202,7 @@ def main() -> None:
     proposal_col, review_col = st.columns(2, border=True)
     with proposal_col:
         proposal_panel(result, read, mode)
+    reading_ui.remember_framing(case_id, read)
     with review_col:
         signed = confirm_ui.confirmed_panel(store, view, mode, read.rois, result, user)
     sendback_panel(store, view.case, mode, signed)

@@ -23,6 +23,7 @@ from usegan.imageio import ImageLoadError, load_image
 from usegan.intake.pipeline import Intake, read_intake
 from usegan.intake.pseudonym import pseudonym, pseudonym_key
 from usegan.screencrop import CropBox, suggest_dual_crop
+from usegan.services.intake import RecropView, framed_crop
 from usegan.settings import get_settings
 from usegan.store import StoreError, open_store
 from usegan.store.export import export_tables
@@ -243,6 +244,24 @@ def test_recrop_derives_a_new_bmode_keeps_the_original_and_is_audited(store, set
     assert before.bmode_sha in store.referenced_images()  # kept (and backed up)
     row = store.audit_log(entity_id=case_id, limit=1).iloc[0]
     assert row["action"] == "case.recrop" and "lesion was cut" in row["after"]
+
+
+def test_framed_crop_maps_the_lesion_to_the_original_and_stays_inside_it():
+    from types import SimpleNamespace
+
+    original = SimpleNamespace(width=640, height=480)
+    # the case is a half-size reading copy of its crop: 200 x 150 pixels for the 400 x 300 crop at (100, 40)
+    view = RecropView("C-1", "new", original, CropBox(100, 40, 400, 300), "0")
+    # lesion at x 90-99, y 60-67 of the case = x 280-299, y 160-175 of the original: centre (290, 168), longer side
+    # 20, so a 60 px square around it
+    assert framed_crop(view, (150, 200), CropBox(90, 60, 10, 8)) == CropBox(260, 138, 60, 60)
+    whole = RecropView("C-1", "new", original, CropBox(0, 0, 640, 480), "0")
+    assert framed_crop(whole, (480, 640), CropBox(630, 470, 10, 10)) == CropBox(610, 450, 30, 30)  # moved inside
+    assert framed_crop(whole, (480, 640), CropBox(300, 200, 10, 10), factor=100) == CropBox(65, 0, 480, 480)
+    with pytest.raises(ValueError, match="factor"):
+        framed_crop(whole, (480, 640), CropBox(300, 200, 10, 10), factor=0)
+    with pytest.raises(ValueError, match="cannot be framed"):
+        framed_crop(whole, (480, 640), CropBox(300, 200, 0, 10))
 
 
 def test_withdraw_hides_the_case_keeps_it_and_needs_a_reason(store, settings):

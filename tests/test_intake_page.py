@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages._common import FRAME_SUGGESTIONS
 from tests.app_fixtures import app_session, make_environment
 from tests.intake_fixtures import CAPTURE_BOX, band_capture, png_bytes
 from usegan.intake.pipeline import Intake
+from usegan.scoring.confidence import framing
 from usegan.screencrop import CropBox
 from usegan.store import CaseWithdrawnError
 
@@ -103,6 +105,21 @@ def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
     audit = store.audit_log(entity_id=case_id, limit=1).iloc[0]
     assert audit["action"] == "case.recrop" and "lesion was cut in half" in audit["after"]
     assert "x80 y52 400x400 px" in crop_caption(at)  # the controls now start from the stored crop
+
+
+def test_a_lesion_small_in_the_frame_gets_a_box_around_it_suggested(new_case_page, store):
+    case_id = capture_case(store)  # 398 x 188 px, cut from the capture at (80, 52)
+    mask = np.zeros((188, 398), bool)
+    mask[80:100, 200:220] = True  # a 20 px lesion in a 188 px high frame, as the review page measured it
+    at = new_case_page(tab=FIX)
+    at.session_state[FRAME_SUGGESTIONS] = {case_id: framing(mask)}
+    at.selectbox(key="new_case_fix_case").select(case_id).run()
+    assert any("spans 11% of the frame" in c.value for c in at.caption)
+    assert "x80 y52 398x188 px" in crop_caption(at)  # nothing moves until the reader asks
+    at.toggle(key=f"new_case_fix_{case_id}_0_framed").set_value(True).run()
+    # the lesion's centre in the capture is (80 + 210, 52 + 90): a 60 px square around it
+    assert not at.exception and "x260 y112 60x60 px" in crop_caption(at)
+    assert store.get_case(case_id).crop == list(WRONG_CROP)  # a suggestion: re-cropped only with a reason
 
 
 def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_page, store):

@@ -215,6 +215,7 @@ def test_framing_cautions_when_the_lesion_is_small_in_the_frame():
     mask[90:110, 100:140] = True  # 40 px across in a frame 200 px high: 20 %
     small = framing(mask)
     assert small.fraction == pytest.approx(0.2) and small.caution
+    assert small.box == (100, 90, 40, 20) and small.shape == (200, 300)
     assert FRAMING_TEXT in small.describe() and "20%" in small.describe()
     mask[60:140, 100:160] = True  # 80 px: 40 %
     assert not framing(mask).caution and "Caution" not in framing(mask).describe()

@@ -37,7 +37,10 @@ CAUTION_FRACTION = 0.5  # an ROI with more than this fraction of unsure pixels g
 UNSURE_SD_FRACTION = 0.15  # with a predicted SD: unsure when SD > 15% of the colour scale's range
 CAUTION_TEXT = "the B-mode does not determine the stiffness here"
 SMALL_IN_FRAME = 0.25  # lesion's longer side / image's shorter side below which the framing caution shows
-FRAMING_TEXT = "the lesion is small in the frame: re-crop the case (Intake, Re-crop) to a box about 3x the lesion"
+FRAMING_TEXT = (
+    "the lesion is small in the frame, where readings were less reliable: re-crop the case to a box about 3x the "
+    "lesion (New case, Re-crop or withdraw: a box around this ROI is suggested)"
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ class Framing:
     """How large the lesion is in the frame the model read (the case image)."""
 
     fraction: float  # the lesion ROI's longer side / the image's shorter side, > 0
+    box: tuple[int, int, int, int]  # the lesion ROI's bounding box (x, y, w, h) in image pixels
+    shape: tuple[int, int]  # the image's (height, width)
 
     @property
     def caution(self) -> bool:
@@ -139,5 +144,6 @@ def framing(mask: np.ndarray) -> Framing | None:
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
         return None
-    extent = max(np.ptp(rows), np.ptp(cols)) + 1
-    return Framing(float(extent / min(mask.shape)))
+    w, h = int(np.ptp(cols)) + 1, int(np.ptp(rows)) + 1
+    box = (int(cols.min()), int(rows.min()), w, h)
+    return Framing(float(max(w, h) / min(mask.shape)), box, (int(mask.shape[0]), int(mask.shape[1])))

@@ -157,6 +157,34 @@ def correctable_cases(store, limit: int = 200) -> list[str]:
     return store.worklist(status=list(CORRECTABLE), limit=limit)["case_id"].tolist()
 
 
+FRAME_FACTOR = 3.0  # an elastography box framing a lesion: a square about 3x its longer side (docs/fidelity.md)
+
+
+def framed_crop(
+    view: RecropView, case_shape: tuple[int, int], lesion: CropBox, factor: float = FRAME_FACTOR
+) -> CropBox:
+    """The image area of the case's original that frames ``lesion`` as an elastography box is placed: a square
+    ``factor`` times the lesion's longer side, centred on it, moved inside the original (at most its shorter side).
+
+    ``lesion``: the lesion ROI's bounding box in the pixels of the case's B-mode, of shape ``case_shape``
+    ``(height, width)``; the case's current crop (``view.crop``) maps those pixels to the original's. Small lesions
+    in a large frame read less reliably (:data:`usegan.scoring.confidence.SMALL_IN_FRAME`).
+    """
+    if not factor > 0:
+        raise ValueError(f"factor must be positive, got {factor!r}")
+    height, width = case_shape
+    if height < 1 or width < 1 or lesion.w < 1 or lesion.h < 1:
+        raise ValueError(f"a lesion box {lesion} in a {width}x{height} case cannot be framed")
+    sx, sy = view.crop.w / width, view.crop.h / height
+    centre_x = view.crop.x + (lesion.x + lesion.w / 2) * sx
+    centre_y = view.crop.y + (lesion.y + lesion.h / 2) * sy
+    side = min(round(factor * max(lesion.w * sx, lesion.h * sy)), view.image.width, view.image.height)
+    side = max(side, 1)
+    x = min(max(round(centre_x - side / 2), 0), view.image.width - side)
+    y = min(max(round(centre_y - side / 2), 0), view.image.height - side)
+    return CropBox(int(x), int(y), int(side), int(side))
+
+
 def open_for_recrop(store, case_id: str, settings=None) -> RecropView:
     """The case's original file and current crop; ``ValueError`` when there is no original to crop again."""
     case = store.get_case(case_id)
