@@ -180,6 +180,8 @@ def _timed(at, profile_label: str | None = None) -> tuple[float, float, float]:
 
 def _time_cases(store, cases: dict[str, str], repeats: int, mode: str, profile: bool, found: dict) -> None:
     sessions = {label: _signed_in() for label in cases}  # one browser session per image
+    from usegan.services.signing import marks_keys
+
     shapes = {label: (store.get_case(c).height, store.get_case(c).width) for label, c in cases.items()}
     for i in range(repeats):
         for label, case_id in cases.items():
@@ -192,8 +194,8 @@ def _time_cases(store, cases: dict[str, str], repeats: int, mode: str, profile: 
 
             # The reader's new marks, as the page keeps them after a mouse-up, on a fresh canvas (what the page does
             # when a new lesion replaces the old one): every figure and image of the page is recomputed in this run.
-            at.session_state[f"review_marks_{case_id}_{mode}"] = lesion_marks(shapes[label], i)
-            revision = f"review_canvas_rev_{case_id}_{mode}"
+            state_key, revision = marks_keys("review", case_id, mode, store.get_case(case_id).bmode_sha)
+            at.session_state[state_key] = lesion_marks(shapes[label], i)
             at.session_state[revision] = (at.session_state[revision] if revision in at.session_state else 0) + 1
             found[label]["roi"].append(_timed(at, label if profile and i == repeats - 1 else None))
             if not any(m.value.startswith("Lesion size (scored region)") for m in at.markdown):

@@ -29,14 +29,16 @@ def _form_revision(case_id: str, mode: str) -> int:
     return st.session_state.get(f"review_form_rev_{case_id}_{mode}", 0)
 
 
-def _reload(case_id: str, mode: str) -> None:
+def _reload(case, mode: str) -> None:
     """Drop this page's copy of the reading, so the next run shows what is stored now, on a new form revision."""
+    case_id = case.case_id
     revision = _form_revision(case_id, mode)
-    for key in signing.reload_keys("review", case_id, mode, revision):
+    for key in signing.reload_keys("review", case_id, mode, revision, case.bmode_sha):
         st.session_state.pop(key, None)
     st.session_state[f"review_form_rev_{case_id}_{mode}"] = revision + 1
-    revision = f"review_canvas_rev_{case_id}_{mode}"  # a fresh canvas, drawn from the stored ROIs
-    st.session_state[revision] = st.session_state.get(revision, 0) + 1
+    _, canvas_revision = signing.marks_keys("review", case_id, mode, case.bmode_sha)  # a fresh canvas, drawn
+    # from the stored ROIs
+    st.session_state[canvas_revision] = st.session_state.get(canvas_revision, 0) + 1
 
 
 def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result: ScoreResult, user: dict) -> bool:
@@ -112,7 +114,7 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
             st.rerun()
     if notice := signing.changed_since(loaded, view.review):
         st.warning(notice)
-        st.button("Reload", key="review_reload", on_click=_reload, args=(case_id, mode))
+        st.button("Reload", key="review_reload", on_click=_reload, args=(case, mode))
     if msg := st.session_state.pop("review_flash", None):
         st.success(msg)
     if loaded is not None:

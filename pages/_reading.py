@@ -15,7 +15,7 @@ from streamlit_drawable_canvas import st_canvas
 from pages._common import FRAME_SUGGESTIONS
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
-from usegan.services import cine, reading
+from usegan.services import cine, reading, signing
 from usegan.store import StoreError
 from usegan.ui import pictograms, roi_canvas
 from usegan.ui.roi_canvas import Marks
@@ -94,24 +94,25 @@ def _pending_drawing(key: str) -> dict | None:
         return None
 
 
-def current_marks(case_id: str, mode: str, saved_rois: dict, view: roi_canvas.Viewport) -> tuple[str, Marks]:
+def current_marks(case, mode: str, saved_rois: dict, view: roi_canvas.Viewport) -> tuple[str, Marks]:
     """The canvas key to draw with and the reader's marks as they are now, the canvas's latest edits included.
 
     The newest ROI and line of each role is kept. When an older shape is still on the canvas (a second lesion was
     drawn), the canvas is drawn anew under a new key from the kept marks, in this same run: the new ROI visibly
     replaces the old one. Zoom and pan are part of the key (a new view starts from the kept marks too).
     """
-    state_key, rev_key = f"review_marks_{case_id}_{mode}", f"review_canvas_rev_{case_id}_{mode}"
+    state_key, rev_key = signing.marks_keys("review", case.case_id, mode, case.bmode_sha)
+    prefix = f"review_canvas_{case.case_id}_{mode}_{case.bmode_sha[:12]}"
     marks = st.session_state.get(state_key) or Marks(rois=dict(saved_rois))
     rev = st.session_state.get(rev_key, 0)
     where = f"{view.scale:.4f}_{view.x0:.1f}_{view.y0:.1f}"
-    key = f"review_canvas_{case_id}_{mode}_{where}_{rev}"
+    key = f"{prefix}_{where}_{rev}"
     pending = _pending_drawing(key)
     if pending is not None and f"review_initial_{key}" in st.session_state:
         now = roi_canvas.marks_from_canvas(pending, view)
         if now.stale:
             st.session_state[rev_key] = rev + 1
-            key = f"review_canvas_{case_id}_{mode}_{where}_{rev + 1}"
+            key = f"{prefix}_{where}_{rev + 1}"
         marks = Marks(now.rois, now.lines, {role: 1 for role in (*now.rois, *now.lines)})
     st.session_state[state_key] = marks
     return key, marks

@@ -77,13 +77,13 @@ def open_view(store, case_id: str, mode: str, user: dict) -> service.CaseView:
 def images(store, view: service.CaseView, mode: str) -> tuple[reading.Reading, ScoreResult, Marks]:
     """B-mode canvas (ROIs, caliper) | virtual elastogram or quality map | real elastogram; returns the reading of
     the drawn marks, the algorithm's proposal for them and the marks."""
-    case, case_id = view.case, view.case.case_id
+    case = view.case
     spacing = reading.spacing_of(case)
     choice = reading_ui.toolbar(mode, spacing)
     columns = 3 if view.real is not None else 2
     scale = overlay.display_scale(view.bmode.shape[0], view.bmode.shape[1], 1200 // columns - 20, 480)
     canvas_view = roi_canvas.viewport(view.bmode.shape[:2], scale, choice.zoom, choice.pan)
-    canvas_key, marks = reading_ui.current_marks(case_id, mode, view.rois, canvas_view)
+    canvas_key, marks = reading_ui.current_marks(case, mode, view.rois, canvas_view)
     uncertainty = reading.model_uncertainty(case, view.generation, get_elastographer(mode))
     read = reading.read(
         view.elasto, mode, view.generation.colour_scale, marks, spacing, choice.fat_diameter_mm,

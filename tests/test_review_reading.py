@@ -116,3 +116,29 @@ def test_swe_reading_is_confirmed_on_the_swe_scale_not_tsukuba(app, environment)
     picker = at.radio(key=f"review_score_{case_id}_swe")
     assert picker.options == ["1", "2"] and "breast SWE class 1-2" in picker.label
     assert Path(settings_of(environment).db_path).exists()
+
+
+def test_marks_drawn_before_a_recrop_stay_with_the_earlier_image(app, environment):
+    from usegan.intake.pipeline import Intake
+    from usegan.scoring.roi import Rect
+    from usegan.screencrop import CropBox
+    from usegan.services.signing import marks_keys
+    from usegan.ui.roi_canvas import Marks
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    with _store(environment) as s:
+        case = s.get_case(case_id)
+    state_key, revision = marks_keys("review", case_id, "strain", case.bmode_sha)
+    at.session_state[state_key] = Marks(rois={"lesion": Rect(2, 2, 12, 12)})  # as the canvas leaves them, on a
+    at.session_state[revision] = 1  # fresh canvas drawn from them (what the page does when a new ROI replaces one)
+    at.run()
+    framing_lines = lambda: [m.value for m in [*at.caption, *at.warning] if "of the frame" in m.value]  # noqa: E731
+    assert framing_lines() and "small in the frame" in framing_lines()[0]
+    with _store(environment) as s:  # New case's re-crop tab, as another step of the same reader
+        Intake(s, settings_of(environment)).recrop(case_id, CropBox(0, 0, 64, 64), user="doc", reason="frame it")
+    at.run()
+    # the earlier image's lesion ROI is not drawn, measured or proposed on the new image
+    assert not at.exception and not framing_lines()
+    with _store(environment) as s:
+        assert marks_keys("review", case_id, "strain", s.get_case(case_id).bmode_sha)[0] != state_key  # per image

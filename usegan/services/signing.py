@@ -31,10 +31,18 @@ def form_keys(prefix: str, case_id: str, mode: str, revision: int = 0) -> tuple[
     return f"{prefix}_score_{case_id}_{mode}{suffix}", f"{prefix}_conclusion_{case_id}_{mode}{suffix}"
 
 
-def reload_keys(prefix: str, case_id: str, mode: str, revision: int = 0) -> list[str]:
-    """Session-state keys holding a page's copy of the reading of ``case_id`` in ``mode`` at form ``revision``
-    (dropped on reload)."""
-    kept = [f"{prefix}_{name}_{case_id}_{mode}" for name in ("loaded", "marks")]
+def marks_keys(prefix: str, case_id: str, mode: str, bmode_sha: str) -> tuple[str, str]:
+    """Session keys of the reader's marks on the case image ``bmode_sha`` in ``mode`` and of the revision of the
+    canvas they are drawn on (a new revision draws a fresh canvas from the marks). The image is part of both, so
+    marks drawn before a re-crop stay with the earlier image instead of landing on the new one."""
+    tag = f"{case_id}_{mode}_{bmode_sha[:12]}"
+    return f"{prefix}_marks_{tag}", f"{prefix}_canvas_rev_{tag}"
+
+
+def reload_keys(prefix: str, case_id: str, mode: str, revision: int = 0, bmode_sha: str = "") -> list[str]:
+    """Session-state keys holding a page's copy of the reading of ``case_id`` in ``mode`` at form ``revision``, its
+    marks on the image ``bmode_sha`` included (dropped on reload)."""
+    kept = [f"{prefix}_loaded_{case_id}_{mode}", marks_keys(prefix, case_id, mode, bmode_sha)[0]]
     return [*kept, *form_keys(prefix, case_id, mode, revision)]
 
 
