@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from usegan.scoring.confidence import FRAME_FACTOR
 from usegan.settings import PRECISIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +118,7 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
 
 
 def second_simulator(
-    path: Path, n_per_type: int, seed: int, out: Path, precision: str = "fp32", frame: float = 3.0
+    path: Path, n_per_type: int, seed: int, out: Path, precision: str = "fp32", frame: float = FRAME_FACTOR
 ) -> dict:
     """:func:`usegan.training.fidelity.second_simulator_report` of the model at ``path`` on ``n_per_type`` cases of
     each lesion type (seed ``seed``), its sheet of the first 12 cases and (``frame`` > 0) the report on the same
@@ -158,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--second-sim", type=int, default=0, help="lesions of each type from the second simulator")
     parser.add_argument("--second-sim-seed", type=int, default=0)
     parser.add_argument(
-        "--second-sim-frame", type=float, default=3.0, help="also score the lesions framed in a box K x their size"
+        "--second-sim-frame",
+        type=float,
+        default=FRAME_FACTOR,
+        help="also score the lesions framed in a box K x their size (0: not)",
     )
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     args = parser.parse_args(argv)

@@ -37,9 +37,10 @@ CAUTION_FRACTION = 0.5  # an ROI with more than this fraction of unsure pixels g
 UNSURE_SD_FRACTION = 0.15  # with a predicted SD: unsure when SD > 15% of the colour scale's range
 CAUTION_TEXT = "the B-mode does not determine the stiffness here"
 SMALL_IN_FRAME = 0.25  # lesion's longer side / image's shorter side below which the framing caution shows
+FRAME_FACTOR = 3.0  # an elastography box framing a lesion: a square this many times its longer side
 FRAMING_TEXT = (
-    "the lesion is small in the frame, where readings were less reliable: re-crop the case to a box about 3x the "
-    "lesion (New case, Re-crop or withdraw: a box around this ROI is suggested)"
+    "the lesion is small in the frame, where readings were less reliable: re-crop the case to a box about "
+    f"{FRAME_FACTOR:g}x the lesion (New case, Re-crop or withdraw: a box around this ROI is suggested)"
 )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from usegan.intake.pipeline import Intake, IntakeImage, cropped_gray, read_intake  # noqa: F401  (re-exported)
+from usegan.scoring.confidence import FRAME_FACTOR
 from usegan.screencrop import CropBox
 from usegan.vocab import CaseStatus, Organ, ScoreSystem
 
@@ -155,9 +156,6 @@ class RecropView:
 def correctable_cases(store, limit: int = 200) -> list[str]:
     """Ids of the newest cases that can still be re-cropped or withdrawn (not withdrawn, no signed reading)."""
     return store.worklist(status=list(CORRECTABLE), limit=limit)["case_id"].tolist()
-
-
-FRAME_FACTOR = 3.0  # an elastography box framing a lesion: a square about 3x its longer side (docs/fidelity.md)
 
 
 def framed_crop(

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
+from usegan.scoring.confidence import FRAME_FACTOR
+
 LESION_TYPES = ("carcinoma", "fibroadenoma", "cyst")
 FINE_DZ_MM = 0.02  # axial sampling of the RF signal, mm: a third of the carrier period in depth at 12 MHz (Nyquist)
 SCATTERERS_PER_MM2 = (20.0, 300.0)  # range of the scatterer density drawn per case
@@ -161,7 +163,7 @@ def stress_cases(n_per_type: int, seed: int = 0, size: int = 256) -> list[Stress
     return [simulate(rng, t, size) for _ in range(n_per_type) for t in LESION_TYPES]
 
 
-def framed(case: StressCase, factor: float = 3.0, min_px: int = 32) -> StressCase:
+def framed(case: StressCase, factor: float = FRAME_FACTOR, min_px: int = 32) -> StressCase:
     """``case`` cropped to a square elastography box ``factor`` times the lesion's longer side (at least ``min_px``,
     at most the image), centred on the lesion and moved inside the image: the region a scanner operator frames around
     a lesion, as a case cropped at intake is (the engine scales it to the model's size, as it scales any case)."""
