@@ -105,6 +105,8 @@ def test_report_text_reads_back(tmp_path):
         "3.40 (fat mean 0.68, lesion mean 0.20; cut-off 3.05)",  # strain ratio with both ROI means
         "Lesion size",
         " mm",
+        "Lesion in the frame",  # the lesion's longer side over the B-mode's shorter side: 25 / 60 px
+        "42% of the frame",
         "Stiff lesion with stiff halo; biopsy advised.",
         "Signed by dr_wang on 2025-01-02 10:15 UTC",
         "VIRTUAL · strain-phantom-7",  # the stamp on the elastogram
@@ -170,6 +172,17 @@ def test_rendered_page_shows_images_roi_and_colour_bar(tmp_path):
     assert ((r > 200) & (g < 80) & (b < 60)).sum() > 50  # red (soft)
     gray = (abs(r - g) < 6) & (abs(g - b) < 6) & (r > 30) & (r < 220)
     assert gray.sum() > 500  # the B-mode
+
+
+def test_findings_say_how_large_the_lesion_is_in_the_frame():
+    from usegan.report.findings import key_figures
+
+    rows = dict(key_figures(_data()))
+    assert rows["Lesion in the frame"] == "42% of the frame"  # 25 px across a 60 px high B-mode
+    small = _data(rois={"lesion": {"x": 36, "y": 26, "w": 8, "h": 8}}, language="zh")
+    assert dict(key_figures(small))["病灶占视野比例"] == "占视野 13% (病灶在视野中较小，虚拟弹性判读的可靠性较低)"
+    caution = dict(key_figures(_data(rois={"lesion": {"x": 36, "y": 26, "w": 8, "h": 8}})))["Lesion in the frame"]
+    assert caution == "13% of the frame (small in the frame, where virtual readings were less reliable)"
 
 
 def test_colour_distribution_in_the_lesion():

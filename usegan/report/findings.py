@@ -65,6 +65,7 @@ def key_figures(data: ReportData) -> list[tuple[str, str]]:
 
 
 def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
+    from usegan.scoring.confidence import framing
     from usegan.scoring.geometry import PixelSpacing, centre_depth, region_axes
 
     lesion = (data.rois or {}).get("lesion")
@@ -79,10 +80,15 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
     depth_px = centre_depth(mask)
     if spacing is None:
         note = f" ({t['spacing_unknown']})"
-        return [(t["lesion_size"], f"{axes.long_px:.0f} x {axes.short_px:.0f} px{note}"),
+        rows = [(t["lesion_size"], f"{axes.long_px:.0f} x {axes.short_px:.0f} px{note}"),
                 (t["lesion_depth"], f"{depth_px:.0f} px{note}")]  # fmt: skip
-    return [(t["lesion_size"], f"{axes.long_mm:.1f} x {axes.short_mm:.1f} mm"),
-            (t["lesion_depth"], f"{depth_px * spacing.row_mm:.1f} mm")]  # fmt: skip
+    else:
+        rows = [(t["lesion_size"], f"{axes.long_mm:.1f} x {axes.short_mm:.1f} mm"),
+                (t["lesion_depth"], f"{depth_px * spacing.row_mm:.1f} mm")]  # fmt: skip
+    if (framed := framing(mask)) is not None:  # how large the lesion is in the frame the model read
+        caution = f" ({t['framing_caution']})" if framed.caution else ""
+        rows.append((t["framing"], t["framing_value"].format(pct=framed.fraction) + caution))
+    return rows
 
 
 def appendix_items(data: ReportData) -> list[tuple[str, str]]:
