@@ -194,7 +194,7 @@ def _time_cases(store, cases: dict[str, str], repeats: int, mode: str, profile: 
 
             # The reader's new marks, as the page keeps them after a mouse-up, on a fresh canvas (what the page does
             # when a new lesion replaces the old one): every figure and image of the page is recomputed in this run.
-            state_key, revision = marks_keys("review", case_id, mode, store.get_case(case_id).bmode_sha)
+            state_key, revision, _ = marks_keys("review", case_id, mode, store.get_case(case_id).bmode_sha)
             at.session_state[state_key] = lesion_marks(shapes[label], i)
             at.session_state[revision] = (at.session_state[revision] if revision in at.session_state else 0) + 1
             found[label]["roi"].append(_timed(at, label if profile and i == repeats - 1 else None))

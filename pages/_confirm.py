@@ -36,9 +36,8 @@ def _reload(case, mode: str) -> None:
     for key in signing.reload_keys("review", case_id, mode, revision, case.bmode_sha):
         st.session_state.pop(key, None)
     st.session_state[f"review_form_rev_{case_id}_{mode}"] = revision + 1
-    _, canvas_revision = signing.marks_keys("review", case_id, mode, case.bmode_sha)  # a fresh canvas, drawn
-    # from the stored ROIs
-    st.session_state[canvas_revision] = st.session_state.get(canvas_revision, 0) + 1
+    canvas = signing.marks_keys("review", case_id, mode, case.bmode_sha).revision  # a fresh canvas from the stored ROIs
+    st.session_state[canvas] = st.session_state.get(canvas, 0) + 1
 
 
 def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result: ScoreResult, user: dict) -> bool:

@@ -101,8 +101,7 @@ def current_marks(case, mode: str, saved_rois: dict, view: roi_canvas.Viewport) 
     drawn), the canvas is drawn anew under a new key from the kept marks, in this same run: the new ROI visibly
     replaces the old one. Zoom and pan are part of the key (a new view starts from the kept marks too).
     """
-    state_key, rev_key = signing.marks_keys("review", case.case_id, mode, case.bmode_sha)
-    prefix = f"review_canvas_{case.case_id}_{mode}_{case.bmode_sha[:12]}"
+    state_key, rev_key, prefix = signing.marks_keys("review", case.case_id, mode, case.bmode_sha)
     marks = st.session_state.get(state_key) or Marks(rois=dict(saved_rois))
     rev = st.session_state.get(rev_key, 0)
     where = f"{view.scale:.4f}_{view.x0:.1f}_{view.y0:.1f}"

@@ -220,6 +220,9 @@ def test_framing_cautions_when_the_lesion_is_small_in_the_frame():
     mask[60:140, 100:160] = True  # 80 px: 40 %
     assert not framing(mask).caution and "Caution" not in framing(mask).describe()
     assert framing(np.zeros((10, 10), bool)) is None
+    # measured on a window of the image (what the reading tools do on large images): the same framing
+    window = mask[50:150, 80:200]
+    assert framing(window, mask.shape, (80, 50)) == framing(mask)
     assert SMALL_IN_FRAME == 0.25
     with pytest.raises(ValueError, match="shape"):
         framing(np.zeros((2, 2, 2), bool))

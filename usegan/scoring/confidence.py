@@ -137,14 +137,43 @@ class Framing:
         return f"{text}. Caution: {FRAMING_TEXT}." if self.caution else text
 
 
-def framing(mask: np.ndarray) -> Framing | None:
-    """The framing of the lesion ROI ``mask`` (H, W) bool in its image; None for an empty mask."""
+def framing(
+    mask: np.ndarray, frame_shape: tuple[int, int] | None = None, origin: tuple[int, int] = (0, 0)
+) -> Framing | None:
+    """The framing of the lesion ROI ``mask`` (h, w) bool; None for an empty mask.
+
+    ``mask`` covers the whole image (``frame_shape`` None) or a window of an image of ``frame_shape`` (H, W) whose
+    top-left pixel is at ``origin`` (x, y) of the image: the reading tools measure on a window around the ROIs, and
+    a 36 MP mask costs tens of milliseconds per page run to scan.
+    """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 2:
         raise ValueError(f"ROI mask must be (H, W), got shape {mask.shape}")
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
         return None
+    height, width = frame_shape or mask.shape
     w, h = int(np.ptp(cols)) + 1, int(np.ptp(rows)) + 1
-    box = (int(cols.min()), int(rows.min()), w, h)
-    return Framing(float(max(w, h) / min(mask.shape)), box, (int(mask.shape[0]), int(mask.shape[1])))
+    box = (int(cols.min()) + origin[0], int(rows.min()) + origin[1], w, h)
+    return Framing(float(max(w, h) / min(height, width)), box, (int(height), int(width)))
+
+
+def framed_box(
+    lesion: tuple[float, float, float, float],
+    frame_shape: tuple[int, int],
+    factor: float = FRAME_FACTOR,
+    min_side: int = 1,
+) -> tuple[int, int, int]:
+    """``(x, y, side)`` of the square that frames ``lesion`` (x, y, w, h, pixels) as an elastography box is placed:
+    ``factor`` times its longer side (at least ``min_side``, at most the frame's shorter side), centred on it and
+    moved inside a frame of ``frame_shape`` (H, W)."""
+    if not factor > 0:
+        raise ValueError(f"factor must be positive, got {factor!r}")
+    x, y, w, h = lesion
+    height, width = frame_shape
+    if height < 1 or width < 1 or w <= 0 or h <= 0:
+        raise ValueError(f"a lesion box {lesion} in a {width}x{height} frame cannot be framed")
+    side = int(min(max(round(factor * max(w, h)), min_side, 1), height, width))
+    left = min(max(round(x + w / 2 - side / 2), 0), width - side)
+    top = min(max(round(y + h / 2 - side / 2), 0), height - side)
+    return int(left), int(top), side

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from usegan.intake.pipeline import Intake, IntakeImage, cropped_gray, read_intake  # noqa: F401  (re-exported)
-from usegan.scoring.confidence import FRAME_FACTOR
+from usegan.scoring.confidence import FRAME_FACTOR, framed_box
 from usegan.screencrop import CropBox
 from usegan.vocab import CaseStatus, Organ, ScoreSystem
 
@@ -168,19 +168,13 @@ def framed_crop(
     ``(height, width)``; the case's current crop (``view.crop``) maps those pixels to the original's. Small lesions
     in a large frame read less reliably (:data:`usegan.scoring.confidence.SMALL_IN_FRAME`).
     """
-    if not factor > 0:
-        raise ValueError(f"factor must be positive, got {factor!r}")
     height, width = case_shape
     if height < 1 or width < 1 or lesion.w < 1 or lesion.h < 1:
         raise ValueError(f"a lesion box {lesion} in a {width}x{height} case cannot be framed")
-    sx, sy = view.crop.w / width, view.crop.h / height
-    centre_x = view.crop.x + (lesion.x + lesion.w / 2) * sx
-    centre_y = view.crop.y + (lesion.y + lesion.h / 2) * sy
-    side = min(round(factor * max(lesion.w * sx, lesion.h * sy)), view.image.width, view.image.height)
-    side = max(side, 1)
-    x = min(max(round(centre_x - side / 2), 0), view.image.width - side)
-    y = min(max(round(centre_y - side / 2), 0), view.image.height - side)
-    return CropBox(int(x), int(y), int(side), int(side))
+    sx, sy = view.crop.w / width, view.crop.h / height  # case pixels -> the original's
+    in_original = (view.crop.x + lesion.x * sx, view.crop.y + lesion.y * sy, lesion.w * sx, lesion.h * sy)
+    x, y, side = framed_box(in_original, (view.image.height, view.image.width), factor)
+    return CropBox(x, y, side, side)
 
 
 def open_for_recrop(store, case_id: str, settings=None) -> RecropView:

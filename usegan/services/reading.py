@@ -184,6 +184,8 @@ def read(
     window = around(rois, shape)
     if window is None:
         found = _measure(scalar, stiff, rois, shape, mode, cmap, spacing, qbox_mm)
+        if "lesion" in found["masks"]:
+            found["framing"] = framing(found["masks"]["lesion"])
     else:
         found = _measure(
             window.crop(scalar),
@@ -195,6 +197,8 @@ def read(
             spacing,
             qbox_mm,
         )
+        if "lesion" in found["masks"]:
+            found["framing"] = framing(found["masks"]["lesion"], shape, (window.x0, window.y0))
         found["masks"] = {role: window.embed(mask) for role, mask in found["masks"].items()}
         if (m := found.get("strain_ratio")) is not None:
             found["strain_ratio"] = replace(
@@ -210,8 +214,6 @@ def read(
     region = masks.get("lesion", masks.get("qbox"))
     if region is not None:
         found["confidence"] = roi_confidence(quality, region)
-    if "lesion" in masks:
-        found["framing"] = framing(masks["lesion"])
     if (caliper := marks.lines.get("caliper")) is not None:
         found["caliper_px"] = caliper.length_px
         if spacing is not None:

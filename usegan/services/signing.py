@@ -10,6 +10,8 @@ saves the draft and signs it with the report rendered once, in the signing trans
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from usegan.reading.requirements import missing_for_signing
 from usegan.scoring.systems import confirmed_scale
 from usegan.store import SignBlockedError
@@ -31,18 +33,26 @@ def form_keys(prefix: str, case_id: str, mode: str, revision: int = 0) -> tuple[
     return f"{prefix}_score_{case_id}_{mode}{suffix}", f"{prefix}_conclusion_{case_id}_{mode}{suffix}"
 
 
-def marks_keys(prefix: str, case_id: str, mode: str, bmode_sha: str) -> tuple[str, str]:
-    """Session keys of the reader's marks on the case image ``bmode_sha`` in ``mode`` and of the revision of the
-    canvas they are drawn on (a new revision draws a fresh canvas from the marks). The image is part of both, so
-    marks drawn before a re-crop stay with the earlier image instead of landing on the new one."""
+class MarksKeys(NamedTuple):
+    """Session keys of a reader's marks on one case image: the marks, the revision of the canvas they are drawn on
+    (a new revision draws a fresh canvas from the marks) and the prefix of that canvas's widget keys."""
+
+    marks: str
+    revision: str
+    canvas: str
+
+
+def marks_keys(prefix: str, case_id: str, mode: str, bmode_sha: str) -> MarksKeys:
+    """:class:`MarksKeys` of the case image ``bmode_sha`` in ``mode``. The image is part of every key, so marks drawn
+    before a re-crop stay with the earlier image instead of landing on the new one."""
     tag = f"{case_id}_{mode}_{bmode_sha[:12]}"
-    return f"{prefix}_marks_{tag}", f"{prefix}_canvas_rev_{tag}"
+    return MarksKeys(f"{prefix}_marks_{tag}", f"{prefix}_canvas_rev_{tag}", f"{prefix}_canvas_{tag}")
 
 
-def reload_keys(prefix: str, case_id: str, mode: str, revision: int = 0, bmode_sha: str = "") -> list[str]:
+def reload_keys(prefix: str, case_id: str, mode: str, revision: int, bmode_sha: str) -> list[str]:
     """Session-state keys holding a page's copy of the reading of ``case_id`` in ``mode`` at form ``revision``, its
     marks on the image ``bmode_sha`` included (dropped on reload)."""
-    kept = [f"{prefix}_loaded_{case_id}_{mode}", marks_keys(prefix, case_id, mode, bmode_sha)[0]]
+    kept = [f"{prefix}_loaded_{case_id}_{mode}", marks_keys(prefix, case_id, mode, bmode_sha).marks]
     return [*kept, *form_keys(prefix, case_id, mode, revision)]
 
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-from usegan.scoring.confidence import FRAME_FACTOR
+from usegan.scoring.confidence import FRAME_FACTOR, framed_box
 
 LESION_TYPES = ("carcinoma", "fibroadenoma", "cyst")
 FINE_DZ_MM = 0.02  # axial sampling of the RF signal, mm: a third of the carrier period in depth at 12 MHz (Nyquist)
@@ -167,16 +167,11 @@ def framed(case: StressCase, factor: float = FRAME_FACTOR, min_px: int = 32) -> 
     """``case`` cropped to a square elastography box ``factor`` times the lesion's longer side (at least ``min_px``,
     at most the image), centred on the lesion and moved inside the image: the region a scanner operator frames around
     a lesion, as a case cropped at intake is (the engine scales it to the model's size, as it scales any case)."""
-    if not factor > 0:
-        raise ValueError(f"factor must be positive, got {factor!r}")
     rows, cols = np.nonzero(case.mask)
     if rows.size == 0:
         raise ValueError("the case has no lesion to frame")
-    height, width = case.mask.shape
-    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
-    side = int(min(max(round(factor * extent), min_px), height, width))
-    top = int(np.clip(round((rows.min() + rows.max() + 1 - side) / 2), 0, height - side))
-    left = int(np.clip(round((cols.min() + cols.max() + 1 - side) / 2), 0, width - side))
+    lesion = (float(cols.min()), float(rows.min()), float(np.ptp(cols) + 1), float(np.ptp(rows) + 1))
+    left, top, side = framed_box(lesion, case.mask.shape, factor, min_px)
     window = (slice(top, top + side), slice(left, left + side))
     return StressCase(
         case.bmode[window].copy(), case.mask[window].copy(), case.lesion_type, case.mm_per_px,
