@@ -105,8 +105,8 @@ def test_report_text_reads_back(tmp_path):
         "3.40 (fat mean 0.68, lesion mean 0.20; cut-off 3.05)",  # strain ratio with both ROI means
         "Lesion size",
         " mm",
-        "Lesion in the frame",  # the lesion's longer side over the B-mode's shorter side: 25 / 60 px
-        "42% of the frame",
+        "Lesion in the frame",  # the lesion's longer side over the B-mode's shorter side: 24 / 60 px
+        "40% of the frame",
         "Stiff lesion with stiff halo; biopsy advised.",
         "Signed by dr_wang on 2025-01-02 10:15 UTC",
         "VIRTUAL · strain-phantom-7",  # the stamp on the elastogram
@@ -178,11 +178,37 @@ def test_findings_say_how_large_the_lesion_is_in_the_frame():
     from usegan.report.findings import key_figures
 
     rows = dict(key_figures(_data()))
-    assert rows["Lesion in the frame"] == "42% of the frame"  # 25 px across a 60 px high B-mode
+    assert rows["Lesion in the frame"] == "40% of the frame"  # 24 px (the scored ellipse) across a 60 px high B-mode
     small = _data(rois={"lesion": {"x": 36, "y": 26, "w": 8, "h": 8}}, language="zh")
     assert dict(key_figures(small))["病灶占视野比例"] == "占视野 13% (病灶在视野中较小，虚拟弹性判读的可靠性较低)"
     caution = dict(key_figures(_data(rois={"lesion": {"x": 36, "y": 26, "w": 8, "h": 8}})))["Lesion in the frame"]
     assert caution == "13% of the frame (small in the frame, where virtual readings were less reliable)"
+
+
+def test_findings_carry_the_review_pages_roi_confidence():
+    from usegan.report.findings import key_figures
+    from usegan.scoring.roi import Ellipse
+    from usegan.services.reading import read
+    from usegan.ui.roi_canvas import Marks
+
+    sure = dict(key_figures(_data()))["Model confidence in the lesion ROI"]
+    assert sure == "100% (0% of the ROI unsure)"  # every pixel on the map and no uncertainty map: the colour distance
+    sd = np.zeros((60, 80), np.float32)
+    sd[24:, :] = 0.5  # the model is unsure over the lower part of the lesion (SD half the strain scale)
+    data = _data(uncertainty=sd)
+    row = dict(key_figures(data))["Model confidence in the lesion ROI"]
+    page = read(data.elastogram, "strain", None, Marks(rois={"lesion": Ellipse(40, 30, 12, 9)}), None,
+                uncertainty=sd).confidence  # fmt: skip
+    assert row == f"{page.mean:.0%} ({page.unsure_fraction:.0%} of the ROI unsure)" + (
+        " (the B-mode does not determine the stiffness here)" if page.caution else ""
+    )
+    assert 0 < page.unsure_fraction < 1
+    sd[:] = 0.5
+    assert dict(key_figures(_data(uncertainty=sd, language="zh")))["模型对病灶感兴趣区的置信度"] == (
+        "0%（100% 的感兴趣区不确定） (此处 B 模式图像不能确定硬度)"
+    )
+    with pytest.raises(ValueError, match="uncertainty"):
+        _data(uncertainty=np.zeros((10, 10), np.float32))
 
 
 def test_colour_distribution_in_the_lesion():
@@ -207,6 +233,8 @@ def test_report_data_is_validated():
 
 @needs_poppler
 def test_report_from_the_store_and_archived(store, tmp_path, monkeypatch):
+    from usegan.report.findings import key_figures
+
     monkeypatch.setenv("USEGAN_DEPARTMENT", "Huashan Hospital Ultrasound")
     case_id = store.create_case(bmode(1, (60, 80)), organ="thyroid", created_by="dr_a", notes="follow-up")
     store.registry.register(
@@ -221,6 +249,7 @@ def test_report_from_the_store_and_archived(store, tmp_path, monkeypatch):
         colour_scale={"vmin": 0, "vmax": 180},
         ms=9.0,
         created_by="dr_a",
+        uncertainty=np.full((60, 80), 120.0, np.float32),  # kPa: unsure everywhere
     )
     p = store.add_prescore(
         case_id,
@@ -234,6 +263,8 @@ def test_report_from_the_store_and_archived(store, tmp_path, monkeypatch):
     review = store.sign(case_id, "dr_a", review.row_version)
     data = report_data_for_case(store, case_id)
     assert data.provenance is Provenance.PHANTOM and data.rois == {"lesion": {"x": 30, "y": 20, "w": 20, "h": 20}}
+    assert data.uncertainty is not None and data.uncertainty.shape == (60, 80)  # the stored map, as the page read it
+    assert "not determine the stiffness" in dict(key_figures(data))["Model confidence in the lesion ROI"]
     pdf = build_report(data)
     sha = store.add_report(case_id, review.review_id, pdf, created_by="dr_a")
     assert store.images.read_bytes(sha) == pdf and store.reports(case_id)[0]["pdf_sha"] == sha

@@ -196,6 +196,10 @@ def test_roi_types():
     assert parse_rect(" 1, 2,3,4") == Rect(1, 2, 3, 4)
     for roi in (Rect(1, 2, 3, 4), Polygon(((0.0, 0.0), (5.0, 0.0), (0.0, 5.0)))):
         assert roi_from_dict(roi.to_dict()) == roi
+        untyped = {k: v for k, v in roi.to_dict().items() if k != "type"}  # as a report's ROIs may come
+        assert roi_from_dict(untyped) == roi
+    with pytest.raises(RoiError, match="type"):
+        roi_from_dict({"x": 1, "y": 2})
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from usegan.colormaps import Colormap
 from usegan.provenance import Provenance
@@ -51,6 +50,8 @@ class ReportData:
     pixel_spacing_mm: float | tuple[float, float] | None = None  # mm per pixel (or (row, column)): sizes in mm
     department: str = "Ultrasound Department"  # header, from settings.department
     language: str = "en"  # "en" or "zh"
+    uncertainty: np.ndarray | None = None  # (H, W) float32 model SD in the scale's units, as the elastogram; None =
+    # the ROI confidence falls back to the colour-map distance, as on the review page
 
     def __post_init__(self) -> None:
         for name, arr, colour in (("bmode", self.bmode, False), ("elastogram", self.elastogram, True)):
@@ -63,6 +64,10 @@ class ReportData:
                 )
         if self.mode not in values(Mode):
             raise ValueError(f"mode must be 'strain' or 'swe', got {self.mode!r}")
+        if self.uncertainty is not None and np.shape(self.uncertainty) != np.shape(self.elastogram)[:2]:
+            raise ValueError(
+                f"uncertainty {np.shape(self.uncertainty)} must match the elastogram's {np.shape(self.elastogram)[:2]}"
+            )
         if self.language not in ("en", "zh"):
             raise ValueError(f"language must be 'en' or 'zh', got {self.language!r}")
         for name, shape in self.rois.items():
@@ -83,19 +88,17 @@ def main_roi(rois: dict) -> tuple[str, dict] | None:
     return name, rois[name]
 
 
-def roi_mask(shape: dict, height: int, width: int) -> np.ndarray:
-    """(H, W) bool mask of one ROI shape."""
-    canvas = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(canvas)
-    if "points" in shape:
-        draw.polygon([tuple(map(float, p)) for p in shape["points"]], fill=1)
-    elif "rx" in shape:
-        cx, cy, rx, ry = (float(shape[k]) for k in ("cx", "cy", "rx", "ry"))
-        draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=1)
-    else:
-        x, y, w, h = (float(shape[k]) for k in ("x", "y", "w", "h"))
-        draw.rectangle([x, y, x + w - 1, y + h - 1], fill=1)
-    return np.asarray(canvas, dtype=bool)
+def roi_mask(shape: dict, height: int, width: int, role: str = "") -> np.ndarray:
+    """(H, W) bool mask of one stored ROI, made as the review page makes it (:mod:`usegan.scoring.roi`): the
+    ``"lesion"`` as it is scored (a rectangle's inscribed ellipse), other roles as drawn; empty when the ROI has no
+    pixel in the image."""
+    from usegan.scoring.roi import RoiError, lesion_mask, roi_from_dict, roi_to_mask
+
+    try:
+        roi = roi_from_dict(shape)
+        return lesion_mask(roi, (height, width))[0] if role == "lesion" else roi_to_mask(roi, (height, width))
+    except RoiError:
+        return np.zeros((height, width), dtype=bool)
 
 
 def colour_distribution(data: ReportData) -> tuple[list[tuple[str, float, float]], float]:
@@ -111,7 +114,7 @@ def colour_distribution(data: ReportData) -> tuple[list[tuple[str, float, float]
         return [(str(k), float(v), float(s)) for (k, v), s in zip(items, span, strict=True)], 0.0
     values, _ = cmap.invert(data.elastogram)
     picked = main_roi(data.rois)
-    mask = np.ones(values.shape, bool) if picked is None else roi_mask(picked[1], *values.shape)
+    mask = np.ones(values.shape, bool) if picked is None else roi_mask(picked[1], *values.shape, role=picked[0])
     inside = values[mask]
     known = inside[~np.isnan(inside)]
     unknown = 1.0 - known.size / max(inside.size, 1)

@@ -72,7 +72,7 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
     if not isinstance(lesion, dict):
         return []
     height, width = data.bmode.shape[:2]  # ROIs are drawn on the B-mode, whose pixels the spacing describes
-    mask = roi_mask(lesion, height, width)
+    mask = roi_mask(lesion, height, width, role="lesion")
     if not mask.any():
         return []
     spacing = PixelSpacing.of(data.pixel_spacing_mm, "case") if data.pixel_spacing_mm else None
@@ -88,7 +88,26 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
     if (framed := framing(mask)) is not None:  # how large the lesion is in the frame the model read
         caution = f" ({t['framing_caution']})" if framed.caution else ""
         rows.append((t["framing"], t["framing_value"].format(pct=framed.fraction) + caution))
+    if (sure := _roi_confidence(data, mask)) is not None:  # the review page's confidence line, same functions
+        caution = f" ({t['roi_confidence_caution']})" if sure.caution else ""
+        rows.append((t["roi_confidence"], t["roi_confidence_value"].format(mean=sure.mean, unsure=sure.unsure_fraction)
+                     + caution))  # fmt: skip
     return rows
+
+
+def _roi_confidence(data: ReportData, mask):
+    """The lesion ROI's :class:`~usegan.scoring.confidence.RoiConfidence` on the report's elastogram: its stored
+    uncertainty map where it has one, else the colour-map distance (as on the review page); None when the ROI has no
+    pixel in the colour box."""
+    from usegan.colormaps import Colormap, coloured_mask
+    from usegan.scoring.confidence import quality_map, roi_confidence
+
+    if mask.shape != data.elastogram.shape[:2]:
+        return None
+    cmap = Colormap.from_scale(data.mode, data.colour_scale)
+    _, distance = cmap.invert(data.elastogram)
+    quality = quality_map(distance, cmap, data.uncertainty, inside=coloured_mask(data.elastogram))
+    return roi_confidence(quality, mask)
 
 
 def appendix_items(data: ReportData) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ def report_data_for_reading(store, review, *, department: str | None = None, lan
     generation = store.get_generation(review.generation_id)
     prescore = store.get_prescore(review.prescore_id) if review.prescore_id else None
     rois = (review.rois or None) or (prescore.roi if prescore else {}) or {}
+    elastogram = generation.elastogram()
     return ReportData(
         case_id=case.case_id,
         patient_pseudonym=case.patient_id or "-",
@@ -29,7 +30,7 @@ def report_data_for_reading(store, review, *, department: str | None = None, lan
         organ=case.organ,
         side=case.side,
         bmode=case.bmode(),
-        elastogram=generation.elastogram(),
+        elastogram=elastogram,
         mode=generation.mode,
         model_version=generation.model_version,
         checkpoint_sha256=generation.checkpoint_sha256,
@@ -49,7 +50,15 @@ def report_data_for_reading(store, review, *, department: str | None = None, lan
         pixel_spacing_mm=_pixel_spacing(case),
         department=department or settings.department,
         language=language or settings.report_language,
+        uncertainty=_uncertainty(generation, elastogram.shape[:2]),
     )
+
+
+def _uncertainty(generation, shape: tuple[int, int]):
+    """The model's SD map stored with ``generation`` when it has the elastogram's ``shape`` (what the review page's
+    ROI confidence used), else None."""
+    sd = generation.uncertainty() if generation.has_uncertainty else None
+    return sd if sd is not None and sd.shape == shape else None
 
 
 def report_data_for_case(

@@ -72,9 +72,16 @@ def parse_rect(text: str) -> Rect:
     return Rect(x, y, w, h)
 
 
+_KEYS = {"polygon": {"points"}, "ellipse": {"cx", "cy", "rx", "ry"}, "rect": {"x", "y", "w", "h"}}
+
+
 def roi_from_dict(data: dict[str, Any]) -> Rect | Polygon | Ellipse:
-    """Inverse of ``Rect.to_dict`` / ``Polygon.to_dict`` / ``Ellipse.to_dict`` (for ROIs stored with a case)."""
+    """Inverse of ``Rect.to_dict`` / ``Polygon.to_dict`` / ``Ellipse.to_dict`` (for ROIs stored with a case). A dict
+    without ``"type"`` is known by its keys: ``points`` a polygon, ``cx, cy, rx, ry`` an ellipse, ``x, y, w, h`` a
+    rectangle."""
     kind = data.get("type")
+    if kind is None:
+        kind = next((k for k, keys in _KEYS.items() if keys <= data.keys()), None)
     if kind == "rect":
         return Rect(int(data["x"]), int(data["y"]), int(data["w"]), int(data["h"]))
     if kind == "polygon":
