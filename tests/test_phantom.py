@@ -216,6 +216,28 @@ def test_cases_are_deterministic_in_their_seed():
     assert not np.array_equal(a.bmode, c.bmode)
 
 
+def test_small_in_frame_shows_the_lesion_small_in_a_whole_field_and_keeps_the_rest():
+    from usegan.phantom.case import SMALL_LESION_SPAN, case_seed, random_case_of_type
+
+    seed = case_seed(4000, 3)
+    plain = random_case_of_type(seed, "malignant", 128)
+    np.testing.assert_array_equal(plain.bmode, random_case_of_type(seed, "malignant", 128, small_in_frame=0.0).bmode)
+    small = random_case_of_type(seed, "malignant", 128, small_in_frame=1.0)
+    assert small.extra == {"small_in_frame": True} and "small_in_frame" not in plain.extra
+    assert small.box[0] == 0 and small.box[2] == 128  # a full-field box: the whole width
+    lo, hi = SMALL_LESION_SPAN
+    assert lo * small.params.fov_mm <= small.params.size_mm <= hi * small.params.fov_mm
+    assert small.mask.any() and np.ptp(np.nonzero(small.mask)[1]) + 1 < 0.3 * 128
+    # type, echo and stiffness stay: a small carcinoma is still stiff (what keeps size from meaning stiffness)
+    assert (small.params.lesion_type, small.params.lesion_echo, small.params.lesion_kpa) == (
+        plain.params.lesion_type, plain.params.lesion_echo, plain.params.lesion_kpa,
+    )  # fmt: skip
+    assert small.labels["tsukuba"] >= 3
+    assert "small_in_frame" not in random_case_of_type(seed, "none", 64, small_in_frame=1.0).extra
+    with pytest.raises(ValueError, match="small_in_frame"):
+        random_case_of_type(seed, "cyst", 64, small_in_frame=1.5)
+
+
 def test_speckle_config_validation_names_the_value():
     with pytest.raises(ValueError, match="dynamic_range_db"):
         BModeConfig(dynamic_range_db=0)
@@ -262,6 +284,8 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--types", "cyst", "tumour"]) == 2
     assert "tumour" in capsys.readouterr().err
     assert main(["phantom", "-n", "0", "--out", str(tmp_path / "x")]) == 2
+    assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--small-in-frame", "2"]) == 2
+    assert "--small-in-frame" in capsys.readouterr().err
 
 
 def test_cli_lesion_types_match_the_library():

@@ -47,17 +47,27 @@ def register(subparsers) -> None:
         help="imaging-chain ranges: 'training', 'held-out' (settings and overlays outside the training ranges, "
         "for the held-out scanner test set) or 'one-chain' (one fixed chain: the randomisation ablation)",
     )
+    parser.add_argument(
+        "--small-in-frame",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of lesion cases redrawn small in a whole field (usegan.phantom.case.shrink_lesion); default 0: "
+        "phantom-3 as it was",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
-def _work(job: tuple[int, int, str, int, str, bool, str]) -> dict:
+def _work(job: tuple[int, int, str, int, str, bool, str, float]) -> dict:
     """Worker: build and write case ``index``; return its index.csv row. Module-level so it pickles."""
     from usegan.phantom.case import case_seed, random_case_of_type
     from usegan.phantom.writer import case_name, index_row, write_case
 
-    index, seed, lesion_type, size, out, true_strain, scanner = job
-    case = random_case_of_type(case_seed(seed, index), lesion_type, size, scanner=scanner)
+    index, seed, lesion_type, size, out, true_strain, scanner, small_in_frame = job
+    case = random_case_of_type(
+        case_seed(seed, index), lesion_type, size, scanner=scanner, small_in_frame=small_in_frame
+    )
     name = case_name(index)
     write_case(case, Path(out) / name, true_strain=true_strain)
     return index_row(name, case)
@@ -77,13 +87,24 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown lesion type(s) {', '.join(unknown)}; choose from {', '.join(LESION_TYPES)}")
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, got {args.workers}")
+    if not 0.0 <= args.small_in_frame <= 1.0:
+        raise CommandError(f"--small-in-frame must be between 0 and 1, got {args.small_in_frame}")
     if args.start < 0:
         raise CommandError(f"--start must be >= 0, got {args.start}")
     if args.out.exists() and not args.out.is_dir():
         raise CommandError(f"--out {args.out} exists and is not a folder")
     args.out.mkdir(parents=True, exist_ok=True)
     jobs = [
-        (i, args.seed, args.types[i % len(args.types)], args.size, str(args.out), not args.no_true_strain, args.scanner)
+        (
+            i,
+            args.seed,
+            args.types[i % len(args.types)],
+            args.size,
+            str(args.out),
+            not args.no_true_strain,
+            args.scanner,
+            args.small_in_frame,
+        )
         for i in range(args.start, args.start + args.count)
     ]
     rows = _previous_rows(args.out, {f"case_{i:05d}" for i, *_ in jobs})
@@ -122,7 +143,7 @@ def _write_sheet(args: argparse.Namespace, jobs: list[tuple]) -> None:
     from usegan.phantom.sheet import contact_sheet
 
     cases = [
-        random_case_of_type(case_seed(seed, i), t, size, scanner=job[-1])
+        random_case_of_type(case_seed(seed, i), t, size, scanner=job[6], small_in_frame=job[7])
         for job in jobs
         for i, seed, t, size in [job[:4]]
     ]

@@ -350,12 +350,42 @@ def random_case_of_type(
     size: int = 256,
     rng: np.random.Generator | None = None,
     scanner: str = "training",
+    small_in_frame: float = 0.0,
 ) -> PhantomCase:
     """A random case of a given lesion type (used by the CLI to balance types round-robin); ``scanner`` picks the
-    imaging-chain ranges ("training", or "held-out" for the held-out scanner test set)."""
+    imaging-chain ranges ("training", or "held-out" for the held-out scanner test set).
+
+    ``small_in_frame`` in [0, 1]: the share of lesion cases shown small in a whole field (:func:`shrink_lesion`,
+    a full-field box); 0 gives phantom-3 exactly. The draw has its own random stream, so the other cases of a run
+    are the same whatever the share.
+    """
+    if not 0.0 <= small_in_frame <= 1.0:
+        raise ValueError(f"small_in_frame must be in [0, 1], got {small_in_frame!r}")
     rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
     scanner_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5CA7]))
     params = sample_params(rng, lesion_type, fov_mm=sample_fov(scanner_rng, scanner))
     bmode, display = sample_scanner(scanner_rng, params.depth_mm, params.fov_mm, scanner)
     full_field = bool(scanner_rng.random() < 0.4)
-    return make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)
+    small_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A11]))
+    small = lesion_type != "none" and bool(small_rng.random() < small_in_frame)
+    if small:
+        shrunk = shrink_lesion(params, small_rng)  # the focus keeps its drawn offset from the lesion
+        focus = float(np.clip(bmode.focus_mm + shrunk.depth_mm - params.depth_mm, 3.0, params.fov_mm - 2.0))
+        params, bmode, full_field = shrunk, replace(bmode, focus_mm=focus), True
+    case = make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)
+    return replace(case, extra={**case.extra, "small_in_frame": True}) if small else case
+
+
+SMALL_LESION_SPAN = (0.1, 0.22)  # a small-in-frame lesion's width over the field of view
+
+
+def shrink_lesion(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
+    """``p`` with its lesion redrawn small in the field of view: width :data:`SMALL_LESION_SPAN` of the view (4-11 mm
+    at 30-50 mm; about 26-56 px of a 256 px image, where the lesions of a box crop span 60-230 px), a halo scaled with
+    it, at a new depth inside the gland. Type, shape, echo and stiffness stay: small cysts soft, small carcinomas
+    stiff, so size alone says nothing about stiffness. Made for the whole images of a second simulator, in which the
+    bundled models read small carcinomas soft (docs/fidelity.md, "Framing decides")."""
+    size = float(rng.uniform(*SMALL_LESION_SPAN)) * p.fov_mm
+    halo = p.halo_mm * size / p.size_mm if p.halo_mm > 0 else 0.0
+    small = replace(p, size_mm=size, halo_mm=halo)
+    return replace(small, depth_mm=_lesion_depth(small, rng))
