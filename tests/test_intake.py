@@ -264,6 +264,21 @@ def test_framed_crop_maps_the_lesion_to_the_original_and_stays_inside_it():
         framed_crop(whole, (480, 640), CropBox(300, 200, 0, 10))
 
 
+def test_the_current_image_area_shows_beside_a_new_crop_that_coincides_with_it():
+    from usegan.services.intake import CROP_COLOUR, CURRENT_CROP_COLOUR, crop_preview
+
+    def count(image, colour):
+        return int((image == [int(colour[i : i + 2], 16) for i in (1, 3, 5)]).all(axis=-1).sum())
+
+    pixels = np.full((100, 120, 3), 90, np.uint8)
+    box = CropBox(20, 10, 60, 50)
+    same = crop_preview(pixels, box, current=box)  # right after a re-crop: the controls start at the current area
+    assert count(same, CROP_COLOUR) > 0 and count(same, CURRENT_CROP_COLOUR) > 0
+    assert (same[11, 50] == [int(CROP_COLOUR[i : i + 2], 16) for i in (1, 3, 5)]).all()  # orange: the edge, 2 px
+    assert (same[12, 50] == [int(CURRENT_CROP_COLOUR[i : i + 2], 16) for i in (1, 3, 5)]).all()  # blue just inside
+    assert count(crop_preview(pixels, box), CURRENT_CROP_COLOUR) == 0
+
+
 def test_withdraw_hides_the_case_keeps_it_and_needs_a_reason(store, settings):
     intake = Intake(store, settings)
     case_id = intake.create_case(intake.read(png_bytes(small_scan()), "a.png"), user="doc")

@@ -119,18 +119,20 @@ CURRENT_CROP_COLOUR = "#3d9df2"  # a case's stored image area, while a new one i
 
 
 def crop_preview(pixels: np.ndarray, crop: CropBox, current: CropBox | None = None) -> np.ndarray:
-    """``(H, W, 3)`` uint8: ``pixels`` with the crop outlined in orange (and ``current`` in blue, under it).
+    """``(H, W, 3)`` uint8: ``pixels`` with the crop outlined in orange and ``current`` in blue under it, its line twice
+    as wide, so that a blue band stays beside the orange line where the two boxes coincide.
 
     The line is thick enough to stay visible when a large capture is shown scaled down. Raises
     ``InvalidCropError`` naming the problem when ``crop`` does not fit the image."""
     from usegan.ui.overlay import outline
 
     height, width = pixels.shape[:2]
-    masks, colours = {}, {"current": CURRENT_CROP_COLOUR, "crop": CROP_COLOUR}
+    line = max(2, round(max(height, width) / 200))
+    crop_area = crop_mask(height, width, crop)
+    shown = pixels
     if current is not None and (now := current.clip(height, width)) is not None:
-        masks["current"] = crop_mask(height, width, now)
-    masks["crop"] = crop_mask(height, width, crop)
-    return outline(pixels, masks, colours, width=max(2, round(max(height, width) / 200)))
+        shown = outline(pixels, {"current": crop_mask(height, width, now)}, {"current": CURRENT_CROP_COLOUR}, 2 * line)
+    return outline(shown, {"crop": crop_area}, {"crop": CROP_COLOUR}, width=line)
 
 
 # --- correcting a case: re-crop, withdraw ------------------------------------------------------------------------
