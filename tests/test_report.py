@@ -191,12 +191,12 @@ def test_findings_carry_the_review_pages_roi_confidence():
     from usegan.services.reading import read
     from usegan.ui.roi_canvas import Marks
 
-    sure = dict(key_figures(_data()))["Model confidence in the lesion ROI"]
+    sure = dict(key_figures(_data()))["ROI confidence"]
     assert sure == "100% (0% of the ROI unsure)"  # every pixel on the map and no uncertainty map: the colour distance
     sd = np.zeros((60, 80), np.float32)
     sd[24:, :] = 0.5  # the model is unsure over the lower part of the lesion (SD half the strain scale)
     data = _data(uncertainty=sd)
-    row = dict(key_figures(data))["Model confidence in the lesion ROI"]
+    row = dict(key_figures(data))["ROI confidence"]
     page = read(data.elastogram, "strain", None, Marks(rois={"lesion": Ellipse(40, 30, 12, 9)}), None,
                 uncertainty=sd).confidence  # fmt: skip
     assert row == f"{page.mean:.0%} ({page.unsure_fraction:.0%} of the ROI unsure)" + (
@@ -264,7 +264,7 @@ def test_report_from_the_store_and_archived(store, tmp_path, monkeypatch):
     data = report_data_for_case(store, case_id)
     assert data.provenance is Provenance.PHANTOM and data.rois == {"lesion": {"x": 30, "y": 20, "w": 20, "h": 20}}
     assert data.uncertainty is not None and data.uncertainty.shape == (60, 80)  # the stored map, as the page read it
-    assert "not determine the stiffness" in dict(key_figures(data))["Model confidence in the lesion ROI"]
+    assert "not determine the stiffness" in dict(key_figures(data))["ROI confidence"]
     pdf = build_report(data)
     sha = store.add_report(case_id, review.review_id, pdf, created_by="dr_a")
     assert store.images.read_bytes(sha) == pdf and store.reports(case_id)[0]["pdf_sha"] == sha

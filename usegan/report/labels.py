@@ -55,7 +55,7 @@ LABELS = {
         "framing": "Lesion in the frame",
         "framing_value": "{pct:.0%} of the frame",
         "framing_caution": "small in the frame, where virtual readings were less reliable",
-        "roi_confidence": "Model confidence in the lesion ROI",
+        "roi_confidence": "ROI confidence",
         "roi_confidence_value": "{mean:.0%} ({unsure:.0%} of the ROI unsure)",
         "roi_confidence_caution": "the B-mode does not determine the stiffness here",
         "eratio": "Eratio (lesion / fat Emean)",
