@@ -217,11 +217,21 @@ def test_cases_are_deterministic_in_their_seed():
 
 
 def test_small_in_frame_shows_the_lesion_small_in_a_whole_field_and_keeps_the_rest():
-    from usegan.phantom.case import SMALL_LESION_SPAN, case_seed, random_case_of_type
+    from usegan.phantom.case import SMALL_LESION_SPAN, case_seed, random_case_of_type, sample_params
+    from usegan.phantom.scanner import sample_fov, sample_scanner
 
     seed = case_seed(4000, 3)
     plain = random_case_of_type(seed, "malignant", 128)
-    np.testing.assert_array_equal(plain.bmode, random_case_of_type(seed, "malignant", 128, small_in_frame=0.0).bmode)
+    # share 0 is phantom-3's recipe, draw for draw (what make model's earlier stages simulate)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xCA5E]))
+    scanner_rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5CA7]))
+    params = sample_params(rng, "malignant", fov_mm=sample_fov(scanner_rng, "training"))
+    bmode_config, display = sample_scanner(scanner_rng, params.depth_mm, params.fov_mm, "training")
+    full_field = bool(scanner_rng.random() < 0.4)
+    recipe = make_case(params, seed, 128, bmode_config=bmode_config, display=display, full_field=full_field)
+    np.testing.assert_array_equal(plain.bmode, recipe.bmode)
+    np.testing.assert_array_equal(plain.strain_rgb, recipe.strain_rgb)
+    assert plain.meta() == recipe.meta()
     small = random_case_of_type(seed, "malignant", 128, small_in_frame=1.0)
     assert small.extra == {"small_in_frame": True} and "small_in_frame" not in plain.extra
     assert small.box[0] == 0 and small.box[2] == 128  # a full-field box: the whole width

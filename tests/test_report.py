@@ -187,26 +187,32 @@ def test_findings_say_how_large_the_lesion_is_in_the_frame():
 
 def test_findings_carry_the_review_pages_roi_confidence():
     from usegan.report.findings import key_figures
-    from usegan.scoring.roi import Ellipse
+    from usegan.scoring.roi import Rect
     from usegan.services.reading import read
     from usegan.ui.roi_canvas import Marks
 
     sure = dict(key_figures(_data()))["ROI confidence"]
-    assert sure == "100% (0% of the ROI unsure)"  # every pixel on the map and no uncertainty map: the colour distance
+    assert sure == "100% (0% of the ROI unsure; colour-map distance)"  # every pixel on the map, no uncertainty map
     sd = np.zeros((60, 80), np.float32)
     sd[24:, :] = 0.5  # the model is unsure over the lower part of the lesion (SD half the strain scale)
-    data = _data(uncertainty=sd)
+    stored = {"x": 26, "y": 18, "w": 30, "h": 20}  # a rectangle: the page scores its inscribed ellipse
+    data = _data(uncertainty=sd, rois={"lesion": stored})
     row = dict(key_figures(data))["ROI confidence"]
-    page = read(data.elastogram, "strain", None, Marks(rois={"lesion": Ellipse(40, 30, 12, 9)}), None,
-                uncertainty=sd).confidence  # fmt: skip
-    assert row == f"{page.mean:.0%} ({page.unsure_fraction:.0%} of the ROI unsure)" + (
-        " (the B-mode does not determine the stiffness here)" if page.caution else ""
-    )
-    assert 0 < page.unsure_fraction < 1
+    page = read(data.elastogram, "strain", None, Marks(rois={"lesion": Rect(26, 18, 30, 20)}), None, uncertainty=sd)
+    sure = page.confidence
+    assert 0 < sure.unsure_fraction < 1 and sure.source == "model uncertainty"
+    caution = " (the B-mode does not determine the stiffness here)" if sure.caution else ""
+    assert row == f"{sure.mean:.0%} ({sure.unsure_fraction:.0%} of the ROI unsure; model uncertainty){caution}"
     sd[:] = 0.5
     assert dict(key_figures(_data(uncertainty=sd, language="zh")))["模型对病灶感兴趣区的置信度"] == (
-        "0%（100% 的感兴趣区不确定） (此处 B 模式图像不能确定硬度)"
+        "0%（100% 的感兴趣区不确定；模型不确定度） (此处 B 模式图像不能确定硬度)"
     )
+    # SWE with a Q-box and no lesion ROI: the Q-box's confidence, as on the page
+    qbox = _data(mode="swe", elastogram=_elastogram("swe"), rois={"qbox": {"cx": 40, "cy": 30, "rx": 5, "ry": 5}})
+    assert dict(key_figures(qbox))["ROI confidence"].startswith("100% (0% of the ROI unsure")
+    # an ROI the page cannot read is dropped (no row, no crash), as the page drops it
+    broken = _data(rois={"lesion": {"type": "rect", "cx": 40, "cy": 30, "rx": 5, "ry": 5}})
+    assert "ROI confidence" not in dict(key_figures(broken)) and build_report(broken)[:4] == b"%PDF"
     with pytest.raises(ValueError, match="uncertainty"):
         _data(uncertainty=np.zeros((10, 10), np.float32))
 

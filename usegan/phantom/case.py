@@ -380,11 +380,13 @@ SMALL_LESION_SPAN = (0.1, 0.22)  # a small-in-frame lesion's width over the fiel
 
 
 def shrink_lesion(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
-    """``p`` with its lesion redrawn small in the field of view: width :data:`SMALL_LESION_SPAN` of the view (4-11 mm
-    at 30-50 mm; about 26-56 px of a 256 px image, where the lesions of a box crop span 60-230 px), a halo scaled with
-    it, at a new depth inside the gland. Type, shape, echo and stiffness stay: small cysts soft, small carcinomas
-    stiff, so size alone says nothing about stiffness. Made for the whole images of a second simulator, in which the
-    bundled models read small carcinomas soft (docs/fidelity.md, "Framing decides")."""
+    """``p`` with its lesion redrawn small in the field of view: width :data:`SMALL_LESION_SPAN` of the view (3-11 mm
+    at the training scanner's 30-50 mm; about 26-56 px of a 256 px image, where the lesions of a box crop span 60-230
+    px), a halo scaled with it, at a new depth inside the gland. Type, shape, echo and stiffness stay: small cysts
+    soft, small carcinomas stiff, so size alone says nothing about stiffness. Margin, echogenic rim and calcification
+    count are kept as drawn for the larger lesion (a small lesion can have a rim as thick as itself). Made for the
+    whole images of a second simulator, in which the bundled models read small carcinomas soft (docs/fidelity.md,
+    "Framing decides")."""
     size = float(rng.uniform(*SMALL_LESION_SPAN)) * p.fov_mm
     halo = p.halo_mm * size / p.size_mm if p.halo_mm > 0 else 0.0
     small = replace(p, size_mm=size, halo_mm=halo)

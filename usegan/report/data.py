@@ -91,13 +91,13 @@ def main_roi(rois: dict) -> tuple[str, dict] | None:
 def roi_mask(shape: dict, height: int, width: int, role: str = "") -> np.ndarray:
     """(H, W) bool mask of one stored ROI, made as the review page makes it (:mod:`usegan.scoring.roi`): the
     ``"lesion"`` as it is scored (a rectangle's inscribed ellipse), other roles as drawn; empty when the ROI has no
-    pixel in the image."""
+    pixel in the image or cannot be read (entries the page drops, :func:`usegan.ui.roi_canvas.rois_from_json`)."""
     from usegan.scoring.roi import RoiError, lesion_mask, roi_from_dict, roi_to_mask
 
     try:
         roi = roi_from_dict(shape)
         return lesion_mask(roi, (height, width))[0] if role == "lesion" else roi_to_mask(roi, (height, width))
-    except RoiError:
+    except (RoiError, KeyError, TypeError, ValueError):
         return np.zeros((height, width), dtype=bool)
 
 

@@ -61,6 +61,7 @@ def key_figures(data: ReportData) -> list[tuple[str, str]]:
         ref = _num(figures.get("reference_emean_kpa"), 1)
         rows.append((t["eratio"], f"{eratio} (fat Emean {ref} kPa)" if eratio else t["no_reference"]))
     rows.extend(_size_and_depth(data, t))
+    rows.extend(_confidence(data, t))
     return rows
 
 
@@ -88,21 +89,30 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
     if (framed := framing(mask)) is not None:  # how large the lesion is in the frame the model read
         caution = f" ({t['framing_caution']})" if framed.caution else ""
         rows.append((t["framing"], t["framing_value"].format(pct=framed.fraction) + caution))
-    if (sure := _roi_confidence(data, mask)) is not None:  # the review page's confidence line, same functions
-        caution = f" ({t['roi_confidence_caution']})" if sure.caution else ""
-        rows.append((t["roi_confidence"], t["roi_confidence_value"].format(mean=sure.mean, unsure=sure.unsure_fraction)
-                     + caution))  # fmt: skip
     return rows
 
 
-def _roi_confidence(data: ReportData, mask):
-    """The lesion ROI's :class:`~usegan.scoring.confidence.RoiConfidence` on the report's elastogram: its stored
-    uncertainty map where it has one, else the colour-map distance (as on the review page); None when the ROI has no
-    pixel in the colour box."""
+def _confidence(data: ReportData, t: dict) -> list[tuple[str, str]]:
+    """The review page's confidence line (:func:`_roi_confidence`) as a findings row, with its source."""
+    if (sure := _roi_confidence(data)) is None:
+        return []
+    caution = f" ({t['roi_confidence_caution']})" if sure.caution else ""
+    source = t["confidence_sources"].get(sure.source, sure.source)
+    value = t["roi_confidence_value"].format(mean=sure.mean, unsure=sure.unsure_fraction, source=source)
+    return [(t["roi_confidence"], value + caution)]
+
+
+def _roi_confidence(data: ReportData):
+    """The :class:`~usegan.scoring.confidence.RoiConfidence` of the lesion ROI (else the Q-box, as on the review
+    page) on the report's elastogram: from its stored uncertainty map where it has one, else from the colour-map
+    distance. None without such an ROI or when it has no pixel in the colour box. (For a generation stored before
+    maps were kept, the page may ask the model that made it again; the report does not run a model.)"""
     from usegan.colormaps import Colormap, coloured_mask
     from usegan.scoring.confidence import quality_map, roi_confidence
 
-    if mask.shape != data.elastogram.shape[:2]:
+    height, width = data.elastogram.shape[:2]
+    role = next((r for r in ("lesion", "qbox") if isinstance((data.rois or {}).get(r), dict)), None)
+    if role is None or not (mask := roi_mask(data.rois[role], height, width, role=role)).any():
         return None
     cmap = Colormap.from_scale(data.mode, data.colour_scale)
     _, distance = cmap.invert(data.elastogram)
