@@ -65,12 +65,17 @@ def load_real(folder: Path) -> list[tuple[str, np.ndarray]]:
 
 
 def evaluate_model(
-    path: Path, real: list[tuple[str, np.ndarray]], mm_per_px: float, out: Path, precision: str = "fp32"
+    path: Path,
+    real: list[tuple[str, np.ndarray]],
+    mm_per_px: float,
+    out: Path,
+    precision: str = "fp32",
+    size: int | None = None,
 ) -> dict:
     from usegan.inference import VirtualElastographer
     from usegan.training.fidelity import false_hard_regions, garbage_images
 
-    engine = VirtualElastographer.from_checkpoint(path, precision=precision)
+    engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
     cmap = engine.info.colormap
     mode = engine.info.mode
     off, hard, rows = [], [], []
@@ -95,6 +100,7 @@ def evaluate_model(
         "model": str(path),
         "version": engine.info.version,
         "precision": engine.precision,
+        "size": engine.size,
         "n_real": len(real),
         "real_off_map_mean": float(np.mean(off)),
         "real_off_map_max": float(np.max(off)),
@@ -118,11 +124,18 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
 
 
 def second_simulator(
-    path: Path, n_per_type: int, seed: int, out: Path, precision: str = "fp32", frame: float = FRAME_FACTOR
+    path: Path,
+    n_per_type: int,
+    seed: int,
+    out: Path,
+    precision: str = "fp32",
+    frame: float = FRAME_FACTOR,
+    size: int | None = None,
 ) -> dict:
     """:func:`usegan.training.fidelity.second_simulator_report` of the model at ``path`` on ``n_per_type`` cases of
     each lesion type (seed ``seed``), its sheet of the first 12 cases and (``frame`` > 0) the report on the same
-    cases framed in a box ``frame`` times the lesion (``framed``)."""
+    cases framed in a box ``frame`` times the lesion (``framed``); ``size``: the side the model runs at (default its
+    training size)."""
     from PIL import ImageDraw
     from scipy import ndimage
 
@@ -130,7 +143,7 @@ def second_simulator(
     from usegan.training.fidelity import second_simulator_report
     from usegan.training.rfsim import framed, stress_cases
 
-    engine = VirtualElastographer.from_checkpoint(path, precision=precision)
+    engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
     cases = stress_cases(n_per_type, seed)
     outputs = engine.generate_batch([c.bmode for c in cases])
     report = second_simulator_report(engine, cases, outputs)
@@ -165,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also score the lesions framed in a box K x their size (0: not)",
     )
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
+    parser.add_argument("--size", type=int, default=None, help="side the models run at (default: their training size)")
     args = parser.parse_args(argv)
     from usegan.checkpoint import bundled_checkpoints
 
@@ -172,10 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
     for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):
-        report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision)
+        report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision, args.size)
         if args.second_sim:
             report["models"][mode]["second_simulator"] = second_simulator(
-                path, args.second_sim, args.second_sim_seed, args.out, args.precision, args.second_sim_frame
+                path, args.second_sim, args.second_sim_seed, args.out, args.precision, args.second_sim_frame, args.size
             )
     if args.phantoms:
         report["realism"] = realism(args.phantoms, real, args.out)

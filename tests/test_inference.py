@@ -117,3 +117,18 @@ def test_precision_bf16_runs_in_bf16_and_stays_close_to_fp32(checkpoint, monkeyp
     assert inference.resolve_precision("auto", cpu) == "fp32"
     with pytest.raises(ValueError, match="precision must be one of.*'fp16'"):
         VirtualElastographer.from_checkpoint(checkpoint, precision="fp16")
+
+
+def test_the_generator_runs_at_another_size_and_maps_back_to_the_input(checkpoint):
+    default = VirtualElastographer.from_checkpoint(checkpoint)
+    larger = VirtualElastographer.from_checkpoint(checkpoint, size=64)  # trained at 32: fully convolutional
+    assert (default.size, larger.size) == (32, 64)
+    image = np.random.default_rng(6).integers(0, 256, (50, 70), dtype=np.uint8)
+    small, big = default.generate(image), larger.generate(image)
+    assert big.model_rgb.shape == (64, 64, 3) and small.model_rgb.shape == (32, 32, 3)
+    assert big.rgb.shape == small.rgb.shape == (50, 70, 3) and big.scalar.shape == (50, 70)
+    _, distance = larger.info.colormap.invert(big.rgb)
+    assert float(np.mean(distance > 12.0)) == 0.0  # still every pixel on the map
+    for bad in (48 + 4, 0, 4096):  # not a multiple of 2 ** n_down (8), none, too large
+        with pytest.raises(ValueError, match="size must be a multiple of 8"):
+            VirtualElastographer.from_checkpoint(checkpoint, size=bad)

@@ -227,6 +227,12 @@ def test_evaluate_on_phantom_cases(tmp_path, capsys):
     assert sum(map(sum, summary["confusion"])) == summary["n_scored"]
     rows = (tmp_path / "m_eval.csv").read_text().splitlines()
     assert len(rows) == 5 and rows[0].startswith("name")
+    assert summary["size"] == 64
+    args = ["evaluate", "--model", str(model), "--data", str(data)]
+    assert main([*args, "--json", "--size", "128", "--limit", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["size"] == 128  # the generator run larger than it was trained
+    assert main([*args, "--size", "100"]) == 2
+    assert "size must be a multiple of 8" in capsys.readouterr().err
 
 
 def test_box_crop_dataset_keeps_pairs_aligned_and_letterboxes(tmp_path):

@@ -35,6 +35,7 @@ from usegan.models.generator import USEGANGenerator
 from usegan.settings import PRECISIONS
 
 SQRT2 = float(np.sqrt(2.0))
+MAX_SIZE = 1024  # largest side the generator may be run at (memory and time grow with its square)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class VirtualElastographer:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         allow_rgb_head: bool = False,
         precision: str = "fp32",
+        size: int | None = None,
     ) -> None:
         if getattr(generator.config, "output", "rgb") != "colormap" and not allow_rgb_head:
             raise CheckpointError(
@@ -142,6 +144,10 @@ class VirtualElastographer:
         self.precision = resolve_precision(precision, self.device)  # "fp32" or "bf16"
         self.channels_last = channels_last
         self.max_pixels = max_pixels
+        multiple = generator.config.multiple
+        if size is not None and (size < multiple or size % multiple or size > MAX_SIZE):
+            raise ValueError(f"size must be a multiple of {multiple} up to {MAX_SIZE} pixels, got {size!r}")
+        self._size = size or info.generator_config.image_size
         if channels_last:
             self.generator.to(memory_format=torch.channels_last)
 
@@ -152,7 +158,9 @@ class VirtualElastographer:
 
     @property
     def size(self) -> int:
-        return self.info.generator_config.image_size
+        """Side of the square the image is letterboxed to and the generator runs at (fully convolutional, so any
+        multiple of its down-sampling factor works); default the size it was trained at."""
+        return self._size
 
     def prepare(self, image: ImageLike) -> tuple[np.ndarray, Letterbox]:
         """Any image -> the model's ``(size, size)`` gray input in [0, 1] and the letterbox that made it."""

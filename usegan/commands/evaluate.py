@@ -24,6 +24,12 @@ def register(subparsers) -> None:
         help='generator arithmetic: "fp32" (reference, default), "bf16", or "auto" (as the app serves it)',
     )
     p.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="side the generator runs at, a multiple of its down-sampling factor (default: the size it was trained at)",
+    )
+    p.add_argument(
         "--allow-rgb-head",
         action="store_true",
         help="also evaluate a free-RGB generator (format-1 / 'rgb' ablation), which the app and CLI refuse to serve",
@@ -39,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         engine = VirtualElastographer.from_checkpoint(
-            args.model, allow_rgb_head=args.allow_rgb_head, precision=args.precision
+            args.model, allow_rgb_head=args.allow_rgb_head, precision=args.precision, size=args.size
         )
         folders = case_folders(args.data, args.limit or None)
-    except (CheckpointError, FileNotFoundError) as exc:
+    except (CheckpointError, FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     report = evaluate_cases(engine, folders, organ=args.organ)
     csv_path = write_per_case_csv(report, args.csv or args.model.with_name(f"{args.model.stem}_eval.csv"))
@@ -50,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print(report_json(report))
     else:
         s = report.summary()
-        print(f"{s['model_version']} ({s['mode']}, {s['precision']}) on {s['n_cases']} cases of {args.data}")
+        run = f"{s['mode']}, {s['precision']}, {s['size']} px"
+        print(f"{s['model_version']} ({run}) on {s['n_cases']} cases of {args.data}")
         for key in (
             "ssim_box",
             "psnr_box",

@@ -68,6 +68,7 @@ class EvaluationReport:
     uncertainty_spearman: float | None = None  # rank correlation of predicted std with |error| (pixels)
     interval90_coverage: float | None = None  # fraction of pixels whose truth lies in the predicted 90 % interval
     precision: str = "fp32"  # the engine's arithmetic ("fp32" or "bf16")
+    size: int = 256  # the side the generator ran at (VirtualElastographer.size)
     per_case: list = field(default_factory=list)  # one dict per case (also written as CSV)
 
     def summary(self) -> dict:
@@ -165,6 +166,7 @@ def evaluate_cases(
     return EvaluationReport(
         model_version=engine.info.version,
         precision=engine.precision,
+        size=engine.size,
         mode=mode,
         data=str(folders[0].parent) if folders else "",
         n_cases=len(rows),
