@@ -142,7 +142,9 @@ def correct_case(case_id: str) -> None:
             if (framing := st.session_state.get(FRAME_SUGGESTIONS, {}).get(case_id)) and view.can_recrop:
                 st.caption(
                     f"In review, the lesion spans {framing.fraction:.0%} of the frame: small lesions read less "
-                    f"reliably than lesions framed in a box about {FRAME_FACTOR:g}x their size."
+                    f"reliably than lesions framed in a box about {FRAME_FACTOR:g}x their size. Framed, a smooth "
+                    "benign-looking lesion also reads hard a little more often (docs/fidelity.md): weigh the reading "
+                    "with the B-mode."
                 )
                 if st.toggle("Frame the lesion", key=f"{key}_framed"):
                     start, key = framed_crop(view, framing.shape, CropBox(*framing.box)), f"{key}_framed"
