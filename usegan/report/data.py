@@ -114,7 +114,8 @@ def colour_distribution(data: ReportData) -> tuple[list[tuple[str, float, float]
         return [(str(k), float(v), float(s)) for (k, v), s in zip(items, span, strict=True)], 0.0
     values, _ = cmap.invert(data.elastogram)
     picked = main_roi(data.rois)
-    mask = np.ones(values.shape, bool) if picked is None else roi_mask(picked[1], *values.shape, role=picked[0])
+    height, width = values.shape[:2]
+    mask = np.ones(values.shape, bool) if picked is None else roi_mask(picked[1], height, width, role=picked[0])
     inside = values[mask]
     known = inside[~np.isnan(inside)]
     unknown = 1.0 - known.size / max(inside.size, 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from usegan.report.data import ReportData, roi_mask
-from usegan.report.labels import LABELS
+from usegan.report.labels import CONFIDENCE_SOURCES, LABELS
 from usegan.scoring.systems import scale_named
 from usegan.vocab import Mode
 
@@ -97,7 +97,7 @@ def _confidence(data: ReportData, t: dict) -> list[tuple[str, str]]:
     if (sure := _roi_confidence(data)) is None:
         return []
     caution = f" ({t['roi_confidence_caution']})" if sure.caution else ""
-    source = t["confidence_sources"].get(sure.source, sure.source)
+    source = CONFIDENCE_SOURCES[data.language].get(sure.source, sure.source)
     value = t["roi_confidence_value"].format(mean=sure.mean, unsure=sure.unsure_fraction, source=source)
     return [(t["roi_confidence"], value + caution)]
 

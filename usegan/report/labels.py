@@ -57,7 +57,6 @@ LABELS = {
         "framing_caution": "small in the frame, where virtual readings were less reliable",
         "roi_confidence": "ROI confidence",
         "roi_confidence_value": "{mean:.0%} ({unsure:.0%} of the ROI unsure; {source})",
-        "confidence_sources": {"model uncertainty": "model uncertainty", "colour-map distance": "colour-map distance"},
         "roi_confidence_caution": "the B-mode does not determine the stiffness here",
         "eratio": "Eratio (lesion / fat Emean)",
         "signature": "Signature",
@@ -119,7 +118,6 @@ LABELS = {
         "framing_caution": "病灶在视野中较小，虚拟弹性判读的可靠性较低",
         "roi_confidence": "模型对病灶感兴趣区的置信度",
         "roi_confidence_value": "{mean:.0%}（{unsure:.0%} 的感兴趣区不确定；{source}）",
-        "confidence_sources": {"model uncertainty": "模型不确定度", "colour-map distance": "色标距离"},
         "roi_confidence_caution": "此处 B 模式图像不能确定硬度",
         "eratio": "E 比值（病灶 / 脂肪 Emean）",
         "signature": "签名",
@@ -132,3 +130,9 @@ LABELS = {
     },
 }
 ORGANS_ZH = {"breast": "乳腺", "thyroid": "甲状腺", "liver": "肝脏", "left": "左", "right": "右"}
+
+# Where an ROI's confidence comes from (usegan.scoring.confidence.QualityMap.source), in the report's languages.
+CONFIDENCE_SOURCES = {
+    "en": {"model uncertainty": "model uncertainty", "colour-map distance": "colour-map distance"},
+    "zh": {"model uncertainty": "模型不确定度", "colour-map distance": "色标距离"},
+}
