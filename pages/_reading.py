@@ -118,11 +118,14 @@ def current_marks(case, mode: str, saved_rois: dict, view: roi_canvas.Viewport) 
 
 
 def bmode_canvas(choice: ToolChoice, view: roi_canvas.Viewport, background, marks: Marks, key: str, radius: int):
-    """The drawing canvas over the (zoomed) B-mode. Its initial drawing is made once per key: afterwards the
-    canvas holds the truth (redrawing it from the server on every run would fight the reader's mouse)."""
-    initial = st.session_state.setdefault(
-        f"review_initial_{key}", roi_canvas.rois_to_drawing(marks.rois, view, lines=marks.lines)
-    )
+    """The drawing canvas over the (zoomed) B-mode. Its initial drawing is made from the kept marks whenever the
+    canvas has no value of its own: when it is first built, and when Streamlit dropped its value on a page switch
+    (an initial drawing kept from before would come back from the remounted canvas as an edit and erase the marks).
+    While the canvas holds a value it holds the truth: redrawing it from the server then would fight the mouse."""
+    initial_key = f"review_initial_{key}"
+    if key not in st.session_state or initial_key not in st.session_state:
+        st.session_state[initial_key] = roi_canvas.rois_to_drawing(marks.rois, view, lines=marks.lines)
+    initial = st.session_state[initial_key]
     st_canvas(
         fill_color=roi_canvas.ROI_FILL,
         stroke_width=2,

@@ -120,3 +120,26 @@ def test_strain_ratio_series_qbox_quality_map_zoom_and_caliper(page, server):
     settle(page)
     drag(page, (0.1, 0.8), (0.5, 0.8))
     expect(page.get_by_text(re.compile(r"Caliper distance 10\.0 mm"))).to_be_visible()
+
+
+def test_a_drawn_roi_survives_leaving_the_review_page_and_coming_back(page, server):
+    """Unsaved marks are the reader's work: a page switch must not erase them. The remounted canvas used to send
+    back the initial drawing it was first built with (no ROI yet) as an edit, which replaced the kept marks."""
+    sign_in(page, server["url"], "doc")
+    page.get_by_role("link", name="New case").click()
+    page.get_by_role("tab", name="Bundled sample").click()
+    page.get_by_role("button", name="Open as a new case").click()
+    page.get_by_role("heading", name="Case C-").wait_for()
+    settle(page)
+    pick_tool(page, "Lesion ROI")
+    drag(page, (0.40, 0.40), (0.65, 0.62))
+    lesion_size = page.get_by_text(re.compile(r"Lesion size \(scored region\)"))
+    expect(lesion_size).to_be_visible()
+    page.get_by_role("link", name="Worklist").click()
+    page.get_by_role("heading", name="Worklist").wait_for()
+    settle(page)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Review").click()
+    page.get_by_role("heading", name="Case C-").wait_for()
+    settle(page)
+    settle(page)  # the canvas mounts again and sends its drawing: the marks must come back, not go
+    expect(lesion_size).to_be_visible()
