@@ -53,13 +53,18 @@ def pick_tool(page, name: str) -> None:
     settle(page)
 
 
-def test_strain_ratio_series_qbox_quality_map_zoom_and_caliper(page, server):
+def open_sample_case(page, server) -> None:
+    """Sign in and open the bundled sample as a new case: the review page, settled."""
     sign_in(page, server["url"], "doc")
     page.get_by_role("link", name="New case").click()
     page.get_by_role("tab", name="Bundled sample").click()
     page.get_by_role("button", name="Open as a new case").click()
     page.get_by_role("heading", name="Case C-").wait_for()
     settle(page)
+
+
+def test_strain_ratio_series_qbox_quality_map_zoom_and_caliper(page, server):
+    open_sample_case(page, server)
 
     # calibrate: an orange line over 40% of the canvas width is 20 mm
     pick_tool(page, "Calibrate")
@@ -125,12 +130,7 @@ def test_strain_ratio_series_qbox_quality_map_zoom_and_caliper(page, server):
 def test_a_drawn_roi_survives_leaving_the_review_page_and_coming_back(page, server):
     """Unsaved marks are the reader's work: a page switch must not erase them. The remounted canvas used to send
     back the initial drawing it was first built with (no ROI yet) as an edit, which replaced the kept marks."""
-    sign_in(page, server["url"], "doc")
-    page.get_by_role("link", name="New case").click()
-    page.get_by_role("tab", name="Bundled sample").click()
-    page.get_by_role("button", name="Open as a new case").click()
-    page.get_by_role("heading", name="Case C-").wait_for()
-    settle(page)
+    open_sample_case(page, server)
     pick_tool(page, "Lesion ROI")
     drag(page, (0.40, 0.40), (0.65, 0.62))
     lesion_size = page.get_by_text(re.compile(r"Lesion size \(scored region\)"))
