@@ -200,6 +200,12 @@ def test_roi_types():
         assert roi_from_dict(untyped) == roi
     with pytest.raises(RoiError, match="type"):
         roi_from_dict({"x": 1, "y": 2})
+    from usegan.scoring.roi import role_mask
+
+    rect = Rect(10, 10, 20, 12)
+    assert role_mask(rect, (N, N), "reference").sum() == 240  # as drawn
+    lesion = role_mask(rect, (N, N), "lesion")  # as scored: the inscribed ellipse, corners left out
+    assert 150 < lesion.sum() < 240 and not lesion[10, 10] and lesion[16, 20]
 
 
 @pytest.mark.parametrize(

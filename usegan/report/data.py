@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -79,6 +80,12 @@ class ReportData:
     def colormap(self):
         return Colormap.from_scale(self.mode, self.colour_scale)
 
+    @cached_property
+    def inverted(self) -> tuple[np.ndarray, np.ndarray]:
+        """The elastogram read back through its colour map, ``(scalar, distance)`` (H, W) each: once per report,
+        for the colour distribution and the ROI confidence."""
+        return self.colormap().invert(self.elastogram)
+
 
 def main_roi(rois: dict) -> tuple[str, dict] | None:
     """The ROI that bounds the distribution: ``"lesion"`` if present, else the first."""
@@ -92,11 +99,10 @@ def roi_mask(shape: dict, height: int, width: int, role: str = "") -> np.ndarray
     """(H, W) bool mask of one stored ROI, made as the review page makes it (:mod:`usegan.scoring.roi`): the
     ``"lesion"`` as it is scored (a rectangle's inscribed ellipse), other roles as drawn; empty when the ROI has no
     pixel in the image or cannot be read (entries the page drops, :func:`usegan.ui.roi_canvas.rois_from_json`)."""
-    from usegan.scoring.roi import RoiError, lesion_mask, roi_from_dict, roi_to_mask
+    from usegan.scoring.roi import RoiError, roi_from_dict, role_mask
 
     try:
-        roi = roi_from_dict(shape)
-        return lesion_mask(roi, (height, width))[0] if role == "lesion" else roi_to_mask(roi, (height, width))
+        return role_mask(roi_from_dict(shape), (height, width), role)
     except (RoiError, KeyError, TypeError, ValueError):
         return np.zeros((height, width), dtype=bool)
 
@@ -112,7 +118,7 @@ def colour_distribution(data: ReportData) -> tuple[list[tuple[str, float, float]
         items = list(data.distribution.items())
         span = np.linspace(cmap.vmin, cmap.vmax, len(items)) if len(items) > 1 else [cmap.vmin]
         return [(str(k), float(v), float(s)) for (k, v), s in zip(items, span, strict=True)], 0.0
-    values, _ = cmap.invert(data.elastogram)
+    values, _ = data.inverted
     picked = main_roi(data.rois)
     height, width = values.shape[:2]
     mask = np.ones(values.shape, bool) if picked is None else roi_mask(picked[1], height, width, role=picked[0])

@@ -107,16 +107,15 @@ def _roi_confidence(data: ReportData):
     page) on the report's elastogram: from its stored uncertainty map where it has one, else from the colour-map
     distance. None without such an ROI or when it has no pixel in the colour box. (For a generation stored before
     maps were kept, the page may ask the model that made it again; the report does not run a model.)"""
-    from usegan.colormaps import Colormap, coloured_mask
+    from usegan.colormaps import coloured_mask
     from usegan.scoring.confidence import quality_map, roi_confidence
 
     height, width = data.elastogram.shape[:2]
     role = next((r for r in ("lesion", "qbox") if isinstance((data.rois or {}).get(r), dict)), None)
     if role is None or not (mask := roi_mask(data.rois[role], height, width, role=role)).any():
         return None
-    cmap = Colormap.from_scale(data.mode, data.colour_scale)
-    _, distance = cmap.invert(data.elastogram)
-    quality = quality_map(distance, cmap, data.uncertainty, inside=coloured_mask(data.elastogram))
+    _, distance = data.inverted
+    quality = quality_map(distance, data.colormap(), data.uncertainty, inside=coloured_mask(data.elastogram))
     return roi_confidence(quality, mask)
 
 

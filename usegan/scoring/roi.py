@@ -170,6 +170,12 @@ def lesion_mask(roi: Roi, shape: tuple[int, int]) -> tuple[np.ndarray, str]:
     return ellipse, "ellipse inscribed in the drawn rectangle"
 
 
+def role_mask(roi: Roi, shape: tuple[int, int], role: str) -> np.ndarray:
+    """The mask an ROI drawn as ``role`` is read on: the ``"lesion"`` as it is scored (:func:`lesion_mask`), every
+    other role as drawn (:func:`roi_to_mask`). Raises :class:`RoiError` like them."""
+    return lesion_mask(roi, shape)[0] if role == "lesion" else roi_to_mask(roi, shape)
+
+
 def roi_to_mask(roi: Roi, shape: tuple[int, int]) -> np.ndarray:
     """An ROI -> ``(H, W)`` bool mask for an image of ``shape = (H, W)``.
 

@@ -28,7 +28,7 @@ from usegan.scoring.measurements import (
     measure_qbox,
     measure_strain_ratio,
 )
-from usegan.scoring.roi import Ellipse, RoiError, lesion_mask, roi_to_mask
+from usegan.scoring.roi import Ellipse, RoiError, role_mask
 from usegan.scoring.thresholds import DEFAULT_THRESHOLDS
 from usegan.services.service import GenerationCache
 from usegan.services.windows import around
@@ -112,7 +112,7 @@ def scored_masks(rois: dict, shape: tuple[int, int]) -> dict[str, np.ndarray]:
     masks = {}
     for role, roi in rois.items():
         try:
-            masks[role] = lesion_mask(roi, shape)[0] if role == "lesion" else roi_to_mask(roi, shape)
+            masks[role] = role_mask(roi, shape, role)
         except RoiError:
             continue
     return masks
