@@ -12,12 +12,16 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages._common import FRAME_SUGGESTIONS
+from pages._common import FRAME_SUGGESTIONS, get_elastographer, show_error
+from usegan.scoring.confidence import FRAME_FACTOR
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
-from usegan.services import cine, reading, signing
+from usegan.services import cine, framed, reading, signing
+from usegan.services.intake import RECROPPABLE, box_in_original, open_for_recrop, recrop_case
+from usegan.settings import get_settings
 from usegan.store import StoreError
-from usegan.ui import pictograms, roi_canvas
+from usegan.ui import overlay, pictograms, roi_canvas
+from usegan.ui.overlay import as_rgb
 from usegan.ui.roi_canvas import Marks
 from usegan.vocab import Mode, Organ
 
@@ -271,6 +275,75 @@ def remember_framing(case_id: str, result: reading.Reading) -> None:
         suggestions[case_id] = result.framing
     else:
         suggestions.pop(case_id, None)
+
+
+FRAMED_EVIDENCE = (
+    "Why: on the second simulator (docs/fidelity.md) the bundled models read small lesions better framed like this "
+    "than in a whole image (carcinomas hard: strain 31-38 of 50 whole, 47-49 framed; SWE 40-46 and 49-50), while up "
+    "to 7 of 50 more fibroadenomas read hard framed: weigh it with the B-mode."
+)
+FLASH = "review_flash"  # session key: a message for the next run of the page (after a re-crop)
+
+
+def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, user: dict) -> None:
+    """For a lesion small in the frame: the lesion read on a box about 3x its size (a preview, labelled, not
+    stored; the proposal stays the whole image's), and one click to re-crop the case to that box."""
+    if read.framing is None or not read.framing.caution or "lesion" not in read.rois or view.generation is None:
+        return
+    with st.container(border=True):
+        st.markdown(f"**Framed reading** (preview): the lesion in a box {FRAME_FACTOR:g}x its size")
+        version, engine = view.generation.model_version, get_elastographer(mode)
+        if engine is None or engine.info.version != version:
+            loaded = "no model" if engine is None else f"model {engine.info.version}"
+            st.caption(f"Needs the model that made this elastogram ({version}); {loaded} is loaded.")
+            return
+        look = framed.framed_reading(
+            view.bmode, read.rois["lesion"], mode, view.case.organ, engine, image_key=view.case.bmode_sha
+        )
+        if look is None:
+            return
+        masks = reading.scored_masks({"lesion": look.lesion}, look.bmode.shape[:2])
+        left, right = st.columns(2)
+        left.image(reading.outlines(as_rgb(look.bmode), masks), caption="B-mode in the box", width=240)
+        right.image(
+            overlay.stamp(reading.outlines(look.elastogram.rgb, masks), look.label),
+            caption=look.elastogram.caption, width=240,
+        )  # fmt: skip
+        whole_score = getattr(whole, "score", None)
+        st.markdown(
+            f"Proposed on the framed box: **{look.proposal.score if look.proposal.score is not None else '-'}** "
+            f"({look.proposal.label}) · on the whole image: **{whole_score if whole_score is not None else '-'}**"
+        )
+        st.caption(FRAMED_EVIDENCE)
+        case = view.case
+        if case.status not in RECROPPABLE:
+            st.caption(f"This case has a {case.status} reading on the whole image; the framed reading stays a preview.")
+        elif st.button("Re-crop the case to this box", key=f"review_frame_{case.case_id}_{mode}"):
+            adopt_framing(store, view, mode, read, look, user)
+
+
+def adopt_framing(store, view, mode: str, read: reading.Reading, look: framed.FramedReading, user: dict) -> None:
+    """Re-crop the case to the framed box (audited), carry the reader's ROIs onto the new image and run again."""
+    case = view.case
+    try:
+        crop = box_in_original(open_for_recrop(store, case.case_id, get_settings()), view.bmode.shape[:2], look.box)
+        reason = f"framed on the lesion from the review page (the lesion spanned {read.framing.fraction:.0%} of it)"
+        sha = recrop_case(store, case.case_id, crop, user=user["username"], reason=reason, settings=get_settings())
+        new = store.get_case(case.case_id)
+    except Exception as exc:  # the store says why (a reading was saved meanwhile, no original ...)
+        show_error("The case could not be re-cropped", exc, "Nothing was changed; the re-crop tab of New case can.")
+        return
+    keys = signing.marks_keys("review", case.case_id, mode, sha)
+    st.session_state[keys.marks] = Marks(rois=framed.carried_rois(read.rois, look.box, (new.height, new.width)))
+    st.session_state.get(FRAME_SUGGESTIONS, {}).pop(case.case_id, None)  # it measured the earlier image
+    st.session_state[FLASH] = f"Case {case.case_id} re-cropped to the framed box; the earlier image is kept."
+    st.rerun()
+
+
+def flash() -> None:
+    """The message a re-crop left for this run."""
+    if message := st.session_state.pop(FLASH, None):
+        st.success(message)
 
 
 def confidence_line(result: reading.Reading) -> None:

@@ -196,12 +196,14 @@ def main() -> None:
     st.title(f"Case {case_id}")  # first: the reader sees which case this is before any control
     reading_ui.case_navigation(case_id)
     mode = mode_control()
+    reading_ui.flash()
     view = open_view(store, case_id, mode, user)
     read, result, marks = images(store, view, mode)
     measurements(store, view, mode, read, marks, user)
     proposal_col, review_col = st.columns(2, border=True)
     with proposal_col:
         proposal_panel(result, read, mode)
+        reading_ui.framed_panel(store, view, mode, read, result, user)
     reading_ui.remember_framing(case_id, read)
     with review_col:
         signed = confirm_ui.confirmed_panel(store, view, mode, read.rois, result, user)

@@ -142,3 +142,41 @@ def test_marks_drawn_before_a_recrop_stay_with_the_earlier_image(app, environmen
     assert not at.exception and not framing_lines()
     with _store(environment) as s:
         assert marks_keys("review", case_id, "strain", s.get_case(case_id).bmode_sha).marks != state_key  # per image
+
+
+def test_a_small_lesion_gets_a_framed_reading_and_one_click_recrops_the_case_to_its_box(app, environment):
+    from usegan.scoring.roi import Rect
+    from usegan.services.signing import marks_keys
+    from usegan.ui.roi_canvas import Marks
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    with _store(environment) as s:
+        before = s.get_case(case_id)
+    state_key, revision, _ = marks_keys("review", case_id, "strain", before.bmode_sha)
+    at.session_state[state_key] = Marks(rois={"lesion": Rect(2, 2, 12, 12)})
+    at.session_state[revision] = 1
+    at.run()
+    assert not at.exception
+    framed_lines = [m.value for m in at.markdown if "framed box" in m.value]
+    # the tiny test model paints every pixel the same hard blue: Tsukuba 5 framed and whole, labelled as both
+    assert framed_lines == [
+        "Proposed on the framed box: **5** (5: lesion and surrounding tissue hard) · on the whole image: **5**"
+    ]
+    captions = [caption for image in at.image for caption in image.captions]
+    assert "VIRTUAL STRAIN elastogram - model tiny-strain-test" in captions and "B-mode in the box" in captions
+    at.button(key=f"review_frame_{case_id}_strain").click().run()
+    assert not at.exception
+    assert any("re-cropped to the framed box" in m.value for m in at.success)
+    with _store(environment) as s:
+        after = s.get_case(case_id)
+        log = s.audit_log(entity_id=case_id, limit=20)
+    # the box: 3x the lesion's 12 px = 36 px, moved inside the image at its top-left corner
+    assert (after.height, after.width) == (36, 36) and after.bmode_sha != before.bmode_sha
+    recrops = log[log["action"] == "case.recrop"]
+    assert len(recrops) == 1 and "framed on the lesion" in recrops.iloc[0]["after"]
+    # the reader's lesion came along onto the new image, where it no longer is small in the frame
+    carried = at.session_state[marks_keys("review", case_id, "strain", after.bmode_sha).marks]
+    assert carried.rois == {"lesion": Rect(2, 2, 12, 12)}
+    assert not [m for m in at.warning if "small in the frame" in m.value]
+    assert not [m for m in at.markdown if "framed box" in m.value]

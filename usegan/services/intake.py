@@ -164,7 +164,9 @@ def framed_crop(
     view: RecropView, case_shape: tuple[int, int], lesion: CropBox, factor: float = FRAME_FACTOR
 ) -> CropBox:
     """The image area of the case's original that frames ``lesion`` as an elastography box is placed: a square
-    ``factor`` times the lesion's longer side, centred on it, moved inside the original (at most its shorter side).
+    ``factor`` times the lesion's longer side, centred on it and moved inside the case's image (at most its shorter
+    side), in the original's pixels. The review page's framed reading (:mod:`usegan.services.framed`) previews
+    that same square of the case's B-mode.
 
     ``lesion``: the lesion ROI's bounding box in the pixels of the case's B-mode, of shape ``case_shape``
     ``(height, width)``; the case's current crop (``view.crop``) maps those pixels to the original's. Small lesions
@@ -173,10 +175,23 @@ def framed_crop(
     height, width = case_shape
     if height < 1 or width < 1 or lesion.w < 1 or lesion.h < 1:
         raise ValueError(f"a lesion box {lesion} in a {width}x{height} case cannot be framed")
+    x, y, side = framed_box((lesion.x, lesion.y, lesion.w, lesion.h), case_shape, factor)
+    return box_in_original(view, case_shape, CropBox(x, y, side, side))
+
+
+def box_in_original(view: RecropView, case_shape: tuple[int, int], box: CropBox) -> CropBox:
+    """``box`` in the pixels of the case's B-mode (of shape ``case_shape`` (height, width)) as an image area of the
+    case's original: the case's current crop (``view.crop``) maps one to the other. Clipped to the original."""
+    height, width = case_shape
     sx, sy = view.crop.w / width, view.crop.h / height  # case pixels -> the original's
-    in_original = (view.crop.x + lesion.x * sx, view.crop.y + lesion.y * sy, lesion.w * sx, lesion.h * sy)
-    x, y, side = framed_box(in_original, (view.image.height, view.image.width), factor)
-    return CropBox(x, y, side, side)
+    mapped = CropBox(
+        view.crop.x + round(box.x * sx), view.crop.y + round(box.y * sy), max(1, round(box.w * sx)),
+        max(1, round(box.h * sy)),
+    )  # fmt: skip
+    clipped = mapped.clip(view.image.height, view.image.width)
+    if clipped is None:
+        raise ValueError(f"box {box} of the {width}x{height} case is outside its original")
+    return clipped
 
 
 def open_for_recrop(store, case_id: str, settings=None) -> RecropView:

@@ -29,6 +29,20 @@ def shifted(roi, dx: float, dy: float):
     return None
 
 
+def scaled(roi, fx: float, fy: float):
+    """``roi`` with every coordinate multiplied by ``fx`` (columns) and ``fy`` (rows): the same region on a copy of
+    the image resampled by those factors; None for an ROI that is not a shape (a mask array)."""
+    if not (fx > 0 and fy > 0):
+        raise ValueError(f"scale factors must be positive, got {fx!r}, {fy!r}")
+    if isinstance(roi, Rect):
+        return Rect(round(roi.x * fx), round(roi.y * fy), max(1, round(roi.w * fx)), max(1, round(roi.h * fy)))
+    if isinstance(roi, Ellipse):
+        return Ellipse(roi.cx * fx, roi.cy * fy, roi.rx * fx, roi.ry * fy)
+    if isinstance(roi, Polygon):
+        return replace(roi, points=tuple((x * fx, y * fy) for x, y in roi.points))
+    return None
+
+
 def bounds(roi) -> tuple[float, float, float, float] | None:
     """``(x0, y0, x1, y1)`` of a shape ROI in image pixels (None for a mask array)."""
     if isinstance(roi, Rect):
