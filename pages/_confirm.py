@@ -84,8 +84,18 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
     reason = (
         st.text_input("Reason for the amendment", key="review_amend_reason", max_chars=MAX_REASON) if signed else ""
     )
-    if not signed and (lacking := signing.missing(view, rois, score, conclusion, result)):
-        st.caption("To sign, still needed: " + "; ".join(lacking) + ".")
+    # After a refused Sign the refusal stays, listing what is still missing, until nothing is: a rerun the reader
+    # did not ask for (the canvas reporting its first drawing, a mode switch) must not wipe it.
+    refused_key = f"review_sign_refused_{case_id}_{mode}"
+    lacking = [] if signed else signing.missing(view, rois, score, conclusion, result)
+    if not lacking:
+        st.session_state.pop(refused_key, None)
+    refusal = st.empty()
+    if lacking:
+        if st.session_state.get(refused_key):
+            refusal.error("Not signed: missing " + "; ".join(lacking) + ".")
+        else:
+            refusal.caption("To sign, still needed: " + "; ".join(lacking) + ".")
     buttons = st.columns(3)
     action = None
     if not signed:
@@ -102,7 +112,8 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
                 store, view, user["username"], rois, score, conclusion, result, action, reason, expected
             )
         except SignBlockedError as exc:
-            st.error("Not signed: missing " + "; ".join(exc.missing) + ".")
+            st.session_state[refused_key] = True
+            refusal.error("Not signed: missing " + "; ".join(exc.missing) + ".")
         except StaleReviewError as exc:
             st.error(f"Not saved: {exc}")
         except (StoreError, ValueError) as exc:

@@ -282,7 +282,7 @@ FRAMED_EVIDENCE = (
     "than in a whole image (carcinomas hard: strain 31-38 of 50 whole, 47-49 framed; SWE 40-46 and 49-50), while up "
     "to 7 of 50 more fibroadenomas read hard framed: weigh it with the B-mode."
 )
-FLASH = "review_flash"  # session key: a message for the next run of the page (after a re-crop)
+FLASH = "review_recrop_flash"  # session key: a message for the next run of the page (after a re-crop)
 
 
 def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, user: dict) -> None:

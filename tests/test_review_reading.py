@@ -48,6 +48,12 @@ def test_signing_with_nothing_is_refused_with_every_missing_item(app, environmen
         assert item in errors
     with _store(environment) as s:
         assert s.current_review(case_id, "strain") is None  # nothing was written
+    # a rerun the reader did not ask for (the canvas reporting its first drawing) keeps the refusal, up to date
+    at.run()
+    assert [e.value for e in at.error] == [errors]
+    at.radio(key=f"review_score_{case_id}_strain").set_value("4").run()
+    (still,) = [e.value for e in at.error]
+    assert still.startswith("Not signed: missing a lesion ROI") and "a confirmed score" not in still
 
 
 def _two_pages(app, environment, second_user: str, second_role: str):
