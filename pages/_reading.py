@@ -278,9 +278,9 @@ def remember_framing(case_id: str, result: reading.Reading) -> None:
 
 
 FRAMED_EVIDENCE = (
-    "Why: on the second simulator (docs/fidelity.md) the bundled models read small lesions better framed like this "
-    "than in a whole image (carcinomas hard: strain 31-38 of 50 whole, 47-49 framed; SWE 40-46 and 49-50), while up "
-    "to 7 of 50 more fibroadenomas read hard framed: weigh it with the B-mode."
+    "Why: on the second simulator (docs/fidelity.md, lesions under a quarter of the frame, seeds 0-4) the bundled "
+    "models read 43 (strain) and 74 (SWE) of 107 carcinomas hard in the whole image and 105 and 106 framed like this, "
+    "while 16 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): weigh it with the B-mode."
 )
 FLASH = "review_recrop_flash"  # session key: a message for the next run of the page (after a re-crop)
 

@@ -140,7 +140,7 @@ def second_simulator(
     from scipy import ndimage
 
     from usegan.inference import VirtualElastographer
-    from usegan.training.fidelity import second_simulator_report
+    from usegan.training.fidelity import framing_gain, second_simulator_report
     from usegan.training.rfsim import framed, stress_cases
 
     engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
@@ -159,6 +159,10 @@ def second_simulator(
     result = {"version": engine.info.version, "n_per_type": n_per_type, "seed": seed, **report}
     if frame > 0:
         result["framed"] = {"factor": frame, **second_simulator_report(engine, [framed(c, frame) for c in cases])}
+        # where the review page offers its framed reading: the lesions under a quarter of the frame
+        result["framed"]["small_in_frame"] = framing_gain(
+            cases, engine.info.mode, report["per_case"], result["framed"]["per_case"]
+        )
     return result
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from usegan.scoring.confidence import framing
 from usegan.training.fidelity import second_simulator_report
 from usegan.training.rfsim import LESION_TYPES, framed, reads_as_expected, simulate, stress_cases
 
@@ -110,3 +111,21 @@ def test_the_report_counts_what_the_engine_reads():
     assert report["per_case"] == [2, 1, 2] * 3  # carcinoma, fibroadenoma, cyst, interleaved
     visible = [r["visible"] for r in report["by_type"].values()]
     assert report["by_type"]["cyst"]["visible"] == 3 and all(0 <= v <= 3 for v in visible)
+
+
+def test_the_framing_gain_counts_lesions_small_in_the_frame_only():
+    from usegan.training.fidelity import framing_gain
+
+    cases = stress_cases(4, seed=1)
+    shares = [framing(c.mask).fraction for c in cases]
+    whole = [5 if c.lesion_type == "carcinoma" else 1 for c in cases]  # every lesion read as expected whole ...
+    framed_scores = [1] * len(cases)  # ... and framed, every carcinoma soft
+    gain = framing_gain(cases, "strain", whole, framed_scores, below=0.3)
+    small = [c for c, s in zip(cases, shares, strict=True) if s < 0.3]
+    assert sum(r["n"] for r in gain["by_type"].values()) == len(small) > 0
+    for kind, row in gain["by_type"].items():
+        assert row["whole"] == row["n"] == sum(c.lesion_type == kind for c in small)
+        assert row["framed"] == (0 if kind == "carcinoma" else row["n"])
+    assert framing_gain(cases, "strain", whole, framed_scores, below=0.0)["by_type"] == {}
+    with pytest.raises(ValueError, match="one proposal per case"):
+        framing_gain(cases, "strain", whole[:-1], framed_scores)

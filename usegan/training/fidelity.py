@@ -139,3 +139,27 @@ def second_simulator_report(engine, cases: list, outputs: list | None = None) ->
         "by_type": by_type,
         "per_case": per_case,
     }
+
+
+def framing_gain(cases: list, mode: str, whole: list, framed: list, below: float | None = None) -> dict:
+    """For the lesions of ``cases`` (:func:`usegan.training.rfsim.stress_cases`) smaller in the frame than
+    ``below`` (the lesion's longer side / the image's shorter side; default
+    :data:`usegan.scoring.confidence.SMALL_IN_FRAME`, where the review page offers its framed reading): per lesion
+    type, ``{"n", "whole", "framed"}``, how many read as expected on the whole image (proposals ``whole``, one per
+    case, None = unscorable) and framed (``framed``): what the framed reading changes where it is offered."""
+    from usegan.scoring.confidence import SMALL_IN_FRAME, framing
+    from usegan.training.rfsim import reads_as_expected
+
+    below = SMALL_IN_FRAME if below is None else below
+    if not len(cases) == len(whole) == len(framed):
+        raise ValueError(f"one proposal per case: {len(cases)} cases, {len(whole)} whole, {len(framed)} framed")
+    table: dict[str, dict] = {}
+    for case, on_whole, on_framed in zip(cases, whole, framed, strict=True):
+        share = framing(case.mask)
+        if share is None or share.fraction >= below:
+            continue
+        row = table.setdefault(case.lesion_type, {"n": 0, "whole": 0, "framed": 0})
+        row["n"] += 1
+        row["whole"] += int(reads_as_expected(case.lesion_type, mode, on_whole))
+        row["framed"] += int(reads_as_expected(case.lesion_type, mode, on_framed))
+    return {"below": below, "by_type": dict(sorted(table.items()))}
