@@ -17,7 +17,7 @@ from usegan.scoring.confidence import FRAME_FACTOR
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
 from usegan.services import cine, framed, reading, signing
-from usegan.services.intake import RECROPPABLE, box_in_original, open_for_recrop, recrop_case
+from usegan.services.intake import RECROPPABLE, recrop_to_box
 from usegan.settings import get_settings
 from usegan.store import StoreError
 from usegan.ui import overlay, pictograms, roi_canvas
@@ -326,9 +326,8 @@ def adopt_framing(store, view, mode: str, read: reading.Reading, look: framed.Fr
     """Re-crop the case to the framed box (audited), carry the reader's ROIs onto the new image and run again."""
     case = view.case
     try:
-        crop = box_in_original(open_for_recrop(store, case.case_id, get_settings()), view.bmode.shape[:2], look.box)
         reason = f"framed on the lesion from the review page (the lesion spanned {read.framing.fraction:.0%} of it)"
-        sha = recrop_case(store, case.case_id, crop, user=user["username"], reason=reason, settings=get_settings())
+        sha = recrop_to_box(store, case, look.box, user=user["username"], reason=reason, settings=get_settings())
         new = store.get_case(case.case_id)
     except Exception as exc:  # the store says why (a reading was saved meanwhile, no original ...)
         show_error("The case could not be re-cropped", exc, "Nothing was changed; the re-crop tab of New case can.")

@@ -158,7 +158,10 @@ def correct_case(case_id: str) -> None:
             show_crop(view.image.pixels, crop, f"Case {case_id} ({view.status}), original file", current=view.crop)
         if recrop:
             try:
-                recrop_case(store, case_id, crop, user=user["username"], reason=reason, settings=settings)
+                recrop_case(
+                    store, case_id, crop, user=user["username"], reason=reason, settings=settings,
+                    expected_sha=view.bmode_sha,
+                )  # fmt: skip
             except Exception as exc:  # the store says why (a reading exists, the crop does not fit ...)
                 show_error("The case could not be re-cropped", exc)
             else:

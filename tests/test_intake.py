@@ -355,3 +355,24 @@ def test_the_pseudonym_key_is_backed_up_and_restored(settings, tmp_path, monkeyp
     (tmp_path / "backup" / "pseudonym.key").write_bytes(b"x" * 32)
     with pytest.raises(StoreError, match="pseudonym key"):
         verify_backup(tmp_path / "backup")
+
+
+def test_a_box_chosen_on_the_image_shown_recrops_that_area_and_a_stale_one_is_refused(store, settings):
+    from usegan.services.intake import recrop_to_box
+    from usegan.store import StaleImageError
+
+    intake = Intake(store, settings)
+    capture, _ = band_capture()
+    case_id = intake.create_case(intake.read(png_bytes(capture), "c.png"), user="doc", crop=CropBox(100, 40, 400, 160))
+    shown = store.get_case(case_id)  # as a page (tab A and tab B) showed it
+    # a 60 px square at (10, 20) of the case's B-mode is (110, 60) of the original
+    recrop_to_box(store, shown, CropBox(10, 20, 60, 60), user="doc", reason="framed")
+    after = store.get_case(case_id)
+    assert after.crop == [110, 60, 60, 60] and np.array_equal(after.bmode(), capture[60:120, 110:170, 0])
+    # the other tab's box was chosen on the image before: mapped through the new crop it would land elsewhere
+    with pytest.raises(StaleImageError, match="re-cropped since this page showed it"):
+        recrop_to_box(store, shown, CropBox(10, 20, 60, 60), user="doc", reason="framed")
+    with pytest.raises(StaleImageError):  # the store's own check, for any caller that names the image it saw
+        intake.recrop(case_id, CropBox(0, 0, 50, 50), user="doc", expected_sha=shown.bmode_sha)
+    assert store.get_case(case_id).bmode_sha == after.bmode_sha  # nothing changed
+    assert len(store.audit_log(entity_id=case_id, limit=20).query("action == 'case.recrop'")) == 1

@@ -275,8 +275,11 @@ class Intake:
             lesion_type=lesion_type,
         )
 
-    def recrop(self, case_id: str, crop: CropBox, *, user: str, reason: str = "") -> str:
-        """Re-crop a case from its original file (a new derived B-mode; original kept; audited)."""
+    def recrop(
+        self, case_id: str, crop: CropBox, *, user: str, reason: str = "", expected_sha: str | None = None
+    ) -> str:
+        """Re-crop a case from its original file (a new derived B-mode; original kept; audited). ``expected_sha``:
+        the B-mode the crop was chosen on; refused (``StaleImageError``) when the case was re-cropped since."""
         case = self.store.get_case(case_id)
         original = case.original_bytes()
         if original is None:
@@ -292,6 +295,7 @@ class Intake:
             spacing = (row_mm * case.height / old_h / factor, col_mm * case.width / old_w / factor)
         return self.store.recrop_case(
             case_id, bmode, (crop.x, crop.y, crop.w, crop.h), by=user, reason=reason, pixel_spacing_mm=spacing,
+            expected_sha=expected_sha,
         )  # fmt: skip
 
     def create_sample_case(self, sample, *, user: str, organ: str = Organ.BREAST, patient_id: str | None = None) -> str:

@@ -16,7 +16,7 @@ and the audit log, off the worklist.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +149,7 @@ class RecropView:
     image: IntakeImage  # the original file, decoded (the frame the case was made from)
     crop: CropBox  # the image area the case's B-mode was cut from
     version: str  # changes with every re-crop (fresh controls for the new image area)
+    bmode_sha: str | None = None  # the case's B-mode when opened: a re-crop made elsewhere since is refused
 
     @property
     def can_recrop(self) -> bool:
@@ -202,14 +203,34 @@ def open_for_recrop(store, case_id: str, settings=None) -> RecropView:
         raise ValueError(f"case {case_id} has no original file to crop again")
     frame = int((case.dicom_uids or {}).get("frame", 0) or 0)
     image = Intake(store, settings).read(original, case.original_name or case_id, frame=frame)
-    crop = CropBox(*(int(v) for v in case.crop)) if case.crop else CropBox.full(image.height, image.width)
     version = f"{case.cropped_at:%Y%m%d%H%M%S%f}" if case.cropped_at else "0"
-    return RecropView(case_id, case.status, image, crop, version)
+    return RecropView(case_id, case.status, image, _crop_of(case, image), version, case.bmode_sha)
 
 
-def recrop_case(store, case_id: str, crop: CropBox, *, user: str, reason: str = "", settings=None) -> str:
-    """Cut a new B-mode from the case's original (the old one kept, audited); returns the new image's sha."""
-    return Intake(store, settings).recrop(case_id, crop, user=user, reason=reason.strip())
+def _crop_of(case, image: IntakeImage) -> CropBox:
+    """The image area of the original ``image`` that ``case``'s B-mode was cut from."""
+    return CropBox(*(int(v) for v in case.crop)) if case.crop else CropBox.full(image.height, image.width)
+
+
+def recrop_case(
+    store, case_id: str, crop: CropBox, *, user: str, reason: str = "", settings=None, expected_sha: str | None = None
+) -> str:
+    """Cut a new B-mode from the case's original (the old one kept, audited); returns the new image's sha.
+    ``expected_sha``: the case's B-mode the crop was chosen on (:attr:`RecropView.bmode_sha`); when the case was
+    re-cropped since (another tab or user), ``StaleImageError`` and nothing changes."""
+    return Intake(store, settings).recrop(case_id, crop, user=user, reason=reason.strip(), expected_sha=expected_sha)
+
+
+def recrop_to_box(store, case, box: CropBox, *, user: str, reason: str, settings=None) -> str:
+    """Re-crop ``case`` (the stored case as a page showed it) to ``box``, given in the pixels of that B-mode; returns
+    the new image's sha. The box is mapped to the original through the crop of the image shown, and the re-crop is
+    refused (``StaleImageError``, nothing changed) when the case was re-cropped since."""
+    view = open_for_recrop(store, case.case_id, settings)
+    shown = replace(view, crop=_crop_of(case, view.image))
+    crop = box_in_original(shown, (case.height, case.width), box)
+    return recrop_case(
+        store, case.case_id, crop, user=user, reason=reason, settings=settings, expected_sha=case.bmode_sha
+    )
 
 
 def withdraw_case(store, case_id: str, reason: str, *, user: str) -> None:

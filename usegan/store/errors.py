@@ -26,6 +26,10 @@ class StaleReviewError(StoreError):
     """Optimistic-locking failure: the review changed since the caller read it ("changed by X at T — reload")."""
 
 
+class StaleImageError(StoreError):
+    """Optimistic-locking failure on a case's image: it was re-cropped since the caller read it (reload)."""
+
+
 class ReviewSignedError(StoreError):
     """A signed review is immutable; only :meth:`~usegan.store.Store.amend` may follow it."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from usegan.store.cases import _uint8_image, check_spacing
-from usegan.store.errors import CaseWithdrawnError, NotFoundError, StoreError
+from usegan.store.errors import CaseWithdrawnError, NotFoundError, StaleImageError, StoreError
 from usegan.store.util import from_json, to_json
 from usegan.vocab import CaseStatus, Role
 
@@ -59,10 +59,13 @@ class IntakeMixin:
         by: str,
         reason: str = "",
         pixel_spacing_mm: tuple[float, float] | None = None,
+        expected_sha: str | None = None,
     ) -> str:
         """Replace the case's B-mode by a new crop ``(x, y, w, h)`` of its original; returns the new image's sha.
 
-        Raises :class:`StoreError` when the case has a review (draft or signed) or was withdrawn.
+        Raises :class:`StoreError` when the case has a review (draft or signed) or was withdrawn, and
+        :class:`StaleImageError` when ``expected_sha`` (the B-mode the caller chose the crop on) is no longer the
+        case's: another tab or user re-cropped it meanwhile, and a crop chosen on the old image would land elsewhere.
         ``pixel_spacing_mm`` keeps the case's calibration when omitted (a crop does not change the pixel size).
         """
         image = _uint8_image(bmode, "bmode")
@@ -80,6 +83,11 @@ class IntakeMixin:
             status, old_sha, old_crop, previous, withdrawn_at = row
             if withdrawn_at is not None:
                 raise CaseWithdrawnError(f"case {case_id} was withdrawn; it cannot be re-cropped")
+            if expected_sha is not None and old_sha != expected_sha:
+                raise StaleImageError(
+                    f"case {case_id} was re-cropped since this page showed it (image {expected_sha[:12]} is now "
+                    f"{old_sha[:12]}); nothing was changed: reload the case and choose the crop again"
+                )
             if status in _REVIEWED:
                 raise StoreError(
                     f"case {case_id} already has a {status} review made on its current image; it cannot be re-cropped "
