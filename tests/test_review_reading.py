@@ -37,6 +37,30 @@ def _store(environment):
     return Store(settings.db_path, settings.images_dir)
 
 
+def _draw_lesion(at, case_id: str, bmode_sha: str, roi) -> None:
+    """Leave ``roi`` as the lesion the canvas holds on the image ``bmode_sha`` (as a fresh canvas drawn from the kept
+    marks, what the page does when a new ROI replaces one) and run the page."""
+    from usegan.services.signing import marks_keys
+    from usegan.ui.roi_canvas import Marks
+
+    state_key, revision, _ = marks_keys("review", case_id, "strain", bmode_sha)
+    at.session_state[state_key] = Marks(rois={"lesion": roi})
+    at.session_state[revision] = 1
+    at.run()
+
+
+def _small_lesion_case(app, environment):
+    """A new sample case open in review with a 12 px lesion ROI drawn (small in its 96 px frame): ``(page, case)``."""
+    from usegan.scoring.roi import Rect
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    with _store(environment) as s:
+        case = s.get_case(case_id)
+    _draw_lesion(at, case_id, case.bmode_sha, Rect(2, 2, 12, 12))
+    return at, case
+
+
 def test_signing_with_nothing_is_refused_with_every_missing_item(app, environment):
     case_id = _new_case(app)
     at = _open(app, case_id)
@@ -126,20 +150,13 @@ def test_swe_reading_is_confirmed_on_the_swe_scale_not_tsukuba(app, environment)
 
 def test_marks_drawn_before_a_recrop_stay_with_the_earlier_image(app, environment):
     from usegan.intake.pipeline import Intake
-    from usegan.scoring.roi import Rect
     from usegan.screencrop import CropBox
     from usegan.services.signing import marks_keys
-    from usegan.ui.roi_canvas import Marks
 
-    case_id = _new_case(app)
-    at = _open(app, case_id)
-    with _store(environment) as s:
-        case = s.get_case(case_id)
-    state_key, revision, _ = marks_keys("review", case_id, "strain", case.bmode_sha)
-    at.session_state[state_key] = Marks(rois={"lesion": Rect(2, 2, 12, 12)})  # as the canvas leaves them, on a
-    at.session_state[revision] = 1  # fresh canvas drawn from them (what the page does when a new ROI replaces one)
-    at.run()
-    framing_lines = lambda: [m.value for m in [*at.caption, *at.warning] if "of the frame" in m.value]  # noqa: E731
+    at, case = _small_lesion_case(app, environment)
+    case_id = case.case_id
+    state_key = marks_keys("review", case_id, "strain", case.bmode_sha).marks
+    framing_lines = lambda: [m.value for m in [*at.caption, *at.warning] if "Lesion spans" in m.value]  # noqa: E731
     assert framing_lines() and "small in the frame" in framing_lines()[0]
     with _store(environment) as s:  # New case's re-crop tab, as another step of the same reader
         Intake(s, settings_of(environment)).recrop(case_id, CropBox(0, 0, 64, 64), user="doc", reason="frame it")
@@ -153,16 +170,9 @@ def test_marks_drawn_before_a_recrop_stay_with_the_earlier_image(app, environmen
 def test_a_small_lesion_gets_a_framed_reading_and_one_click_recrops_the_case_to_its_box(app, environment):
     from usegan.scoring.roi import Rect
     from usegan.services.signing import marks_keys
-    from usegan.ui.roi_canvas import Marks
 
-    case_id = _new_case(app)
-    at = _open(app, case_id)
-    with _store(environment) as s:
-        before = s.get_case(case_id)
-    state_key, revision, _ = marks_keys("review", case_id, "strain", before.bmode_sha)
-    at.session_state[state_key] = Marks(rois={"lesion": Rect(2, 2, 12, 12)})
-    at.session_state[revision] = 1
-    at.run()
+    at, before = _small_lesion_case(app, environment)
+    case_id = before.case_id
     assert not at.exception
     framed_lines = [m.value for m in at.markdown if "framed box" in m.value]
     # the tiny test model paints every pixel the same hard blue: Tsukuba 5 framed and whole, labelled as both
@@ -190,18 +200,13 @@ def test_a_small_lesion_gets_a_framed_reading_and_one_click_recrops_the_case_to_
 
 def test_a_stale_tab_cannot_recrop_a_case_another_tab_already_recropped(app, environment):
     from usegan.scoring.roi import Rect
-    from usegan.services.signing import marks_keys
-    from usegan.ui.roi_canvas import Marks
 
     case_id = _new_case(app)
     with _store(environment) as s:
         sha = s.get_case(case_id).bmode_sha
     tabs = [_open(app, case_id), _open(app, case_id)]
-    state_key, revision, _ = marks_keys("review", case_id, "strain", sha)
     for at in tabs:
-        at.session_state[state_key] = Marks(rois={"lesion": Rect(40, 40, 12, 12)})
-        at.session_state[revision] = 1
-        at.run()
+        _draw_lesion(at, case_id, sha, Rect(40, 40, 12, 12))
     first, stale = tabs
     first.button(key=f"review_frame_{case_id}_strain").click().run()
     with _store(environment) as s:
