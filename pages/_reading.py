@@ -20,8 +20,7 @@ from usegan.services import cine, framed, reading, signing
 from usegan.services.intake import RECROPPABLE, recrop_to_box
 from usegan.settings import get_settings
 from usegan.store import StoreError
-from usegan.ui import overlay, pictograms, roi_canvas
-from usegan.ui.overlay import as_rgb
+from usegan.ui import pictograms, roi_canvas
 from usegan.ui.roi_canvas import Marks
 from usegan.vocab import Mode, Organ
 
@@ -282,7 +281,8 @@ FRAMED_EVIDENCE = (
     "models read 43 (strain) and 74 (SWE) of 107 carcinomas hard in the whole image and 105 and 106 framed like this, "
     "while 16 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): weigh it with the B-mode."
 )
-FLASH = "review_recrop_flash"  # session key: a message for the next run of the page (after a re-crop)
+IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text) shown while that image is
+SHOWN_IMAGES = "review_shown_images"  # session key: case id -> the B-mode sha this session last showed
 
 
 def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, user: dict) -> None:
@@ -302,13 +302,10 @@ def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, u
         )
         if look is None:
             return
-        masks = reading.scored_masks({"lesion": look.lesion}, look.bmode.shape[:2])
+        bmode, elasto = framed.display_images(look)
         left, right = st.columns(2)
-        left.image(reading.outlines(as_rgb(look.bmode), masks), caption="B-mode in the box", width=240)
-        right.image(
-            overlay.stamp(reading.outlines(look.elastogram.rgb, masks), look.label),
-            caption=look.elastogram.caption, width=240,
-        )  # fmt: skip
+        left.image(bmode, caption="B-mode in the box", width="stretch")
+        right.image(elasto, caption=look.elastogram.caption, width="stretch")
         whole_score = getattr(whole, "score", None)
         st.markdown(
             f"Proposed on the framed box: **{look.proposal.score if look.proposal.score is not None else '-'}** "
@@ -326,7 +323,10 @@ def adopt_framing(store, view, mode: str, read: reading.Reading, look: framed.Fr
     """Re-crop the case to the framed box (audited), carry the reader's ROIs onto the new image and run again."""
     case = view.case
     try:
-        reason = f"framed on the lesion from the review page (the lesion spanned {read.framing.fraction:.0%} of it)"
+        reason = (
+            f"framed on the lesion from the review page: the lesion spanned {read.framing.fraction:.0%} of the "
+            "earlier image's shorter side"
+        )
         sha = recrop_to_box(store, case, look.box, user=user["username"], reason=reason, settings=get_settings())
         new = store.get_case(case.case_id)
     except Exception as exc:  # the store says why (a reading was saved meanwhile, no original ...)
@@ -335,14 +335,30 @@ def adopt_framing(store, view, mode: str, read: reading.Reading, look: framed.Fr
     keys = signing.marks_keys("review", case.case_id, mode, sha)
     st.session_state[keys.marks] = Marks(rois=framed.carried_rois(read.rois, look.box, (new.height, new.width)))
     st.session_state.get(FRAME_SUGGESTIONS, {}).pop(case.case_id, None)  # it measured the earlier image
-    st.session_state[FLASH] = f"Case {case.case_id} re-cropped to the framed box; the earlier image is kept."
+    notes = st.session_state.setdefault(IMAGE_NOTES, {})
+    notes[case.case_id] = (sha, "success", f"Case {case.case_id} re-cropped to the framed box; the earlier image is "
+                           "kept (audited).")  # fmt: skip
+    st.session_state.setdefault(SHOWN_IMAGES, {})[case.case_id] = sha  # this tab made the change
     st.rerun()
 
 
-def flash() -> None:
-    """The message a re-crop left for this run."""
-    if message := st.session_state.pop(FLASH, None):
-        st.success(message)
+def image_notes(case) -> None:
+    """Say so when the case's image changed: re-cropped here to the framed box, or in another tab or by another
+    user since this session last showed it (what was drawn on the earlier image stays with it). The note stays
+    while that image is shown: a rerun the reader did not ask for (the canvas reporting its drawing) must not
+    wipe it."""
+    shown = st.session_state.setdefault(SHOWN_IMAGES, {})
+    notes = st.session_state.setdefault(IMAGE_NOTES, {})
+    before = shown.get(case.case_id)
+    if before is not None and before != case.bmode_sha:
+        notes[case.case_id] = (case.bmode_sha, "warning", (
+            f"Case {case.case_id} was re-cropped elsewhere (another tab or user) since this page showed it: this is "
+            "the new image; what was drawn on the earlier one stays with that image."
+        ))  # fmt: skip
+    shown[case.case_id] = case.bmode_sha
+    sha, kind, text = notes.get(case.case_id, (None, "", ""))
+    if sha == case.bmode_sha:
+        (st.success if kind == "success" else st.warning)(text)
 
 
 def confidence_line(result: reading.Reading) -> None:

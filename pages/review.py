@@ -196,8 +196,8 @@ def main() -> None:
     st.title(f"Case {case_id}")  # first: the reader sees which case this is before any control
     reading_ui.case_navigation(case_id)
     mode = mode_control()
-    reading_ui.flash()
     view = open_view(store, case_id, mode, user)
+    reading_ui.image_notes(view.case)
     read, result, marks = images(store, view, mode)
     measurements(store, view, mode, read, marks, user)
     proposal_col, review_col = st.columns(2, border=True)

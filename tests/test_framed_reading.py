@@ -13,10 +13,11 @@ from tests.optimize_fixtures import tiny_checkpoint
 from usegan.inference import VirtualElastographer
 from usegan.scoring.roi import Ellipse, Polygon, Rect, role_mask
 from usegan.screencrop import CropBox
-from usegan.services.framed import carried_rois, framed_reading
+from usegan.services.framed import carried_rois, display_images, framed_reading
 from usegan.services.intake import RecropView, box_in_original, framed_crop
 from usegan.services.service import GenerationCache, score_rois
 from usegan.services.windows import scaled
+from usegan.ui.roi_canvas import COLOURS
 
 ROIS = {
     "rect": Rect(100, 60, 20, 16),
@@ -54,6 +55,19 @@ def test_the_lesion_is_read_on_a_box_three_times_its_size_generated_from_that_bo
                                        {"lesion": look.lesion}, "breast")  # fmt: skip
     assert look.proposal.score is not None
     assert look.label == "VIRTUAL - FRAMED 3x - tiny-framed"
+
+
+def test_the_framed_images_are_shown_at_least_256_px_with_the_label_strip_under_the_elastogram(engine, bmode):
+    look = framed_reading(bmode, Rect(100, 60, 10, 10), "strain", "breast", engine)
+    assert look.box.w == 30
+    shown_bmode, shown_elasto = display_images(look)
+    assert shown_bmode.shape == (256, 256, 3)
+    assert shown_elasto.shape[1:] == (256, 3) and shown_elasto.shape[0] > 256  # the strip under the image
+    assert np.array_equal(shown_elasto[:256], display_images(look)[1][:256])
+    colour = tuple(int(COLOURS["lesion"].lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    yellow = np.all(shown_bmode == colour, axis=-1)  # the lesion outlined, in the middle third
+    rows, cols = np.nonzero(yellow)
+    assert rows.size and 256 / 3 - 4 <= cols.min() and cols.max() <= 2 * 256 / 3 + 4
 
 
 def test_the_framed_elastogram_is_generated_once_per_image_model_and_box(engine, bmode):

@@ -184,6 +184,8 @@ def test_a_small_lesion_gets_a_framed_reading_and_one_click_recrops_the_case_to_
     at.button(key=f"review_frame_{case_id}_strain").click().run()
     assert not at.exception
     assert any("re-cropped to the framed box" in m.value for m in at.success)
+    at.run()  # a rerun the reader did not ask for (the canvas reporting its drawing) keeps the note
+    assert any("re-cropped to the framed box" in m.value for m in at.success)
     with _store(environment) as s:
         after = s.get_case(case_id)
         log = s.audit_log(entity_id=case_id, limit=20)
@@ -218,6 +220,10 @@ def test_a_stale_tab_cannot_recrop_a_case_another_tab_already_recropped(app, env
     stale.button(key=f"review_frame_{case_id}_strain").click().run()
     assert not stale.exception and not stale.error
     assert not [m for m in stale.markdown if "framed box" in m.value]
+    for _ in range(2):  # said, and still said on the next run, while the page shows that image
+        assert any("re-cropped elsewhere" in w.value for w in stale.warning)
+        stale.run()
+    assert not any("re-cropped elsewhere" in w.value for w in first.run().warning)  # the tab that did it
     with _store(environment) as s:  # the first tab's crop stands; no second re-crop of the new image
         assert s.get_case(case_id).crop == after.crop
         assert len(s.audit_log(entity_id=case_id, limit=50).query("action == 'case.recrop'")) == 1

@@ -95,6 +95,38 @@ def framed_reading(
     return FramedReading(box, crop, elastogram, lesion, proposal, factor)
 
 
+DISPLAY_SIDE = 256  # the framed images are shown at least this large: a small box stays readable, its stamp whole
+
+
+def display_images(look: FramedReading, side: int = DISPLAY_SIDE) -> tuple[np.ndarray, np.ndarray]:
+    """What the page shows of ``look``: the B-mode in the box and its virtual elastogram, each ``(S, S, 3)`` uint8
+    with the lesion outlined, enlarged to ``S = max(box side, side)``; the elastogram's label strip
+    (:attr:`FramedReading.label`) is drawn under it at that size, so it is whole and sharp on a small box too."""
+    from PIL import Image
+
+    from usegan.services.reading import outlines, scored_masks
+    from usegan.ui.overlay import as_rgb, stamp
+
+    masks = scored_masks({"lesion": look.lesion}, look.bmode.shape[:2])
+    size = max(look.box.w, side)
+
+    def enlarged(rgb: np.ndarray, resample) -> np.ndarray:
+        return np.asarray(Image.fromarray(rgb).resize((size, size), resample))
+
+    bmode = outlines(enlarged(as_rgb(look.bmode), Image.Resampling.BILINEAR), _enlarged_masks(masks, size))
+    elasto = outlines(enlarged(look.elastogram.rgb, Image.Resampling.NEAREST), _enlarged_masks(masks, size))
+    return bmode, stamp(elasto, look.label)
+
+
+def _enlarged_masks(masks: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
+    from PIL import Image
+
+    return {
+        role: np.asarray(Image.fromarray(mask).resize((size, size), Image.Resampling.NEAREST)).astype(bool)
+        for role, mask in masks.items()
+    }
+
+
 def carried_rois(rois: dict, box: CropBox, new_shape: tuple[int, int]) -> dict:
     """The shape ROIs of ``rois`` (``{role: roi}``, the case's pixels) that lie inside ``box`` (the case's pixels),
     on the image the case was re-cropped to: ``box`` of the old image resampled to ``new_shape`` (height, width).
