@@ -10,9 +10,9 @@ fibroadenomas read hard framed.
 generates its virtual elastogram with the model that made the case's own, and proposes a score for the lesion
 there, as the review page does for the whole image (:func:`usegan.services.service.score_rois`). It is a preview:
 shown beside the case's elastogram and labelled, never stored, never the proposal a reading is signed with. A reader
-who adopts it re-crops the case to the same box (:func:`usegan.services.intake.framed_crop` maps it to the
-original), which makes the framed image the case's image, generated, stored and proposed like any other;
-:func:`carried_rois` moves the reader's ROIs onto it.
+who adopts it re-crops the case to the same box (:func:`usegan.services.intake.recrop_to_box` maps it to the
+original and refuses it when the case was re-cropped since), which makes the framed image the case's image,
+generated, stored and proposed like any other; :func:`carried_rois` moves the reader's ROIs onto it.
 """
 
 from __future__ import annotations
