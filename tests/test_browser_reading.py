@@ -143,3 +143,21 @@ def test_a_drawn_roi_survives_leaving_the_review_page_and_coming_back(page, serv
     settle(page)
     settle(page)  # the canvas mounts again and sends its drawing: the marks must come back, not go
     expect(lesion_size).to_be_visible()
+
+
+def test_a_small_lesion_is_read_framed_and_one_click_recrops_the_case_keeping_the_roi(page, server):
+    """The framed reading of a lesion small in the frame, and its re-crop, as a reader clicks them: the note that
+    the case was re-cropped stays up, and the lesion ROI is on the new image, measured and proposed."""
+    open_sample_case(page, server)
+    pick_tool(page, "Lesion ROI")
+    drag(page, (0.45, 0.45), (0.55, 0.55))  # a tenth of the frame
+    expect(page.get_by_text("Framed reading")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Proposed on the framed box: \d"))).to_be_visible()
+    expect(page.get_by_text("B-mode in the box")).to_be_visible()
+    page.get_by_role("button", name="Re-crop the case to this box").click()
+    settle(page)
+    settle(page)  # the canvas mounts on the new image and reports its drawing: a rerun that must keep the note
+    expect(page.get_by_text("re-cropped to the framed box")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Lesion size \(scored region\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Lesion spans 3\d% of the frame"))).to_be_visible()
+    expect(page.get_by_text("Framed reading")).to_have_count(0)
