@@ -217,6 +217,31 @@ def test_findings_carry_the_review_pages_roi_confidence():
         _data(uncertainty=np.zeros((10, 10), np.float32))
 
 
+def test_findings_say_when_the_case_was_recropped_and_to_which_area(store):
+    from usegan.report.findings import key_figures
+
+    assert "Image area read" not in dict(key_figures(_data()))  # the area chosen at intake: nothing to say
+    rows = dict(key_figures(_data(recrop=(0, 70, 117, 117))))
+    assert rows["Image area read"] == "re-cropped from the original image: 117 x 117 px at (0, 70)"
+    zh = dict(key_figures(_data(recrop=(0, 70, 117, 117), language="zh")))
+    assert zh["判读的图像区域"] == "自原始图像重新裁剪：117 x 117 像素，位置 (0, 70)"
+    # from the store: a case re-cropped after intake carries its crop; one never re-cropped carries none
+    kept, recropped = (store.create_case(bmode(i, (60, 80)), organ="breast", created_by="dr_a", crop=(5, 5, 80, 60))
+                       for i in (1, 2))  # fmt: skip
+    store.recrop_case(recropped, bmode(3, (30, 30)), (20, 10, 30, 30), by="dr_a", reason="framed")
+    assert _stored_recrop(store, kept) is None and _stored_recrop(store, recropped) == (20, 10, 30, 30)
+
+
+def _stored_recrop(store, case_id):
+    from usegan.report.from_store import report_data_for_reading
+
+    g = store.add_generation(case_id, np.full((*store.get_case(case_id).bmode().shape[:2], 3), 90, np.uint8),
+                             model_version="m", checkpoint_sha256="0" * 64, mode="strain", colour_scale={}, ms=None,
+                             created_by="dr_a")  # fmt: skip
+    review = store.save_draft(case_id, "dr_a", {}, None, "", 0, generation_id=g)
+    return report_data_for_reading(store, review).recrop
+
+
 def test_colour_distribution_in_the_lesion():
     bars, unknown = colour_distribution(_data())
     fractions = {label: f for label, f, _ in bars}

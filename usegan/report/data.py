@@ -53,6 +53,8 @@ class ReportData:
     language: str = "en"  # "en" or "zh"
     uncertainty: np.ndarray | None = None  # (H, W) float32 model SD in the scale's units, as the elastogram; None =
     # the ROI confidence falls back to the colour-map distance, as on the review page
+    recrop: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the original the B-mode was re-cropped to
+    # after intake (e.g. to frame the lesion); None = the image area chosen at intake
 
     def __post_init__(self) -> None:
         for name, arr, colour in (("bmode", self.bmode, False), ("elastogram", self.elastogram, True)):

@@ -89,6 +89,9 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
     if (framed := framing(mask)) is not None:  # how large the lesion is in the frame the model read
         caution = f" ({t['framing_caution']})" if framed.caution else ""
         rows.append((t["framing"], t["framing_value"].format(pct=framed.fraction) + caution))
+    if data.recrop is not None:  # the reader re-cropped the case (a framed box, say): the model read that area
+        x, y, w, h = data.recrop
+        rows.append((t["image_area"], t["image_area_value"].format(x=x, y=y, w=w, h=h)))
     return rows
 
 

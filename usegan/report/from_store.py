@@ -51,6 +51,7 @@ def report_data_for_reading(store, review, *, department: str | None = None, lan
         department=department or settings.department,
         language=language or settings.report_language,
         uncertainty=_uncertainty(generation, elastogram.shape[:2]),
+        recrop=tuple(int(v) for v in case.crop) if case.previous_bmodes and case.crop else None,
     )
 
 
