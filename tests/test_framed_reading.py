@@ -121,3 +121,12 @@ def test_the_recrop_cuts_from_the_original_the_box_the_preview_showed():
     assert framed_crop(view, (150, 200), lesion) == box_in_original(view, (150, 200), CropBox(80, 49, 30, 30))
     with pytest.raises(ValueError, match="outside its original"):
         box_in_original(view, (150, 200), CropBox(400, 400, 10, 10))
+
+
+def test_read_lesion_refuses_an_unknown_framing_choice_and_a_model_of_another_mode(engine, bmode):
+    from usegan.services.framed import read_lesion
+
+    with pytest.raises(ValueError, match="'sometimes'"):
+        read_lesion(bmode, ROIS["rect"], "strain", "breast", engine, frame="sometimes")
+    with pytest.raises(ValueError, match="'swe'"):
+        read_lesion(bmode, ROIS["rect"], "swe", "breast", engine)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from usegan.scoring.confidence import FRAME_FACTOR, framed_box
+from usegan.scoring.confidence import FRAME_FACTOR, Framing, framed_box
 from usegan.scoring.result import ScoreResult
 from usegan.screencrop import CropBox
 from usegan.services.service import GenerationCache, score_rois
@@ -139,3 +139,40 @@ def carried_rois(rois: dict, box: CropBox, new_shape: tuple[int, int]) -> dict:
             continue
         carried[role] = scaled(shifted(roi, box.x, box.y), width / box.w, height / box.h)
     return carried
+
+
+FRAMING_CHOICES = ("auto", "always", "never")  # when :func:`read_lesion` also reads the lesion framed
+
+
+@dataclass(frozen=True)
+class LesionReading:
+    """A lesion read from a B-mode and an ROI: on the whole image, and framed where that was asked for."""
+
+    elastogram: Elastogram  # the whole image's virtual elastogram
+    proposal: ScoreResult  # the proposal for the lesion on it
+    framing: Framing | None  # how large the lesion is in the frame (None: the ROI has no area in the image)
+    framed: FramedReading | None  # the framed reading (None: not asked for, or not small in the frame with "auto")
+
+
+def read_lesion(
+    bmode: np.ndarray, lesion_roi, mode: str, organ: str, elastographer, frame: str = "auto"
+) -> LesionReading:
+    """Generate ``bmode``'s virtual elastogram, propose a score for ``lesion_roi`` on it as the review page does,
+    and read the lesion framed too: ``frame`` "auto" when it is small in the frame (the page's caution and framed
+    reading), "always", or "never". Returns a :class:`LesionReading`; batch work from the CLI: ``usegan read``."""
+    from usegan.scoring.confidence import framing
+    from usegan.scoring.roi import RoiError, role_mask
+
+    if frame not in FRAMING_CHOICES:
+        raise ValueError(f"frame must be one of {FRAMING_CHOICES}, got {frame!r}")
+    if elastographer.info.mode != mode:
+        raise ValueError(f"the model generates {elastographer.info.mode!r}, the reading is in {mode!r}")
+    elastogram = elastographer.generate(bmode)
+    proposal = score_rois(elastogram.rgb, mode, elastogram.colour_scale, {"lesion": lesion_roi}, organ)
+    try:
+        share = framing(role_mask(lesion_roi, elastogram.rgb.shape[:2], "lesion"))
+    except RoiError:
+        share = None
+    wanted = frame == "always" or (frame == "auto" and share is not None and share.caution)
+    look = framed_reading(bmode, lesion_roi, mode, organ, elastographer) if wanted and share is not None else None
+    return LesionReading(elastogram, proposal, share, look)
