@@ -58,6 +58,26 @@ def model_in_use(mode: str, settings) -> Path:
         raise StoreError(f"cannot tell which {mode} model is in use ({exc}); pass --model PATH") from exc
 
 
+def load_engine(mode: str, model: Path | None, settings):
+    """The :class:`usegan.inference.VirtualElastographer` a command runs: checkpoint ``model``, else the model in use
+    for ``mode`` (:func:`model_in_use`), at the configured precision and image-size limit. ``CommandError`` (one
+    line, exit 2) when it cannot be found or loaded."""
+    from usegan.active_model import NoModelError
+    from usegan.checkpoint import CheckpointError
+    from usegan.commands import CommandError
+    from usegan.inference import VirtualElastographer
+    from usegan.store import StoreError
+
+    try:
+        return VirtualElastographer.from_checkpoint(
+            model or model_in_use(mode, settings),
+            max_pixels=settings.max_image_pixels,
+            precision=settings.inference_precision,
+        )
+    except (CheckpointError, FileNotFoundError, NoModelError, StoreError) as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def write_uncertainty(result, stem: Path) -> dict:
     """Write ``stem``.npy (float32 std) and ``stem``.png (8-bit view); returns their paths and the mean std."""
     import numpy as np
@@ -78,23 +98,13 @@ def write_uncertainty(result, stem: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from usegan.active_model import NoModelError
-    from usegan.checkpoint import CheckpointError
     from usegan.commands import CommandError
     from usegan.imageio import ImageLoadError, save_png
-    from usegan.inference import VirtualElastographer
     from usegan.preprocess import read_image
     from usegan.settings import get_settings
-    from usegan.store import StoreError
 
     settings = get_settings()
-    try:
-        path = args.model or model_in_use(args.mode, settings)
-        engine = VirtualElastographer.from_checkpoint(
-            path, max_pixels=settings.max_image_pixels, precision=settings.inference_precision
-        )
-    except (CheckpointError, FileNotFoundError, NoModelError, StoreError) as exc:
-        raise CommandError(str(exc)) from exc
+    engine = load_engine(args.mode, args.model, settings)
     args.out.mkdir(parents=True, exist_ok=True)
     failures = 0
     paths = expand_inputs(args.inputs)

@@ -59,28 +59,24 @@ def _line(name: str, result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from usegan.active_model import NoModelError
-    from usegan.checkpoint import CheckpointError
     from usegan.commands import CommandError
-    from usegan.commands.generate import model_in_use
+    from usegan.commands.generate import load_engine
     from usegan.imageio import ImageLoadError, save_png
-    from usegan.inference import VirtualElastographer
     from usegan.preprocess import read_image
     from usegan.scoring import RoiError, parse_rect
     from usegan.services.framed import read_lesion
     from usegan.settings import get_settings
-    from usegan.store import StoreError
 
     settings = get_settings()
     try:
         roi = parse_rect(args.roi)
         image = read_image(args.bmode, max_pixels=settings.max_image_pixels)
-        path = args.model or model_in_use(args.mode, settings)
-        engine = VirtualElastographer.from_checkpoint(
-            path, max_pixels=settings.max_image_pixels, precision=settings.inference_precision
-        )
+    except (RoiError, ImageLoadError) as exc:
+        raise CommandError(str(exc)) from exc
+    engine = load_engine(args.mode, args.model, settings)
+    try:
         reading = read_lesion(image, roi, args.mode, args.organ, engine, args.frame)
-    except (RoiError, ImageLoadError, CheckpointError, FileNotFoundError, NoModelError, StoreError, ValueError) as exc:
+    except ValueError as exc:  # a model of another mode
         raise CommandError(str(exc)) from exc
     record = summary(reading)
     if args.out is not None:
