@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         record["output"] = str(save_png(reading.elastogram.rgb, args.out / f"{stem}_elasto.png",
                                         text=reading.elastogram.png_text()))  # fmt: skip
         if (look := reading.framed) is not None:
-            text = {**look.elastogram.png_text(), "Description": f"{look.label}. Box {look.box} of {args.bmode.name}."}
+            box = f"x {look.box.x}, y {look.box.y}, {look.box.w} x {look.box.h} px"
+            text = {**look.elastogram.png_text(), "Description": f"{look.label}. The box {box} of the input B-mode."}
             record["framed"]["output"] = str(save_png(look.elastogram.rgb, args.out / f"{stem}_framed_elasto.png",
                                                       text=text))  # fmt: skip
     if args.json:
