@@ -171,8 +171,10 @@ def show_error(what: str, exc: BaseException | None = None, todo: str = "") -> N
     st.error(f"{what}{detail}." + (f" {todo}" if todo else ""))
 
 
-FRAME_SUGGESTIONS = "frame_suggestions"  # session key: case id -> Framing of a lesion small in the frame (review ->
-# the re-crop tab of New case, which offers a box around it)
+FRAME_SUGGESTIONS = "frame_suggestions"  # session key: case id -> (B-mode sha, Framing) of a lesion small in the
+# frame, measured on that image (review -> the re-crop tab of New case, which offers a box around it on that image only)
+SHOWN_IMAGES = "shown_images"  # session key: case id -> the B-mode sha this session last showed or made (review,
+# New case's re-crop tab): a change made elsewhere since is said, never silent
 
 
 def open_review(case_id: str) -> None:

@@ -86,7 +86,7 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
     )
     # After a refused Sign the refusal stays, listing what is still missing, until nothing is: a rerun the reader
     # did not ask for (the canvas reporting its first drawing, a mode switch) must not wipe it.
-    refused_key = f"review_sign_refused_{case_id}_{mode}"
+    refused_key = f"review_sign_refused_{case_id}_{mode}_{case.bmode_sha[:12]}"  # a refusal on this image only
     lacking = [] if signed else signing.missing(view, rois, score, conclusion, result)
     if not lacking:
         st.session_state.pop(refused_key, None)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages._common import FRAME_SUGGESTIONS, get_elastographer, show_error
-from usegan.scoring.confidence import FRAME_FACTOR
+from pages._common import FRAME_SUGGESTIONS, SHOWN_IMAGES, get_elastographer, show_error
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
 from usegan.services import cine, framed, reading, signing
@@ -267,22 +266,24 @@ def lesion_panel(result: reading.Reading) -> None:
         st.caption("Caliper: pick **Caliper** and drag a line on the B-mode.")
 
 
-def remember_framing(case_id: str, result: reading.Reading) -> None:
-    """Hand a lesion that is small in the frame to the re-crop tab (New case), which offers a box around it."""
+def remember_framing(case, result: reading.Reading) -> None:
+    """Hand a lesion that is small in the frame to the re-crop tab (New case), which offers a box around it while
+    the case's image is the one it was measured on."""
     suggestions = st.session_state.setdefault(FRAME_SUGGESTIONS, {})
+    case_id = case.case_id
     if result.framing is not None and result.framing.caution:
-        suggestions[case_id] = result.framing
+        suggestions[case_id] = (case.bmode_sha, result.framing)
     else:
         suggestions.pop(case_id, None)
 
 
 FRAMED_EVIDENCE = (
     "Why: on the second simulator (docs/fidelity.md, lesions under a quarter of the frame, seeds 0-4) the bundled "
-    "models read 43 (strain) and 74 (SWE) of 107 carcinomas hard in the whole image and 105 and 106 framed like this, "
-    "while 16 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): weigh it with the B-mode."
+    "models (usegan-strain-v4, usegan-swe-v5) read 43 and 74 of 107 carcinomas hard in the whole image and 105 and "
+    "106 framed like this, while 16 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): "
+    "weigh it with the B-mode."
 )
 IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text) shown while that image is
-SHOWN_IMAGES = "review_shown_images"  # session key: case id -> the B-mode sha this session last showed
 
 
 def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, user: dict) -> None:
@@ -290,18 +291,22 @@ def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, u
     stored; the proposal stays the whole image's), and one click to re-crop the case to that box."""
     if read.framing is None or not read.framing.caution or "lesion" not in read.rois or view.generation is None:
         return
-    with st.container(border=True):
-        st.markdown(f"**Framed reading** (preview): the lesion in a box {FRAME_FACTOR:g}x its size")
-        version, engine = view.generation.model_version, get_elastographer(mode)
-        if engine is None or engine.info.version != version:
-            loaded = "no model" if engine is None else f"model {engine.info.version}"
-            st.caption(f"Needs the model that made this elastogram ({version}); {loaded} is loaded.")
-            return
+    version, engine = view.generation.model_version, get_elastographer(mode)
+    if engine is None or engine.info.version != version:
+        loaded = "no model" if engine is None else f"model {engine.info.version}"
+        st.caption(f"Framed reading: needs the model that made this elastogram ({version}); {loaded} is loaded.")
+        return
+    try:
         look = framed.framed_reading(
             view.bmode, read.rois["lesion"], mode, view.case.organ, engine, image_key=view.case.bmode_sha
         )
-        if look is None:
-            return
+    except Exception as exc:  # a model that fails on the box must not take the signing panel with it
+        show_error("The framed reading could not be generated", exc, "The whole image's reading is unaffected.")
+        return
+    if look is None:  # an ROI that is not a shape, or outside the image: nothing to frame
+        return
+    with st.container(border=True):
+        st.markdown(f"**Framed reading** (preview): the lesion in a box {look.factor:g}x its size")
         bmode, elasto = framed.display_images(look)
         left, right = st.columns(2)
         left.image(bmode, caption="B-mode in the box", width="stretch")
@@ -315,23 +320,28 @@ def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, u
         case = view.case
         if case.status not in RECROPPABLE:
             st.caption(f"This case has a {case.status} reading on the whole image; the framed reading stays a preview.")
-        elif st.button("Re-crop the case to this box", key=f"review_frame_{case.case_id}_{mode}"):
+            return
+        st.caption(
+            "Re-cropping reads the same area from the original file's pixels, so the new image's proposal can "
+            "differ slightly from this preview."
+        )
+        if st.button("Re-crop the case to this box", key=f"review_frame_{case.case_id}_{mode}"):
             adopt_framing(store, view, mode, read, look, user)
 
 
 def adopt_framing(store, view, mode: str, read: reading.Reading, look: framed.FramedReading, user: dict) -> None:
     """Re-crop the case to the framed box (audited), carry the reader's ROIs onto the new image and run again."""
     case = view.case
+    reason = (
+        f"framed on the lesion from the review page: the lesion spanned {read.framing.fraction:.0%} of the earlier "
+        "image's shorter side"
+    )
     try:
-        reason = (
-            f"framed on the lesion from the review page: the lesion spanned {read.framing.fraction:.0%} of the "
-            "earlier image's shorter side"
-        )
         sha = recrop_to_box(store, case, look.box, user=user["username"], reason=reason, settings=get_settings())
-        new = store.get_case(case.case_id)
-    except Exception as exc:  # the store says why (a reading was saved meanwhile, no original ...)
+    except (StoreError, ValueError) as exc:  # the store says why (re-cropped or read meanwhile, an unreadable file)
         show_error("The case could not be re-cropped", exc, "Nothing was changed; the re-crop tab of New case can.")
         return
+    new = store.get_case(case.case_id)
     keys = signing.marks_keys("review", case.case_id, mode, sha)
     st.session_state[keys.marks] = Marks(rois=framed.carried_rois(read.rois, look.box, (new.height, new.width)))
     st.session_state.get(FRAME_SUGGESTIONS, {}).pop(case.case_id, None)  # it measured the earlier image

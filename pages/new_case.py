@@ -6,7 +6,7 @@ import hashlib
 
 import streamlit as st
 
-from pages._common import FRAME_SUGGESTIONS, get_store, open_review, plain, require_role, show_error
+from pages._common import FRAME_SUGGESTIONS, SHOWN_IMAGES, get_store, open_review, plain, require_role, show_error
 from pages._intake import crop_controls, real_elastogram_tab, show_crop
 from usegan.imageio import ImageLoadError
 from usegan.screencrop import CropBox
@@ -135,11 +135,16 @@ def correct_case(case_id: str) -> None:
         view = None
     image_col, control_col = st.columns([3, 2])
     if view is not None:
+        # the image the reader saw these controls on (the previous run): a re-crop made elsewhere since is refused
+        fix_shown = f"new_case_fix_shown_{case_id}"
+        shown_sha = st.session_state.get(fix_shown, view.bmode_sha)
+        st.session_state[fix_shown] = view.bmode_sha
         with control_col:
             st.markdown("**Image area** (blue = now; adjust the orange box)")
             image = view.image
             start, key = view.crop, f"new_case_fix_{case_id}_{view.version}"
-            if (framing := st.session_state.get(FRAME_SUGGESTIONS, {}).get(case_id)) and view.can_recrop:
+            measured_on, framing = st.session_state.get(FRAME_SUGGESTIONS, {}).get(case_id, (None, None))
+            if framing is not None and measured_on == view.bmode_sha and view.can_recrop:
                 st.caption(
                     f"In review, the lesion spans {framing.fraction:.0%} of the frame: small lesions read less "
                     f"reliably than lesions framed in a box about {FRAME_FACTOR:g}x their size. Framed, a smooth "
@@ -158,14 +163,16 @@ def correct_case(case_id: str) -> None:
             show_crop(view.image.pixels, crop, f"Case {case_id} ({view.status}), original file", current=view.crop)
         if recrop:
             try:
-                recrop_case(
+                sha = recrop_case(
                     store, case_id, crop, user=user["username"], reason=reason, settings=settings,
-                    expected_sha=view.bmode_sha,
+                    expected_sha=shown_sha,
                 )  # fmt: skip
             except Exception as exc:  # the store says why (a reading exists, the crop does not fit ...)
                 show_error("The case could not be re-cropped", exc)
             else:
                 st.session_state.get(FRAME_SUGGESTIONS, {}).pop(case_id, None)  # it measured the earlier image
+                st.session_state.setdefault(SHOWN_IMAGES, {})[case_id] = sha  # made here: not "elsewhere" in review
+                st.session_state[fix_shown] = sha
                 st.session_state["new_case_fix_flash"] = f"Case {case_id} re-cropped; the earlier image is kept."
                 st.rerun()
     with control_col:

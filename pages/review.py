@@ -204,7 +204,7 @@ def main() -> None:
     with proposal_col:
         proposal_panel(result, read, mode)
         reading_ui.framed_panel(store, view, mode, read, result, user)
-    reading_ui.remember_framing(case_id, read)
+    reading_ui.remember_framing(view.case, read)
     with review_col:
         signed = confirm_ui.confirmed_panel(store, view, mode, read.rois, result, user)
     sendback_panel(store, view.case, mode, signed)

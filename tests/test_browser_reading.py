@@ -151,7 +151,7 @@ def test_a_small_lesion_is_read_framed_and_one_click_recrops_the_case_keeping_th
     open_sample_case(page, server)
     pick_tool(page, "Lesion ROI")
     drag(page, (0.45, 0.45), (0.55, 0.55))  # a tenth of the frame
-    expect(page.get_by_text("Framed reading")).to_be_visible()
+    expect(page.get_by_text("Framed reading", exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile(r"Proposed on the framed box: \d"))).to_be_visible()
     expect(page.get_by_text("B-mode in the box")).to_be_visible()
     page.get_by_role("button", name="Re-crop the case to this box").click()
@@ -160,4 +160,4 @@ def test_a_small_lesion_is_read_framed_and_one_click_recrops_the_case_keeping_th
     expect(page.get_by_text("re-cropped to the framed box")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Lesion size \(scored region\)"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Lesion spans 3\d% of the frame"))).to_be_visible()
-    expect(page.get_by_text("Framed reading")).to_have_count(0)
+    expect(page.get_by_text("Framed reading", exact=True)).to_have_count(0)

@@ -43,6 +43,7 @@ def test_a_large_lesion_is_framed_only_when_asked(capsys, files):
     assert code == 0 and out["small_in_frame"] is False and out["framed"] is None
     _, always = _read(capsys, files, "--roi", "40,40,120,120", "--frame", "always")
     assert always["framed"]["box"] == [0, 0, 200, 200]  # 3x would be 360 px: at most the image's shorter side
+    assert always["framed"]["label"] == "VIRTUAL - FRAMED 1.7x - tiny-read"  # what the box is, not what was asked
     _, never = _read(capsys, files, "--roi", "100,80,20,20", "--frame", "never")
     assert never["framed"] is None and never["proposal"] == _read(capsys, files, "--roi", "100,80,20,20")[1]["proposal"]
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.optimize_fixtures import tiny_checkpoint
 from usegan.inference import VirtualElastographer
+from usegan.scoring.confidence import framing
 from usegan.scoring.roi import Ellipse, Polygon, Rect, role_mask
 from usegan.screencrop import CropBox
 from usegan.services.framed import carried_rois, display_images, framed_reading
@@ -24,6 +25,9 @@ ROIS = {
     "ellipse": Ellipse(110.0, 68.0, 10.0, 8.0),
     "polygon": Polygon(((100.0, 60.0), (120.0, 62.0), (112.0, 76.0))),
 }
+# the box: 3x the longer side of the pixels the proposal scores, centred on them (the polygon's rasterised
+# outline covers 21 x 17 pixels, the others 20 x 16)
+BOXES = {"rect": CropBox(80, 38, 60, 60), "ellipse": CropBox(80, 38, 60, 60), "polygon": CropBox(79, 37, 63, 63)}
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +48,17 @@ def test_the_lesion_is_read_on_a_box_three_times_its_size_generated_from_that_bo
     cache = GenerationCache(4)
     look = framed_reading(bmode, roi, "strain", "breast", engine, image_key="sha", cache=cache)
     assert look is not None
-    # the lesion's longer side is 20 px: a 60 px square centred on it (x 110, y 68)
-    assert look.box == CropBox(80, 38, 60, 60)
-    assert np.array_equal(look.bmode, bmode[38:98, 80:140])
-    assert np.array_equal(look.elastogram.rgb, engine.generate(bmode[38:98, 80:140]).rgb)  # the box, not the image
+    box = BOXES[kind]
+    assert look.box == box and look.factor == 3.0
+    window = (slice(box.y, box.bottom), slice(box.x, box.right))
+    assert np.array_equal(look.bmode, bmode[window])
+    assert np.array_equal(look.elastogram.rgb, engine.generate(bmode[window]).rgb)  # the box, not the image
     # the ROI moved into the box covers the same pixels
     whole_mask = role_mask(roi, bmode.shape, "lesion")
-    assert np.array_equal(role_mask(look.lesion, (60, 60), "lesion"), whole_mask[38:98, 80:140])
+    assert np.array_equal(role_mask(look.lesion, (box.h, box.w), "lesion"), whole_mask[window])
+    # New case's re-crop tab offers the same box for the lesion the review page measured (a case = its original)
+    original = RecropView("C-1", "new", SimpleNamespace(width=240, height=160), CropBox(0, 0, 240, 160), "0")
+    assert framed_crop(original, bmode.shape, CropBox(*framing(whole_mask).box)) == look.box
     assert look.proposal == score_rois(look.elastogram.rgb, "strain", look.elastogram.colour_scale,
                                        {"lesion": look.lesion}, "breast")  # fmt: skip
     assert look.proposal.score is not None
@@ -84,6 +92,8 @@ def test_the_framed_elastogram_is_generated_once_per_image_model_and_box(engine,
 def test_a_box_at_the_edge_is_moved_inside_and_a_mask_or_empty_roi_gives_no_framed_reading(engine, bmode):
     look = framed_reading(bmode, Rect(230, 150, 10, 10), "strain", "breast", engine)
     assert look.box == CropBox(210, 130, 30, 30)  # moved inside the 240 x 160 image
+    large = framed_reading(bmode, Rect(40, 40, 100, 100), "strain", "breast", engine)
+    assert large.box.w == 160 and large.factor == 1.6 and "FRAMED 1.6x" in large.label  # at most the image
     assert role_mask(look.lesion, (30, 30), "lesion")[20:, 20:].any()
     assert framed_reading(bmode, np.ones(bmode.shape, bool), "strain", "breast", engine) is None
     assert framed_reading(bmode, Polygon(((5.0, 5.0), (5.0, 9.0))), "strain", "breast", engine) is None

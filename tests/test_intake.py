@@ -376,3 +376,29 @@ def test_a_box_chosen_on_the_image_shown_recrops_that_area_and_a_stale_one_is_re
         intake.recrop(case_id, CropBox(0, 0, 50, 50), user="doc", expected_sha=shown.bmode_sha)
     assert store.get_case(case_id).bmode_sha == after.bmode_sha  # nothing changed
     assert len(store.audit_log(entity_id=case_id, limit=20).query("action == 'case.recrop'")) == 1
+
+
+def test_a_framed_recrop_of_a_case_read_from_a_large_original_lands_on_the_lesion_with_its_roi(store, settings):
+    """The case is a half-size reading copy of a 2048 px capture: the box chosen on it is cut from the original's
+    pixels, and the reader's lesion ROI, carried over, covers the lesion on the new image."""
+    from usegan.scoring.roi import Rect, role_mask
+    from usegan.services.framed import carried_rois
+    from usegan.services.intake import recrop_to_box
+
+    capture = np.full((1536, 2048), 40, np.uint8)
+    capture[800:880, 1200:1280] = 230  # the lesion: 80 px of the original, 40 px of the case
+    intake = Intake(store, settings)
+    case_id = intake.create_case(intake.read(png_bytes(capture), "big.png"), user="doc")
+    case = store.get_case(case_id)
+    assert (case.height, case.width) == (768, 1024)  # the reading copy
+    lesion = Rect(600, 400, 40, 40)
+    box = CropBox(560, 360, 120, 120)  # 3x the lesion around it, in the case's pixels
+    recrop_to_box(store, case, box, user="doc", reason="framed")
+    new = store.get_case(case_id)
+    assert new.crop == [1120, 720, 240, 240] and (new.height, new.width) == (240, 240)
+    (moved,) = carried_rois({"lesion": lesion}, box, (new.height, new.width)).values()
+    assert moved == Rect(80, 80, 80, 80)
+    pixels = new.bmode()
+    inside = role_mask(moved, pixels.shape[:2], "lesion")  # the lesion's inscribed ellipse: all lesion
+    around = ~role_mask(Rect(76, 76, 88, 88), pixels.shape[:2], "reference")  # outside a 4 px margin: no lesion
+    assert pixels[inside].min() > 200 and pixels[around].max() < 60

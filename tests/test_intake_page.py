@@ -112,7 +112,7 @@ def test_a_lesion_small_in_the_frame_gets_a_box_around_it_suggested(new_case_pag
     mask = np.zeros((188, 398), bool)
     mask[80:100, 200:220] = True  # a 20 px lesion in a 188 px high frame, as the review page measured it
     at = new_case_page(tab=FIX)
-    at.session_state[FRAME_SUGGESTIONS] = {case_id: framing(mask)}
+    at.session_state[FRAME_SUGGESTIONS] = {case_id: (store.get_case(case_id).bmode_sha, framing(mask))}
     at.selectbox(key="new_case_fix_case").select(case_id).run()
     assert any("spans 11% of the frame" in c.value for c in at.caption)
     assert "x80 y52 398x188 px" in crop_caption(at)  # nothing moves until the reader asks
@@ -120,6 +120,29 @@ def test_a_lesion_small_in_the_frame_gets_a_box_around_it_suggested(new_case_pag
     # the lesion's centre in the capture is (80 + 210, 52 + 90): a 60 px square around it
     assert not at.exception and "x260 y112 60x60 px" in crop_caption(at)
     assert store.get_case(case_id).crop == list(WRONG_CROP)  # a suggestion: re-cropped only with a reason
+
+
+def test_a_suggestion_measured_on_an_earlier_image_is_not_offered_and_a_stale_recrop_is_refused(new_case_page, store):
+    from usegan.intake.pipeline import Intake
+    from usegan.screencrop import CropBox
+
+    case_id = capture_case(store)
+    earlier = store.get_case(case_id).bmode_sha
+    mask = np.zeros((188, 398), bool)
+    mask[80:100, 200:220] = True
+    at = new_case_page(tab=FIX)
+    at.session_state[FRAME_SUGGESTIONS] = {case_id: (earlier, framing(mask))}
+    at.selectbox(key="new_case_fix_case").select(case_id).run()
+    assert any("spans 11% of the frame" in c.value for c in at.caption)
+    # another user re-crops the case while this page shows it
+    Intake(store).recrop(case_id, CropBox(*CAPTURE_BOX), user="other", reason="their crop")
+    at.text_input(key="new_case_recrop_reason").input("mine")
+    at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").click().run()
+    assert any("since this page showed it" in e.value for e in at.error)
+    assert store.get_case(case_id).crop == list(CAPTURE_BOX)  # theirs stands
+    # the lesion box was measured on the earlier image: not offered on the new one (it would frame another area)
+    assert not any("of the frame" in c.value for c in at.caption)
+    assert not [t for t in at.toggle if t.key.endswith("_framed")]
 
 
 def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_page, store):

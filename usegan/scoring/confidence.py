@@ -39,8 +39,8 @@ CAUTION_TEXT = "the B-mode does not determine the stiffness here"
 SMALL_IN_FRAME = 0.25  # lesion's longer side / image's shorter side below which the framing caution shows
 FRAME_FACTOR = 3.0  # an elastography box framing a lesion: a square this many times its longer side
 FRAMING_TEXT = (
-    "the lesion is small in the frame, where readings were less reliable: see its framed reading (a box about "
-    f"{FRAME_FACTOR:g}x the lesion) beside the proposal, and re-crop the case to that box"
+    "the lesion is small in the frame, where readings were less reliable: see the lesion's framed reading (a box "
+    f"about {FRAME_FACTOR:g}x the lesion) beside the proposal; a case not yet read can be re-cropped to that box"
 )
 
 
