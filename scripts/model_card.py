@@ -89,7 +89,9 @@ FAILURES = {
         "carcinoma under a quarter of the frame reads soft (seed 2: 3 of 17 hard, larger ones 28 of 33). Framed in "
         "a box three times the lesion, as an elastography box is placed, 47-49 of 50 read hard over five seeds (1-7 "
         "of 50 fibroadenomas then read hard too); the review page and the report caution when a lesion is under a "
-        "quarter of the frame (docs/fidelity.md). Run at 384 px instead of 256, it reads more of those small "
+        "quarter of the frame, and the review page then shows the lesion's framed reading beside the proposal, with "
+        "one click to re-crop the case to it (docs/fidelity.md; `usegan read` for batch work). Run at 384 px "
+        "instead of 256, it reads more of those small "
         "carcinomas hard but also more fibroadenomas and 31 % of the real lesion-free scans: it is served at 256 px. "
         "Treat every proposal as a draft the clinician overrides."
     ),
@@ -103,7 +105,8 @@ FAILURES = {
         "fibroadenomas with stiff parts (28 of 50) and iso-echoic stiff lesions (46 of 50) come out soft, having no "
         "B-mode sign. On the second simulator (`usegan.training.rfsim`) 4-10 of 50 shadowing carcinomas read soft "
         "(v3: none) in the whole image over five seeds, 0-1 when framed in a box three times the lesion (and 0-8 "
-        "of 50 fibroadenomas then read stiff). Do not read an SWE "
+        "of 50 fibroadenomas then read stiff; the review page shows that framed reading for a lesion under a "
+        "quarter of the frame). Do not read an SWE "
         "virtual elastogram at the image edges, in shadows or below the breast "
         "tissue, and never without the B-mode beside it."
     ),
