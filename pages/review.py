@@ -38,6 +38,8 @@ def case_id_control() -> str:
     if not service.is_case_id(case_id):  # it may come from the URL: only an id's characters reach the title
         st.error(f"{plain(case_id)[:200]} is not a case id. Pick a case on the **Worklist**.")
         st.stop()
+    if st.query_params.get("case") != case_id:  # in the address, so a reload or a bookmark opens this case again
+        st.query_params["case"] = case_id
     return str(case_id)
 
 

@@ -227,3 +227,14 @@ def test_a_stale_tab_cannot_recrop_a_case_another_tab_already_recropped(app, env
     with _store(environment) as s:  # the first tab's crop stands; no second re-crop of the new image
         assert s.get_case(case_id).crop == after.crop
         assert len(s.audit_log(entity_id=case_id, limit=50).query("action == 'case.recrop'")) == 1
+
+
+def test_the_open_case_is_in_the_address_so_a_reload_opens_it_again(app, environment):
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    assert at.query_params["case"] == case_id
+    reloaded = app("doc", "clinician")  # a new browser session (a reload) with only the address to go by
+    reloaded.default_timeout = SLOW_RUN_S
+    reloaded.query_params["case"] = case_id
+    reloaded.switch_page("pages/review.py").run()
+    assert not reloaded.exception and reloaded.title[0].value == f"Case {case_id}"
