@@ -10,7 +10,6 @@ from streamlit_drawable_canvas import st_canvas
 
 from pages._common import available_modes, get_elastographer, get_store, require_role, virtual_badge
 from usegan.provenance import model_caveat
-from usegan.scoring.systems import headline_scale
 from usegan.services import teaching, teaching_cases
 from usegan.ui import overlay, roi_canvas
 from usegan.ui.figures import colour_bar_figure
@@ -236,8 +235,7 @@ def archive_tab(role: str, username: str) -> None:
             virtual_badge(case.virtual_caption)
     if case.real is not None:
         cols[2 % len(cols)].image(case.real, caption=f"Real {case.mode.upper()} elastogram", width="stretch")
-    scale = headline_scale(case.organ).name
-    answer = st.radio(f"Your score ({scale})", [1, 2, 3, 4, 5], horizontal=True, index=None,
+    answer = st.radio(f"Your score ({case.scale.name})", list(case.scale.scores), horizontal=True, index=None,
                       key=f"teaching_archive_answer_{chosen}")  # fmt: skip
     if st.button("Check", type="primary", disabled=answer is None, key="teaching_archive_check"):
         record("archive", chosen, teaching_cases.grade(answer, case))

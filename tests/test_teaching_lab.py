@@ -3,6 +3,7 @@ virtual elastogram, SWE and ROI exercises, the session tally, and (AppTest) Chec
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,10 @@ def test_only_signed_cases_are_flagged_and_students_see_a_pseudonym(store):
     case = teaching_cases.open_case(store, teaching_id)
     assert case.confirmed_score == 5 and case.virtual is not None and case.real is not None
     assert teaching_cases.grade(5, case).correct and not teaching_cases.grade(3, case).correct
+    assert case.scale.name == "Tsukuba 1-5" and case.scale.scores == (1, 2, 3, 4, 5)
+    # a student answers a case on the scale it was signed on: breast SWE is a class of 1-2, not Tsukuba 1-5
+    swe = dataclasses.replace(case, mode="swe")
+    assert swe.scale.name == "breast SWE class 1-2" and swe.scale.scores == (1, 2)
     assert signed not in teaching_cases.candidates(store)["case_id"].tolist()
     store.unflag_teaching(teaching_id, "dr_a")
     assert teaching_cases.list_cases(store).empty
@@ -236,6 +241,7 @@ def test_a_clinician_flags_a_case_and_a_student_scores_it_without_identifiers(en
     for secret in (cases[1], PATIENT_ID, ORIGINAL_NAME, "Smith"):
         assert secret not in text
     assert "B-mode (yellow: the lesion ROI of the signed reading)" in captions(student)
+    assert student.radio(key=f"teaching_archive_answer_{teaching_id}").options == ["1", "2", "3", "4", "5"]
     student.radio(key=f"teaching_archive_answer_{teaching_id}").set_value(4).run()
     student.button(key="teaching_archive_check").click().run()
     assert any("Correct: the signed reading is 4" in s.value for s in student.success)

@@ -30,6 +30,14 @@ class ArchiveCase:
     virtual_caption: str
     real: np.ndarray | None  # the attached real elastogram of the mode, outlined, or None
 
+    @property
+    def scale(self):
+        """The :class:`usegan.scoring.systems.ScoreScale` the reading was signed on (and a student answers on):
+        Tsukuba 1-5 for breast strain, breast SWE class 1-2, ..."""
+        from usegan.scoring.systems import confirmed_scale
+
+        return confirmed_scale(self.organ, self.mode)
+
 
 def list_cases(store) -> pd.DataFrame:
     """Flagged cases without their answers (:data:`LIST_COLUMNS`)."""
