@@ -244,6 +244,13 @@ def test_recrop_derives_a_new_bmode_keeps_the_original_and_is_audited(store, set
     assert before.bmode_sha in store.referenced_images()  # kept (and backed up)
     row = store.audit_log(entity_id=case_id, limit=1).iloc[0]
     assert row["action"] == "case.recrop" and "lesion was cut" in row["after"]
+    # the notes' image-area fact follows the image (a report prints them beside it); nothing else in them changes
+    assert "crop: set by user" in before.notes and "crop: set by user" not in after.notes
+    assert f"crop: re-cropped to 400 x 400 px at ({box[0]}, {box[1]}) of the original" in after.notes
+    assert after.notes.replace(after.notes.split("; ")[-1], "") == before.notes.replace("crop: set by user", "")
+    with pytest.raises(StoreError, match="already has this image"):  # the same area again: nothing to re-crop
+        intake.recrop(case_id, CropBox(*box), user="doc", reason="again")
+    assert len(store.audit_log(entity_id=case_id, limit=20).query("action == 'case.recrop'")) == 1
 
 
 def test_framed_crop_maps_the_lesion_to_the_original_and_stays_inside_it():

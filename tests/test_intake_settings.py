@@ -8,7 +8,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from usegan.commands.serve import web_address
+from usegan.commands.serve import streamlit_argv, web_address
 from usegan.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,3 +49,11 @@ def test_serve_binds_the_configured_address_unless_an_option_says_otherwise(monk
     monkeypatch.setenv("USEGAN_PORT", "9000")
     assert web_address(argparse.Namespace(host=None, port=None), get_settings()) == ("0.0.0.0", 9000)
     assert web_address(argparse.Namespace(host="127.0.0.1", port=8600), get_settings()) == ("127.0.0.1", 8600)
+
+
+def test_the_served_app_does_not_reload_its_pages_when_files_change_unless_asked():
+    argv = streamlit_argv("127.0.0.1", 8600, [])
+    assert argv[argv.index("--server.fileWatcherType") + 1] == "none"
+    assert argv[argv.index("--server.runOnSave") + 1] == "false"
+    development = streamlit_argv("127.0.0.1", 8600, ["--server.fileWatcherType", "auto"])
+    assert development[-2:] == ["--server.fileWatcherType", "auto"]  # later options win

@@ -31,6 +31,15 @@ def web_address(args: argparse.Namespace, settings) -> tuple[str, int]:
     return args.host or settings.host, int(args.port or settings.port)
 
 
+def streamlit_argv(host: str, port: int, extra: list[str]) -> list[str]:
+    """``streamlit run`` arguments of the app server. No file watcher: a served app must not re-import its pages
+    when files change under it (an update or a checkout mid-session broke every open page); ``extra`` options come
+    last, so ``-- --server.fileWatcherType auto`` turns it back on for development."""
+    return ["run", str(APP), "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", *extra]  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     import logging
 
@@ -59,10 +68,8 @@ def run(args: argparse.Namespace) -> int:
     host, port = web_address(args, settings)
     from streamlit.web import cli as streamlit_cli
 
-    argv = ["run", str(APP), "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", *extra]  # fmt: skip
     try:
-        streamlit_cli.main(args=argv, prog_name="streamlit", standalone_mode=False)
+        streamlit_cli.main(args=streamlit_argv(host, port, extra), prog_name="streamlit", standalone_mode=False)
     finally:
         from usegan.background import stop_workers
 

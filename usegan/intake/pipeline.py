@@ -26,6 +26,7 @@ from usegan.downscale import reading_copy, scaled_spacing
 from usegan.imageio import ImageLoadError, to_gray
 from usegan.intake.pseudonym import pseudonym, pseudonym_key
 from usegan.screencrop import CropBox, suggest_crop
+from usegan.store.intake import CROP_FACT
 from usegan.vocab import LesionType, Organ, values
 
 KNOWN_ORGANS = values(Organ)  # BodyPartExamined values mapped to an organ
@@ -252,9 +253,9 @@ class Intake:
                 facts.append(f"organ not stated (BodyPartExamined={stated}), assumed {organ}")
         crop_note = {"region": "scanner region", "screen": "detected screen image area", "whole": "whole image"}
         if crop != image.suggested_crop:
-            facts.append("crop: set by user")
+            facts.append(f"{CROP_FACT}set by user")
         elif image.crop_source in crop_note:
-            facts.append(f"crop: {crop_note[image.crop_source]}")
+            facts.append(f"{CROP_FACT}{crop_note[image.crop_source]}")
         return self.store.create_case(
             bmode,
             organ=organ,

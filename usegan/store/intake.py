@@ -22,6 +22,8 @@ from usegan.store.errors import CaseWithdrawnError, NotFoundError, StaleImageErr
 from usegan.store.util import from_json, to_json
 from usegan.vocab import CaseStatus, Role
 
+CROP_FACT = "crop: "  # how the case notes' image-area fact starts (written at intake, replaced on re-crop)
+
 SPACING_SOURCES = ("region", "pixel_spacing", "user", "sample", "unknown")
 ROLES_SEEING_PATIENT_IDS = (Role.ADMIN, Role.CLINICIAN)  # who may see a stored raw Patient ID (never researcher/viewer)
 _REVIEWED = (CaseStatus.DRAFT, CaseStatus.SIGNED, CaseStatus.AMENDED)
@@ -76,11 +78,12 @@ class IntakeMixin:
         now = self.clock()
         with self.transaction() as cur:
             row = cur.execute(
-                "SELECT status, bmode_sha, crop, previous_bmodes, withdrawn_at FROM cases WHERE case_id = ?", [case_id]
+                "SELECT status, bmode_sha, crop, previous_bmodes, withdrawn_at, notes FROM cases WHERE case_id = ?",
+                [case_id],
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"no case {case_id!r}")
-            status, old_sha, old_crop, previous, withdrawn_at = row
+            status, old_sha, old_crop, previous, withdrawn_at, notes = row
             if withdrawn_at is not None:
                 raise CaseWithdrawnError(f"case {case_id} was withdrawn; it cannot be re-cropped")
             if expected_sha is not None and old_sha != expected_sha:
@@ -93,10 +96,13 @@ class IntakeMixin:
                     f"case {case_id} already has a {status} review made on its current image; it cannot be re-cropped "
                     "(withdraw it and create a new case instead)"
                 )
+            if sha == old_sha:
+                raise StoreError(f"case {case_id} already has this image (crop {list(crop)}); nothing to re-crop")
             history = [*(from_json(previous) or []), old_sha]
             sets = "bmode_sha = ?, height = ?, width = ?, crop = ?, previous_bmodes = ?, cropped_at = ?, "
-            sets += "status = 'new', proposed_score = NULL, updated_at = ?"
-            params = [sha, int(image.shape[0]), int(image.shape[1]), to_json(list(crop)), to_json(history), now, now]
+            sets += "status = 'new', proposed_score = NULL, updated_at = ?, notes = ?"
+            params = [sha, int(image.shape[0]), int(image.shape[1]), to_json(list(crop)), to_json(history), now, now,
+                      recropped_notes(notes, crop)]  # fmt: skip
             if spacing is not None:
                 sets += ", spacing_row_mm = ?, spacing_col_mm = ?"
                 params += list(spacing)
@@ -156,3 +162,13 @@ class IntakeMixin:
             raise PermissionError(f"role {role!r} may not see raw patient identifiers")
         row = self._cursor().execute("SELECT real_id FROM patients WHERE patient_id = ?", [patient_id]).fetchone()
         return row[0] if row else None
+
+
+def recropped_notes(notes: str | None, crop) -> str:
+    """The case's notes with intake's image-area fact (``crop: ...``, one "; "-separated item) replaced by the
+    re-crop's, so the notes a report prints do not contradict the image it shows; other notes are kept as written."""
+    x, y, w, h = (int(v) for v in crop)
+    fact = f"{CROP_FACT}re-cropped to {w} x {h} px at ({x}, {y}) of the original"
+    items = [item for item in str(notes or "").split("; ") if item]
+    kept = [item for item in items if not item.startswith(CROP_FACT)]
+    return "; ".join([*kept, fact])
