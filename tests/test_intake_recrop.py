@@ -28,5 +28,5 @@ def test_a_user_calibration_follows_the_reading_copy_scale_through_a_recrop(stor
     case = store.get_case(case_id)
     assert (case.height, case.width) == (600, 800) and case.spacing_source == "user"
     assert case.pixel_spacing_mm == pytest.approx((0.1, 0.1))
-    intake.recrop(case_id, CropBox(0, 0, 800, 600), user="doc")  # the same scale: unchanged
+    intake.recrop(case_id, CropBox(10, 0, 800, 600), user="doc")  # another area at the same scale: unchanged
     assert store.get_case(case_id).pixel_spacing_mm == pytest.approx((0.1, 0.1))
