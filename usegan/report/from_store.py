@@ -51,8 +51,16 @@ def report_data_for_reading(store, review, *, department: str | None = None, lan
         department=department or settings.department,
         language=language or settings.report_language,
         uncertainty=_uncertainty(generation, elastogram.shape[:2]),
-        recrop=tuple(int(v) for v in case.crop) if case.previous_bmodes and case.crop else None,
+        recrop=_recrop(case),
     )
+
+
+def _recrop(case) -> tuple[int, int, int, int] | None:
+    """``(x, y, w, h)`` of the original the case's B-mode was re-cropped to after intake; None when it never was."""
+    if not (case.previous_bmodes and case.crop):
+        return None
+    x, y, w, h = (int(v) for v in case.crop)
+    return x, y, w, h
 
 
 def _uncertainty(generation, shape: tuple[int, int]):
