@@ -283,7 +283,7 @@ FRAMED_EVIDENCE = (
     "106 framed like this, while 16 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): "
     "weigh it with the B-mode."
 )
-IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text) shown while that image is
+IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text), shown while that image is up
 
 
 def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, user: dict) -> None:
