@@ -298,8 +298,9 @@ def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, u
         return
     try:
         look = framed.framed_reading(
-            view.bmode, read.rois["lesion"], mode, view.case.organ, engine, image_key=view.case.bmode_sha
-        )
+            view.bmode, read.rois["lesion"], mode, view.case.organ, engine, extent=read.framing,
+            image_key=view.case.bmode_sha,
+        )  # fmt: skip
     except Exception as exc:  # a model that fails on the box must not take the signing panel with it
         show_error("The framed reading could not be generated", exc, "The whole image's reading is unaffected.")
         return

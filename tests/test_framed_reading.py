@@ -17,7 +17,7 @@ from usegan.screencrop import CropBox
 from usegan.services.framed import carried_rois, display_images, framed_reading
 from usegan.services.intake import RecropView, box_in_original, framed_crop
 from usegan.services.service import GenerationCache, score_rois
-from usegan.services.windows import scaled
+from usegan.services.windows import scaled, shifted
 from usegan.ui.roi_canvas import COLOURS
 
 ROIS = {
@@ -78,15 +78,24 @@ def test_the_framed_images_are_shown_at_least_256_px_with_the_label_strip_under_
     assert rows.size and 256 / 3 - 4 <= cols.min() and cols.max() <= 2 * 256 / 3 + 4
 
 
-def test_the_framed_elastogram_is_generated_once_per_image_model_and_box(engine, bmode):
+def test_the_framed_reading_is_made_once_per_image_model_and_roi(engine, bmode):
     cache = GenerationCache(4)
     first = framed_reading(bmode, ROIS["rect"], "strain", "breast", engine, image_key="sha", cache=cache)
     again = framed_reading(bmode, ROIS["rect"], "strain", "breast", engine, image_key="sha", cache=cache)
-    assert again.elastogram is first.elastogram and (cache.hits, cache.misses) == (1, 1)
+    assert again is first and (cache.hits, cache.misses) == (1, 1)
     other = framed_reading(bmode, Rect(10, 10, 20, 20), "strain", "breast", engine, image_key="sha", cache=cache)
     assert other.elastogram is not first.elastogram and cache.misses == 2
+    # an ellipse with the rectangle's bounds frames the same box but is scored on other pixels: its own entry
+    ellipse = framed_reading(bmode, ROIS["ellipse"], "strain", "breast", engine, image_key="sha", cache=cache)
+    assert ellipse.lesion == shifted(ROIS["ellipse"], 80, 38) and cache.misses == 3
     framed_reading(bmode, ROIS["rect"], "strain", "breast", engine, cache=cache)  # no key: not cached
-    assert len(cache) == 2
+    assert len(cache) == 3
+
+
+def test_an_extent_measured_already_gives_the_same_reading_as_measuring_it_here(engine, bmode):
+    measured = framing(role_mask(ROIS["polygon"], bmode.shape, "lesion"))
+    given = framed_reading(bmode, ROIS["polygon"], "strain", "breast", engine, extent=measured)
+    assert given.box == BOXES["polygon"] == framed_reading(bmode, ROIS["polygon"], "strain", "breast", engine).box
 
 
 def test_a_box_at_the_edge_is_moved_inside_and_a_mask_or_empty_roi_gives_no_framed_reading(engine, bmode):
@@ -122,7 +131,7 @@ def test_scaled_rois_cover_the_same_region_on_a_resampled_image():
         scaled(Rect(0, 0, 1, 1), 0.0, 1.0)
 
 
-def test_the_recrop_cuts_from_the_original_the_box_the_preview_showed():
+def test_a_box_on_the_case_maps_to_the_original_through_the_case_crop():
     original = SimpleNamespace(width=640, height=480)
     # the case is a half-size reading copy of the 400 x 300 crop at (100, 40) of the original
     view = RecropView("C-1", "new", original, CropBox(100, 40, 400, 300), "0")

@@ -99,6 +99,14 @@ class ScoreSystem(StrEnum):
     STIFFNESS = "stiffness_5"  # plain 5-point stiffness, for organs without a published strain score
 
 
+class FrameChoice(StrEnum):
+    """When a lesion is also read framed, in a box about 3x its size (:func:`usegan.services.framed.read_lesion`)."""
+
+    AUTO = "auto"  # when it is small in the frame, as the review page does
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The plain strings of an enum, in declaration order (for argparse ``choices=`` and error messages)."""
     return tuple(member.value for member in enum)

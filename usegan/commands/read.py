@@ -12,8 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from usegan.services.framed import FRAMING_CHOICES
-from usegan.vocab import Mode, Organ, values
+from usegan.vocab import FrameChoice, Mode, Organ, values
 
 FRAMING_HELP = (
     "also read the lesion framed: 'auto' when it is small in the frame (as the review page), or always / never"
@@ -33,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mode", default=Mode.STRAIN.value, choices=values(Mode), help="elastography mode")
     parser.add_argument("--organ", default=Organ.BREAST.value, choices=values(Organ), help="organ")
     parser.add_argument("--model", type=Path, help="checkpoint (default: the model in use for --mode, as in the app)")
-    parser.add_argument("--frame", default="auto", choices=FRAMING_CHOICES, help=FRAMING_HELP)
+    parser.add_argument("--frame", default=FrameChoice.AUTO.value, choices=values(FrameChoice), help=FRAMING_HELP)
     parser.add_argument("--out", type=Path, help="write <stem>_elasto.png and <stem>_framed_elasto.png here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)

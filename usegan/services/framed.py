@@ -27,11 +27,12 @@ from usegan.scoring.result import ScoreResult
 from usegan.screencrop import CropBox
 from usegan.services.service import GenerationCache, score_rois
 from usegan.services.windows import bounds, scaled, shifted
+from usegan.vocab import FrameChoice, values
 
 if TYPE_CHECKING:
     from usegan.inference import Elastogram
 
-FRAMED_CACHE = GenerationCache(max_items=16)  # (B-mode sha, model version, mode, box) -> (Elastogram,)
+FRAMED_CACHE = GenerationCache(max_items=16)  # (B-mode sha, model version, mode, organ, ROI, factor) -> (reading,)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def framed_reading(
     elastographer,
     *,
     factor: float = FRAME_FACTOR,
+    extent: Framing | None = None,
     image_key: str | None = None,
     cache: GenerationCache | None = None,
 ) -> FramedReading | None:
@@ -68,40 +70,41 @@ def framed_reading(
 
     The lesion's extent is that of the pixels the proposal scores (:func:`usegan.scoring.roi.role_mask`, measured by
     :func:`usegan.scoring.confidence.framing`): the same box New case's re-crop tab offers
-    (:func:`usegan.services.intake.framed_crop`). None when the ROI is not a shape (a mask array) or covers no
-    pixel of the image. ``image_key`` (the B-mode's sha) caches the framed elastogram per (image, model version,
-    mode, box) in ``cache`` (default :data:`FRAMED_CACHE`): a page runs again on every click, and generating costs
-    tens of milliseconds.
+    (:func:`usegan.services.intake.framed_crop`); pass ``extent`` when it was measured already (the review page's
+    reading has it). None when the ROI is not a shape (a mask array) or covers no pixel of the image.
+    ``image_key`` (the B-mode's sha) caches the reading per (image, model version, mode, organ, ROI, factor) in
+    ``cache`` (default :data:`FRAMED_CACHE`): a page runs again on every click, and generating costs tens of
+    milliseconds.
     """
     if elastographer.info.mode != mode:
         raise ValueError(f"the model generates {elastographer.info.mode!r}, the reading is in {mode!r}")
-    shape = bmode.shape[:2]
-    share = _framing(lesion_roi, shape)
-    if share is None:
+    if bounds(lesion_roi) is None:
         return None
-    x, y, side = framed_box(share.box, shape, factor)
-    box = CropBox(x, y, side, side)
-    crop = np.ascontiguousarray(bmode[y : y + side, x : x + side])
     cache = FRAMED_CACHE if cache is None else cache
-    key = None if image_key is None else (image_key, elastographer.info.version, mode, box)
-    hit = None if key is None else cache.get(key)
-    if hit is None:
-        hit = (elastographer.generate(crop),)
-        if key is not None:
-            cache.put(key, hit)
-    elastogram = hit[0]
+    key = None if image_key is None else (image_key, elastographer.info.version, mode, organ, lesion_roi, factor)
+    if key is not None and (hit := cache.get(key)) is not None:
+        return hit[0]
+    shape = bmode.shape[:2]
+    if extent is None and (extent := _framing(lesion_roi, shape)) is None:
+        return None
+    x, y, side = framed_box(extent.box, shape, factor)
+    crop = np.ascontiguousarray(bmode[y : y + side, x : x + side])
+    elastogram = elastographer.generate(crop)
     lesion = shifted(lesion_roi, x, y)
     proposal = score_rois(elastogram.rgb, mode, elastogram.colour_scale, {"lesion": lesion}, organ)
-    return FramedReading(box, crop, elastogram, lesion, proposal, round(side / max(share.box[2:]), 1))
+    look = FramedReading(
+        CropBox(x, y, side, side), crop, elastogram, lesion, proposal, round(side / max(extent.box[2:]), 1)
+    )
+    if key is not None:
+        cache.put(key, (look,))
+    return look
 
 
 def _framing(lesion_roi, shape: tuple[int, int]) -> Framing | None:
-    """How large the lesion ROI is in a frame of ``shape``; None for a mask array or an ROI with no pixel in it."""
+    """How large the shape ROI ``lesion_roi`` is in a frame of ``shape``; None when it has no pixel in it."""
     from usegan.scoring.confidence import framing
     from usegan.scoring.roi import RoiError, role_mask
 
-    if bounds(lesion_roi) is None:
-        return None
     try:
         return framing(role_mask(lesion_roi, shape, "lesion"))
     except RoiError:
@@ -120,24 +123,16 @@ def display_images(look: FramedReading, side: int = DISPLAY_SIDE) -> tuple[np.nd
     from usegan.services.reading import outlines, scored_masks
     from usegan.ui.overlay import as_rgb, stamp
 
-    masks = scored_masks({"lesion": look.lesion}, look.bmode.shape[:2])
     size = max(look.box.w, side)
+    zoom = size / look.box.w
+    masks = scored_masks({"lesion": scaled(look.lesion, zoom, zoom)}, (size, size))  # the outline drawn at size
 
     def enlarged(rgb: np.ndarray, resample) -> np.ndarray:
         return np.asarray(Image.fromarray(rgb).resize((size, size), resample))
 
-    bmode = outlines(enlarged(as_rgb(look.bmode), Image.Resampling.BILINEAR), _enlarged_masks(masks, size))
-    elasto = outlines(enlarged(look.elastogram.rgb, Image.Resampling.NEAREST), _enlarged_masks(masks, size))
+    bmode = outlines(enlarged(as_rgb(look.bmode), Image.Resampling.BILINEAR), masks)
+    elasto = outlines(enlarged(look.elastogram.rgb, Image.Resampling.NEAREST), masks)
     return bmode, stamp(elasto, look.label)
-
-
-def _enlarged_masks(masks: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
-    from PIL import Image
-
-    return {
-        role: np.asarray(Image.fromarray(mask).resize((size, size), Image.Resampling.NEAREST)).astype(bool)
-        for role, mask in masks.items()
-    }
 
 
 def carried_rois(rois: dict, box: CropBox, new_shape: tuple[int, int]) -> dict:
@@ -154,9 +149,6 @@ def carried_rois(rois: dict, box: CropBox, new_shape: tuple[int, int]) -> dict:
     return carried
 
 
-FRAMING_CHOICES = ("auto", "always", "never")  # when :func:`read_lesion` also reads the lesion framed
-
-
 @dataclass(frozen=True)
 class LesionReading:
     """A lesion read from a B-mode and an ROI: on the whole image, and framed where that was asked for."""
@@ -168,19 +160,21 @@ class LesionReading:
 
 
 def read_lesion(
-    bmode: np.ndarray, lesion_roi, mode: str, organ: str, elastographer, frame: str = "auto"
+    bmode: np.ndarray, lesion_roi, mode: str, organ: str, elastographer, frame: str = FrameChoice.AUTO
 ) -> LesionReading:
     """Generate ``bmode``'s virtual elastogram ((H, W) gray or (H, W, 3) RGB array, as
     :func:`usegan.preprocess.read_image` returns it), propose a score for ``lesion_roi`` on it as the review page does,
     and read the lesion framed too: ``frame`` "auto" when it is small in the frame (the page's caution and framed
     reading), "always", or "never". Returns a :class:`LesionReading`; batch work from the CLI: ``usegan read``."""
-    if frame not in FRAMING_CHOICES:
-        raise ValueError(f"frame must be one of {FRAMING_CHOICES}, got {frame!r}")
+    if frame not in values(FrameChoice):
+        raise ValueError(f"frame must be one of {values(FrameChoice)}, got {frame!r}")
     if elastographer.info.mode != mode:
         raise ValueError(f"the model generates {elastographer.info.mode!r}, the reading is in {mode!r}")
     elastogram = elastographer.generate(bmode)
     proposal = score_rois(elastogram.rgb, mode, elastogram.colour_scale, {"lesion": lesion_roi}, organ)
-    share = _framing(lesion_roi, elastogram.rgb.shape[:2])
-    wanted = frame == "always" or (frame == "auto" and share is not None and share.caution)
-    look = framed_reading(bmode, lesion_roi, mode, organ, elastographer) if wanted and share is not None else None
+    share = None if bounds(lesion_roi) is None else _framing(lesion_roi, elastogram.rgb.shape[:2])
+    wanted = frame == FrameChoice.ALWAYS or (frame == FrameChoice.AUTO and share is not None and share.caution)
+    look = None
+    if wanted and share is not None:
+        look = framed_reading(bmode, lesion_roi, mode, organ, elastographer, extent=share)
     return LesionReading(elastogram, proposal, share, look)
