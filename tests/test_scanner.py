@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from usegan.phantom.case import make_case, random_case_of_type, teaching_params
-from usegan.phantom.scanner import HELD_OUT, TRAINING, Display, jpeg_roundtrip, sample_scanner
+from usegan.phantom.scanner import (
+    HELD_OUT,
+    PROFILES,
+    SHIFT_GROUPS,
+    TRAINING,
+    Display,
+    jpeg_roundtrip,
+    sample_scanner,
+    shifted,
+)
 
 CONTINUOUS = [f.name for f in fields(TRAINING) if isinstance(getattr(TRAINING, f.name), tuple)]
 
@@ -74,3 +83,26 @@ def test_one_chain_fixes_every_setting_but_gain_and_dynamic_range():
     assert configs[0].scatterer_density == 1.0 and configs[0].compounding == 1  # fully developed, no compounding
     assert not any(d.overlays or d.jpeg_quality for d in displays)
     assert random_case_of_type(7, "malignant", 64, scanner="one-chain").meta()["params"]["fov_mm"] == 40.0
+
+
+def test_shift_groups_cover_every_setting_once():
+    grouped = [name for group in SHIFT_GROUPS.values() for name in group]
+    assert sorted(grouped) == sorted(f.name for f in fields(TRAINING))
+
+
+@pytest.mark.parametrize("group", sorted(SHIFT_GROUPS))
+def test_a_shifted_profile_moves_its_group_only(group):
+    profile = PROFILES[f"held-out:{group}"]
+    for f in fields(TRAINING):
+        expected = HELD_OUT if f.name in SHIFT_GROUPS[group] else TRAINING
+        assert getattr(profile, f.name) == getattr(expected, f.name), (group, f.name)
+
+
+def test_an_unknown_shift_group_is_named():
+    with pytest.raises(ValueError, match="'lens'"):
+        shifted("lens")
+
+
+def test_a_jpeg_shifted_case_is_compressed_harder_than_training_allows():
+    case = random_case_of_type(11, "malignant", 64, scanner="held-out:jpeg")
+    assert 15 <= case.meta()["display"]["jpeg_quality"] <= 30

@@ -8,14 +8,15 @@ imaging chain learns that chain. :func:`sample_scanner` draws one chain per case
 ``HELD_OUT`` ranges that lie *outside* them (the held-out scanner test set), or from ``ONE_CHAIN`` (the
 randomisation ablation: every setting at the middle of its training range, gain and dynamic range jittered, no
 overlays, reverberation or JPEG, as the phantom rendered before the imaging chain was randomised);
-:func:`burn_overlays` and :func:`jpeg_roundtrip` change the B-mode only (the elastogram's truth is the tissue's,
+:func:`shifted` moves one group of settings (``SHIFT_GROUPS``) to the held-out ranges, to say which departure costs
+what; :func:`burn_overlays` and :func:`jpeg_roundtrip` change the B-mode only (the elastogram's truth is the tissue's,
 not the screen's).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -95,7 +96,35 @@ def _one_chain(r: ScannerRanges) -> ScannerRanges:
 
 
 ONE_CHAIN = _one_chain(TRAINING)
-PROFILES = {"training": TRAINING, "held-out": HELD_OUT, "one-chain": ONE_CHAIN}
+
+#: The held-out scanner's departures from the training ranges, in groups that a scanner or an operator changes
+#: together. ``held-out:<group>`` profiles take that group from ``HELD_OUT`` and the rest from ``TRAINING``, so a
+#: test set per group says which departure costs the model what (``scripts/robustness_by_shift.py``).
+SHIFT_GROUPS: dict[str, tuple[str, ...]] = {
+    "beam": ("frequency_mhz", "axial_fwhm_mm", "lateral_fwhm_mm", "focus_offset_mm", "rayleigh_mm"),
+    "grey": ("dynamic_range_db", "gain_db", "tgc_slope_db_cm"),
+    "smoothing": ("smooth_px", "smooth_lateral_px", "compounding"),
+    "speckle": ("partial_speckle_p", "scatterer_density"),
+    "noise": ("noise_db", "reverb_p", "reverb_db"),
+    "fov": ("fov_mm",),
+    "overlays": ("overlay_p", "font_px", "labels"),
+    "jpeg": ("jpeg_p", "jpeg_quality"),
+}
+
+
+def shifted(group: str) -> ScannerRanges:
+    """``TRAINING`` with the settings of one ``SHIFT_GROUPS`` group taken from ``HELD_OUT``."""
+    if group not in SHIFT_GROUPS:
+        raise ValueError(f"shift group must be one of {sorted(SHIFT_GROUPS)}, got {group!r}")
+    return replace(TRAINING, **{name: getattr(HELD_OUT, name) for name in SHIFT_GROUPS[group]})
+
+
+PROFILES = {
+    "training": TRAINING,
+    "held-out": HELD_OUT,
+    "one-chain": ONE_CHAIN,
+    **{f"held-out:{group}": shifted(group) for group in SHIFT_GROUPS},
+}
 
 
 @dataclass(frozen=True)
