@@ -14,6 +14,7 @@ import streamlit as st
 
 from usegan import VIRTUAL_LABEL
 from usegan.settings import get_settings
+from usegan.store import Refusal
 from usegan.vocab import Mode, Role
 from usegan.web import guard
 
@@ -163,10 +164,11 @@ def plain(text: object) -> str:
 
 
 def show_error(what: str, exc: BaseException | None = None, todo: str = "") -> None:
-    """A short error for the user (never a traceback); the traceback goes to the server log. The exception's
+    """A short error for the user (never a traceback); the traceback goes to the server log, except for a
+    store :class:`~usegan.store.Refusal` (stale, signed, withdrawn...: expected, not a fault). The exception's
     text may quote user input, so it is shown literally."""
     if exc is not None:
-        log.warning("%s: %s", what, exc, exc_info=exc)
+        log.warning("%s: %s", what, exc, exc_info=None if isinstance(exc, Refusal) else exc)
     detail = f": {plain(exc)}" if exc is not None and str(exc) else ""
     st.error(f"{what}{detail}." + (f" {todo}" if todo else ""))
 

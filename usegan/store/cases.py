@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from usegan.store.errors import CaseWithdrawnError, NotFoundError, StoreError
+from usegan.store.errors import CaseWithdrawnError, NotFoundError, Refusal
 from usegan.store.images import ImageStore
 from usegan.store.limits import MAX_IDENTIFIER, MAX_NAME, MAX_NOTES, check_text
 from usegan.store.rows import columns, insert, record
@@ -23,7 +23,7 @@ SOURCES = ("upload", "sample", "dicom", "phantom")
 MODES = values(Mode)
 
 
-class DuplicateCaseError(StoreError):
+class DuplicateCaseError(Refusal):
     """A DICOM instance (SOP Instance UID) is already stored; ``case_id`` is the existing case."""
 
     def __init__(self, message: str, case_id: str) -> None:
