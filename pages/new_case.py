@@ -127,7 +127,12 @@ def correct_tab() -> None:
         st.dataframe(withdrawn, hide_index=True, width="stretch")
 
 
+CLEAR_REASONS = "new_case_clear_reasons"  # session key: a re-crop or withdrawal was made; empty both reason fields
+
+
 def correct_case(case_id: str) -> None:
+    if st.session_state.pop(CLEAR_REASONS, False):  # set before the fields exist, so the browser shows it too
+        st.session_state["new_case_recrop_reason"] = st.session_state["new_case_withdraw_reason"] = ""
     try:
         view = open_for_recrop(store, case_id, settings)
     except (ImageLoadError, ValueError, StoreError) as exc:
@@ -154,7 +159,9 @@ def correct_case(case_id: str) -> None:
                 if st.toggle("Frame the lesion", key=f"{key}_framed"):
                     start, key = framed_crop(view, framing.shape, CropBox(*framing.box)), f"{key}_framed"
             crop = crop_controls(key, image.width, image.height, start)
-            with st.form(f"new_case_recrop_{case_id}", clear_on_submit=True):
+            # the typed reason is kept when the store refuses (a stale image, a crop that changes nothing...) and
+            # cleared once the re-crop is made
+            with st.form(f"new_case_recrop_{case_id}"):
                 reason = st.text_input("Why re-crop (audited)", max_chars=MAX_REASON, key="new_case_recrop_reason")
                 if not view.can_recrop:
                     st.caption(f"This case has a {view.status} reading: withdraw it and create a new case instead.")
@@ -174,9 +181,10 @@ def correct_case(case_id: str) -> None:
                 st.session_state.setdefault(SHOWN_IMAGES, {})[case_id] = sha  # made here: not "elsewhere" in review
                 st.session_state[fix_shown] = sha
                 st.session_state["new_case_fix_flash"] = f"Case {case_id} re-cropped; the earlier image is kept."
+                st.session_state[CLEAR_REASONS] = True
                 st.rerun()
     with control_col:
-        with st.form(f"new_case_withdraw_{case_id}", clear_on_submit=True):
+        with st.form(f"new_case_withdraw_{case_id}"):  # the reason is kept on a refusal, as above
             reason = st.text_input(
                 "Reason for withdrawing (audited; at least 3 characters)", max_chars=MAX_REASON,
                 key="new_case_withdraw_reason",
@@ -191,6 +199,7 @@ def correct_case(case_id: str) -> None:
             show_error("The case was not withdrawn", exc)
         else:
             st.session_state["new_case_fix_flash"] = f"Case {case_id} withdrawn: kept in the archive, off the worklist."
+            st.session_state[CLEAR_REASONS] = True
             st.rerun()
 
 

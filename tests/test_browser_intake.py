@@ -133,10 +133,17 @@ def test_the_crop_box_moves_before_the_case_is_created_then_the_case_is_recroppe
     fix.get_by_role("button", name="Re-crop case").click()
     page.get_by_text(f"Case {case_id} re-cropped; the earlier image is kept.").wait_for()
     fix.get_by_text(f"Case {case_id} (new), original file").wait_for()
+    assert fix.get_by_label("Why re-crop (audited)").input_value() == ""  # made: the form starts empty again
     shot(page, "new_case_recropped")
 
-    # 3. withdrawn with a reason: listed as withdrawn, off the worklist
-    fix.get_by_label("Reason for withdrawing (audited; at least 3 characters)").fill("wrong patient")
+    # 3. withdrawn with a reason: a refused reason stays in the field to be corrected; then listed as withdrawn,
+    # off the worklist
+    reason = fix.get_by_label("Reason for withdrawing (audited; at least 3 characters)")
+    reason.fill("no")
+    fix.get_by_role("button", name="Withdraw case").click()
+    page.get_by_text("a reason is required to withdraw a case").wait_for()
+    assert reason.input_value() == "no"
+    reason.fill("wrong patient")
     fix.get_by_role("button", name="Withdraw case").click()
     page.get_by_text(f"Case {case_id} withdrawn: kept in the archive, off the worklist.").wait_for()
     settle(page)

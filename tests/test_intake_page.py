@@ -105,6 +105,7 @@ def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
     audit = store.audit_log(entity_id=case_id, limit=1).iloc[0]
     assert audit["action"] == "case.recrop" and "lesion was cut in half" in audit["after"]
     assert "x80 y52 400x400 px" in crop_caption(at)  # the controls now start from the stored crop
+    assert at.text_input(key="new_case_recrop_reason").value == ""  # made: the form starts empty again
 
 
 def test_a_lesion_small_in_the_frame_gets_a_box_around_it_suggested(new_case_page, store):
@@ -140,6 +141,7 @@ def test_a_suggestion_measured_on_an_earlier_image_is_not_offered_and_a_stale_re
     at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").click().run()
     assert any("since this page showed it" in e.value for e in at.error)
     assert store.get_case(case_id).crop == list(CAPTURE_BOX)  # theirs stands
+    assert at.text_input(key="new_case_recrop_reason").value == "mine"  # kept for another try
     # the lesion box was measured on the earlier image: not offered on the new one (it would frame another area)
     assert not any("of the frame" in c.value for c in at.caption)
     assert not [t for t in at.toggle if t.key.endswith("_framed")]
@@ -152,6 +154,10 @@ def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_pa
     withdraw = f"FormSubmitter:new_case_withdraw_{case_id}-Withdraw case"
     at.button(key=withdraw).click().run()  # no reason
     assert any("reason is required" in e.value for e in at.error) and not store.get_case(case_id).withdrawn
+    at.text_input(key="new_case_withdraw_reason").input("no")
+    at.button(key=withdraw).click().run()  # too short: refused, the typed text kept to be corrected
+    assert at.error and at.text_input(key="new_case_withdraw_reason").value == "no"
+    assert not store.get_case(case_id).withdrawn
     at.text_input(key="new_case_withdraw_reason").input("wrong patient")
     at.button(key=withdraw).click().run()
     assert any("withdrawn" in s.value for s in at.success)
