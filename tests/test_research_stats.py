@@ -51,6 +51,30 @@ def test_independent_raters_have_an_interval_around_zero():
     assert estimate.low < 0 < estimate.high
 
 
+def test_a_paired_kappa_difference_is_the_difference_with_a_narrower_interval_than_either_kappa():
+    truth, first = raters(200, seed=2, noise=1)
+    rng = np.random.default_rng(3)
+    second = [p if rng.random() < 0.8 else t for t, p in zip(truth, first, strict=True)]  # a better model
+    diff = stats.kappa_difference_ci(truth, first, second)
+    kappa_first, kappa_second = stats.kappa_ci(truth, first), stats.kappa_ci(truth, second)
+    assert diff.kappa == pytest.approx(kappa_second.kappa - kappa_first.kappa) and diff.n == 200
+    assert 0 < diff.low < diff.kappa < diff.high  # detected, which two separate intervals would not show:
+    assert kappa_first.high > kappa_second.low
+    assert diff.high - diff.low < (kappa_first.high - kappa_first.low) / 2
+    same = stats.kappa_difference_ci(truth, first, first)
+    assert same.kappa == same.low == same.high == 0.0
+
+
+def test_a_paired_kappa_difference_leaves_out_cases_with_a_missing_score_and_checks_lengths():
+    truth, first = raters(50, seed=4)
+    second = list(first)
+    second[0] = None
+    assert stats.kappa_difference_ci(truth, first, second).n == 49
+    assert not stats.kappa_difference_ci([3], [3], [3]).defined
+    with pytest.raises(ValueError, match="one score per case, got 50, 50, 49"):
+        stats.kappa_difference_ci(truth, first, second[1:])
+
+
 def readings(rows) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scale", "confirmed_score", "proposed_score", "read_at", "model_version"])
 

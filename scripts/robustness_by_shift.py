@@ -1,0 +1,142 @@
+"""Which departure from the training scanner costs the bundled models what: the held-out scanner, one group at a time.
+
+    python scripts/robustness_by_shift.py --out data/tmp/shift [-n 150] [--seed 9500]
+
+The held-out scanner test set moves every imaging setting outside the training ranges at once, so its kappa says
+*that* the models do not hold up, not *why*. Here the same ``n`` phantom cases (same seed: the same tissue and
+lesions) are rendered with the training scanner, with each ``held-out:<group>`` profile of
+:data:`usegan.phantom.scanner.SHIFT_GROUPS` (that group of settings from the held-out ranges, the rest from the
+training ranges) and with the full held-out scanner, and each bundled model is evaluated on each set with
+:func:`usegan.training.evaluate.evaluate_cases`. The pairing is not perfect: the imaging draws also place the
+elastography box (full field or around the lesion), which then differs between sets for some cases.
+
+Writes ``shift.json`` and ``shift.md`` (a table: kappa and its change from the training scanner on the same lesions
+with a paired bootstrap interval, kappa on lesions the B-mode shows, NCC, SWE lesion MAE and carcinomas read softer
+than their truth, per profile and mode) into ``--out``; the simulated sets are kept there
+(``<profile>/``) and reused on a second run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from usegan.phantom.scanner import SHIFT_GROUPS  # noqa: E402
+from usegan.settings import PRECISIONS  # noqa: E402
+
+CARCINOMAS = ("malignant", "malignant_halo")
+
+
+def profiles() -> list[str]:
+    return ["training", *(f"held-out:{group}" for group in SHIFT_GROUPS), "held-out"]
+
+
+def simulate(folder: Path, profile: str, n: int, seed: int) -> None:
+    """``n`` cases of ``profile`` into ``folder`` with ``usegan phantom`` (skipped when they are there)."""
+    index = folder / "index.csv"
+    if index.exists() and sum(1 for _ in index.open()) - 1 >= n:
+        return
+    command = [sys.executable, "-m", "usegan", "phantom", "-n", str(n), "--seed", str(seed), "--size", "256"]
+    subprocess.run([*command, "--scanner", profile, "--out", str(folder), "--quiet"], check=True, cwd=ROOT)
+
+
+def measure(engine, folder: Path) -> dict:
+    from usegan.training.evaluate import case_folders, evaluate_cases
+
+    report = evaluate_cases(engine, case_folders(folder))
+    carcinomas = [
+        r for r in report.per_case if r["lesion_type"] in CARCINOMAS and None not in (r["truth"], r["prescore"])
+    ]
+    return {
+        "cases": {r["name"]: (r["truth"], r["prescore"]) for r in report.per_case},
+        "kappa": report.kappa,
+        "kappa_visible": report.kappa_visible,
+        "ncc": report.ncc_box,
+        "mae_kpa_lesion": report.mae_kpa_lesion,
+        "carcinomas_under_read": sum(r["prescore"] < r["truth"] for r in carcinomas),
+        "carcinomas_scored": len(carcinomas),
+        "off_map_max": report.off_map_max,
+    }
+
+
+def paired_difference(base: dict, shifted: dict) -> dict:
+    """Kappa on ``shifted`` minus kappa on ``base`` over the cases both scored, with a paired bootstrap interval
+    (:func:`usegan.research.stats.kappa_difference_ci`): the same lesions, imaged two ways."""
+    from usegan.research.stats import kappa_difference_ci
+
+    names = sorted(set(base["cases"]) & set(shifted["cases"]))
+    truth = [base["cases"][n][0] for n in names]
+    shifted_truth = [shifted["cases"][n][0] for n in names]
+    # the truth is the tissue's; it differs only where the imaging draws placed another elastography box
+    keep = [i for i, (a, b) in enumerate(zip(truth, shifted_truth, strict=True)) if a == b]
+    estimate = kappa_difference_ci(
+        [truth[i] for i in keep],
+        [base["cases"][names[i]][1] for i in keep],
+        [shifted["cases"][names[i]][1] for i in keep],
+    )
+    return {"delta": estimate.kappa, "low": estimate.low, "high": estimate.high, "n": estimate.n}
+
+
+def table(results: dict) -> str:
+    def cell(value, fmt: str = "{:.3f}") -> str:
+        return "" if value is None else fmt.format(value)
+
+    lines = [
+        "| scanner | mode | kappa | change vs training (95 % CI, paired) | kappa, lesions the B-mode shows | NCC | "
+        "SWE lesion MAE, kPa | carcinomas read softer |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for profile, modes in results.items():
+        for mode, m in modes.items():
+            under = f"{m['carcinomas_under_read']} of {m['carcinomas_scored']}"
+            d = m.get("vs_training")
+            change = f"{d['delta']:+.3f} ({d['low']:+.3f} to {d['high']:+.3f})" if d else ""
+            lines.append(
+                f"| {profile} | {mode} | {cell(m['kappa'])} | {change} | {cell(m['kappa_visible'])} | "
+                f"{cell(m['ncc'])} | {cell(m['mae_kpa_lesion'], '{:.1f}')} | {under} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "tmp" / "shift")
+    parser.add_argument("-n", "--count", type=int, default=150, help="cases per profile")
+    parser.add_argument("--seed", type=int, default=9500, help="phantom seed, the same for every profile")
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "data" / "models")
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
+    args = parser.parse_args(argv)
+
+    from usegan.checkpoint import bundled_checkpoints
+    from usegan.inference import VirtualElastographer
+
+    engines = {
+        mode: VirtualElastographer.from_checkpoint(path, precision=args.precision)
+        for mode, path in sorted(bundled_checkpoints(args.model_dir).items())
+    }
+    results: dict[str, dict] = {}
+    for profile in profiles():
+        folder = args.out / profile.replace(":", "-")
+        simulate(folder, profile, args.count, args.seed)
+        results[profile] = {mode: measure(engine, folder) for mode, engine in engines.items()}
+        if profile != "training":
+            for mode, m in results[profile].items():
+                m["vs_training"] = paired_difference(results["training"][mode], m)
+        print(profile, json.dumps({mode: {k: v for k, v in m.items() if k != "cases"} for mode, m in
+                                   results[profile].items()}), flush=True)  # fmt: skip
+    versions = {mode: engine.info.version for mode, engine in engines.items()}
+    summary = {"models": versions, "n": args.count, "seed": args.seed, "precision": args.precision, "results": results}
+    (args.out / "shift.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (args.out / "shift.md").write_text(table(results), encoding="utf-8")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
