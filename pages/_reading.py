@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages._common import FRAME_SUGGESTIONS, SHOWN_IMAGES, get_elastographer, show_error
+from pages._common import FRAME_SUGGESTIONS, MODE_NAMES, SHOWN_IMAGES, get_elastographer, show_error
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
 from usegan.services import cine, framed, reading, signing
@@ -104,7 +104,7 @@ def current_marks(case, mode: str, saved_rois: dict, view: roi_canvas.Viewport) 
     replaces the old one. Zoom and pan are part of the key (a new view starts from the kept marks too).
     """
     state_key, rev_key, prefix = signing.marks_keys("review", case.case_id, mode, case.bmode_sha)
-    marks = st.session_state.get(state_key) or Marks(rois=dict(saved_rois))
+    marks = st.session_state.get(state_key) or _with_carried_lesion(case, mode, Marks(rois=dict(saved_rois)))
     rev = st.session_state.get(rev_key, 0)
     where = f"{view.scale:.4f}_{view.x0:.1f}_{view.y0:.1f}"
     key = f"{prefix}_{where}_{rev}"
@@ -117,6 +117,34 @@ def current_marks(case, mode: str, saved_rois: dict, view: roi_canvas.Viewport) 
         marks = Marks(now.rois, now.lines, {role: 1 for role in (*now.rois, *now.lines)})
     st.session_state[state_key] = marks
     return key, marks
+
+
+CARRIED_LESIONS = "review_carried_lesions"  # session key: (case, mode, image) -> (mode it came from, the ROI)
+
+
+def _with_carried_lesion(case, mode: str, marks: Marks) -> Marks:
+    """``marks`` with the lesion ROI this session drew on the same image in the other mode, when ``marks`` has
+    none: both virtual elastograms are generated from one B-mode, so the lesion is where the reader outlined it."""
+    if "lesion" in marks.rois:
+        return marks
+    for other in Mode:
+        theirs = st.session_state.get(signing.marks_keys("review", case.case_id, other, case.bmode_sha).marks)
+        if other != mode and theirs is not None and "lesion" in theirs.rois:
+            lesion = theirs.rois["lesion"]
+            st.session_state.setdefault(CARRIED_LESIONS, {})[(case.case_id, mode, case.bmode_sha)] = (other, lesion)
+            return Marks(rois={**marks.rois, "lesion": lesion}, lines=dict(marks.lines))
+    return marks
+
+
+def carried_lesion_note(case, mode: str, marks: Marks) -> None:
+    """Say that the lesion ROI was carried over from the other mode, while it is the ROI carried."""
+    carried = st.session_state.get(CARRIED_LESIONS, {})
+    came_from, lesion = carried.get((case.case_id, mode, case.bmode_sha), (None, None))
+    if came_from is not None and marks.rois.get("lesion") == lesion:
+        st.info(
+            f"Lesion ROI carried over from the {MODE_NAMES[Mode(came_from)]} reading of this image: check it "
+            "here before you sign (redraw it to change it; the other reading keeps its own)."
+        )
 
 
 def bmode_canvas(choice: ToolChoice, view: roi_canvas.Viewport, background, marks: Marks, key: str, radius: int):

@@ -95,6 +95,7 @@ def images(store, view: service.CaseView, mode: str) -> tuple[reading.Reading, S
     image_cols = st.columns(columns)
     with image_cols[0]:
         st.markdown("**B-mode**: draw here (one lesion ROI at a time; a new one replaces the old)")
+        reading_ui.carried_lesion_note(case, mode, marks)
         background = overlay.overlay(view.bmode, view.elasto, choice.opacity) if choice.opacity else view.bmode
         reading_ui.bmode_canvas(
             choice, canvas_view, canvas_view.background(reading.guide_line(background, read.guide_row)), marks,

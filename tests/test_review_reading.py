@@ -148,6 +148,33 @@ def test_swe_reading_is_confirmed_on_the_swe_scale_not_tsukuba(app, environment)
     assert Path(settings_of(environment).db_path).exists()
 
 
+def test_a_lesion_outlined_in_strain_is_carried_to_swe_on_the_same_image_and_said(app, environment):
+    from usegan.scoring.roi import Rect
+    from usegan.services.signing import marks_keys
+    from usegan.ui.roi_canvas import Marks
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    with _store(environment) as s:
+        sha = s.get_case(case_id).bmode_sha
+    _draw_lesion(at, case_id, sha, Rect(20, 20, 30, 24))
+    assert not [i for i in at.info if "carried over" in i.value]  # drawn here: nothing to say
+    at.segmented_control(key="review_mode").set_value("swe").run()
+    assert not at.exception
+    assert at.session_state[marks_keys("review", case_id, "swe", sha).marks].rois["lesion"] == Rect(20, 20, 30, 24)
+    assert any("carried over from the Strain (SE) reading" in i.value for i in at.info)
+    at.button(key="review_sign").click().run()  # refused for what is missing, but not for the lesion ROI
+    errors = " ".join(e.value for e in at.error)
+    assert "Not signed: missing" in errors and "a lesion ROI" not in errors
+    # redrawn in SWE: its own now, the note goes, and strain keeps its ROI
+    state_key, revision, _ = marks_keys("review", case_id, "swe", sha)
+    at.session_state[state_key] = Marks(rois={"lesion": Rect(10, 10, 30, 24)})
+    at.session_state[revision] = 1
+    at.run()
+    assert not [i for i in at.info if "carried over" in i.value]
+    assert at.session_state[marks_keys("review", case_id, "strain", sha).marks].rois["lesion"] == Rect(20, 20, 30, 24)
+
+
 def test_marks_drawn_before_a_recrop_stay_with_the_earlier_image(app, environment):
     from usegan.intake.pipeline import Intake
     from usegan.screencrop import CropBox
