@@ -15,6 +15,7 @@ from streamlit_drawable_canvas import st_canvas
 from pages._common import FRAME_SUGGESTIONS, MODE_NAMES, SHOWN_IMAGES, get_elastographer, show_error
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
+from usegan.scoring.roi import roi_to_mask
 from usegan.services import cine, framed, reading, signing
 from usegan.services.intake import RECROPPABLE, recrop_to_box
 from usegan.settings import get_settings
@@ -96,15 +97,21 @@ def _pending_drawing(key: str) -> dict | None:
         return None
 
 
-def current_marks(case, mode: str, saved_rois: dict, view: roi_canvas.Viewport) -> tuple[str, Marks]:
+def current_marks(
+    case, mode: str, saved_rois: dict, view: roi_canvas.Viewport, carry: bool = True
+) -> tuple[str, Marks]:
     """The canvas key to draw with and the reader's marks as they are now, the canvas's latest edits included.
 
     The newest ROI and line of each role is kept. When an older shape is still on the canvas (a second lesion was
     drawn), the canvas is drawn anew under a new key from the kept marks, in this same run: the new ROI visibly
-    replaces the old one. Zoom and pan are part of the key (a new view starts from the kept marks too).
+    replaces the old one. Zoom and pan are part of the key (a new view starts from the kept marks too). With
+    ``carry`` (not for a signed reading) a lesion outlined in the other mode on this image starts this one's marks
+    when it has none.
     """
     state_key, rev_key, prefix = signing.marks_keys("review", case.case_id, mode, case.bmode_sha)
-    marks = st.session_state.get(state_key) or _with_carried_lesion(case, mode, Marks(rois=dict(saved_rois)))
+    marks = st.session_state.get(state_key) or Marks(rois=dict(saved_rois))
+    if carry and state_key not in st.session_state:
+        marks = _with_carried_lesion(case, mode, marks)
     rev = st.session_state.get(rev_key, 0)
     where = f"{view.scale:.4f}_{view.x0:.1f}_{view.y0:.1f}"
     key = f"{prefix}_{where}_{rev}"
@@ -136,14 +143,19 @@ def _with_carried_lesion(case, mode: str, marks: Marks) -> Marks:
     return marks
 
 
-def carried_lesion_note(case, mode: str, marks: Marks) -> None:
-    """Say that the lesion ROI was carried over from the other mode, while it is the ROI carried."""
+def carried_lesion_note(case, mode: str, marks: Marks, shape: tuple[int, int], signed: bool) -> None:
+    """Say that the lesion ROI was carried over from the other mode, while it is (within a pixel or so, after the
+    canvas's round trip) the ROI carried and the reading is not signed."""
     carried = st.session_state.get(CARRIED_LESIONS, {})
     came_from, lesion = carried.get((case.case_id, mode, case.bmode_sha), (None, None))
-    if came_from is not None and marks.rois.get("lesion") == lesion:
+    now = marks.rois.get("lesion")
+    if signed or came_from is None or now is None:
+        return
+    a, b = roi_to_mask(lesion, shape), roi_to_mask(now, shape)
+    if (a & b).sum() >= 0.9 * max((a | b).sum(), 1):
         st.info(
             f"Lesion ROI carried over from the {MODE_NAMES[Mode(came_from)]} reading of this image: check it "
-            "here before you sign (redraw it to change it; the other reading keeps its own)."
+            "here before you sign (redraw it to change it; the other reading keeps its own ROI)."
         )
 
 

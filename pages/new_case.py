@@ -127,12 +127,21 @@ def correct_tab() -> None:
         st.dataframe(withdrawn, hide_index=True, width="stretch")
 
 
-CLEAR_REASONS = "new_case_clear_reasons"  # session key: a re-crop or withdrawal was made; empty both reason fields
+CLEAR_REASONS = "new_case_clear_reasons"  # session key: the case a re-crop or withdrawal was made for
+
+
+def reason_keys(case_id: str) -> tuple[str, str]:
+    """Session keys of the re-crop and withdrawal reasons typed for ``case_id`` (per case: a reason kept after a
+    refusal must not be offered for another case)."""
+    return f"new_case_recrop_reason_{case_id}", f"new_case_withdraw_reason_{case_id}"
 
 
 def correct_case(case_id: str) -> None:
-    if st.session_state.pop(CLEAR_REASONS, False):  # set before the fields exist, so the browser shows it too
-        st.session_state["new_case_recrop_reason"] = st.session_state["new_case_withdraw_reason"] = ""
+    done = st.session_state.pop(CLEAR_REASONS, None)
+    if done is not None:  # set before the fields exist, so the browser shows it too
+        for key in reason_keys(done):
+            st.session_state[key] = ""
+    recrop_reason_key, withdraw_reason_key = reason_keys(case_id)
     try:
         view = open_for_recrop(store, case_id, settings)
     except (ImageLoadError, ValueError, StoreError) as exc:
@@ -162,7 +171,7 @@ def correct_case(case_id: str) -> None:
             # the typed reason is kept when the store refuses (a stale image, a crop that changes nothing...) and
             # cleared once the re-crop is made
             with st.form(f"new_case_recrop_{case_id}"):
-                reason = st.text_input("Why re-crop (audited)", max_chars=MAX_REASON, key="new_case_recrop_reason")
+                reason = st.text_input("Why re-crop (audited)", max_chars=MAX_REASON, key=recrop_reason_key)
                 if not view.can_recrop:
                     st.caption(f"This case has a {view.status} reading: withdraw it and create a new case instead.")
                 recrop = st.form_submit_button("Re-crop case", disabled=not view.can_recrop)
@@ -181,13 +190,13 @@ def correct_case(case_id: str) -> None:
                 st.session_state.setdefault(SHOWN_IMAGES, {})[case_id] = sha  # made here: not "elsewhere" in review
                 st.session_state[fix_shown] = sha
                 st.session_state["new_case_fix_flash"] = f"Case {case_id} re-cropped; the earlier image is kept."
-                st.session_state[CLEAR_REASONS] = True
+                st.session_state[CLEAR_REASONS] = case_id
                 st.rerun()
     with control_col:
         with st.form(f"new_case_withdraw_{case_id}"):  # the reason is kept on a refusal, as above
             reason = st.text_input(
                 "Reason for withdrawing (audited; at least 3 characters)", max_chars=MAX_REASON,
-                key="new_case_withdraw_reason",
+                key=withdraw_reason_key,
             )  # fmt: skip
             withdraw = st.form_submit_button("Withdraw case")
         if st.button("Open in review", key="new_case_fix_open"):
@@ -199,7 +208,7 @@ def correct_case(case_id: str) -> None:
             show_error("The case was not withdrawn", exc)
         else:
             st.session_state["new_case_fix_flash"] = f"Case {case_id} withdrawn: kept in the archive, off the worklist."
-            st.session_state[CLEAR_REASONS] = True
+            st.session_state[CLEAR_REASONS] = case_id
             st.rerun()
 
 

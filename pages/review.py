@@ -85,7 +85,8 @@ def images(store, view: service.CaseView, mode: str) -> tuple[reading.Reading, S
     columns = 3 if view.real is not None else 2
     scale = overlay.display_scale(view.bmode.shape[0], view.bmode.shape[1], 1200 // columns - 20, 480)
     canvas_view = roi_canvas.viewport(view.bmode.shape[:2], scale, choice.zoom, choice.pan)
-    canvas_key, marks = reading_ui.current_marks(case, mode, view.rois, canvas_view)
+    signed = view.review is not None and view.review.is_signed
+    canvas_key, marks = reading_ui.current_marks(case, mode, view.rois, canvas_view, carry=not signed)
     uncertainty = reading.model_uncertainty(case, view.generation, get_elastographer(mode))
     read = reading.read(
         view.elasto, mode, view.generation.colour_scale, marks, spacing, choice.fat_diameter_mm,
@@ -95,7 +96,7 @@ def images(store, view: service.CaseView, mode: str) -> tuple[reading.Reading, S
     image_cols = st.columns(columns)
     with image_cols[0]:
         st.markdown("**B-mode**: draw here (one lesion ROI at a time; a new one replaces the old)")
-        reading_ui.carried_lesion_note(case, mode, marks)
+        reading_ui.carried_lesion_note(case, mode, marks, view.bmode.shape[:2], signed)
         background = overlay.overlay(view.bmode, view.elasto, choice.opacity) if choice.opacity else view.bmode
         reading_ui.bmode_canvas(
             choice, canvas_view, canvas_view.background(reading.guide_line(background, read.guide_row)), marks,

@@ -5,10 +5,10 @@
 The held-out scanner test set moves every imaging setting outside the training ranges at once, so its kappa says
 *that* the models do not hold up, not *why*. Here the same ``n`` phantom cases (same seed: the same tissue and
 lesions) are rendered with the training scanner, with each ``held-out:<group>`` profile of
-:data:`usegan.phantom.scanner.SHIFT_GROUPS` (that group of settings from the held-out ranges, the rest from the
-training ranges) and with the full held-out scanner, and each bundled model is evaluated on each set with
-:func:`usegan.training.evaluate.evaluate_cases`. The pairing is not perfect: the imaging draws also place the
-elastography box (full field or around the lesion), which then differs between sets for some cases.
+:data:`usegan.phantom.scanner.SHIFT_GROUPS` (the training case of the same seed with that group of settings drawn
+from the held-out ranges, every other draw and the elastography box unchanged: ``SHIFTS``) and with the full
+held-out scanner (every draw anew), and each bundled model is evaluated on each set with
+:func:`usegan.training.evaluate.evaluate_cases`.
 
 Writes ``shift.json`` and ``shift.md`` (a table: kappa and its change from the training scanner on the same lesions
 with a paired bootstrap interval, kappa on lesions the B-mode shows, NCC, SWE lesion MAE and carcinomas read softer
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from usegan.phantom.case import PHANTOM_VERSION  # noqa: E402
 from usegan.phantom.scanner import SHIFT_GROUPS  # noqa: E402
 from usegan.settings import PRECISIONS  # noqa: E402
 
@@ -38,12 +40,17 @@ def profiles() -> list[str]:
 
 
 def simulate(folder: Path, profile: str, n: int, seed: int) -> None:
-    """``n`` cases of ``profile`` into ``folder`` with ``usegan phantom`` (skipped when they are there)."""
-    index = folder / "index.csv"
-    if index.exists() and sum(1 for _ in index.open()) - 1 >= n:
+    """``n`` cases of ``profile`` into ``folder`` with ``usegan phantom``; kept for the next run with the same
+    profile, seed and count (``simulated.json`` says which), simulated anew otherwise."""
+    stamp = folder / "simulated.json"
+    wanted = {"profile": profile, "seed": seed, "n": n, "phantom": PHANTOM_VERSION}
+    if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")) == wanted:
         return
+    if folder.exists():
+        shutil.rmtree(folder)
     command = [sys.executable, "-m", "usegan", "phantom", "-n", str(n), "--seed", str(seed), "--size", "256"]
     subprocess.run([*command, "--scanner", profile, "--out", str(folder), "--quiet"], check=True, cwd=ROOT)
+    stamp.write_text(json.dumps(wanted), encoding="utf-8")
 
 
 def measure(engine, folder: Path) -> dict:
@@ -73,7 +80,8 @@ def paired_difference(base: dict, shifted: dict) -> dict:
     names = sorted(set(base["cases"]) & set(shifted["cases"]))
     truth = [base["cases"][n][0] for n in names]
     shifted_truth = [shifted["cases"][n][0] for n in names]
-    # the truth is the tissue's; it differs only where the imaging draws placed another elastography box
+    # the same tissue and box (usegan.phantom.scanner.SHIFTS), so the same truth; a field-of-view shift draws the
+    # tissue in other pixels, and a case whose truth then differs is left out
     keep = [i for i, (a, b) in enumerate(zip(truth, shifted_truth, strict=True)) if a == b]
     estimate = kappa_difference_ci(
         [truth[i] for i in keep],
@@ -96,7 +104,7 @@ def table(results: dict) -> str:
         for mode, m in modes.items():
             under = f"{m['carcinomas_under_read']} of {m['carcinomas_scored']}"
             d = m.get("vs_training")
-            change = f"{d['delta']:+.3f} ({d['low']:+.3f} to {d['high']:+.3f})" if d else ""
+            change = f"{d['delta']:+.3f} ({d['low']:+.3f} to {d['high']:+.3f}; n = {d['n']})" if d else ""
             lines.append(
                 f"| {profile} | {mode} | {cell(m['kappa'])} | {change} | {cell(m['kappa_visible'])} | "
                 f"{cell(m['ncc'])} | {cell(m['mae_kpa_lesion'], '{:.1f}')} | {under} |"

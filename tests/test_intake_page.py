@@ -96,7 +96,7 @@ def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
     at.number_input(key=prefix + "w").set_value(400).run()
     at.number_input(key=prefix + "h").set_value(400).run()
     assert "x80 y52 400x400 px" in crop_caption(at) and store.get_case(case_id).crop == list(WRONG_CROP)
-    at.text_input(key="new_case_recrop_reason").input("lesion was cut in half")
+    at.text_input(key=f"new_case_recrop_reason_{case_id}").input("lesion was cut in half")
     at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").click().run()
     assert not at.exception and any("re-cropped" in s.value for s in at.success)
     case = store.get_case(case_id)
@@ -105,7 +105,7 @@ def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
     audit = store.audit_log(entity_id=case_id, limit=1).iloc[0]
     assert audit["action"] == "case.recrop" and "lesion was cut in half" in audit["after"]
     assert "x80 y52 400x400 px" in crop_caption(at)  # the controls now start from the stored crop
-    assert at.text_input(key="new_case_recrop_reason").value == ""  # made: the form starts empty again
+    assert at.text_input(key=f"new_case_recrop_reason_{case_id}").value == ""  # made: the form starts empty again
 
 
 def test_a_lesion_small_in_the_frame_gets_a_box_around_it_suggested(new_case_page, store):
@@ -137,11 +137,11 @@ def test_a_suggestion_measured_on_an_earlier_image_is_not_offered_and_a_stale_re
     assert any("spans 11% of the frame" in c.value for c in at.caption)
     # another user re-crops the case while this page shows it
     Intake(store).recrop(case_id, CropBox(*CAPTURE_BOX), user="other", reason="their crop")
-    at.text_input(key="new_case_recrop_reason").input("mine")
+    at.text_input(key=f"new_case_recrop_reason_{case_id}").input("mine")
     at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").click().run()
     assert any("since this page showed it" in e.value for e in at.error)
     assert store.get_case(case_id).crop == list(CAPTURE_BOX)  # theirs stands
-    assert at.text_input(key="new_case_recrop_reason").value == "mine"  # kept for another try
+    assert at.text_input(key=f"new_case_recrop_reason_{case_id}").value == "mine"  # kept for another try
     # the lesion box was measured on the earlier image: not offered on the new one (it would frame another area)
     assert not any("of the frame" in c.value for c in at.caption)
     assert not [t for t in at.toggle if t.key.endswith("_framed")]
@@ -154,11 +154,11 @@ def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_pa
     withdraw = f"FormSubmitter:new_case_withdraw_{case_id}-Withdraw case"
     at.button(key=withdraw).click().run()  # no reason
     assert any("reason is required" in e.value for e in at.error) and not store.get_case(case_id).withdrawn
-    at.text_input(key="new_case_withdraw_reason").input("no")
+    at.text_input(key=f"new_case_withdraw_reason_{case_id}").input("no")
     at.button(key=withdraw).click().run()  # too short: refused, the typed text kept to be corrected
-    assert at.error and at.text_input(key="new_case_withdraw_reason").value == "no"
+    assert at.error and at.text_input(key=f"new_case_withdraw_reason_{case_id}").value == "no"
     assert not store.get_case(case_id).withdrawn
-    at.text_input(key="new_case_withdraw_reason").input("wrong patient")
+    at.text_input(key=f"new_case_withdraw_reason_{case_id}").input("wrong patient")
     at.button(key=withdraw).click().run()
     assert any("withdrawn" in s.value for s in at.success)
     case = store.get_case(case_id)
@@ -176,6 +176,19 @@ def test_a_case_is_withdrawn_with_a_reason_kept_and_off_the_worklist(new_case_pa
         store.save_draft(case_id, "doc", {}, None, "", expected_version=0)
 
 
+def test_a_reason_kept_after_a_refusal_is_not_offered_for_another_case(new_case_page, store):
+    first, second = capture_case(store), capture_case(store)
+    at = new_case_page(tab=FIX)
+    at.selectbox(key="new_case_fix_case").select(first).run()
+    at.text_input(key=f"new_case_withdraw_reason_{first}").input("no")
+    at.button(key=f"FormSubmitter:new_case_withdraw_{first}-Withdraw case").click().run()
+    assert at.error and at.text_input(key=f"new_case_withdraw_reason_{first}").value == "no"
+    at.selectbox(key="new_case_fix_case").select(second).run()
+    assert at.text_input(key=f"new_case_withdraw_reason_{second}").value == ""
+    at.button(key=f"FormSubmitter:new_case_withdraw_{second}-Withdraw case").click().run()
+    assert not store.get_case(second).withdrawn and not store.get_case(first).withdrawn
+
+
 def test_a_case_with_a_draft_reading_is_withdrawn_but_not_recropped(new_case_page, store):
     case_id = capture_case(store)
     store.save_draft(case_id, "doc", {}, None, "a first look", expected_version=0)
@@ -183,7 +196,7 @@ def test_a_case_with_a_draft_reading_is_withdrawn_but_not_recropped(new_case_pag
     at.selectbox(key="new_case_fix_case").select(case_id).run()
     assert at.button(key=f"FormSubmitter:new_case_recrop_{case_id}-Re-crop case").disabled
     assert any("draft reading" in c.value for c in at.caption)
-    at.text_input(key="new_case_withdraw_reason").input("duplicate of another case")
+    at.text_input(key=f"new_case_withdraw_reason_{case_id}").input("duplicate of another case")
     at.button(key=f"FormSubmitter:new_case_withdraw_{case_id}-Withdraw case").click().run()
     assert store.get_case(case_id).withdrawn
     with pytest.raises(CaseWithdrawnError):  # the draft is not signed after the withdrawal

@@ -73,6 +73,9 @@ def test_a_paired_kappa_difference_leaves_out_cases_with_a_missing_score_and_che
     assert not stats.kappa_difference_ci([3], [3], [3]).defined
     with pytest.raises(ValueError, match="one score per case, got 50, 50, 49"):
         stats.kappa_difference_ci(truth, first, second[1:])
+    table = pd.DataFrame({"truth": truth, "first": first, "second": second})
+    some = table[table["truth"] > 1]  # a filtered readings table: its index does not start at 0
+    assert stats.kappa_difference_ci(some["truth"], some["first"], some["second"]).n == len(some.dropna())
 
 
 def readings(rows) -> pd.DataFrame:

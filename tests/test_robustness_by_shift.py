@@ -46,4 +46,4 @@ def test_the_table_has_a_row_per_profile_and_mode_with_the_change_where_there_is
     text = rbs.table({"training": {"strain": base}, "held-out:grey": {"strain": shifted}})
     rows = text.strip().splitlines()
     assert len(rows) == 4 and "| training | strain | 0.500 |  |" in rows[2]
-    assert "-0.200 (-0.300 to -0.100)" in rows[3] and "1 of 2" in rows[3]
+    assert "-0.200 (-0.300 to -0.100; n = 10)" in rows[3] and "1 of 2" in rows[3]

@@ -106,3 +106,30 @@ def test_an_unknown_shift_group_is_named():
 def test_a_jpeg_shifted_case_is_compressed_harder_than_training_allows():
     case = random_case_of_type(11, "malignant", 64, scanner="held-out:jpeg")
     assert 15 <= case.meta()["display"]["jpeg_quality"] <= 30
+
+
+MOVED = {  # the drawn fields each group decides (meta's "bmode" and "display")
+    "beam": {"frequency_mhz", "axial_fwhm_mm", "lateral_fwhm_mm", "focus_mm", "rayleigh_mm"},
+    "grey": {"dynamic_range_db", "gain_db", "tgc_slope_db_cm"},
+    "smoothing": {"smooth_px", "smooth_lateral_px", "compounding"},
+    "speckle": {"scatterer_density"},
+    "noise": {"noise_db", "reverb_db"},
+    "fov": {"focus_mm"},  # the focus follows the lesion, drawn in another field of view
+    "overlays": {"overlays", "labels", "calipers", "depth_scale", "focus_marker", "font_px"},
+    "jpeg": {"jpeg_quality"},
+}
+
+
+@pytest.mark.parametrize("group", sorted(SHIFT_GROUPS))
+def test_a_shifted_case_is_the_training_case_with_only_its_group_drawn_anew(group):
+    for seed in (3, 4, 5):
+        plain = random_case_of_type(seed, "malignant", 48).meta()
+        shown = random_case_of_type(seed, "malignant", 48, scanner=f"held-out:{group}").meta()
+        chain = {**plain["bmode"], **plain["display"]}
+        other = {**shown["bmode"], **shown["display"]}
+        changed = {k for k in chain if chain[k] != other[k]}
+        assert changed <= MOVED[group], (group, seed, changed - MOVED[group])
+        if group != "fov":  # the field of view sets the pixel spacing, so the tissue is drawn in other pixels
+            assert shown["box"] == plain["box"] and shown["params"] == plain["params"]
+        else:
+            assert shown["params"]["fov_mm"] != plain["params"]["fov_mm"]

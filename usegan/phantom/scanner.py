@@ -119,6 +119,21 @@ def shifted(group: str) -> ScannerRanges:
     return replace(TRAINING, **{name: getattr(HELD_OUT, name) for name in SHIFT_GROUPS[group]})
 
 
+#: ``held-out:<group>`` profile -> the range settings it takes from ``HELD_OUT``. A case of such a profile is the
+#: training-scanner case of the same seed with only those settings' draws replaced (the same random stream drives
+#: both chains), so the two differ in that group alone: see :func:`sample_scanner`.
+SHIFTS: dict[str, tuple[str, ...]] = {f"held-out:{group}": names for group, names in SHIFT_GROUPS.items()}
+
+# the drawn BModeConfig / Display fields a range setting decides, where their names differ
+_DRAWN = {
+    "focus_offset_mm": ("focus_mm",),
+    "partial_speckle_p": ("scatterer_density",),
+    "reverb_p": ("reverb_db",),
+    "overlay_p": ("overlays", "labels", "calipers", "depth_scale", "focus_marker"),
+    "jpeg_p": ("jpeg_quality",),
+    "fov_mm": (),  # drawn by sample_fov
+}
+
 PROFILES = {
     "training": TRAINING,
     "held-out": HELD_OUT,
@@ -151,8 +166,22 @@ def _profile(profile: str) -> ScannerRanges:
     return PROFILES[profile]
 
 
+def _both(rng: np.random.Generator, first, second):
+    """``(first(rng), second(rng))`` drawn from the same random state; ``rng`` then goes on as after ``first``."""
+    start = rng.bit_generator.state
+    a = first(rng)
+    after = rng.bit_generator.state
+    rng.bit_generator.state = start
+    b = second(rng)
+    rng.bit_generator.state = after
+    return a, b
+
+
 def sample_fov(rng: np.random.Generator, profile: str = "training") -> float:
     """A field of view (image width and depth), mm, from the ``profile``'s range: sets the pixel spacing."""
+    if profile in SHIFTS:
+        train, held = _both(rng, lambda r: _draw(r, TRAINING.fov_mm), lambda r: _draw(r, HELD_OUT.fov_mm))
+        return held if "fov_mm" in SHIFTS[profile] else train
     return _draw(rng, _profile(profile).fov_mm)
 
 
@@ -160,8 +189,25 @@ def sample_scanner(
     rng: np.random.Generator, lesion_depth_mm: float, fov_mm: float, profile: str = "training"
 ) -> tuple[BModeConfig, Display]:
     """One random imaging chain ``(BModeConfig, Display)`` from the ``profile``'s ranges; the focus is set near
-    ``lesion_depth_mm``, inside the ``fov_mm`` deep image."""
-    r = _profile(profile)
+    ``lesion_depth_mm``, inside the ``fov_mm`` deep image. A ``SHIFTS`` profile gives the training chain of the
+    same random state with its group's draws taken from the held-out chain of that state, and leaves ``rng`` where
+    the training chain leaves it (later draws, such as the elastography box, stay the training case's)."""
+    if profile in SHIFTS:
+        (bmode, display), (held_bmode, held_display) = _both(
+            rng,
+            lambda r: _sample_chain(r, lesion_depth_mm, fov_mm, TRAINING),
+            lambda r: _sample_chain(r, lesion_depth_mm, fov_mm, HELD_OUT),
+        )
+        moved = {drawn for name in SHIFTS[profile] for drawn in _DRAWN.get(name, (name,))}
+        bmode = replace(bmode, **{f: getattr(held_bmode, f) for f in moved if hasattr(bmode, f)})
+        display = replace(display, **{f: getattr(held_display, f) for f in moved if hasattr(display, f)})
+        return bmode, display
+    return _sample_chain(rng, lesion_depth_mm, fov_mm, _profile(profile))
+
+
+def _sample_chain(
+    rng: np.random.Generator, lesion_depth_mm: float, fov_mm: float, r: ScannerRanges
+) -> tuple[BModeConfig, Display]:
     fov = fov_mm
     bmode = BModeConfig(
         frequency_mhz=_draw(rng, r.frequency_mhz),

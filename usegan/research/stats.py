@@ -107,6 +107,7 @@ def kappa_difference_ci(
         raise ValueError(f"n_boot must be >= 100 for a percentile interval, got {n_boot!r}")
     if not 0.5 <= level < 1.0:
         raise ValueError(f"level must be in [0.5, 1), got {level!r}")
+    truth, first, second = list(truth), list(first), list(second)  # by position, also for a filtered Series
     if not len(truth) == len(first) == len(second):
         raise ValueError(f"truth, first and second must have one score per case, got {len(truth)}, {len(first)}, "
                          f"{len(second)}")  # fmt: skip
