@@ -22,7 +22,8 @@ TRUTH, PROPOSED = "confirmed_score", "proposed_score"
 
 @dataclass(frozen=True)
 class KappaEstimate:
-    """Quadratic-weighted kappa with a percentile bootstrap interval; NaN everywhere when undefined."""
+    """Quadratic-weighted kappa (or, from :func:`kappa_difference_ci`, a difference of two) with a percentile
+    bootstrap interval; NaN everywhere when undefined."""
 
     kappa: float  # point estimate on all pairs, NaN when undefined
     low: float  # lower bound of the interval (NaN when it cannot be estimated)
@@ -45,13 +46,30 @@ class KappaEstimate:
         return f"{self.kappa:.2f} ({self.level:.0%} CI {self.low:.2f} to {self.high:.2f}, n = {self.n})"
 
 
+def _check_bootstrap(n_boot: int, level: float) -> None:
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be >= 100 for a percentile interval, got {n_boot!r}")
+    if not 0.5 <= level < 1.0:
+        raise ValueError(f"level must be in [0.5, 1), got {level!r}")
+
+
+def _percentile_interval(boot: np.ndarray, level: float) -> tuple[float, float]:
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(boot, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
 def _pairs(truth, predicted, classes) -> tuple[np.ndarray, np.ndarray]:
     """Class indices of the pairs where both scores are known (validated by :func:`confusion_matrix`)."""
     confusion_matrix(truth, predicted, classes)  # raises for a score outside ``classes``
     index = {c: i for i, c in enumerate(classes)}
     a, b = [], []
     for x, y in zip(truth, predicted, strict=True):
-        if x is None or y is None or pd.isna(x) or pd.isna(y):
+        if _missing(x) or _missing(y):
             continue
         a.append(index[int(x)])
         b.append(index[int(y)])
@@ -67,10 +85,7 @@ def kappa_ci(
     Undefined (NaN, with the reason) for fewer than 2 pairs or when every reading falls in one class; the
     interval is NaN when fewer than half of the resamples give a kappa.
     """
-    if n_boot < 100:
-        raise ValueError(f"n_boot must be >= 100 for a percentile interval, got {n_boot!r}")
-    if not 0.5 <= level < 1.0:
-        raise ValueError(f"level must be in [0.5, 1), got {level!r}")
+    _check_bootstrap(n_boot, level)
     a, b = _pairs(truth, predicted, classes)
     n, k = len(a), len(classes)
     if n < 2:
@@ -84,9 +99,8 @@ def kappa_ci(
     boot = boot[np.isfinite(boot)]
     if len(boot) < n_boot / 2:
         return KappaEstimate(kappa, math.nan, math.nan, n, level, "too few pairs for a bootstrap")
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    return KappaEstimate(kappa, float(low), float(high), n, level)
+    low, high = _percentile_interval(boot, level)
+    return KappaEstimate(kappa, low, high, n, level)
 
 
 def _boot_matrices(a: np.ndarray, b: np.ndarray, draws: np.ndarray, k: int) -> np.ndarray:
@@ -103,10 +117,7 @@ def kappa_difference_ci(
     percentile bootstrap: the same cases are resampled for both (two models on one test set, one model on the same
     lesions imaged two ways), so the interval is that of the difference, much narrower than two separate
     intervals. Cases where any of the three scores is missing are left out; ``n`` is the cases used."""
-    if n_boot < 100:
-        raise ValueError(f"n_boot must be >= 100 for a percentile interval, got {n_boot!r}")
-    if not 0.5 <= level < 1.0:
-        raise ValueError(f"level must be in [0.5, 1), got {level!r}")
+    _check_bootstrap(n_boot, level)
     truth, first, second = list(truth), list(first), list(second)  # by position, also for a filtered Series
     if not len(truth) == len(first) == len(second):
         raise ValueError(f"truth, first and second must have one score per case, got {len(truth)}, {len(first)}, "
@@ -127,13 +138,8 @@ def kappa_difference_ci(
     boot = boot[np.isfinite(boot)]
     if len(boot) < n_boot / 2:
         return KappaEstimate(float(diff[0]), math.nan, math.nan, n, level, "too few cases for a bootstrap")
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    return KappaEstimate(float(diff[0]), float(low), float(high), n, level)
-
-
-def _missing(value) -> bool:
-    return value is None or bool(pd.isna(value))
+    low, high = _percentile_interval(boot, level)
+    return KappaEstimate(float(diff[0]), low, high, n, level)
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
