@@ -130,7 +130,25 @@ def test_bench_json_reports_both_models(capsys):
     )
     (row,) = [r for r in report["results"] if r["variant"] == "fp32"]
     assert row["params"] > 0 and row["gflops"] > 0 and row["median_ms_b1"] > 0 and row["images_per_s_b16"] > 0
-    assert {r["variant"] for r in report["results"]} == {"fp32", "fp32+channels_last", "bf16+channels_last"}
+    assert {r["variant"] for r in report["results"]} >= {"fp32", "fp32+channels_last"}
+
+
+@pytest.mark.parametrize("fast_bf16", [True, False])
+def test_bench_times_bf16_only_where_the_app_serves_it_unless_asked(monkeypatch, capsys, fast_bf16):
+    import usegan.inference
+    from usegan.bench import run_benchmark
+    from usegan.models.generator import GeneratorConfig
+
+    monkeypatch.setattr(usegan.inference, "cpu_has_fast_bf16", lambda: fast_bf16)
+    tiny = {"size": 32, "repeats": 1, "config": GeneratorConfig(base_channels=4, image_size=32), "include_unet": False}
+    report = run_benchmark(**tiny)
+    timed = {r["variant"] for r in report["results"]}
+    assert ("bf16+channels_last" in timed) is fast_bf16
+    assert report["served_variant"] == ("bf16+channels_last" if fast_bf16 else "fp32+channels_last")
+    assert "bf16+channels_last" in {r["variant"] for r in run_benchmark(**tiny, bf16=True)["results"]}
+    assert "bf16+channels_last" not in {r["variant"] for r in run_benchmark(**tiny, bf16=False)["results"]}
+    assert main(["bench", "--size", "32", "--repeats", "1", "--no-unet", "--no-bf16"]) == 0
+    assert f"the app serves {report['served_variant']} here" in capsys.readouterr().out
 
 
 def test_gflops_counts_convolutions_exactly():

@@ -112,19 +112,32 @@ def run_benchmark(
     threads: int | None = None,
     config: GeneratorConfig | None = None,
     include_unet: bool = True,
+    bf16: bool | None = None,
 ) -> dict:
-    """Benchmark the default (or given) USE-GAN config and the unet_256 reference; returns a JSON-able dict."""
+    """Benchmark the default (or given) USE-GAN config and the unet_256 reference; returns a JSON-able dict.
+
+    ``bf16``: also time bf16 autocast; ``None`` (default) only where the CPU runs it fast (AMX), i.e. where the
+    app serves it. Without AMX it is emulated, 5-70x slower than fp32 here, and the app serves fp32
+    (:func:`usegan.inference.resolve_precision`); ``served_variant`` names what the app runs on this machine."""
+    from usegan.inference import cpu_has_fast_bf16
+
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)
     config = config or GeneratorConfig(image_size=size)
-    rows = bench_model("usegan", USEGANGenerator(config), size, repeats)
+    fast_bf16 = cpu_has_fast_bf16()
+    variants = ("fp32", "fp32+channels_last") + (
+        ("bf16+channels_last",) if bf16 or (bf16 is None and fast_bf16) else ()
+    )
+    rows = bench_model("usegan", USEGANGenerator(config), size, repeats, variants=variants)
     if include_unet:
-        rows += bench_model("unet_256", UNetGenerator(UNetConfig()), size, max(3, repeats // 2))
+        rows += bench_model("unet_256", UNetGenerator(UNetConfig()), size, max(3, repeats // 2), variants=variants)
     report = {
         "size": size,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
+        "cpu_fast_bf16": fast_bf16,
+        "served_variant": "bf16+channels_last" if fast_bf16 else "fp32+channels_last",
         "generator_config": config.to_dict(),
         "results": [asdict(r) for r in rows],
     }
