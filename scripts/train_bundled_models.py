@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USEGAN = [sys.executable, "-m", "usegan"]
 TRAIN_SEED, EXTRA_SEED, TEST_SEED, HELD_OUT_SEED = 1000, 2000, 9000, 9500
 MAIN_RUNS = ("strain", "swe")
-VERSION = "v3"
+RUNS_VERSION = "v3"  # the version RUNS stamp: their stage-3/4 runs "strain" and "swe" made the v3 models
 LESION = ["--w-lesion", "4", "--lesion-focus", "0.6"]  # stage 3 and 4: the lesion terms
 FINE_TUNE = ["--lr-g", "1e-4", "--lr-d", "1e-4"]
 
@@ -214,7 +214,7 @@ def train_run(
     out = work / name
     if finished(out, steps):
         return out
-    version = f"usegan-{name}-{VERSION}"
+    version = f"usegan-{name}-{RUNS_VERSION}"
     cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", version]
     cmd += [*COMMON, *RUNS[name]]
     if snapshot:
