@@ -14,7 +14,7 @@ import streamlit as st
 
 from usegan import VIRTUAL_LABEL
 from usegan.settings import get_settings
-from usegan.store import Refusal
+from usegan.store.errors import Refusal  # the errors module only: no database code at page start-up
 from usegan.vocab import Mode, Role
 from usegan.web import guard
 
@@ -165,7 +165,7 @@ def plain(text: object) -> str:
 
 def show_error(what: str, exc: BaseException | None = None, todo: str = "") -> None:
     """A short error for the user (never a traceback); the traceback goes to the server log, except for a
-    store :class:`~usegan.store.Refusal` (stale, signed, withdrawn...: expected, not a fault). The exception's
+    store :class:`~usegan.store.errors.Refusal` (stale, signed, withdrawn...: expected, not a fault). The exception's
     text may quote user input, so it is shown literally."""
     if exc is not None:
         log.warning("%s: %s", what, exc, exc_info=None if isinstance(exc, Refusal) else exc)

@@ -31,8 +31,9 @@ sys.path.insert(0, str(ROOT))
 from usegan.phantom.case import PHANTOM_VERSION  # noqa: E402
 from usegan.phantom.scanner import SHIFT_GROUPS  # noqa: E402
 from usegan.settings import PRECISIONS  # noqa: E402
+from usegan.vocab import LesionType  # noqa: E402
 
-CARCINOMAS = ("malignant", "malignant_halo")
+CARCINOMAS = (LesionType.MALIGNANT, LesionType.MALIGNANT_HALO)
 
 
 def profiles() -> list[str]:

@@ -163,13 +163,19 @@ def test_a_lesion_outlined_in_strain_is_carried_to_swe_on_the_same_image_and_sai
     assert not at.exception
     assert at.session_state[marks_keys("review", case_id, "swe", sha).marks].rois["lesion"] == Rect(20, 20, 30, 24)
     assert any("carried over from the Strain (SE) reading" in i.value for i in at.info)
+    # back from the canvas a pixel off (its scaling round trip): still the carried ROI, still said
+    state_key, revision, _ = marks_keys("review", case_id, "swe", sha)
+    at.session_state[state_key] = Marks(rois={"lesion": Rect(21, 20, 30, 24)})
+    at.session_state[revision] = 1  # a fresh canvas drawn from these marks
+    at.run()
+    assert at.session_state[state_key].rois["lesion"] == Rect(21, 20, 30, 24)
+    assert any("carried over from the Strain (SE) reading" in i.value for i in at.info)
     at.button(key="review_sign").click().run()  # refused for what is missing, but not for the lesion ROI
     errors = " ".join(e.value for e in at.error)
     assert "Not signed: missing" in errors and "a lesion ROI" not in errors
     # redrawn in SWE: its own now, the note goes, and strain keeps its ROI
-    state_key, revision, _ = marks_keys("review", case_id, "swe", sha)
     at.session_state[state_key] = Marks(rois={"lesion": Rect(10, 10, 30, 24)})
-    at.session_state[revision] = 1
+    at.session_state[revision] = 2
     at.run()
     assert not [i for i in at.info if "carried over" in i.value]
     assert at.session_state[marks_keys("review", case_id, "strain", sha).marks].rois["lesion"] == Rect(20, 20, 30, 24)
