@@ -131,6 +131,40 @@ def test_gain_jitter_changes_only_the_bmode():
         AugmentConfig(hflip=1.5)
 
 
+def test_depth_gain_is_a_clipped_ramp_over_depth_in_the_bmode_only():
+    bmode = np.full((32, 8), 0.5, np.float32)
+    elasto = np.full((32, 8, 3), 200, np.uint8)
+    config = AugmentConfig(hflip=0.0, gain=0.0, contrast=0.0, rotate_deg=0.0, gamma=0.0, blur_px=0.0, depth_gain=0.8)
+    rng = np.random.default_rng(0)
+    bottoms = []
+    for _ in range(40):
+        b, e, _, _ = augment_pair(bmode, elasto, np.zeros((32, 8), bool), (0, 0, 8, 32), config, rng)
+        np.testing.assert_array_equal(e, elasto)
+        np.testing.assert_allclose(b[0], 0.5)  # the near field keeps its grey
+        assert np.all(np.ptp(b, axis=1) == 0)  # the same shift across a row
+        assert np.all(np.diff(b[:, 0]) >= 0) or np.all(np.diff(b[:, 0]) <= 0)  # monotone over depth
+        assert 0.0 <= b.min() and b.max() <= 1.0
+        bottoms.append(b[-1, 0])
+    bottoms = np.array(bottoms)
+    assert (bottoms == 0.5).mean() > 0.25  # half of the time untouched
+    assert (bottoms == 0.0).any() and (bottoms == 1.0).any()  # crushed to black or washed out, clipped
+    with pytest.raises(ValueError, match="depth_gain"):
+        AugmentConfig(depth_gain=-0.1)
+
+
+def test_depth_gain_reaches_the_training_set(phantom_root):
+    from usegan.training.data import open_dataset
+
+    root = phantom_root
+    plain = AugmentConfig(hflip=0.0, gain=0.0, contrast=0.0, rotate_deg=0.0, gamma=0.0, blur_px=0.0)
+    ramped = AugmentConfig(**{**vars(plain), "depth_gain": 0.8})
+    torch.manual_seed(1)
+    items = [open_dataset(root, "strain", 48, augment=ramped)[0]["bmode"] for _ in range(8)]
+    torch.manual_seed(1)
+    flat = [open_dataset(root, "strain", 48, augment=plain)[0]["bmode"] for _ in range(8)]
+    assert any(not torch.equal(a, b) for a, b in zip(items, flat, strict=True))
+
+
 def test_dataset_augmentation_follows_torch_seed(phantom_root):
     ds = PhantomDataset(phantom_root, augment=AugmentConfig())
     torch.manual_seed(0)

@@ -15,7 +15,7 @@ rotated in): those pixels are *fill* and no loss may learn from them; ``mask (1,
 ``box (4,)`` int64 elastography box (x, y, w, h) in pixels, ``name`` str.
 
 Augmentations (:class:`AugmentConfig`) are drawn once per item and applied identically to the B-mode, the
-elastogram, the mask and the box (flips, small rotations); gain/contrast jitter touches only the B-mode,
+elastogram, the mask and the box (flips, small rotations); gain/contrast/depth-gain jitter touches only the B-mode,
 because elastogram colours encode strain or kPa and must not change.
 """
 
@@ -46,12 +46,16 @@ class AugmentConfig:
     rotate_deg: float = 5.0  # largest rotation, degrees (drawn uniformly in +/- this)
     gamma: float = 0.3  # B-mode gamma drawn log-uniformly from [1 / (1 + gamma), 1 + gamma]
     blur_px: float = 1.0  # B-mode Gaussian blur sigma drawn from [0, blur_px] half of the time (smoother scanners)
+    # TGC error: half of the time, a grey-level ramp over depth, 0 at the top and drawn from +/- this (fraction of
+    # full scale) at the bottom, clipped to [0, 1] (deep tissue crushed to black or washed out). 0 = off (the
+    # bundled runs before v6 trained without it, and no random draw is made, so they reproduce).
+    depth_gain: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("hflip", "vflip"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} is a probability in [0, 1], got {getattr(self, name)!r}")
-        for name in ("gain", "contrast", "rotate_deg", "gamma", "blur_px"):
+        for name in ("gain", "contrast", "rotate_deg", "gamma", "blur_px", "depth_gain"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
@@ -87,6 +91,10 @@ def augment_pair(
     contrast = rng.uniform(1 - config.contrast, 1 + config.contrast)
     gain = rng.uniform(-config.gain, config.gain)
     bmode = np.clip((bmode - 0.5) * contrast + 0.5 + gain, 0.0, 1.0).astype(np.float32)
+    if config.depth_gain > 0 and rng.random() < 0.5:
+        # a log-compressed image's TGC error adds grey levels in proportion to depth (rows): dB per cm is linear
+        ramp = np.linspace(0.0, rng.uniform(-config.depth_gain, config.depth_gain), h, dtype=np.float32)
+        bmode = np.clip(bmode + ramp[:, None], 0.0, 1.0)
     if config.gamma > 0:
         bmode = bmode ** np.float32(np.exp(rng.uniform(-1, 1) * np.log1p(config.gamma)))
     if config.blur_px > 0 and rng.random() < 0.5:

@@ -24,6 +24,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from usegan.commands import CommandError
     from usegan.configs import config_from_args, read_config_file
+    from usegan.datasets import AugmentConfig
     from usegan.training.config import TrainConfig
     from usegan.training.data import train_val_split
     from usegan.training.trainer import Trainer
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             config.data,
             config.mode,
             config.image_size,
-            config.augment,
+            AugmentConfig(depth_gain=config.depth_gain) if config.augment else False,
             config.val_fraction,
             config.seed,
             config.val_data or None,

@@ -88,6 +88,9 @@ class TrainConfig:
     max_val_cases: int = option(64, "cap on validation cases per validation")
     num_workers: int = option(0, "DataLoader worker processes")
     augment: bool = option(True, "paired flips / gain / small rotations")
+    depth_gain: float = option(
+        0.0, "with augment: TGC-error jitter, a grey-level ramp over depth reaching +/- this at the bottom (0 = off)"
+    )
     crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
     resume: str = option("", "training state file (state.pt) to resume from")
     init_from: str = option("", "checkpoint whose matching generator weights initialise a new run (any format)")

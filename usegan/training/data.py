@@ -124,7 +124,7 @@ def open_dataset(
     root: str | Path,
     mode: str,
     size: int,
-    augment: bool,
+    augment: bool | AugmentConfig,
     crop_to_box: bool = True,
     patch: int | None = None,
     scale_jitter: float = 0.0,
@@ -133,9 +133,9 @@ def open_dataset(
     """``root/index.csv`` -> :class:`PhantomDataset`; ``root/bmode/`` -> :class:`PairsDataset` (mode is the
     department's own pairing); otherwise a ``ValueError`` naming the folder. ``crop_to_box`` wraps it in
     :class:`BoxCropDataset` (``patch`` / ``scale_jitter`` / ``lesion_focus``: see there; used only for the
-    augmented training set)."""
+    augmented training set). ``augment``: an :class:`AugmentConfig`, True for its defaults, False for none."""
     root = Path(root)
-    aug = AugmentConfig() if augment else None
+    aug = augment if isinstance(augment, AugmentConfig) else AugmentConfig() if augment else None
     base_size = None if crop_to_box else size
     if (root / "index.csv").is_file():
         base = PhantomDataset(root, mode=mode, size=base_size, augment=aug)
@@ -147,7 +147,7 @@ def open_dataset(
         )
     if not crop_to_box:
         return base
-    if not augment:
+    if aug is None:
         return BoxCropDataset(base, size)
     return BoxCropDataset(base, size, patch, scale_jitter, lesion_focus)
 
@@ -156,7 +156,7 @@ def train_val_split(
     root: str | Path,
     mode: str,
     size: int,
-    augment: bool,
+    augment: bool | AugmentConfig,
     val_fraction: float,
     seed: int,
     val_root: str | Path | None = None,
