@@ -25,7 +25,7 @@ from usegan.intake.pseudonym import pseudonym, pseudonym_key
 from usegan.screencrop import CropBox, suggest_dual_crop
 from usegan.services.intake import RecropView, framed_crop
 from usegan.settings import get_settings
-from usegan.store import StoreError, open_store
+from usegan.store import ChangeRefusedError, StoreError, open_store
 from usegan.store.export import export_tables
 from usegan.store.intake import CaseWithdrawnError
 
@@ -248,7 +248,8 @@ def test_recrop_derives_a_new_bmode_keeps_the_original_and_is_audited(store, set
     assert "crop: set by user" in before.notes and "crop: set by user" not in after.notes
     assert f"crop: re-cropped to 400 x 400 px at ({box[0]}, {box[1]}) of the original" in after.notes
     assert after.notes.replace(after.notes.split("; ")[-1], "") == before.notes.replace("crop: set by user", "")
-    with pytest.raises(StoreError, match="already has this image"):  # the same area again: nothing to re-crop
+    # the same area again: nothing to re-crop, a refusal the reader acts on (logged without a traceback)
+    with pytest.raises(ChangeRefusedError, match="already has this image"):
         intake.recrop(case_id, CropBox(*box), user="doc", reason="again")
     assert len(store.audit_log(entity_id=case_id, limit=20).query("action == 'case.recrop'")) == 1
 
@@ -289,7 +290,7 @@ def test_the_current_image_area_shows_beside_a_new_crop_that_coincides_with_it()
 def test_withdraw_hides_the_case_keeps_it_and_needs_a_reason(store, settings):
     intake = Intake(store, settings)
     case_id = intake.create_case(intake.read(png_bytes(small_scan()), "a.png"), user="doc")
-    with pytest.raises(ValueError, match="reason"):
+    with pytest.raises(ChangeRefusedError, match="reason"):  # a ValueError too, as before
         store.withdraw_case(case_id, "", by="doc")
     store.withdraw_case(case_id, "wrong patient", by="doc")
     assert case_id not in set(store.worklist()["case_id"]) and store.counts()["total"] == 0
@@ -305,7 +306,7 @@ def test_a_reviewed_case_is_not_recropped(store, settings):
     intake = Intake(store, settings)
     case_id = intake.create_case(intake.read(png_bytes(small_scan()), "a.png"), user="doc")
     store.save_draft(case_id, "dr", {}, None, "", expected_version=0)
-    with pytest.raises(StoreError, match="re-cropped"):
+    with pytest.raises(ChangeRefusedError, match="re-cropped"):
         intake.recrop(case_id, CropBox(0, 0, 10, 10), user="dr")
 
 

@@ -11,6 +11,7 @@ from usegan.store.db import Store, open_store
 from usegan.store.errors import (
     AuthError,
     CaseWithdrawnError,
+    ChangeRefusedError,
     ImageStoreError,
     NotFoundError,
     Refusal,
@@ -30,6 +31,7 @@ __all__ = [
     "AuthError",
     "Case",
     "CaseWithdrawnError",
+    "ChangeRefusedError",
     "DuplicateCaseError",
     "Generation",
     "ImageStoreError",

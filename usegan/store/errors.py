@@ -52,6 +52,11 @@ class ImageStoreError(StoreError):
     """An image file is missing or does not hash to its name."""
 
 
+class ChangeRefusedError(Refusal, ValueError):
+    """A change the store will not make as asked (a withdrawal without a reason, a re-crop that changes nothing or
+    of a case that already has a reading); the message says what to do instead."""
+
+
 class SignBlockedError(Refusal, ValueError):
     """A reading cannot be signed yet; ``missing`` lists what it lacks, in words the reader acts on."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from usegan.store.cases import _uint8_image, check_spacing
-from usegan.store.errors import CaseWithdrawnError, NotFoundError, StaleImageError, StoreError
+from usegan.store.errors import CaseWithdrawnError, ChangeRefusedError, NotFoundError, StaleImageError
 from usegan.store.util import from_json, to_json
 from usegan.vocab import CaseStatus, Role
 
@@ -65,7 +65,8 @@ class IntakeMixin:
     ) -> str:
         """Replace the case's B-mode by a new crop ``(x, y, w, h)`` of its original; returns the new image's sha.
 
-        Raises :class:`StoreError` when the case has a review (draft or signed) or was withdrawn, and
+        Raises :class:`ChangeRefusedError` when the case has a review (draft or signed) or already has this image,
+        :class:`CaseWithdrawnError` when it was withdrawn, and
         :class:`StaleImageError` when ``expected_sha`` (the B-mode the caller chose the crop on) is no longer the
         case's: another tab or user re-cropped it meanwhile, and a crop chosen on the old image would land elsewhere.
         ``pixel_spacing_mm`` keeps the case's calibration when omitted (a crop does not change the pixel size).
@@ -92,12 +93,14 @@ class IntakeMixin:
                     f"{old_sha[:12]}); nothing was changed: reload the case and choose the crop again"
                 )
             if status in _REVIEWED:
-                raise StoreError(
+                raise ChangeRefusedError(
                     f"case {case_id} already has a {status} review made on its current image; it cannot be re-cropped "
                     "(withdraw it and create a new case instead)"
                 )
             if sha == old_sha:
-                raise StoreError(f"case {case_id} already has this image (crop {list(crop)}); nothing to re-crop")
+                raise ChangeRefusedError(
+                    f"case {case_id} already has this image (crop {list(crop)}); nothing to re-crop"
+                )
             history = [*(from_json(previous) or []), old_sha]
             sets = "bmode_sha = ?, height = ?, width = ?, crop = ?, previous_bmodes = ?, cropped_at = ?, "
             sets += "status = 'new', proposed_score = NULL, updated_at = ?, notes = ?"
@@ -117,7 +120,7 @@ class IntakeMixin:
         """Withdraw a case created by mistake (soft delete, audited); ``reason`` is required."""
         reason = str(reason or "").strip()
         if len(reason) < 3:
-            raise ValueError("a reason is required to withdraw a case (at least 3 characters)")
+            raise ChangeRefusedError("a reason is required to withdraw a case (at least 3 characters)")
         now = self.clock()
         with self.transaction() as cur:
             row = cur.execute("SELECT status, withdrawn_at FROM cases WHERE case_id = ?", [case_id]).fetchone()
@@ -126,7 +129,7 @@ class IntakeMixin:
             if row[1] is not None:
                 raise CaseWithdrawnError(f"case {case_id} is already withdrawn")
             if row[0] in (CaseStatus.SIGNED, CaseStatus.AMENDED):
-                raise StoreError(f"case {case_id} is {row[0]}: a signed reading is amended, not withdrawn")
+                raise ChangeRefusedError(f"case {case_id} is {row[0]}: a signed reading is amended, not withdrawn")
             cur.execute(
                 "UPDATE cases SET withdrawn_at = ?, withdrawn_by = ?, withdraw_reason = ?, updated_at = ? "
                 "WHERE case_id = ?",
