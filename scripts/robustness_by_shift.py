@@ -8,7 +8,7 @@ lesions) are rendered with the training scanner, with each ``held-out:<group>`` 
 :data:`usegan.phantom.scanner.SHIFT_GROUPS` (the training case of the same seed with that group of settings drawn
 from the held-out ranges, every other draw and the elastography box unchanged: ``SHIFTS``) and with the full
 held-out scanner (every draw anew), and each bundled model is evaluated on each set with
-:func:`usegan.training.evaluate.evaluate_cases`.
+:func:`usegan.training.evaluate.set_summary`.
 
 Writes ``shift.json`` and ``shift.md`` (a table: kappa and its change from the training scanner on the same lesions
 with a paired bootstrap interval, kappa on lesions the B-mode shows, NCC, SWE lesion MAE and carcinomas read softer
@@ -31,9 +31,6 @@ sys.path.insert(0, str(ROOT))
 from usegan.phantom.case import PHANTOM_VERSION  # noqa: E402
 from usegan.phantom.scanner import SHIFT_GROUPS  # noqa: E402
 from usegan.settings import PRECISIONS  # noqa: E402
-from usegan.vocab import LesionType  # noqa: E402
-
-CARCINOMAS = (LesionType.MALIGNANT, LesionType.MALIGNANT_HALO)
 
 
 def profiles() -> list[str]:
@@ -54,41 +51,13 @@ def simulate(folder: Path, profile: str, n: int, seed: int) -> None:
     stamp.write_text(json.dumps(wanted), encoding="utf-8")
 
 
-def measure(engine, folder: Path) -> dict:
-    from usegan.training.evaluate import case_folders, evaluate_cases
-
-    report = evaluate_cases(engine, case_folders(folder))
-    carcinomas = [
-        r for r in report.per_case if r["lesion_type"] in CARCINOMAS and None not in (r["truth"], r["prescore"])
-    ]
-    return {
-        "cases": {r["name"]: (r["truth"], r["prescore"]) for r in report.per_case},
-        "kappa": report.kappa,
-        "kappa_visible": report.kappa_visible,
-        "ncc": report.ncc_box,
-        "mae_kpa_lesion": report.mae_kpa_lesion,
-        "carcinomas_under_read": sum(r["prescore"] < r["truth"] for r in carcinomas),
-        "carcinomas_scored": len(carcinomas),
-        "off_map_max": report.off_map_max,
-    }
-
-
 def paired_difference(base: dict, shifted: dict) -> dict:
-    """Kappa on ``shifted`` minus kappa on ``base`` over the cases both scored, with a paired bootstrap interval
-    (:func:`usegan.research.stats.kappa_difference_ci`): the same lesions, imaged two ways."""
-    from usegan.research.stats import kappa_difference_ci
+    """Kappa on ``shifted`` minus kappa on ``base`` over the cases both scored, with a paired bootstrap interval:
+    the same lesions, imaged two ways (a field-of-view shift draws the tissue in other pixels, and a case whose
+    truth then differs is left out: :func:`usegan.research.stats.paired_kappa_change`)."""
+    from usegan.research.stats import paired_kappa_change
 
-    names = sorted(set(base["cases"]) & set(shifted["cases"]))
-    truth = [base["cases"][n][0] for n in names]
-    shifted_truth = [shifted["cases"][n][0] for n in names]
-    # the same tissue and box (usegan.phantom.scanner.SHIFTS), so the same truth; a field-of-view shift draws the
-    # tissue in other pixels, and a case whose truth then differs is left out
-    keep = [i for i, (a, b) in enumerate(zip(truth, shifted_truth, strict=True)) if a == b]
-    estimate = kappa_difference_ci(
-        [truth[i] for i in keep],
-        [base["cases"][names[i]][1] for i in keep],
-        [shifted["cases"][names[i]][1] for i in keep],
-    )
+    estimate = paired_kappa_change(base["cases"], shifted["cases"])
     return {"delta": estimate.kappa, "low": estimate.low, "high": estimate.high, "n": estimate.n}
 
 
@@ -124,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from usegan.checkpoint import bundled_checkpoints
     from usegan.inference import VirtualElastographer
+    from usegan.training.evaluate import set_summary
 
     engines = {
         mode: VirtualElastographer.from_checkpoint(path, precision=args.precision)
@@ -133,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for profile in profiles():
         folder = args.out / profile.replace(":", "-")
         simulate(folder, profile, args.count, args.seed)
-        results[profile] = {mode: measure(engine, folder) for mode, engine in engines.items()}
+        results[profile] = {mode: set_summary(engine, folder) for mode, engine in engines.items()}
         if profile != "training":
             for mode, m in results[profile].items():
                 m["vs_training"] = paired_difference(results["training"][mode], m)

@@ -196,3 +196,15 @@ def test_error_calibration_is_empty_or_undefined_without_the_truth():
     no_truth = pd.DataFrame({"lesion_uncertainty_position": [0.1, 0.2], "lesion_error_position": [np.nan, np.nan]})
     assert stats.error_calibration(no_truth).empty and stats.error_calibration(pd.DataFrame()).empty
     assert stats.uncertainty_error_correlation(no_truth).text == "undefined (n = 0)"
+
+
+def test_a_paired_kappa_change_pairs_by_case_name_and_leaves_out_cases_whose_truth_differs():
+    truth, first = raters(60, seed=5)
+    base = {f"c{i}": (t, p) for i, (t, p) in enumerate(zip(truth, first, strict=True))}
+    other = {name: (t, t) for name, (t, _) in reversed(base.items())}  # reads every case right, in another order
+    other["c0"] = (truth[0] % 5 + 1, truth[0] % 5 + 1)  # drawn again with another truth: left out
+    other["new"] = (3, 3)  # only in one set: left out
+    change = stats.paired_kappa_change(base, other)
+    kept = range(1, 60)
+    expected = 1.0 - quadratic_weighted_kappa([truth[i] for i in kept], [first[i] for i in kept])
+    assert change.n == 59 and change.kappa == pytest.approx(expected) and change.low <= change.kappa <= change.high

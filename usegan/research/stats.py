@@ -110,6 +110,17 @@ def _boot_matrices(a: np.ndarray, b: np.ndarray, draws: np.ndarray, k: int) -> n
     return np.bincount(cells.ravel(), minlength=n_boot * k * k).reshape(n_boot, k, k)
 
 
+def paired_kappa_change(base, other, **bootstrap) -> KappaEstimate:
+    """Kappa on ``other`` minus kappa on ``base``, paired case by case: two mappings ``case name -> (truth, score)``
+    (two models on one test set, or one model on the same lesions imaged two ways). Only cases in both with the
+    same truth are used (a case drawn again can hold another truth); the interval is
+    :func:`kappa_difference_ci`'s, which ``bootstrap`` (``n_boot``, ``level``, ``seed``) is passed to."""
+    names = [n for n in sorted(set(base) & set(other)) if base[n][0] == other[n][0]]
+    return kappa_difference_ci(
+        [base[n][0] for n in names], [base[n][1] for n in names], [other[n][1] for n in names], **bootstrap
+    )
+
+
 def kappa_difference_ci(
     truth, first, second, classes=SCORES, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0
 ) -> KappaEstimate:

@@ -41,6 +41,9 @@ from usegan.training.metrics import (
     quadratic_weighted_kappa,
     ssim_rgb,
 )
+from usegan.vocab import LesionType
+
+CARCINOMAS = (LesionType.MALIGNANT, LesionType.MALIGNANT_HALO)  # the phantom's carcinoma types
 
 CLASSES = [1, 2, 3, 4, 5]
 
@@ -203,6 +206,27 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float | None:
     if a.size < 2 or a.std() < 1e-9 or b.std() < 1e-9:
         return None
     return float(np.mean((a - a.mean()) * (b - b.mean())) / (a.std() * b.std()))
+
+
+def set_summary(engine: VirtualElastographer, data: str | Path) -> dict:
+    """Evaluate ``engine`` on the phantom folder ``data`` into a JSON-ready dict: ``cases`` (case name ->
+    ``(truth, pre-score)``, for :func:`usegan.research.stats.paired_kappa_change`), ``kappa``, ``kappa_visible``,
+    ``ncc``, ``mae_kpa_lesion``, ``carcinomas_under_read`` of ``carcinomas_scored`` (pre-score below the truth) and
+    ``off_map_max``."""
+    report = evaluate_cases(engine, case_folders(data))
+    carcinomas = [
+        r for r in report.per_case if r["lesion_type"] in CARCINOMAS and None not in (r["truth"], r["prescore"])
+    ]
+    return {
+        "cases": {r["name"]: (r["truth"], r["prescore"]) for r in report.per_case},
+        "kappa": report.kappa,
+        "kappa_visible": report.kappa_visible,
+        "ncc": report.ncc_box,
+        "mae_kpa_lesion": report.mae_kpa_lesion,
+        "carcinomas_under_read": sum(r["prescore"] < r["truth"] for r in carcinomas),
+        "carcinomas_scored": len(carcinomas),
+        "off_map_max": report.off_map_max,
+    }
 
 
 def case_folders(data: str | Path, limit: int | None = None) -> list[Path]:
