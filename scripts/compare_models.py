@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from usegan.research.stats import KappaEstimate  # noqa: E402
 from usegan.settings import PRECISIONS  # noqa: E402
 
 
@@ -37,33 +39,17 @@ def named_sets(values: list[str]) -> dict[str, Path]:
     return sets
 
 
-def compare(baseline: dict, candidate: dict) -> dict:
-    """The candidate's kappa change over the baseline on one set, paired case by case."""
-    from usegan.research.stats import paired_kappa_change
-
-    estimate = paired_kappa_change(baseline["cases"], candidate["cases"])
-    return {"delta": estimate.kappa, "low": estimate.low, "high": estimate.high, "n": estimate.n}
-
-
 def table(results: dict, versions: dict[str, str]) -> str:
-    def cell(value, fmt: str = "{:.3f}") -> str:
-        return "" if value is None else fmt.format(value)
+    from usegan.training.evaluate import SUMMARY_COLUMNS, summary_cells
 
-    lines = [
-        "| set | model | kappa | change vs baseline (95 % CI, paired) | kappa, lesions the B-mode shows | NCC | "
-        "SWE lesion MAE, kPa | carcinomas read softer | off-map max |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    columns = ["set", "model", "kappa", "change vs baseline (95 % CI, paired)", *SUMMARY_COLUMNS]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for name, models in results.items():
         for role in ("baseline", "candidate"):
             m = models[role]
-            d = models.get("change") if role == "candidate" else None
-            change = f"{d['delta']:+.3f} ({d['low']:+.3f} to {d['high']:+.3f}; n = {d['n']})" if d else ""
-            lines.append(
-                f"| {name} | {versions[role]} | {cell(m['kappa'])} | {change} | {cell(m['kappa_visible'])} | "
-                f"{cell(m['ncc'])} | {cell(m['mae_kpa_lesion'], '{:.1f}')} | "
-                f"{m['carcinomas_under_read']} of {m['carcinomas_scored']} | {m['off_map_max']:.3f} |"
-            )
+            change = KappaEstimate(**models["change"]).change_text if role == "candidate" else ""
+            cells = [name, versions[role], f"{m['kappa']:.3f}", change, *summary_cells(m)]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from usegan.checkpoint import bundled_checkpoints
     from usegan.inference import VirtualElastographer
+    from usegan.research.stats import paired_kappa_change
     from usegan.training.evaluate import set_summary
 
     candidate = VirtualElastographer.from_checkpoint(args.candidate, precision=args.precision)
@@ -93,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict] = {}
     for name, folder in sets.items():
         results[name] = {role: set_summary(engine, folder) for role, engine in engines.items()}
-        results[name]["change"] = compare(results[name]["baseline"], results[name]["candidate"])
+        pair = results[name]["baseline"]["cases"], results[name]["candidate"]["cases"]
+        results[name]["change"] = asdict(paired_kappa_change(*pair))
         print(name, json.dumps({k: v for k, v in results[name]["change"].items()}), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {"models": versions, "mode": mode, "precision": args.precision, "sets": {k: str(v) for k, v in

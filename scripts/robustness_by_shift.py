@@ -23,6 +23,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from usegan.phantom.case import PHANTOM_VERSION  # noqa: E402
 from usegan.phantom.scanner import SHIFT_GROUPS  # noqa: E402
+from usegan.research.stats import KappaEstimate  # noqa: E402
 from usegan.settings import PRECISIONS  # noqa: E402
 
 
@@ -52,33 +54,25 @@ def simulate(folder: Path, profile: str, n: int, seed: int) -> None:
 
 
 def paired_difference(base: dict, shifted: dict) -> dict:
-    """Kappa on ``shifted`` minus kappa on ``base`` over the cases both scored, with a paired bootstrap interval:
-    the same lesions, imaged two ways (a field-of-view shift draws the tissue in other pixels, and a case whose
-    truth then differs is left out: :func:`usegan.research.stats.paired_kappa_change`)."""
+    """Kappa on ``shifted`` minus kappa on ``base`` over the cases both scored, with a paired bootstrap interval
+    (the fields of a :class:`usegan.research.stats.KappaEstimate`): the same lesions, imaged two ways (a field-of-view
+    shift draws the tissue in other pixels, and a case whose truth then differs is left out:
+    :func:`usegan.research.stats.paired_kappa_change`)."""
     from usegan.research.stats import paired_kappa_change
 
-    estimate = paired_kappa_change(base["cases"], shifted["cases"])
-    return {"delta": estimate.kappa, "low": estimate.low, "high": estimate.high, "n": estimate.n}
+    return asdict(paired_kappa_change(base["cases"], shifted["cases"]))
 
 
 def table(results: dict) -> str:
-    def cell(value, fmt: str = "{:.3f}") -> str:
-        return "" if value is None else fmt.format(value)
+    from usegan.training.evaluate import SUMMARY_COLUMNS, summary_cells
 
-    lines = [
-        "| scanner | mode | kappa | change vs training (95 % CI, paired) | kappa, lesions the B-mode shows | NCC | "
-        "SWE lesion MAE, kPa | carcinomas read softer |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    columns = ["scanner", "mode", "kappa", "change vs training (95 % CI, paired)", *SUMMARY_COLUMNS]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for profile, modes in results.items():
         for mode, m in modes.items():
-            under = f"{m['carcinomas_under_read']} of {m['carcinomas_scored']}"
-            d = m.get("vs_training")
-            change = f"{d['delta']:+.3f} ({d['low']:+.3f} to {d['high']:+.3f}; n = {d['n']})" if d else ""
-            lines.append(
-                f"| {profile} | {mode} | {cell(m['kappa'])} | {change} | {cell(m['kappa_visible'])} | "
-                f"{cell(m['ncc'])} | {cell(m['mae_kpa_lesion'], '{:.1f}')} | {under} |"
-            )
+            change = KappaEstimate(**m["vs_training"]).change_text if "vs_training" in m else ""
+            cells = [profile, mode, f"{m['kappa']:.3f}", change, *summary_cells(m)]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+
+from usegan.research.stats import paired_kappa_change
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "compare_models.py"
 spec = importlib.util.spec_from_file_location("compare_models", SCRIPT)
@@ -32,8 +35,9 @@ def test_the_table_gives_the_candidates_paired_change_on_its_row():
     truth = [1, 2, 3, 4, 5] * 6
     base = summary({f"c{i}": (t, min(5, t + 1)) for i, t in enumerate(truth)}, 0.8)
     better = summary({f"c{i}": (t, t) for i, t in enumerate(truth)}, 1.0)
-    results = {"held-out": {"baseline": base, "candidate": better, "change": cm.compare(base, better)}}
-    assert results["held-out"]["change"]["delta"] > 0 and results["held-out"]["change"]["n"] == 30
+    change = asdict(paired_kappa_change(base["cases"], better["cases"]))
+    results = {"held-out": {"baseline": base, "candidate": better, "change": change}}
+    assert results["held-out"]["change"]["kappa"] > 0 and results["held-out"]["change"]["n"] == 30
     rows = cm.table(results, {"baseline": "usegan-strain-v4", "candidate": "usegan-strain-dg"}).splitlines()
     baseline_row, candidate_row = rows[2], rows[3]
     assert "usegan-strain-v4" in baseline_row and "n = 30" not in baseline_row

@@ -34,15 +34,15 @@ def test_the_difference_is_paired_over_cases_with_the_same_truth():
     worse["c0"] = (3, 3)  # another box: another truth for this case, so it is left out
     worse["extra"] = (5, 5)  # not in the base set
     d = rbs.paired_difference(base, result(worse))
-    assert d["n"] == 39 and d["delta"] < 0 and d["low"] <= d["delta"] <= d["high"]
+    assert d["n"] == 39 and d["kappa"] < 0 and d["low"] <= d["kappa"] <= d["high"]
     kept = [t for i, t in enumerate(truth) if i]
     expected = quadratic_weighted_kappa(kept, [max(1, t - 1) for t in kept]) - 1.0  # the base reads them right
-    assert d["delta"] == pytest.approx(expected)
+    assert d["kappa"] == pytest.approx(expected)
 
 
 def test_the_table_has_a_row_per_profile_and_mode_with_the_change_where_there_is_one():
     base = result({})
-    shifted = {**result({}), "vs_training": {"delta": -0.2, "low": -0.3, "high": -0.1, "n": 10}}
+    shifted = {**result({}), "vs_training": {"kappa": -0.2, "low": -0.3, "high": -0.1, "n": 10, "level": 0.95}}
     text = rbs.table({"training": {"strain": base}, "held-out:grey": {"strain": shifted}})
     rows = text.strip().splitlines()
     assert len(rows) == 4 and "| training | strain | 0.500 |  |" in rows[2]

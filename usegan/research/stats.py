@@ -45,6 +45,13 @@ class KappaEstimate:
             return f"{self.kappa:.2f} (no interval: {self.reason}; n = {self.n})"
         return f"{self.kappa:.2f} ({self.level:.0%} CI {self.low:.2f} to {self.high:.2f}, n = {self.n})"
 
+    @property
+    def change_text(self) -> str:
+        """A difference of two kappas (:func:`kappa_difference_ci`), signed: ``"+0.031 (-0.012 to +0.070; n = 9)"``."""
+        if not self.defined or math.isnan(self.low):
+            return f"{self.kappa:+.3f} (no interval: {self.reason}; n = {self.n})"
+        return f"{self.kappa:+.3f} ({self.low:+.3f} to {self.high:+.3f}; n = {self.n})"
+
 
 def _check_bootstrap(n_boot: int, level: float) -> None:
     if n_boot < 100:

@@ -229,6 +229,26 @@ def set_summary(engine: VirtualElastographer, data: str | Path) -> dict:
     }
 
 
+#: the columns :func:`summary_cells` fills, after a table's kappa (and its change) columns
+SUMMARY_COLUMNS = ("kappa, lesions the B-mode shows", "NCC", "SWE lesion MAE, kPa", "carcinomas read softer",
+                   "off-map max")  # fmt: skip
+
+
+def summary_cells(summary: dict) -> list[str]:
+    """A :func:`set_summary` as the table cells of :data:`SUMMARY_COLUMNS` (empty where a measure does not apply)."""
+
+    def cell(value, fmt: str = "{:.3f}") -> str:
+        return "" if value is None else fmt.format(value)
+
+    return [
+        cell(summary["kappa_visible"]),
+        cell(summary["ncc"]),
+        cell(summary["mae_kpa_lesion"], "{:.1f}"),
+        f"{summary['carcinomas_under_read']} of {summary['carcinomas_scored']}",
+        cell(summary.get("off_map_max")),
+    ]
+
+
 def case_folders(data: str | Path, limit: int | None = None) -> list[Path]:
     """Case folders of a phantom test set, in name order (those listed in index.csv, else every subfolder)."""
     root = Path(data)
