@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from usegan.research.stats import KappaEstimate  # noqa: E402
+from usegan.research.stats import KappaEstimate, paired_kappa_change  # noqa: E402
 from usegan.settings import PRECISIONS  # noqa: E402
 
 
@@ -66,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from usegan.checkpoint import bundled_checkpoints
     from usegan.inference import VirtualElastographer
-    from usegan.research.stats import paired_kappa_change
     from usegan.training.evaluate import set_summary
 
     candidate = VirtualElastographer.from_checkpoint(args.candidate, precision=args.precision)
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = {role: set_summary(engine, folder) for role, engine in engines.items()}
         pair = results[name]["baseline"]["cases"], results[name]["candidate"]["cases"]
         results[name]["change"] = asdict(paired_kappa_change(*pair))
-        print(name, json.dumps({k: v for k, v in results[name]["change"].items()}), flush=True)
+        print(name, json.dumps(results[name]["change"]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {"models": versions, "mode": mode, "precision": args.precision, "sets": {k: str(v) for k, v in
                sets.items()}, "results": results}  # fmt: skip

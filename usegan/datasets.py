@@ -48,7 +48,7 @@ class AugmentConfig:
     blur_px: float = 1.0  # B-mode Gaussian blur sigma drawn from [0, blur_px] half of the time (smoother scanners)
     # TGC error: half of the time, a grey-level ramp over depth, 0 at the top and drawn from +/- this (fraction of
     # full scale) at the bottom, clipped to [0, 1] (deep tissue crushed to black or washed out). 0 = off (the
-    # bundled runs before v6 trained without it, and no random draw is made, so they reproduce).
+    # bundled models trained without it; off, it draws no random number, so their runs reproduce).
     depth_gain: float = 0.0
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ Streamlit, so a notebook gets exactly the audit page's figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,7 +118,9 @@ def _boot_matrices(a: np.ndarray, b: np.ndarray, draws: np.ndarray, k: int) -> n
     return np.bincount(cells.ravel(), minlength=n_boot * k * k).reshape(n_boot, k, k)
 
 
-def paired_kappa_change(base, other, **bootstrap) -> KappaEstimate:
+def paired_kappa_change(
+    base: Mapping[str, tuple[int | None, int | None]], other: Mapping[str, tuple[int | None, int | None]], **bootstrap
+) -> KappaEstimate:
     """Kappa on ``other`` minus kappa on ``base``, paired case by case: two mappings ``case name -> (truth, score)``
     (two models on one test set, or one model on the same lesions imaged two ways). Only cases in both with the
     same truth are used (a case drawn again can hold another truth); the interval is

@@ -53,8 +53,8 @@ class ImageStoreError(StoreError):
 
 
 class ChangeRefusedError(Refusal, ValueError):
-    """A change the store will not make as asked (a withdrawal without a reason, a re-crop that changes nothing or
-    of a case that already has a reading); the message says what to do instead."""
+    """A change the store will not make as asked (a withdrawal without a reason or of a signed case, a re-crop that
+    changes nothing or of a case that already has a reading); the message says what to do instead."""
 
 
 class SignBlockedError(Refusal, ValueError):
