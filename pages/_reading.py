@@ -15,7 +15,7 @@ from streamlit_drawable_canvas import st_canvas
 from pages._common import FRAME_SUGGESTIONS, MODE_NAMES, SHOWN_IMAGES, get_elastographer, show_error
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
-from usegan.scoring.roi import roi_to_mask
+from usegan.scoring.roi import roi_iou
 from usegan.services import cine, framed, reading, signing
 from usegan.services.intake import RECROPPABLE, recrop_to_box
 from usegan.settings import get_settings
@@ -151,8 +151,7 @@ def carried_lesion_note(case, mode: str, marks: Marks, shape: tuple[int, int], s
     now = marks.rois.get("lesion")
     if signed or came_from is None or now is None:
         return
-    a, b = roi_to_mask(lesion, shape), roi_to_mask(now, shape)
-    if (a & b).sum() >= 0.9 * max((a | b).sum(), 1):
+    if roi_iou(lesion, now, shape) >= 0.9:
         st.info(
             f"Lesion ROI carried over from the {MODE_NAMES[Mode(came_from)]} reading of this image: check it "
             "here before you sign (redraw it to change it; the other reading keeps its own ROI)."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from usegan.agreement import quadratic_weighted_kappa
-from usegan.phantom.scanner import PROFILES, SHIFT_GROUPS
+from usegan.phantom.scanner import PROFILE_NAMES, SHIFT_GROUPS
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "robustness_by_shift.py"
 spec = importlib.util.spec_from_file_location("robustness_by_shift", SCRIPT)
@@ -24,7 +24,7 @@ def result(cases: dict) -> dict:
 def test_every_profile_it_runs_exists_training_first_and_the_full_shift_last():
     names = rbs.profiles()
     assert names[0] == "training" and names[-1] == "held-out" and len(names) == len(SHIFT_GROUPS) + 2
-    assert all(name in PROFILES for name in names)
+    assert all(name in PROFILE_NAMES for name in names)
 
 
 def test_the_difference_is_paired_over_cases_with_the_same_truth():

@@ -21,6 +21,7 @@ from usegan.scoring import (
     propose,
     qbox,
     roi_from_dict,
+    roi_iou,
     roi_to_mask,
     score_rago,
     score_tsukuba,
@@ -184,6 +185,14 @@ def test_propose_attaches_strain_ratio_except_on_bgr():
 
 
 # --- ROIs and bad input ---------------------------------------------------------------------------------------
+
+
+def test_roi_overlap_is_intersection_over_union_and_zero_for_an_roi_that_cannot_be_drawn():
+    assert roi_iou(Rect(0, 0, 10, 10), Rect(0, 0, 10, 10), (N, N)) == 1.0
+    assert roi_iou(Rect(0, 0, 10, 10), Rect(5, 0, 10, 10), (N, N)) == 50 / 150
+    assert roi_iou(Rect(0, 0, 10, 10), Rect(20, 20, 5, 5), (N, N)) == 0.0
+    assert roi_iou(Rect(0, 0, 30, 24), Rect(1, 0, 30, 24), (N, N)) >= 0.9  # a pixel off: the same outline
+    assert roi_iou(Rect(0, 0, 10, 10), Rect(3, 3, 0, 5), (N, N)) == 0.0  # zero area: no mask, no overlap
 
 
 def test_roi_types():

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from usegan.commands import CommandError
-from usegan.phantom.scanner import PROFILES
+from usegan.phantom.scanner import PROFILE_NAMES
 from usegan.vocab import LesionType, values
 
 LESION_TYPES = values(LesionType)
@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-true-strain", action="store_true", help="do not write strain_true.npy (smaller)")
     parser.add_argument(
         "--scanner",
-        choices=sorted(PROFILES),
+        choices=sorted(PROFILE_NAMES),
         default="training",
         help="imaging-chain ranges: 'training', 'held-out' (settings and overlays outside the training ranges, "
         "for the held-out scanner test set) or 'one-chain' (one fixed chain: the randomisation ablation)",

@@ -8,9 +8,9 @@ imaging chain learns that chain. :func:`sample_scanner` draws one chain per case
 ``HELD_OUT`` ranges that lie *outside* them (the held-out scanner test set), or from ``ONE_CHAIN`` (the
 randomisation ablation: every setting at the middle of its training range, gain and dynamic range jittered, no
 overlays, reverberation or JPEG, as the phantom rendered before the imaging chain was randomised);
-:func:`shifted` moves one group of settings (``SHIFT_GROUPS``) to the held-out ranges, to say which departure costs
-what; :func:`burn_overlays` and :func:`jpeg_roundtrip` change the B-mode only (the elastogram's truth is the tissue's,
-not the screen's).
+a ``held-out:<group>`` profile (``SHIFTS``) moves one group of settings (``SHIFT_GROUPS``) to the held-out ranges,
+to say which departure costs what; :func:`burn_overlays` and :func:`jpeg_roundtrip` change the B-mode only (the
+elastogram's truth is the tissue's, not the screen's).
 """
 
 from __future__ import annotations
@@ -112,13 +112,6 @@ SHIFT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def shifted(group: str) -> ScannerRanges:
-    """``TRAINING`` with the settings of one ``SHIFT_GROUPS`` group taken from ``HELD_OUT``."""
-    if group not in SHIFT_GROUPS:
-        raise ValueError(f"shift group must be one of {sorted(SHIFT_GROUPS)}, got {group!r}")
-    return replace(TRAINING, **{name: getattr(HELD_OUT, name) for name in SHIFT_GROUPS[group]})
-
-
 #: ``held-out:<group>`` profile -> the range settings it takes from ``HELD_OUT``. A case of such a profile is the
 #: training-scanner case of the same seed with only those settings' draws replaced (the same random stream drives
 #: both chains), so the two differ in that group alone: see :func:`sample_scanner`.
@@ -134,12 +127,8 @@ _DRAWN = {
     "fov_mm": (),  # drawn by sample_fov
 }
 
-PROFILES = {
-    "training": TRAINING,
-    "held-out": HELD_OUT,
-    "one-chain": ONE_CHAIN,
-    **{f"held-out:{group}": shifted(group) for group in SHIFT_GROUPS},
-}
+PROFILES = {"training": TRAINING, "held-out": HELD_OUT, "one-chain": ONE_CHAIN}  # profile -> the ranges it draws from
+PROFILE_NAMES = (*PROFILES, *SHIFTS)  # every scanner profile a case can be rendered with
 
 
 @dataclass(frozen=True)
@@ -162,7 +151,7 @@ def _draw(rng: np.random.Generator, ranges: tuple[Range, ...]) -> float:
 
 def _profile(profile: str) -> ScannerRanges:
     if profile not in PROFILES:
-        raise ValueError(f"scanner profile must be one of {sorted(PROFILES)}, got {profile!r}")
+        raise ValueError(f"scanner profile must be one of {sorted(PROFILE_NAMES)}, got {profile!r}")
     return PROFILES[profile]
 
 

@@ -11,7 +11,7 @@ from usegan.scoring.propose import propose
 from usegan.scoring.rago import score_rago
 from usegan.scoring.ratio import StrainScale, strain_ratio
 from usegan.scoring.result import ALGORITHM_VERSION, ScoreResult, cannot_score
-from usegan.scoring.roi import Polygon, Rect, RoiError, parse_rect, roi_from_dict, roi_to_mask
+from usegan.scoring.roi import Polygon, Rect, RoiError, parse_rect, roi_from_dict, roi_iou, roi_to_mask
 from usegan.scoring.swe import qbox
 from usegan.scoring.systems import (
     HEADLINE_SCALE,
@@ -43,6 +43,7 @@ __all__ = [
     "propose",
     "qbox",
     "roi_from_dict",
+    "roi_iou",
     "roi_to_mask",
     "score_rago",
     "score_tsukuba",

@@ -193,3 +193,14 @@ def roi_to_mask(roi: Roi, shape: tuple[int, int]) -> np.ndarray:
     if isinstance(roi, np.ndarray):
         return _array_mask(roi, shape)
     raise TypeError(f"roi must be a Rect, a Polygon, an Ellipse or a mask array, got {type(roi).__name__}")
+
+
+def roi_iou(a: Roi, b: Roi, shape: tuple[int, int]) -> float:
+    """Intersection over union, in [0, 1], of two ROIs' masks on an image of ``shape = (H, W)``; 0 when either
+    cannot be drawn there (zero area, entirely outside: :class:`RoiError`)."""
+    try:
+        first, second = roi_to_mask(a, shape), roi_to_mask(b, shape)
+    except RoiError:
+        return 0.0
+    union = int((first | second).sum())
+    return int((first & second).sum()) / union if union else 0.0
