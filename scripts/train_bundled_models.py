@@ -133,6 +133,19 @@ CPU_256 = ["--image-size", "256", "--patch-size", "256", "--batch-size", "4", "-
            "--sample-every", "250", "--max-val-cases", "24", "--log-every", "25", "--quiet"]  # fmt: skip
 # run -> (flags, the run it starts from, steps)
 V5_RUNS = {"swe-v5": (V4_RUNS["swe-v4"][0], "swe-v4", 1464)}
+# Stage 8 (v6 candidates, lent GPU): the bundled models fine-tuned on phantom-3 (seed 4000, V6_CASES cases) at the
+# GPU recipe of stage 6 (whole 256 px boxes, batch 12, full VGG19), with the depth-gain (TGC) augmentation; and the
+# same strain recipe without it as the control. The CPU fine-tunes of strain v4 (batch 4, VGG at 128 px) lost
+# held-out kappa with and without the augmentation; this stage asks whether the GPU recipe keeps it.
+V6_CASES, DEPTH_GAIN = 3000, ["--depth-gain", "0.3"]
+V6_RUNS = {
+    "strain-v6": ([*V4_RUNS["strain-v4"][0], *DEPTH_GAIN], "strain-v4"),
+    "strain-v6-control": (V4_RUNS["strain-v4"][0], "strain-v4"),
+    "swe-v6": ([*V4_RUNS["swe-v4"][0], *DEPTH_GAIN], "swe-v5"),
+}
+# GPU stage -> (its runs, the phantom seed of its training set, that set's folder under --work)
+GPU_STAGES = {"phantom2": (V4_RUNS, PHANTOM2_SEED, "phantom2-train"), "phantom3": (V6_RUNS, PHANTOM3_SEED,
+              "phantom3-gpu-train")}  # fmt: skip
 # The randomisation ablation: USE-GAN from scratch with the stage-3 recipe for RANDOMISATION_STEPS on the phantom-3
 # set of stage 7 (a random imaging chain per case) and on the same seeds rendered with one fixed chain
 # (``--scanner one-chain``); run -> training set.
@@ -234,13 +247,13 @@ def start_run(
     device: str = "",
     loader_workers: int = 1,
 ) -> subprocess.Popen | None:
-    """Start stage-6 or stage-7 run ``name`` (a key of :data:`V4_RUNS` or :data:`V5_RUNS`) in ``out`` as a
-    background process (None when it has finished already); resumes from its ``state.pt``, else starts from
-    ``init``."""
+    """Start stage-6, -7 or -8 run ``name`` (a key of :data:`V4_RUNS`, :data:`V5_RUNS` or :data:`V6_RUNS`) in
+    ``out`` as a background process (None when it has finished already); resumes from its ``state.pt``, else starts
+    from ``init``."""
     if finished(out, steps):
         return None
     common = [*CPU_256] if name in V5_RUNS else [*GPU_COMMON]
-    extra = V5_RUNS[name][0] if name in V5_RUNS else V4_RUNS[name][0]
+    extra = {**V4_RUNS, **V5_RUNS, **V6_RUNS}[name][0]
     cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
            *common, "--num-workers", loader_workers, *extra]  # fmt: skip
     if budget_s:
@@ -263,7 +276,8 @@ def wait_all(procs: dict[str, subprocess.Popen | None]) -> None:
         raise SystemExit(f"run(s) failed: {', '.join(failed)}; see their train.stderr.log")
 
 
-def phantom2_stage(
+def gpu_stage(
+    stage: str,
     work: Path,
     names: list[str],
     steps: int,
@@ -273,21 +287,23 @@ def phantom2_stage(
     device: str = "",
     init_dir: Path | None = None,
 ) -> dict[str, Path]:
-    """Stage 6 on a lent GPU (``--phantom2-only``): simulate ``cases`` phantom-2 cases and train the runs
-    ``names`` (keys of :data:`V4_RUNS`) side by side, each for ``steps`` or until ``budget_s`` (0 = no budget).
-    A bundled run starts from ``init_dir/<run>.pt`` (the first GPU leg: copies of the v3 checkpoints, the stage-3 /
-    stage-4 results; the second: the first leg's checkpoints)."""
-    unknown = sorted(set(names) - set(V4_RUNS))
+    """A stage on a lent GPU (``--gpu-stage``, a key of :data:`GPU_STAGES`: stage 6 ``phantom2``, stage 8
+    ``phantom3``): simulate ``cases`` cases of the stage's seed and train its runs ``names`` side by side, each for
+    ``steps`` or until ``budget_s`` (0 = no budget). A run that starts from a checkpoint starts from
+    ``init_dir/<run>.pt`` (stage 6's first leg: copies of the v3 checkpoints; its second: the first leg's; stage 8:
+    copies of the bundled checkpoints its table names)."""
+    table, seed, folder = GPU_STAGES[stage]
+    unknown = sorted(set(names) - set(table))
     if unknown:
-        raise SystemExit(f"unknown phantom-2 run(s) {', '.join(unknown)}; choose from {', '.join(V4_RUNS)}")
-    missing = [n for n in names if V4_RUNS[n][1] and not (init_dir and (init_dir / f"{n}.pt").is_file())]
+        raise SystemExit(f"unknown {stage} run(s) {', '.join(unknown)}; choose from {', '.join(table)}")
+    missing = [n for n in names if table[n][1] and not (init_dir and (init_dir / f"{n}.pt").is_file())]
     if missing:
         raise SystemExit(f"{', '.join(missing)} start(s) from a checkpoint: pass --v4-init-dir DIR holding <run>.pt")
-    train = simulate(work / "phantom2-train", cases, PHANTOM2_SEED, workers=workers)
+    train = simulate(work / folder, cases, seed, workers=workers)
     loader_workers = max(1, (os.cpu_count() or 2) // max(1, len(names)) - 1)
     procs = {}
     for name in names:
-        init = (init_dir / f"{name}.pt").resolve() if init_dir and V4_RUNS[name][1] else None
+        init = (init_dir / f"{name}.pt").resolve() if init_dir and table[name][1] else None
         procs[name] = start_run(name, work / name, train, steps, init, budget_s, device, loader_workers)
     wait_all(procs)
     return {name: work / name for name in names}
@@ -395,6 +411,11 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="run only stage 6 for these comma-separated runs (" + ",".join(V4_RUNS) + "), e.g. on a lent GPU",
     )
+    parser.add_argument(
+        "--phantom3-gpu-only",
+        default="",
+        help="run only stage 8 for these comma-separated runs (" + ",".join(V6_RUNS) + "), on a lent GPU",
+    )
     parser.add_argument("--v4-steps", type=int, default=40000, help="stage 6: steps of each run (at most)")
     parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stage 6: wall-clock budget per run")
     parser.add_argument("--v4-cases", type=int, default=3000, help="stage 6: phantom-2 training cases")
@@ -410,9 +431,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    if args.phantom2_only:
-        names = [n for n in args.phantom2_only.split(",") if n]
-        phantom2_stage(
+    if args.phantom2_only or args.phantom3_gpu_only:
+        stage = "phantom2" if args.phantom2_only else "phantom3"
+        names = [n for n in (args.phantom2_only or args.phantom3_gpu_only).split(",") if n]
+        gpu_stage(
+            stage,
             args.work,
             names,
             args.v4_steps,
