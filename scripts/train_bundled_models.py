@@ -33,6 +33,8 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    and the randomisation ablation (:func:`randomisation_pair`): USE-GAN from scratch for 600 steps of the stage-3
    recipe on those 1500 cases and on the same seeds rendered with one fixed imaging chain (``--scanner one-chain``);
 8. ``usegan evaluate`` every run on both test sets;
+   (stage 8, the v6 candidates of :data:`V6_RUNS`, runs only on a lent GPU with ``--phantom3-gpu-only``: tried
+   once, not shipped, so ``make model`` does not repeat it; docs/fidelity.md has the result)
 9. copy the final checkpoints of the runs :data:`model_card.VERSIONS` names (``strain-v4``, ``swe-v5``; end of the
    learning-rate decay, no choice on the test sets) to ``data/models/`` and write their model cards (``.md``).
 
