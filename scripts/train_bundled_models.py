@@ -32,9 +32,9 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    budget reached (:data:`V5_RUNS`);
    and the randomisation ablation (:func:`randomisation_pair`): USE-GAN from scratch for 600 steps of the stage-3
    recipe on those 1500 cases and on the same seeds rendered with one fixed imaging chain (``--scanner one-chain``);
-8. ``usegan evaluate`` every run on both test sets;
-   (stage 8, the v6 candidates of :data:`V6_RUNS`, runs only on a lent GPU with ``--phantom3-gpu-only``: tried
-   once, not shipped, so ``make model`` does not repeat it; docs/fidelity.md has the result)
+8. ``usegan evaluate`` every run on both test sets
+   (stage 8 of the script, the v6 candidates of :data:`V6_RUNS`, runs only on a lent GPU with
+   ``--phantom3-gpu-only``: tried once, not shipped, so ``make model`` does not repeat it; see docs/fidelity.md)
 9. copy the final checkpoints of the runs :data:`model_card.VERSIONS` names (``strain-v4``, ``swe-v5``; end of the
    learning-rate decay, no choice on the test sets) to ``data/models/`` and write their model cards (``.md``).
 
@@ -135,11 +135,11 @@ CPU_256 = ["--image-size", "256", "--patch-size", "256", "--batch-size", "4", "-
            "--sample-every", "250", "--max-val-cases", "24", "--log-every", "25", "--quiet"]  # fmt: skip
 # run -> (flags, the run it starts from, steps)
 V5_RUNS = {"swe-v5": (V4_RUNS["swe-v4"][0], "swe-v4", 1464)}
-# Stage 8 (v6 candidates, lent GPU): the bundled models fine-tuned on phantom-3 (seed 4000, V6_CASES cases) at the
-# GPU recipe of stage 6 (whole 256 px boxes, batch 12, full VGG19), with the depth-gain (TGC) augmentation; and the
-# same strain recipe without it as the control. The CPU fine-tunes of strain v4 (batch 4, VGG at 128 px) lost
-# held-out kappa with and without the augmentation; this stage asks whether the GPU recipe keeps it.
-V6_CASES, DEPTH_GAIN = 3000, ["--depth-gain", "0.3"]
+# Stage 8 (v6 candidates, lent GPU): the bundled models fine-tuned on phantom-3 (seed 4000; 2400 cases, --v4-cases) at
+# the GPU recipe of stage 6 (whole 256 px boxes, batch 12, full VGG19), with the depth-gain (TGC) augmentation; and the
+# same strain recipe without it as the control. The CPU fine-tunes of strain v4 (batch 4, VGG at 128 px) lost held-out
+# kappa with and without the augmentation; at this GPU recipe they lost it too (docs/fidelity.md).
+DEPTH_GAIN = ["--depth-gain", "0.3"]
 V6_RUNS = {
     "strain-v6": ([*V4_RUNS["strain-v4"][0], *DEPTH_GAIN], "strain-v4"),
     "strain-v6-control": (V4_RUNS["strain-v4"][0], "strain-v4"),
@@ -289,11 +289,11 @@ def gpu_stage(
     device: str = "",
     init_dir: Path | None = None,
 ) -> dict[str, Path]:
-    """A stage on a lent GPU (``--gpu-stage``, a key of :data:`GPU_STAGES`: stage 6 ``phantom2``, stage 8
-    ``phantom3``): simulate ``cases`` cases of the stage's seed and train its runs ``names`` side by side, each for
-    ``steps`` or until ``budget_s`` (0 = no budget). A run that starts from a checkpoint starts from
-    ``init_dir/<run>.pt`` (stage 6's first leg: copies of the v3 checkpoints; its second: the first leg's; stage 8:
-    copies of the bundled checkpoints its table names)."""
+    """A stage on a lent GPU (a key of :data:`GPU_STAGES`: stage 6 ``phantom2`` with ``--phantom2-only``, stage 8
+    ``phantom3`` with ``--phantom3-gpu-only``): simulate ``cases`` cases of the stage's seed and train its runs
+    ``names`` side by side, each for ``steps`` or until ``budget_s`` (0 = no budget). A run that starts from a
+    checkpoint starts from ``init_dir/<run>.pt`` (stage 6's first leg: copies of the v3 checkpoints; its second: the
+    first leg's; stage 8: copies of the bundled checkpoints its table names)."""
     table, seed, folder = GPU_STAGES[stage]
     unknown = sorted(set(names) - set(table))
     if unknown:
@@ -418,11 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="run only stage 8 for these comma-separated runs (" + ",".join(V6_RUNS) + "), on a lent GPU",
     )
-    parser.add_argument("--v4-steps", type=int, default=40000, help="stage 6: steps of each run (at most)")
-    parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stage 6: wall-clock budget per run")
-    parser.add_argument("--v4-cases", type=int, default=3000, help="stage 6: phantom-2 training cases")
+    parser.add_argument("--v4-steps", type=int, default=40000, help="stages 6 and 8: steps of each run (at most)")
+    parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stages 6 and 8: wall-clock budget per run")
+    parser.add_argument("--v4-cases", type=int, default=3000, help="stages 6 and 8: training cases")
     parser.add_argument("--workers", type=int, default=2, help="processes simulating phantom cases")
-    parser.add_argument("--v4-init-dir", type=Path, help="stage 6: start run R from DIR/R.pt where it exists")
+    parser.add_argument("--v4-init-dir", type=Path, help="stages 6 and 8: start run R from DIR/R.pt where it exists")
     parser.add_argument("--device", default="", help='training device ("cuda", "cpu"; empty = cuda if there)')
     parser.add_argument(
         "--real",
