@@ -10,10 +10,14 @@ set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 OUT=${OUT:?set OUT} BUDGET=${BUDGET:-430} WORK=${WORK:-/tmp/usegan-v4} CASES=${CASES:-3000}
 STAGE=${STAGE:-phantom2} RUNS=${RUNS:-strain-v4,swe-v4,eq-usegan,eq-unet} INIT=${INIT:+--v4-init-dir $INIT}
+case $STAGE in
+  phantom2) ONLY=--phantom2-only;; phantom3) ONLY=--phantom3-gpu-only;;
+  *) echo "STAGE must be phantom2 or phantom3, got '$STAGE'" >&2; exit 2;;
+esac
 mkdir -p "$OUT" "$WORK"
 { nvidia-smi -L || true; python3 -c "import sys, torch, numpy, scipy, skimage; print(sys.version.split()[0], torch.__version__,
   torch.cuda.is_available(), numpy.__version__, scipy.__version__, skimage.__version__)"; nproc; } 2>&1 | tee "$OUT/env.txt"
-timeout $((BUDGET + 170)) python3 scripts/train_bundled_models.py --work "$WORK" "--${STAGE/phantom3/phantom3-gpu}-only" "$RUNS" \
+timeout $((BUDGET + 170)) python3 scripts/train_bundled_models.py --work "$WORK" "$ONLY" "$RUNS" \
   --v4-budget-s "$BUDGET" --v4-cases "$CASES" --workers "$(nproc)" $INIT >"$OUT/stage.log" 2>&1
 echo "stage exit $?" | tee -a "$OUT/stage.log"
 for run in $(echo $RUNS | tr , ' '); do

@@ -5,14 +5,12 @@ simulates or trains anything."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "train_bundled_models.py"
-sys.path.insert(0, str(SCRIPT.parent))  # the script imports its neighbours (model_card, fidelity_report)
 spec = importlib.util.spec_from_file_location("train_bundled_models", SCRIPT)
 tbm = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tbm)
@@ -25,7 +23,8 @@ def test_stage8_arms_differ_from_their_control_by_the_depth_gain_alone():
     assert swe == [*tbm.V4_RUNS["swe-v4"][0], "--depth-gain", "0.3"]
 
 
-def test_stage8_starts_from_the_bundled_checkpoints():
+def test_stage8_starts_from_the_bundled_checkpoints(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # model_card.py sits beside the script
     from model_card import VERSIONS
 
     for name, (flags, start) in tbm.V6_RUNS.items():
