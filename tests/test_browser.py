@@ -50,12 +50,16 @@ def free_port() -> int:
 
 
 def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
-    """``streamlit run serve.py`` in a subprocess; returns once ``/_stcore/health`` answers."""
+    """``streamlit run serve.py`` in a subprocess; returns once ``/_stcore/health`` answers. The server's output goes
+    to a log file (``process.log``), never to a pipe: a pipe nobody reads fills after 64 KiB of logging and then
+    blocks the server thread that writes next, hanging a page mid-run."""
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+    log = Path(tempfile.mkdtemp(prefix="usegan-server-")) / "server.log"
+    with log.open("wb") as out:  # the child keeps its own handle
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    process.log = log  # type: ignore[attr-defined]  (read by a test that wants the server's side of a failure)
     deadline = time.monotonic() + 240  # a cold `streamlit run` on a loaded 2-core machine can take minutes
     while time.monotonic() < deadline:
         try:
@@ -67,7 +71,7 @@ def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
         if process.poll() is not None:
             break
     process.kill()
-    raise RuntimeError(f"the app did not start: {process.stdout.read().decode(errors='replace')[-2000:]}")
+    raise RuntimeError(f"the app did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +80,7 @@ def server(tmp_path_factory):
     env = make_environment(root, n_samples=1)
     port = free_port()
     process = start_app(env, port)
-    yield {"url": f"http://127.0.0.1:{port}", "root": root, "env": env}
+    yield {"url": f"http://127.0.0.1:{port}", "root": root, "env": env, "log": process.log}
     process.terminate()
     try:
         process.wait(timeout=10)
