@@ -34,3 +34,23 @@ def pytest_sessionfinish(session, exitstatus):
 
         st.cache_resource.clear()
     gc.collect()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test reports what each of its open pages showed and the end of the app server's log, so a
+    failure seen once (on a loaded machine, in CI) can be read afterwards instead of only re-run."""
+    report = yield
+    if report.when != "call" or not report.failed:
+        return report
+    browser, server = item.funcargs.get("browser"), item.funcargs.get("server")
+    for n, page in enumerate(page for context in getattr(browser, "contexts", []) for page in context.pages):
+        try:
+            text = page.locator("body").inner_text(timeout=5_000)
+        except Exception as exc:  # a closed or hung page: say so, never hide the test's own failure
+            text = f"(could not read the page: {type(exc).__name__})"
+        report.sections.append((f"page {n + 1} {page.url}", text[-4000:]))
+    log = server.get("log") if isinstance(server, dict) else None
+    if log is not None and log.is_file():
+        report.sections.append(("app server log (end)", log.read_text(errors="replace")[-4000:]))
+    return report
