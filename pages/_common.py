@@ -120,10 +120,41 @@ def require_role(page: str) -> dict:
             pass
         st.info("Please sign in first.")
         st.stop()
+    if (pending := st.session_state.get(PENDING_CLICK)) and pending[0] != page:
+        drop_pending_click()  # a click on another page that its run never carried out: the reader moved on
     if page not in ROLE_PAGES.get(user["role"], ()):
         st.warning(f"Your role ({user['role']}) cannot open this page. Ask an administrator if you need access.")
         st.stop()
     return user
+
+
+PENDING_CLICK = "common_pending_click"  # (page, button key, target) of a click its run has not carried out yet
+
+
+def _record_click(page: str, key: str, target: object) -> None:
+    st.session_state[PENDING_CLICK] = (page, key, target)
+
+
+def clicked(container, label: str, *, key: str, page: str, target: object, **kwargs) -> bool:
+    """A button for an action that must not be lost: True once, in the first run of ``page`` that reaches this
+    button for the same ``target`` (e.g. the case, mode, image and reading version shown) after the click.
+
+    ``if st.button(...)`` only sees a click in the run the click started; when another rerun request interrupts
+    that run before it reaches the button (a canvas component reporting its first drawing late, on a loaded
+    machine), the click is silently dropped. The click is recorded by ``on_click`` instead, which runs before the
+    script, and kept until a run carries it out. A click is dropped when a run of another page starts
+    (:func:`require_role`) or a run of ``page`` finishes without carrying it out (:func:`drop_pending_click`), so
+    it never fires later, on another reading or after the reader has moved on."""
+    container.button(label, key=key, on_click=_record_click, args=(page, key, target), **kwargs)
+    if st.session_state.get(PENDING_CLICK) == (page, key, target):
+        del st.session_state[PENDING_CLICK]
+        return True
+    return False
+
+
+def drop_pending_click() -> None:
+    """End of a page run that got this far: a click it did not carry out (another target now) is not kept."""
+    st.session_state.pop(PENDING_CLICK, None)
 
 
 def sidebar(user: dict | None) -> None:

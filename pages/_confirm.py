@@ -5,7 +5,7 @@ proposal, which the page renders in its own column."""
 import streamlit as st
 
 from pages import _reading as reading_ui
-from pages._common import show_error
+from pages._common import clicked, show_error
 from usegan.scoring import ScoreResult
 from usegan.scoring.systems import confirmed_scale
 from usegan.services import service, signing
@@ -98,14 +98,15 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
             refusal.caption("To sign, still needed: " + "; ".join(lacking) + ".")
     buttons = st.columns(3)
     action = None
-    if not signed:
-        if buttons[0].button("Save draft", key="review_save"):
-            action = "draft"
-        if buttons[1].button("Sign", type="primary", key="review_sign"):
-            action = "sign"
-    elif buttons[0].button("Amend", type="primary", key="review_amend"):
-        action = "amend"
     expected = 0 if loaded is None else loaded.row_version
+    shown = (case_id, mode, case.bmode_sha, expected)  # a click counts for the reading it was made on only
+    if not signed:
+        if clicked(buttons[0], "Save draft", key="review_save", page="review", target=shown):
+            action = "draft"
+        if clicked(buttons[1], "Sign", type="primary", key="review_sign", page="review", target=shown):
+            action = "sign"
+    elif clicked(buttons[0], "Amend", type="primary", key="review_amend", page="review", target=shown):
+        action = "amend"
     if action:
         try:
             saved = service.save_review(

@@ -9,6 +9,7 @@ from pages import _reading as reading_ui
 from pages._common import (
     MODE_NAMES,
     available_modes,
+    drop_pending_click,
     get_elastographer,
     get_store,
     plain,
@@ -212,6 +213,7 @@ def main() -> None:
     with review_col:
         signed = confirm_ui.confirmed_panel(store, view, mode, read.rois, result, user)
     sendback_panel(store, view.case, mode, signed)
+    drop_pending_click()  # this run got to the end: a Save / Sign / Amend it did not carry out is not kept
     st.caption(f"Server time for this view: {(time.perf_counter() - started) * 1000:.0f} ms")
 
 

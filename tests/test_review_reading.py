@@ -271,3 +271,32 @@ def test_the_open_case_is_in_the_address_so_a_reload_opens_it_again(app, environ
     reloaded.query_params["case"] = case_id
     reloaded.switch_page("pages/review.py").run()
     assert not reloaded.exception and reloaded.title[0].value == f"Case {case_id}"
+
+
+def test_a_sign_click_whose_run_was_interrupted_is_carried_out_once_by_the_next_run(app, environment):
+    """On a loaded machine another rerun request (the canvas reporting its first drawing late) can stop the run a
+    click started before it reaches the button; the click, recorded by the button's callback, must still count."""
+    from pages._common import PENDING_CLICK
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    assert not [e for e in at.error if "Not signed" in e.value]  # no click yet: only the "still needed" caption
+    with _store(environment) as s:
+        bmode_sha = s.get_case(case_id).bmode_sha
+    at.session_state[PENDING_CLICK] = ("review", "review_sign", (case_id, "strain", bmode_sha, 0))  # what the
+    at.run()  # callback left behind when its run was stopped; this run is the next one, with no click of its own
+    assert "Not signed: missing a lesion ROI" in " ".join(e.value for e in at.error)
+    assert PENDING_CLICK not in at.session_state  # carried out once, not again by the next run
+
+
+def test_a_pending_click_for_another_reading_or_page_is_dropped_not_kept_for_later(app, environment):
+    from pages._common import PENDING_CLICK
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    at.session_state[PENDING_CLICK] = ("review", "review_sign", (case_id, "strain", "another image", 0))
+    at.run()
+    assert PENDING_CLICK not in at.session_state and not [e for e in at.error if "Not signed" in e.value]
+    at.session_state[PENDING_CLICK] = ("review", "review_sign", ("C-other", "strain", "x", 0))
+    at.switch_page("pages/worklist.py").run()  # a run of another page drops it before anything else
+    assert PENDING_CLICK not in at.session_state
