@@ -75,6 +75,19 @@ def test_only_enabled_clinicians_and_admins_review(store):
         store.sign(case_id, "dr_b", draft.row_version)
 
 
+def test_cursors_of_ended_threads_are_closed_not_kept(store):
+    """The app runs every page run on a new thread: one cursor per ended thread would pile up for ever."""
+    case_id = store.create_case(bmode(), organ="breast", created_by="dr_a")
+    seen = []
+    for _ in range(50):  # fifty page runs, one after the other
+        thread = threading.Thread(target=lambda: seen.append(store.get_case(case_id).case_id))
+        thread.start()
+        thread.join()
+    assert seen == [case_id] * 50
+    assert len(store._cursors) <= 2  # this thread's and the last run's (closed when the next cursor is made)
+    assert store.current_review(case_id) is None  # this thread's cursor still works
+
+
 def test_threads_share_one_store(store):
     case_ids = [store.create_case(bmode(i), organ="breast", created_by="dr_a") for i in range(6)]
     errors: list[BaseException] = []
