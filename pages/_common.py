@@ -110,24 +110,6 @@ def sign_out(user: dict) -> None:
     st.session_state["common_signed_out"] = True
 
 
-def require_role(page: str) -> dict:
-    """Stop the page unless the signed-in user's role may open ``page``; returns the user."""
-    user = current_user()
-    if user is None:
-        try:
-            st.switch_page("app.py")  # only possible in the legacy mode above: go to the sign-in page
-        except st.errors.StreamlitAPIException:
-            pass
-        st.info("Please sign in first.")
-        st.stop()
-    if (pending := st.session_state.get(PENDING_CLICK)) and pending[0] != page:
-        drop_pending_click()  # a click on another page that its run never carried out: the reader moved on
-    if page not in ROLE_PAGES.get(user["role"], ()):
-        st.warning(f"Your role ({user['role']}) cannot open this page. Ask an administrator if you need access.")
-        st.stop()
-    return user
-
-
 PENDING_CLICK = "common_pending_click"  # (page, button key, target) of a click its run has not carried out yet
 
 
@@ -155,6 +137,24 @@ def clicked(container, label: str, *, key: str, page: str, target: object, **kwa
 def drop_pending_click() -> None:
     """End of a page run that got this far: a click it did not carry out (another target now) is not kept."""
     st.session_state.pop(PENDING_CLICK, None)
+
+
+def require_role(page: str) -> dict:
+    """Stop the page unless the signed-in user's role may open ``page``; returns the user."""
+    user = current_user()
+    if user is None:
+        try:
+            st.switch_page("app.py")  # only possible in the legacy mode above: go to the sign-in page
+        except st.errors.StreamlitAPIException:
+            pass
+        st.info("Please sign in first.")
+        st.stop()
+    if (pending := st.session_state.get(PENDING_CLICK)) and pending[0] != page:
+        drop_pending_click()  # a click on another page that its run never carried out: the reader moved on
+    if page not in ROLE_PAGES.get(user["role"], ()):
+        st.warning(f"Your role ({user['role']}) cannot open this page. Ask an administrator if you need access.")
+        st.stop()
+    return user
 
 
 def sidebar(user: dict | None) -> None:
