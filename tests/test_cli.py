@@ -238,3 +238,17 @@ def test_boolean_options_refuse_garbage(capsys):
         main(["train", "--augment", "maybe"])
     assert exit_info.value.code == 2
     assert "not a boolean: 'maybe'" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # Inductor compiles C++ kernels: tens of seconds even for a tiny model
+def test_bench_times_torch_compile_when_asked_and_reports_its_compile_time(capsys):
+    from usegan.bench import run_benchmark
+    from usegan.models.generator import GeneratorConfig
+
+    tiny = {"size": 32, "repeats": 1, "config": GeneratorConfig(base_channels=4, image_size=32), "include_unet": False}
+    assert "fp32+compile" not in {r["variant"] for r in run_benchmark(**tiny)["results"]}
+    (row,) = [r for r in run_benchmark(**tiny, torch_compile=True)["results"] if r["variant"] == "fp32+compile"]
+    assert row["compile_s"] > 0 and row["median_ms_b1"] > 0 and row["images_per_s_b16"] > 0
+    assert row["max_abs_diff_vs_fp32"] < 1e-4  # the same outputs as eager fp32
+    assert main(["bench", "--size", "32", "--repeats", "1", "--no-unet", "--no-bf16", "--compile"]) == 0
+    assert "fp32+compile: the first call compiled for" in capsys.readouterr().out

@@ -2,7 +2,8 @@
 
 Reports parameters, GFLOPs per image (2 x multiply-accumulates of conv / linear layers, counted with forward
 hooks), median milliseconds at batch 1 and images/s at batch 16, for each speed lever tried: plain fp32,
-``channels_last`` and bf16 autocast. Timing uses ``torch.inference_mode()`` after warm-up runs.
+``channels_last``, bf16 autocast and, when asked, ``torch.compile`` (Inductor with weight freezing, fp32; its
+compile time is reported apart). Timing uses ``torch.inference_mode()`` after warm-up runs.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from usegan.models.unet import UNetConfig, UNetGenerator
 @dataclass
 class BenchResult:
     model: str  # "usegan" or "unet_256"
-    variant: str  # "fp32", "fp32+channels_last", "bf16+channels_last"
+    variant: str  # "fp32", "fp32+channels_last", "bf16+channels_last", "fp32+compile"
     params: int  # trainable parameters
     gflops: float  # per image at the benchmark size
     median_ms_b1: float  # median latency, batch 1
     images_per_s_b16: float  # throughput, batch 16
     max_abs_diff_vs_fp32: float  # output difference against plain fp32 on the same input (quality check)
+    compile_s: float = 0.0  # "fp32+compile": seconds the first call took (compiling), paid once per process
 
 
 def count_gflops(model: nn.Module, size: int, in_channels: int = 1) -> float:
@@ -72,7 +74,7 @@ def bench_model(
     batch: int = 16,
     variants: tuple[str, ...] = ("fp32", "fp32+channels_last", "bf16+channels_last"),
 ) -> list[BenchResult]:
-    model.eval()
+    model.eval().requires_grad_(False)  # as the app loads it (load_generator); lets Inductor freeze the weights
     params = sum(p.numel() for p in model.parameters())
     gflops = count_gflops(model, size)
     torch.manual_seed(0)
@@ -82,6 +84,9 @@ def bench_model(
         reference = model(x1).float()
     results = []
     for variant in variants:
+        if variant == "fp32+compile":
+            results.append(_bench_compiled(name, model, x1, xb, reference, params, gflops, repeats, batch))
+            continue
         channels_last = "channels_last" in variant
         bf16 = variant.startswith("bf16")
         fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -106,6 +111,24 @@ def bench_model(
     return results
 
 
+def _bench_compiled(name, model, x1, xb, reference, params, gflops, repeats, batch) -> BenchResult:
+    """``torch.compile`` (Inductor, fp32) with weight freezing, which lets Inductor pre-pack the convolution weights
+    for oneDNN; needs a C++ compiler. Each new input shape compiles again (batch 16 below), as a static graph."""
+    import torch._inductor.config as inductor_config
+
+    model.to(memory_format=torch.contiguous_format)  # the variants before may have left it channels_last
+    with inductor_config.patch(freezing=True):
+        compiled = torch.compile(model, dynamic=False)  # one static graph per input shape
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            diff = (compiled(x1).float() - reference).abs().max().item()
+        compile_s = time.perf_counter() - t0
+        t1 = _time(compiled, x1, repeats, bf16=False)
+        tb = _time(compiled, xb, max(2, repeats // 4), bf16=False)
+    return BenchResult(name, "fp32+compile", params, round(gflops, 3), round(statistics.median(t1) * 1000, 2),
+                       round(batch / statistics.median(tb), 2), round(diff, 6), round(compile_s, 1))  # fmt: skip
+
+
 def run_benchmark(
     size: int = 256,
     repeats: int = 10,
@@ -113,12 +136,14 @@ def run_benchmark(
     config: GeneratorConfig | None = None,
     include_unet: bool = True,
     bf16: bool | None = None,
+    torch_compile: bool = False,
 ) -> dict:
     """Benchmark the default (or given) USE-GAN config and the unet_256 reference; returns a JSON-able dict.
 
     ``bf16``: also time bf16 autocast; ``None`` (default) only where the CPU runs it fast (AMX), i.e. where the
     app serves it. Without AMX it is emulated, 5-70x slower than fp32 here, and the app serves fp32
-    (:func:`usegan.inference.resolve_precision`); ``served_variant`` names what the app runs on this machine."""
+    (:func:`usegan.inference.resolve_precision`); ``served_variant`` names what the app runs on this machine.
+    ``torch_compile``: also time ``torch.compile`` (``fp32+compile``; measured, not served: see docs/benchmarks.md)."""
     from usegan.inference import cpu_has_fast_bf16
 
     if threads:
@@ -126,8 +151,10 @@ def run_benchmark(
     torch.manual_seed(0)
     config = config or GeneratorConfig(image_size=size)
     fast_bf16 = cpu_has_fast_bf16()
-    variants = ("fp32", "fp32+channels_last") + (
-        ("bf16+channels_last",) if bf16 or (bf16 is None and fast_bf16) else ()
+    variants = (
+        ("fp32", "fp32+channels_last")
+        + (("bf16+channels_last",) if bf16 or (bf16 is None and fast_bf16) else ())
+        + (("fp32+compile",) if torch_compile else ())
     )
     rows = bench_model("usegan", USEGANGenerator(config), size, repeats, variants=variants)
     if include_unet:

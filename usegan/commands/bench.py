@@ -19,6 +19,12 @@ def register(subparsers) -> None:
         help="time bf16 autocast too (default: only on a CPU with AMX, where the app serves it; elsewhere it is "
         "emulated and slow)",
     )
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="time torch.compile too (Inductor with weight freezing, fp32; needs a C++ compiler; the first call "
+        "compiles, tens of seconds, reported as compile_s)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -26,7 +32,10 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from usegan.bench import run_benchmark
 
-    report = run_benchmark(args.size, args.repeats, args.threads or None, include_unet=not args.no_unet, bf16=args.bf16)
+    report = run_benchmark(
+        args.size, args.repeats, args.threads or None, include_unet=not args.no_unet, bf16=args.bf16,
+        torch_compile=args.compile,
+    )  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -40,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
             f"{r['model']:10} {variant:20} {r['params']:>10,} {r['gflops']:>8.2f} {r['median_ms_b1']:>8.1f} "
             f"{r['images_per_s_b16']:>10.1f} {r['max_abs_diff_vs_fp32']:>8.4f}"
         )
+    for r in report["results"]:
+        if r["compile_s"]:
+            print(f"{r['model']} {r['variant']}: the first call compiled for {r['compile_s']:.1f} s (once per process)")
     if "ratio_unet_over_usegan" in report:
         print("unet_256 / usegan:", report["ratio_unet_over_usegan"])
     return 0
