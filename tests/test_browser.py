@@ -51,12 +51,13 @@ def free_port() -> int:
 
 def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
     """``streamlit run serve.py`` in a subprocess; returns once ``/_stcore/health`` answers. The server's output goes
-    to a log file (``process.log``), never to a pipe: a pipe nobody reads fills after 64 KiB of logging and then
-    blocks the server thread that writes next, hanging a page mid-run."""
+    to a log file beside the test's data folder (``process.log``), not to a pipe that nobody reads (which would
+    block the server once 64 KiB of output filled it)."""
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]  # fmt: skip
-    log = Path(tempfile.mkdtemp(prefix="usegan-server-")) / "server.log"
+    data = env.get("USEGAN_DATA_DIR")  # under the test's temporary folder, removed with it
+    log = (Path(data).parent if data else Path(tempfile.mkdtemp(prefix="usegan-server-"))) / f"server-{port}.log"
     with log.open("wb") as out:  # the child keeps its own handle
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     process.log = log  # type: ignore[attr-defined]  (read by a test that wants the server's side of a failure)
