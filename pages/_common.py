@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 import streamlit as st
 
@@ -62,7 +63,13 @@ def get_store():
 def _elastographer(path: str, mtime_ns: int):
     from usegan.inference import VirtualElastographer
 
-    return VirtualElastographer.from_checkpoint(path, precision=get_settings().inference_precision)
+    settings = get_settings()
+    engine = VirtualElastographer.from_checkpoint(
+        path, precision=settings.inference_precision, compile=settings.inference_compile
+    )
+    if engine.compile:  # compile in the background; the eager generator serves until it is ready
+        threading.Thread(target=engine.warm_up, name=f"compile {engine.info.version}", daemon=True).start()
+    return engine
 
 
 def get_elastographer(mode: str):

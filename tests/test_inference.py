@@ -132,3 +132,54 @@ def test_the_generator_runs_at_another_size_and_maps_back_to_the_input(checkpoin
     for bad in (48 + 4, 0, 4096):  # not a multiple of 2 ** n_down (8), none, too large
         with pytest.raises(ValueError, match="size must be a multiple of 8"):
             VirtualElastographer.from_checkpoint(checkpoint, size=bad)
+
+
+def test_a_failing_compile_is_logged_once_and_the_eager_generator_serves(checkpoint, monkeypatch, caplog):
+    eager = VirtualElastographer.from_checkpoint(checkpoint)
+    engine = VirtualElastographer.from_checkpoint(checkpoint, compile=True)
+    calls = []
+
+    def broken(*args, **kwargs):  # what a machine without a C++ compiler gives
+        calls.append(1)
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found")
+
+    monkeypatch.setattr(torch, "compile", broken)
+    image = np.random.default_rng(5).integers(0, 256, (40, 40), dtype=np.uint8)
+    with caplog.at_level("WARNING", logger="usegan.inference"):
+        first, second = engine.generate(image), engine.generate(image)
+    assert calls == [1] and not engine.compile  # tried once, then eager for good
+    assert [r.message for r in caplog.records if "torch.compile failed" in r.message][0].count("InvalidCxxCompiler")
+    np.testing.assert_array_equal(first.rgb, eager.generate(image).rgb)
+    np.testing.assert_array_equal(second.rgb, first.rgb)
+
+
+def test_a_call_while_another_thread_compiles_runs_eager_without_waiting(checkpoint, monkeypatch):
+    engine = VirtualElastographer.from_checkpoint(checkpoint, compile=True)
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: pytest.fail("compiled although another thread was"))
+    image = np.random.default_rng(6).integers(0, 256, (40, 40), dtype=np.uint8)
+    with engine._compile_lock:  # another thread is compiling
+        result = engine.generate(image)
+    np.testing.assert_array_equal(result.rgb, VirtualElastographer.from_checkpoint(checkpoint).generate(image).rgb)
+    assert engine.compile  # still to be compiled later
+
+
+def test_compile_is_ignored_for_bf16():
+    generator = USEGANGenerator(GeneratorConfig(base_channels=4, image_size=32, n_res_blocks=1))
+    from usegan.checkpoint import ModelInfo
+
+    info = ModelInfo(version="v", mode="strain", colour_scale={}, generator_config=generator.config)
+    assert not VirtualElastographer(generator, info, precision="bf16", compile=True).compile
+
+
+@pytest.mark.slow  # Inductor compiles C++ kernels: tens of seconds
+def test_the_compiled_generator_gives_the_eager_outputs_and_compiles_once_per_shape(checkpoint, monkeypatch):
+    eager = VirtualElastographer.from_checkpoint(checkpoint)
+    engine = VirtualElastographer.from_checkpoint(checkpoint, compile=True)
+    engine.warm_up()
+    assert engine._compiled_shapes == {(1, 1, 32, 32)}
+    images = [np.random.default_rng(i).integers(0, 256, (40, 50), dtype=np.uint8) for i in range(3)]
+    for image in images:
+        got, want = engine.generate(image), eager.generate(image)
+        np.testing.assert_allclose(got.scalar, want.scalar, atol=1e-3)
+        assert (got.rgb != want.rgb).any(axis=-1).mean() < 0.01  # a pixel may round to the next map colour
+    assert engine._compiled_shapes == {(1, 1, 32, 32)} and engine.compile

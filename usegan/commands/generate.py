@@ -73,6 +73,7 @@ def load_engine(mode: str, model: Path | None, settings):
             model or model_in_use(mode, settings),
             max_pixels=settings.max_image_pixels,
             precision=settings.inference_precision,
+            compile=settings.inference_compile,
         )
     except (CheckpointError, FileNotFoundError, NoModelError, StoreError) as exc:
         raise CommandError(str(exc)) from exc
