@@ -65,9 +65,9 @@ def _elastographer(path: str, mtime_ns: int):
 
     settings = get_settings()
     engine = VirtualElastographer.from_checkpoint(
-        path, precision=settings.inference_precision, compile=settings.inference_compile
+        path, precision=settings.inference_precision, compile=settings.inference_compile, compile_on_demand=False
     )
-    if engine.compile:  # compile in the background; the eager generator serves until it is ready
+    if engine.compile:  # compiled in the background only: no reader waits, the eager generator serves until then
         threading.Thread(target=engine.warm_up, name=f"compile {engine.info.version}", daemon=True).start()
     return engine
 

@@ -183,3 +183,14 @@ def test_the_compiled_generator_gives_the_eager_outputs_and_compiles_once_per_sh
         np.testing.assert_allclose(got.scalar, want.scalar, atol=1e-3)
         assert (got.rgb != want.rgb).any(axis=-1).mean() < 0.01  # a pixel may round to the next map colour
     assert engine._compiled_shapes == {(1, 1, 32, 32)} and engine.compile
+
+
+def test_without_compile_on_demand_only_warm_up_compiles(checkpoint, monkeypatch):
+    """The app's setting: a reader's image never pays a compile; the background warm-up does."""
+    engine = VirtualElastographer.from_checkpoint(checkpoint, compile=True, compile_on_demand=False)
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda model, **k: compiled.append(1) or model)  # an "instant compile"
+    engine.generate(np.zeros((40, 40), dtype=np.uint8))
+    assert compiled == [] and engine._compiled_shapes == set()
+    engine.warm_up()
+    assert compiled == [1] and engine._compiled_shapes == {(1, 1, 32, 32)}

@@ -125,10 +125,12 @@ class VirtualElastographer:
     ``inference_precision`` setting (default ``"auto"``).
 
     ``compile``: run the fp32 generator through ``torch.compile`` (Inductor with weight freezing, one static graph
-    per input shape; 1.5-1.8x faster on a CPU without AMX, docs/benchmarks.md). The first call at each shape
-    compiles (20-45 s) while other threads go on with the eager generator; a compile that fails (no C++ compiler)
-    is logged once and the eager generator serves from then on. Outputs match eager fp32 to about 2e-5. Ignored
-    for bf16 (``inference_compile`` setting, default off; :meth:`warm_up` compiles ahead of the first image)."""
+    per input shape; 1.5-1.8x faster on a CPU without AMX, docs/benchmarks.md; the ``inference_compile`` setting,
+    default off; ignored for bf16). Compiling takes 20-45 s per input shape: with ``compile_on_demand`` (batch work)
+    the first call at a shape compiles; without it only :meth:`warm_up` compiles (the app runs it in a background
+    thread) and every other call runs the eager generator until its shape is ready. Calls from other threads never
+    wait for a compile. A compile that fails (no C++ compiler) is logged once and the eager generator serves from then
+    on. Outputs match eager fp32 to about 2e-5."""
 
     def __init__(
         self,
@@ -141,6 +143,7 @@ class VirtualElastographer:
         precision: str = "fp32",
         size: int | None = None,
         compile: bool = False,
+        compile_on_demand: bool = True,
     ) -> None:
         if getattr(generator.config, "output", "rgb") != "colormap" and not allow_rgb_head:
             raise CheckpointError(
@@ -159,6 +162,7 @@ class VirtualElastographer:
             raise ValueError(f"size must be a multiple of {multiple} up to {MAX_SIZE} pixels, got {size!r}")
         self._size = size or info.generator_config.image_size
         self.compile = compile and self.precision == "fp32"
+        self.compile_on_demand = compile_on_demand
         self._compiled = None  # the torch.compile'd generator, made on first use
         self._compiled_shapes: set[tuple[int, ...]] = set()  # input shapes compiled and ready
         self._compile_lock = threading.Lock()  # one compile at a time; callers meanwhile run eager
@@ -192,7 +196,7 @@ class VirtualElastographer:
         x = x.to(self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        compiled = self._compiled_output(x) if self.compile else None
+        compiled = self._compiled_output(x, self.compile_on_demand) if self.compile else None
         if compiled is not None:
             rgb, position, log_scale = compiled
         else:
@@ -202,13 +206,14 @@ class VirtualElastographer:
             return tensor_to_rgb(rgb), None, None
         return tensor_to_rgb(rgb), position[:, 0].float().cpu().numpy(), log_scale[:, 0].float().cpu().numpy()
 
-    def _compiled_output(self, x: torch.Tensor):
-        """The compiled generator's outputs for ``x``, or None when the eager generator must serve: compiling for
-        this shape failed before, or another thread is compiling now (this call then does not wait)."""
+    def _compiled_output(self, x: torch.Tensor, may_compile: bool):
+        """The compiled generator's outputs for ``x``, or None when the eager generator must serve: this shape is not
+        compiled and this call may not compile it, compiling failed before, or another thread is compiling now (this
+        call then does not wait)."""
         shape = tuple(x.shape)
         if shape in self._compiled_shapes:
             return self._compiled(x, with_scalar=True, quantise=True)
-        if not self._compile_lock.acquire(blocking=False):
+        if not may_compile or not self._compile_lock.acquire(blocking=False):
             return None
         try:
             if not self.compile:  # an earlier compile failed while this call waited
@@ -231,10 +236,11 @@ class VirtualElastographer:
         finally:
             self._compile_lock.release()
 
+    @torch.inference_mode()
     def warm_up(self) -> None:
         """Compile for one image at the model's size now (when ``compile``), so the first reader does not wait."""
         if self.compile:
-            self.run_model(np.zeros((1, self.size, self.size), dtype=np.float32))
+            self._compiled_output(torch.zeros(1, 1, self.size, self.size, device=self.device), may_compile=True)
 
     def generate(self, image: ImageLike) -> Elastogram:
         return self.generate_batch([image])[0]
