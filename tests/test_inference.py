@@ -157,7 +157,9 @@ def test_a_call_while_another_thread_compiles_runs_eager_without_waiting(checkpo
     engine = VirtualElastographer.from_checkpoint(checkpoint, compile=True)
     monkeypatch.setattr(torch, "compile", lambda *a, **k: pytest.fail("compiled although another thread was"))
     image = np.random.default_rng(6).integers(0, 256, (40, 40), dtype=np.uint8)
-    with engine._compile_lock:  # another thread is compiling
+    from usegan.inference import _COMPILE_LOCK
+
+    with _COMPILE_LOCK:  # another thread is compiling (this model or another)
         result = engine.generate(image)
     np.testing.assert_array_equal(result.rgb, VirtualElastographer.from_checkpoint(checkpoint).generate(image).rgb)
     assert engine.compile  # still to be compiled later

@@ -37,6 +37,9 @@ from usegan.models.generator import USEGANGenerator
 from usegan.settings import PRECISIONS
 
 log = logging.getLogger(__name__)
+# One torch.compile at a time in the process: Inductor's settings (weight freezing) are process-wide and patched
+# for the length of a compile, and two compiles at once would only share the same cores.
+_COMPILE_LOCK = threading.Lock()
 SQRT2 = float(np.sqrt(2.0))
 MAX_SIZE = 1024  # largest side the generator may be run at (memory and time grow with its square)
 
@@ -165,7 +168,6 @@ class VirtualElastographer:
         self.compile_on_demand = compile_on_demand
         self._compiled = None  # the torch.compile'd generator, made on first use
         self._compiled_shapes: set[tuple[int, ...]] = set()  # input shapes compiled and ready
-        self._compile_lock = threading.Lock()  # one compile at a time; callers meanwhile run eager
         self.channels_last = channels_last and not self.compile  # Inductor picks its own layouts
         if self.channels_last:
             self.generator.to(memory_format=torch.channels_last)
@@ -206,18 +208,18 @@ class VirtualElastographer:
             return tensor_to_rgb(rgb), None, None
         return tensor_to_rgb(rgb), position[:, 0].float().cpu().numpy(), log_scale[:, 0].float().cpu().numpy()
 
-    def _compiled_output(self, x: torch.Tensor, may_compile: bool):
+    def _compiled_output(self, x: torch.Tensor, may_compile: bool, wait: bool = False):
         """The compiled generator's outputs for ``x``, or None when the eager generator must serve: this shape is not
-        compiled and this call may not compile it, compiling failed before, or another thread is compiling now (this
-        call then does not wait)."""
+        compiled and this call may not compile it, compiling failed before, or another compile is running (only
+        ``wait``, the warm-up, waits for it)."""
         shape = tuple(x.shape)
         if shape in self._compiled_shapes:
             return self._compiled(x, with_scalar=True, quantise=True)
-        if not may_compile or not self._compile_lock.acquire(blocking=False):
+        if not may_compile or not _COMPILE_LOCK.acquire(blocking=wait):
             return None
         try:
-            if not self.compile:  # an earlier compile failed while this call waited
-                return None
+            if not self.compile or shape in self._compiled_shapes:  # settled while this call waited
+                return self._compiled_output(x, may_compile=False) if self.compile else None
             import torch._inductor.config as inductor_config
 
             with inductor_config.patch(freezing=True):  # lets Inductor pre-pack the convolution weights
@@ -234,13 +236,13 @@ class VirtualElastographer:
                         type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")  # fmt: skip
             return None
         finally:
-            self._compile_lock.release()
+            _COMPILE_LOCK.release()
 
     @torch.inference_mode()
     def warm_up(self) -> None:
         """Compile for one image at the model's size now (when ``compile``), so the first reader does not wait."""
         if self.compile:
-            self._compiled_output(torch.zeros(1, 1, self.size, self.size, device=self.device), may_compile=True)
+            self._compiled_output(torch.zeros(1, 1, self.size, self.size, device=self.device), True, wait=True)
 
     def generate(self, image: ImageLike) -> Elastogram:
         return self.generate_batch([image])[0]
