@@ -37,8 +37,7 @@ from usegan.models.generator import USEGANGenerator
 from usegan.settings import PRECISIONS
 
 log = logging.getLogger(__name__)
-# One torch.compile at a time in the process: Inductor's settings (weight freezing) are process-wide and patched
-# for the length of a compile, and two compiles at once would only share the same cores.
+# One torch.compile at a time in the process: two at once (the strain and SWE warm-ups) would only share the cores.
 _COMPILE_LOCK = threading.Lock()
 SQRT2 = float(np.sqrt(2.0))
 MAX_SIZE = 1024  # largest side the generator may be run at (memory and time grow with its square)
@@ -107,6 +106,13 @@ def cpu_has_fast_bf16() -> bool:
         return bool(probe and probe())
     except Exception:  # noqa: BLE001 - a probe that fails means "not known to be fast"
         return False
+
+
+def compile_generator(generator: torch.nn.Module):
+    """``generator`` through ``torch.compile`` as it is served and benchmarked: Inductor, one static graph per input
+    shape, weight freezing (the weights become constants that Inductor can pre-pack for oneDNN; the generator must
+    not require gradients). Needs a C++ compiler; each new input shape compiles on its first call (tens of s)."""
+    return torch.compile(generator, dynamic=False, options={"freezing": True})
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -220,13 +226,10 @@ class VirtualElastographer:
         try:
             if not self.compile or shape in self._compiled_shapes:  # settled while this call waited
                 return self._compiled_output(x, may_compile=False) if self.compile else None
-            import torch._inductor.config as inductor_config
-
-            with inductor_config.patch(freezing=True):  # lets Inductor pre-pack the convolution weights
-                if self._compiled is None:
-                    self._compiled = torch.compile(self.generator, dynamic=False)
-                t0 = time.perf_counter()
-                out = self._compiled(x, with_scalar=True, quantise=True)
+            if self._compiled is None:
+                self._compiled = compile_generator(self.generator)
+            t0 = time.perf_counter()
+            out = self._compiled(x, with_scalar=True, quantise=True)
             self._compiled_shapes.add(shape)
             log.info("%s compiled for input %s in %.1f s", self.info.version, shape, time.perf_counter() - t0)
             return out
