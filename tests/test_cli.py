@@ -158,6 +158,15 @@ def test_gflops_counts_convolutions_exactly():
     assert count_gflops(conv, 8) == pytest.approx(2 * (8 * 8 * 2) * 9 / 1e9)
 
 
+def test_gflops_count_what_an_upblock_runs_in_each_mode():
+    from usegan.bench import count_gflops
+    from usegan.models.layers import UpBlock
+
+    block = UpBlock(1, 2, "none")  # output (1, 2, 16, 16) from an 8 x 8 input
+    assert count_gflops(block.train(), 8) == pytest.approx(2 * (16 * 16 * 2) * 9 / 1e9)
+    assert count_gflops(block.eval(), 8) == pytest.approx(2 * (16 * 16 * 2) * 4 / 1e9)
+
+
 def test_version_flag(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])

@@ -56,6 +56,33 @@ def test_layer_order_follows_the_invention():
     assert sides[14:] == [64, 64]
 
 
+@pytest.mark.parametrize("norm", ["instance", "batch", "none"])
+@pytest.mark.parametrize("shape", [(2, 6, 5, 7), (1, 3, 1, 4), (3, 8, 16, 8)])
+def test_eval_upblock_is_the_upsample_and_conv_it_replaces(norm, shape):
+    torch.manual_seed(0)
+    block = UpBlock(shape[1], 5, norm)
+    with torch.no_grad():  # non-trivial norm statistics, so the eval path is compared with itself, not zeros
+        for p in block.parameters():
+            p.add_(torch.randn_like(p) * 0.3)
+    block.eval()
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        reference = block.conv(block.up(x))  # the training path: nearest x2, reflection pad, 3x3 conv
+        fused = block(x)
+    assert fused.shape == (shape[0], 5, 2 * shape[2], 2 * shape[3])
+    assert torch.allclose(fused, reference, atol=1e-5), (fused - reference).abs().max()
+    # the eval path must read the block's current weights, not a copy made once
+    with torch.no_grad():
+        block.conv[1].weight.mul_(2)
+        assert torch.allclose(block(x), block.conv(block.up(x)), atol=1e-5)
+
+
+def test_eval_upblock_gradients_reach_the_conv_weights():
+    block = UpBlock(3, 2, "none").eval()
+    block(torch.randn(1, 3, 4, 4)).sum().backward()
+    assert block.conv[1].weight.grad is not None and block.conv[1].weight.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize(
     "config, size",
     [

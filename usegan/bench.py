@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from usegan.models.generator import GeneratorConfig, USEGANGenerator
+from usegan.models.layers import UpBlock
 from usegan.models.unet import UNetConfig, UNetGenerator
 
 
@@ -32,7 +33,8 @@ class BenchResult:
 
 
 def count_gflops(model: nn.Module, size: int, in_channels: int = 1) -> float:
-    """GFLOPs (2 x MACs) of one forward pass on a ``(1, in_channels, size, size)`` input."""
+    """GFLOPs (2 x MACs) of one forward pass on a ``(1, in_channels, size, size)`` input, as the model's mode
+    (train / eval) runs it."""
     macs = 0
 
     def hook(module, inputs, output):
@@ -46,6 +48,8 @@ def count_gflops(model: nn.Module, size: int, in_channels: int = 1) -> float:
                 macs += output.numel() * kernel
         elif isinstance(module, nn.Linear):
             macs += output.numel() * module.in_features
+        elif isinstance(module, UpBlock) and not module.training:  # its conv module is not called in eval mode
+            macs += module.eval_multiply_adds(output.numel())
 
     handles = [m.register_forward_hook(hook) for m in model.modules()]
     with torch.inference_mode():
