@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages._common import FRAME_SUGGESTIONS, MODE_NAMES, SHOWN_IMAGES, get_elastographer, show_error
+from pages._common import FRAME_SUGGESTIONS, MODE_NAMES, SHOWN_IMAGES, clicked, get_elastographer, show_error
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
 from usegan.scoring.roi import roi_iou
@@ -194,7 +194,8 @@ def spacing_panel(store, case_id: str, spacing: PixelSpacing | None, marks: Mark
     line = marks.lines.get("calibration")
     cols = st.columns([2, 1], vertical_alignment="bottom")
     known = cols[0].number_input("Known length of the orange line (mm)", 0.5, 500.0, 10.0, 0.5, key="review_known_mm")
-    if cols[1].button("Calibrate", key="review_calibrate", disabled=line is None):
+    target = (case_id, line, float(known))  # a click counts for the line and length it was made on only
+    if clicked(cols[1], "Calibrate", key="review_calibrate", page="review", target=target, disabled=line is None):
         try:
             reading.save_calibration(store, case_id, calibrate(line.start, line.end, float(known)), user)
         except (StoreError, ValueError) as exc:
@@ -365,7 +366,9 @@ def framed_panel(store, view, mode: str, read: reading.Reading, whole: object, u
             "Re-cropping reads the same area from the original file's pixels, so the new image's proposal can "
             "differ slightly from this preview."
         )
-        if st.button("Re-crop the case to this box", key=f"review_frame_{case.case_id}_{mode}"):
+        target = (case.case_id, mode, case.bmode_sha, look.box)  # a click counts for the box it was made on only
+        if clicked(st, "Re-crop the case to this box", key=f"review_frame_{case.case_id}_{mode}", page="review",
+                   target=target):  # fmt: skip
             adopt_framing(store, view, mode, read, look, user)
 
 

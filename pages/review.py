@@ -9,6 +9,7 @@ from pages import _reading as reading_ui
 from pages._common import (
     MODE_NAMES,
     available_modes,
+    clicked,
     drop_pending_click,
     get_elastographer,
     get_store,
@@ -183,7 +184,9 @@ def sendback_panel(store, case, mode: str, signed: bool) -> None:
             )
             if sendback.note:
                 c1.warning(sendback.note)
-            if c2.button("Send to PACS", key="review_send_back", disabled=not sendback.usable):
+            target = (case.case_id, mode, case.bmode_sha, signed)  # a click sends what it was made on only
+            if clicked(c2, "Send to PACS", key="review_send_back", page="review", target=target,
+                       disabled=not sendback.usable):  # fmt: skip
                 with st.spinner(f"Sending to {sendback.destination}..."):
                     try:
                         summary = send_back(store, case.case_id, get_settings(), mode=mode)
@@ -213,7 +216,7 @@ def main() -> None:
     with review_col:
         signed = confirm_ui.confirmed_panel(store, view, mode, read.rois, result, user)
     sendback_panel(store, view.case, mode, signed)
-    drop_pending_click()  # this run got to the end: a Save / Sign / Amend it did not carry out is not kept
+    drop_pending_click()  # this run got to the end: a click (Sign, Re-crop, ...) it did not carry out is not kept
     st.caption(f"Server time for this view: {(time.perf_counter() - started) * 1000:.0f} ms")
 
 
