@@ -80,4 +80,5 @@ class UpBlock(nn.Module):
     def eval_multiply_adds(self, output_numel: int) -> int:
         """Multiply-adds of the eval-mode transposed conv for an output of ``output_numel`` elements (2x2 taps per
         output pixel and input channel; training runs the 3x3 conv module instead)."""
-        return output_numel * self.conv[1].in_channels * 4
+        conv: nn.Conv2d = self.conv[1]  # type: ignore[assignment]  # conv_block's layer order
+        return output_numel * conv.in_channels * 4
