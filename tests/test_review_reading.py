@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.test_app import app, environment, settings_of  # noqa: F401  (fixtures: the arguments below shadow them)
 
 LESION = {"lesion": {"type": "rect", "x": 30, "y": 30, "w": 30, "h": 30}}
@@ -300,3 +302,23 @@ def test_a_pending_click_for_another_reading_or_page_is_dropped_not_kept_for_lat
     at.session_state[PENDING_CLICK] = ("review", "review_sign", ("C-other", "strain", "x", 0))
     at.switch_page("pages/worklist.py").run()  # a run of another page drops it before anything else
     assert PENDING_CLICK not in at.session_state
+
+
+@pytest.mark.parametrize("box_side", [36, 40])
+def test_a_recrop_click_whose_run_was_interrupted_counts_for_its_own_box_only(app, environment, box_side):
+    """The Re-crop button shares the review page with the canvas, so its click can lose its run as Sign's can
+    (above): the next run carries it out when it shows the same box (36 px here), and drops it for another box."""
+    from pages._common import PENDING_CLICK
+    from usegan.screencrop import CropBox
+
+    at, before = _small_lesion_case(app, environment)
+    key = f"review_frame_{before.case_id}_strain"
+    at.session_state[PENDING_CLICK] = ("review", key, (before.case_id, "strain", before.bmode_sha,
+                                                       CropBox(0, 0, box_side, box_side)))  # fmt: skip
+    at.run()
+    assert not at.exception and PENDING_CLICK not in at.session_state
+    with _store(environment) as s:
+        after = s.get_case(before.case_id)
+    recropped = box_side == 36  # the box this page shows for the 12 px lesion (test above)
+    assert (after.bmode_sha != before.bmode_sha) is recropped
+    assert any("re-cropped to the framed box" in m.value for m in at.success) is recropped
