@@ -8,7 +8,15 @@ Open to every role (viewer included). Nothing here is written to the clinical st
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pages._common import available_modes, get_elastographer, get_store, require_role, virtual_badge
+from pages._common import (
+    available_modes,
+    clicked,
+    drop_pending_click,
+    get_elastographer,
+    get_store,
+    require_role,
+    virtual_badge,
+)
 from usegan.provenance import model_caveat
 from usegan.services import teaching, teaching_cases
 from usegan.ui import overlay, roi_canvas
@@ -23,6 +31,9 @@ PRESENTATION_CSS = """
   h1 {font-size: 3rem !important;}
 </style>
 """
+PAGE = "teaching"
+# Buttons use pages._common.clicked: the ROI canvas's reruns can interrupt the run a click started, which would lose
+# it with a plain `if st.button(...)`.
 MODE_WORDS = {Mode.STRAIN: "STRAIN", Mode.SWE: "SHEAR-WAVE"}
 AGAINST = {teaching.TRUTH: "TRUE elastogram", teaching.VIRTUAL: "VIRTUAL elastogram (the model's)"}
 
@@ -69,7 +80,8 @@ def show_grade(exercise: str, case_key) -> bool:
 
 
 def next_button(exercise: str) -> None:
-    if st.button("Next case", key=f"teaching_{exercise}_next"):
+    seed = st.session_state[f"teaching_{exercise}_seed"]
+    if clicked(st, "Next case", key=f"teaching_{exercise}_next", page=PAGE, target=(exercise, seed)):
         st.session_state[f"teaching_{exercise}_seed"] += 1  # widget keys carry the seed: the new case starts blank
         st.rerun()
 
@@ -131,7 +143,8 @@ def quiz_tab() -> None:
                    f"teaching_quiz_bar_{which}", virtual=which == teaching.VIRTUAL)  # fmt: skip
     answer = st.radio("Your Tsukuba score", [1, 2, 3, 4, 5], horizontal=True, index=None,
                       key=f"teaching_answer_{seed}_{against}")  # fmt: skip
-    if st.button("Check", type="primary", disabled=answer is None, key="teaching_check"):
+    if clicked(st, "Check", type="primary", disabled=answer is None, key="teaching_check", page=PAGE,
+               target=(key, answer)):  # fmt: skip
         record("quiz", key, teaching.grade_tsukuba(answer, lab, against))
         st.rerun()
     show_grade("quiz", key)
@@ -156,7 +169,8 @@ def swe_tab() -> None:
                                     key=f"teaching_swe_estimate_{seed}_{against}")  # fmt: skip
     cols[1].caption("Read the colour bar: blue = soft, red = stiff. In breast, Emax >= 80 kPa is suspicious.")
     key = (seed, against)
-    if cols[1].button("Check", type="primary", disabled=estimate is None, key="teaching_swe_check"):
+    if clicked(cols[1], "Check", type="primary", disabled=estimate is None, key="teaching_swe_check", page=PAGE,
+               target=(key, estimate)):  # fmt: skip
         record("swe", key, teaching.grade_emax(float(estimate), lab, against))
         st.rerun()
     with cols[1]:
@@ -179,7 +193,8 @@ def roi_tab() -> None:
                            height=round(case.bmode.shape[0] * scale), width=round(case.bmode.shape[1] * scale),
                            key=f"teaching_roi_canvas_{seed}")  # fmt: skip
     drawn = roi_canvas.roi_masks(roi_canvas.rois_from_canvas(canvas.json_data, scale), case.bmode.shape[:2])
-    if cols[1].button("Check", type="primary", disabled="lesion" not in drawn, key="teaching_roi_check"):
+    if clicked(cols[1], "Check", type="primary", disabled="lesion" not in drawn, key="teaching_roi_check", page=PAGE,
+               target=seed):  # fmt: skip
         record("roi", seed, teaching.grade_roi(drawn.get("lesion"), case))
         st.rerun()
     with cols[1]:
@@ -201,14 +216,14 @@ def flag_controls(store, username: str, listed) -> None:
                 i: f"{r.case_id} · {r.mode} · {r.organ} · signed {r.confirmed_score}" for i, r in options.iterrows()
             }
             pick = st.selectbox("Signed case", list(labels), format_func=labels.get, key="teaching_flag_pick")
-            if st.button("Flag for teaching", key="teaching_flag"):
+            if clicked(st, "Flag for teaching", key="teaching_flag", page=PAGE, target=labels[pick]):
                 row = options.loc[pick]
                 flagged = teaching_cases.flag(store, row.case_id, row["mode"], username)
                 st.session_state["teaching_flash"] = f"Flagged: students see it as {flagged}."
                 st.rerun()
         if not listed.empty:
             drop = st.selectbox("Take out of teaching", listed["teaching_id"].tolist(), key="teaching_unflag_pick")
-            if st.button("Take out", key="teaching_unflag"):
+            if clicked(st, "Take out", key="teaching_unflag", page=PAGE, target=drop):
                 teaching_cases.unflag(store, drop, username)
                 st.rerun()
         if flash := st.session_state.pop("teaching_flash", None):
@@ -237,7 +252,8 @@ def archive_tab(role: str, username: str) -> None:
         cols[2 % len(cols)].image(case.real, caption=f"Real {case.mode.upper()} elastogram", width="stretch")
     answer = st.radio(f"Your score ({case.scale.name})", list(case.scale.scores), horizontal=True, index=None,
                       key=f"teaching_archive_answer_{chosen}")  # fmt: skip
-    if st.button("Check", type="primary", disabled=answer is None, key="teaching_archive_check"):
+    if clicked(st, "Check", type="primary", disabled=answer is None, key="teaching_archive_check", page=PAGE,
+               target=(chosen, answer)):  # fmt: skip
         record("archive", chosen, teaching_cases.grade(answer, case))
         st.rerun()
     show_grade("archive", chosen)
@@ -254,7 +270,7 @@ def tally_bar() -> None:
         col.metric(name, f"{done} / {count}")
 
 
-user = require_role("teaching")
+user = require_role(PAGE)
 st.title("Teaching lab")
 present = st.toggle("Presentation mode (large images for a room)", key="teaching_present")
 if present:
@@ -276,3 +292,4 @@ with tabs[4]:
     archive_tab(user["role"], user["username"])
 with tabs[5]:
     st.markdown(teaching.EXPLANATION)
+drop_pending_click()  # this run got to the end: a click it did not carry out (another case now) is not kept

@@ -172,6 +172,21 @@ def test_quiz_check_works_after_next_and_the_tally_counts(page):
     assert page.metric[0].value.endswith("/ 2") and page.metric[1].value.endswith("/ 2")
 
 
+def test_an_interrupted_check_is_graded_by_the_next_run_for_its_own_answer_only(page):
+    """The ROI canvas's reruns can stop the run a click started before it reaches the button: the click, kept by
+    the button's callback, is carried out by the next run if the case and answer are still the ones clicked on."""
+    from pages._common import PENDING_CLICK
+
+    page.radio(key="teaching_answer_1_truth").set_value(3).run()
+    page.session_state[PENDING_CLICK] = ("teaching", "teaching_check", ((1, teaching.TRUTH), 4))  # another answer
+    page.run()
+    assert PENDING_CLICK not in page.session_state and not [*page.success, *page.warning]  # dropped, not graded
+    page.session_state[PENDING_CLICK] = ("teaching", "teaching_check", ((1, teaching.TRUTH), 3))
+    page.run()
+    assert PENDING_CLICK not in page.session_state
+    assert len([*page.success, *page.warning]) == 1 and page.metric[0].value.endswith("/ 1")
+
+
 def test_quiz_on_the_virtual_image_reveals_the_truth_beside_it(page):
     page.segmented_control(key="teaching_quiz_against").set_value(teaching.VIRTUAL).run()
     assert "VIRTUAL strain - model tiny-strain-test (white outline: the lesion)" in captions(page)
