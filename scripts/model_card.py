@@ -273,6 +273,14 @@ HISTORY = {
         "(`usegan phantom --small-in-frame 0.3`) read the same carcinomas (37 of 50 vs 38) with fewer false-hard "
         "real scans (0.068) and kappa 0.630; serving this checkpoint at 384 px read 45 (fibroadenomas 44 of 50 "
         "not hard, from 49; false-hard 0.308)."
+        " A depth-gain (TGC) augmentation fine-tune on phantom-3 (`usegan train --depth-gain 0.3`, CPU, a rule set "
+        "first) held the test set (kappa 0.658) and cut false-hard real scans to 0.090 but lost held-out scanner "
+        "kappa (0.280 vs 0.326): not shipped. The GPU recipe on phantom-3 with and without it (stage 8, a rule "
+        "set first) made the model quieter on real scans (false-hard 0.02-0.04) but lost held-out kappa "
+        "(0.283-0.288) and whole-image carcinomas on the second simulator: not shipped. A uniform weight-space "
+        "soup of this checkpoint and those two (a rule set first) gained +0.015 test kappa and lost 0.007 "
+        "held-out (the rule asked for +0.03 together) and read 3 fewer second-simulator carcinomas hard (31 of "
+        "50): not shipped (docs/fidelity.md)."
     ),
     "swe": (
         "Before the v3 recipe, three SWE lesion stages from the SWE base run were tried and dropped, none showing a "
@@ -295,6 +303,10 @@ HISTORY = {
         "not shipped. Fine-tuned 1500 s more on fresh small-in-frame cases (a new rule set first), it read more "
         "whole-image carcinomas stiff (47 of 50 on a fresh seed) but framed fibroadenomas too (27 of 50 as expected, "
         "from 42), with phantom kappa 0.386 and a false-stiff rate of 0.56: not shipped."
+        " The GPU recipe on phantom-3 with the depth-gain augmentation (stage 8, a rule set first) gained test "
+        "kappa (0.456 vs 0.394) but lost held-out scanner kappa (0.227 vs 0.288): not shipped; weight-space "
+        "averages of it with this checkpoint (0.25-0.75) did not beat it on the selection sets, so none went on "
+        "(docs/fidelity.md)."
     ),
 }
 # Seconds per step of a phantom-2 stage run on this 2-core CPU (one thread; `usegan train` with the stage's flags
