@@ -133,7 +133,12 @@ def clicked(container, label: str, *, key: str, page: str, target: object, **kwa
     machine), the click is silently dropped. The click is recorded by ``on_click`` instead, which runs before the
     script, and kept until a run carries it out. A click is dropped when a run of another page starts
     (:func:`require_role`) or a run of ``page`` finishes without carrying it out (:func:`drop_pending_click`), so
-    it never fires later, on another reading or after the reader has moved on."""
+    it never fires later, on another reading or after the reader has moved on.
+
+    ``target`` names what the click acts on (the case, the reading version, the exercise), never a widget's value:
+    the run that carries the click out reads the values the browser sent with it, and a value changed in the same
+    gesture (a number typed, then the button clicked) reaches the server only with the click, after the button's
+    arguments were fixed, so a target holding it would never match and the click would be lost."""
     container.button(label, key=key, on_click=_record_click, args=(page, key, target), **kwargs)
     if st.session_state.get(PENDING_CLICK) == (page, key, target):
         del st.session_state[PENDING_CLICK]

@@ -194,8 +194,7 @@ def spacing_panel(store, case_id: str, spacing: PixelSpacing | None, marks: Mark
     line = marks.lines.get("calibration")
     cols = st.columns([2, 1], vertical_alignment="bottom")
     known = cols[0].number_input("Known length of the orange line (mm)", 0.5, 500.0, 10.0, 0.5, key="review_known_mm")
-    target = (case_id, line, float(known))  # a click counts for the line and length it was made on only
-    if clicked(cols[1], "Calibrate", key="review_calibrate", page="review", target=target, disabled=line is None):
+    if clicked(cols[1], "Calibrate", key="review_calibrate", page="review", target=case_id, disabled=line is None):
         try:
             reading.save_calibration(store, case_id, calibrate(line.start, line.end, float(known)), user)
         except (StoreError, ValueError) as exc:

@@ -144,7 +144,7 @@ def quiz_tab() -> None:
     answer = st.radio("Your Tsukuba score", [1, 2, 3, 4, 5], horizontal=True, index=None,
                       key=f"teaching_answer_{seed}_{against}")  # fmt: skip
     if clicked(st, "Check", type="primary", disabled=answer is None, key="teaching_check", page=PAGE,
-               target=(key, answer)):  # fmt: skip
+               target=key):  # fmt: skip
         record("quiz", key, teaching.grade_tsukuba(answer, lab, against))
         st.rerun()
     show_grade("quiz", key)
@@ -170,7 +170,7 @@ def swe_tab() -> None:
     cols[1].caption("Read the colour bar: blue = soft, red = stiff. In breast, Emax >= 80 kPa is suspicious.")
     key = (seed, against)
     if clicked(cols[1], "Check", type="primary", disabled=estimate is None, key="teaching_swe_check", page=PAGE,
-               target=(key, estimate)):  # fmt: skip
+               target=key):  # fmt: skip
         record("swe", key, teaching.grade_emax(float(estimate), lab, against))
         st.rerun()
     with cols[1]:
@@ -216,14 +216,14 @@ def flag_controls(store, username: str, listed) -> None:
                 i: f"{r.case_id} · {r.mode} · {r.organ} · signed {r.confirmed_score}" for i, r in options.iterrows()
             }
             pick = st.selectbox("Signed case", list(labels), format_func=labels.get, key="teaching_flag_pick")
-            if clicked(st, "Flag for teaching", key="teaching_flag", page=PAGE, target=labels[pick]):
+            if clicked(st, "Flag for teaching", key="teaching_flag", page=PAGE, target="flag"):
                 row = options.loc[pick]
                 flagged = teaching_cases.flag(store, row.case_id, row["mode"], username)
                 st.session_state["teaching_flash"] = f"Flagged: students see it as {flagged}."
                 st.rerun()
         if not listed.empty:
             drop = st.selectbox("Take out of teaching", listed["teaching_id"].tolist(), key="teaching_unflag_pick")
-            if clicked(st, "Take out", key="teaching_unflag", page=PAGE, target=drop):
+            if clicked(st, "Take out", key="teaching_unflag", page=PAGE, target="unflag"):
                 teaching_cases.unflag(store, drop, username)
                 st.rerun()
         if flash := st.session_state.pop("teaching_flash", None):
@@ -253,7 +253,7 @@ def archive_tab(role: str, username: str) -> None:
     answer = st.radio(f"Your score ({case.scale.name})", list(case.scale.scores), horizontal=True, index=None,
                       key=f"teaching_archive_answer_{chosen}")  # fmt: skip
     if clicked(st, "Check", type="primary", disabled=answer is None, key="teaching_archive_check", page=PAGE,
-               target=(chosen, answer)):  # fmt: skip
+               target=chosen):  # fmt: skip
         record("archive", chosen, teaching_cases.grade(answer, case))
         st.rerun()
     show_grade("archive", chosen)

@@ -322,3 +322,25 @@ def test_a_recrop_click_whose_run_was_interrupted_counts_for_its_own_box_only(ap
     recropped = box_side == 36  # the box this page shows for the 12 px lesion (test above)
     assert (after.bmode_sha != before.bmode_sha) is recropped
     assert any("re-cropped to the framed box" in m.value for m in at.success) is recropped
+
+
+def test_a_length_typed_then_calibrate_clicked_calibrates_with_that_length(app, environment):
+    """The browser sends a typed number with the click that follows it, after the button's arguments were fixed:
+    the click must still count, with the typed length (a browser test found this)."""
+    from usegan.services.signing import marks_keys
+    from usegan.ui.roi_canvas import Marks, Segment
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    with _store(environment) as s:
+        sha = s.get_case(case_id).bmode_sha
+    state_key, revision, _ = marks_keys("review", case_id, "strain", sha)
+    at.session_state[state_key] = Marks(lines={"calibration": Segment((10.0, 80.0), (50.0, 80.0))})  # 40 px
+    at.session_state[revision] = 1
+    at.run()
+    at.number_input(key="review_known_mm").set_value(20.0)
+    at.button(key="review_calibrate").click().run()  # one run: the new length and the click together
+    assert not at.exception
+    with _store(environment) as s:
+        spacing = s.get_case(case_id).pixel_spacing_mm
+    assert spacing == pytest.approx((0.5, 0.5)), spacing  # 20 mm over 40 px

@@ -172,16 +172,16 @@ def test_quiz_check_works_after_next_and_the_tally_counts(page):
     assert page.metric[0].value.endswith("/ 2") and page.metric[1].value.endswith("/ 2")
 
 
-def test_an_interrupted_check_is_graded_by_the_next_run_for_its_own_answer_only(page):
+def test_an_interrupted_check_is_graded_by_the_next_run_for_its_own_case_only(page):
     """The ROI canvas's reruns can stop the run a click started before it reaches the button: the click, kept by
-    the button's callback, is carried out by the next run if the case and answer are still the ones clicked on."""
+    the button's callback, is carried out by the next run if the quiz case is still the one clicked on."""
     from pages._common import PENDING_CLICK
 
     page.radio(key="teaching_answer_1_truth").set_value(3).run()
-    page.session_state[PENDING_CLICK] = ("teaching", "teaching_check", ((1, teaching.TRUTH), 4))  # another answer
+    page.session_state[PENDING_CLICK] = ("teaching", "teaching_check", (2, teaching.TRUTH))  # another case
     page.run()
     assert PENDING_CLICK not in page.session_state and not [*page.success, *page.warning]  # dropped, not graded
-    page.session_state[PENDING_CLICK] = ("teaching", "teaching_check", ((1, teaching.TRUTH), 3))
+    page.session_state[PENDING_CLICK] = ("teaching", "teaching_check", (1, teaching.TRUTH))
     page.run()
     assert PENDING_CLICK not in page.session_state
     assert len([*page.success, *page.warning]) == 1 and page.metric[0].value.endswith("/ 1")
@@ -202,8 +202,11 @@ def test_presentation_mode_and_the_swe_exercise(page):
     page.toggle(key="teaching_present").set_value(True).run()
     assert not page.exception and any("max-width: 100%" in m.value for m in page.markdown)
     page.number_input(key="teaching_swe_estimate_101_truth").set_value(90.0).run()
+    # a new estimate typed and Check clicked at once reach the server together: graded, with the new estimate
+    page.number_input(key="teaching_swe_estimate_101_truth").set_value(120.0)
     page.button(key="teaching_swe_check").click().run()
-    assert any("Emax" in m.value and "kPa" in m.value for m in [*page.success, *page.warning])
+    graded = [m.value for m in [*page.success, *page.warning]]
+    assert len(graded) == 1 and "Emax" in graded[0] and "you said 120." in graded[0]
 
 
 # --- archive cases flagged for teaching --------------------------------------------------------------------------
