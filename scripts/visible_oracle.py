@@ -12,8 +12,8 @@ wherever the B-mode shows the lesion and blind elsewhere: a reference, not a bou
 below the contrast rule from their margins or shadows, and the rule's threshold is a choice).
 
 With ``--model`` the checkpoint is evaluated on the same sets (:func:`usegan.training.evaluate.evaluate_cases`)
-and its kappa is split the same way. For SWE the oracle's lesion MAE (kPa) is given too. Prints a markdown table;
-fp32.
+and its kappa is split the same way. For SWE the lesion MAE (kPa) is given too (the model's: all / shown / not
+shown). Prints a markdown table; fp32.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from usegan.training.evaluate import CLASSES, crop_case, truth_class  # noqa: E4
 from usegan.training.metrics import VISIBLE_LESION_CONTRAST, lesion_contrast  # noqa: E402
 
 RING_PX = 10  # the ring the lesion's stand-in value comes from (lesion_contrast's ring)
+HARD_CLASS = {"strain": 4, "swe": 2}  # breast: Tsukuba 4-5; SWE Emax >= 80 kPa (suspicious)
 
 
 def blind_reading(scalar: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -78,6 +79,11 @@ def kappa(rows: list[dict], key: str, visible: bool | None = None) -> str:
     return f"{quadratic_weighted_kappa(list(truth), list(pred), CLASSES):.3f}"
 
 
+def mean_error(rows: list[dict], key: str, visible: bool | None = None) -> str:
+    values = [r[key] for r in rows if r.get(key) is not None and visible in (None, r["visible"])]
+    return f"{np.mean(values):.1f}" if values else "n/a"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", required=True, help="NAME=FOLDER phantom sets")
@@ -90,28 +96,36 @@ def main() -> None:
         from usegan.inference import VirtualElastographer
 
         engines = [VirtualElastographer.from_checkpoint(m, precision="fp32") for m in args.model]
-    print("| set | mode | lesions scored (the B-mode shows) | hard lesions (Tsukuba 4-5 / SWE 4-5) the B-mode does not "
-          "show | B-mode-visible oracle kappa | " + " | ".join(f"{e.info.version} kappa (shown / not shown)"
-                                                           for e in engines) + " |")  # fmt: skip
+    models = "".join(f" {e.info.version} kappa (shown / not shown) |" for e in engines)
+    print("| set | mode | lesions scored (the B-mode shows) | hard lesions (Tsukuba 4-5; SWE Emax >= 80 kPa) the "
+          "B-mode does not show | B-mode-visible oracle kappa |" + models)  # fmt: skip
     print("|---" * (5 + len(engines)) + "|")
     for name, folder in sets.items():
         for mode in args.modes.split(","):
             rows = oracle_rows(Path(folder), mode)
             by_name = {r["name"]: r for r in rows}
             cells = []
-            for engine in (e for e in engines if e.info.mode == mode):
+            for engine in engines:  # one column per model, filled on the rows of its mode
+                if engine.info.mode != mode:
+                    cells.append("")
+                    continue
                 from usegan.training.evaluate import evaluate_cases
 
                 report = evaluate_cases(engine, case_folders(Path(folder)))
+                key = engine.info.version
                 for case in report.per_case:
                     if case["name"] in by_name:
-                        by_name[case["name"]][engine.info.version] = case["prescore"]
-                key = engine.info.version
+                        by_name[case["name"]][key] = case["prescore"]
+                        by_name[case["name"]][key + " error"] = case.get("mae_kpa_lesion")
                 cells.append(f"{kappa(rows, key)} ({kappa(rows, key, True)} / {kappa(rows, key, False)})")
-            cells += ["" for e in engines if e.info.mode != mode]
-            hidden_hard = sum(1 for r in rows if not r["visible"] and r["truth"] >= 4)
-            mae = f" (lesion MAE {np.mean([r['error'] for r in rows]):.1f} kPa)" if mode == "swe" else ""
-            hard = sum(1 for r in rows if r["truth"] >= 4)
+                if mode == "swe":
+                    cells[-1] += "; lesion MAE " + " / ".join(
+                        mean_error(rows, key + " error", v) for v in (None, True, False)
+                    )
+            hard_class = HARD_CLASS[mode]
+            hidden_hard = sum(1 for r in rows if not r["visible"] and r["truth"] >= hard_class)
+            mae = f" (lesion MAE {mean_error(rows, 'error')} kPa)" if mode == "swe" else ""
+            hard = sum(1 for r in rows if r["truth"] >= hard_class)
             print(f"| {name} | {mode} | {len(rows)} ({sum(r['visible'] for r in rows)}) | {hidden_hard} of {hard} | "
                   f"{kappa(rows, 'oracle')}{mae} | " + " | ".join(cells) + " |", flush=True)  # fmt: skip
 
