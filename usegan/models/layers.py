@@ -72,8 +72,9 @@ class UpBlock(nn.Module):
         if self.training:
             return self.conv(self.up(x))
         conv = self.conv[1]
-        taps = _UP_TAPS.to(conv.weight)
-        weight = torch.einsum("yk,xl,oikl->ioyx", taps, taps, conv.weight)  # (in_ch, out_ch, 4, 4)
+        with torch.autocast(x.device.type, enabled=False):  # sum the taps in the weights' precision, not bf16
+            taps = _UP_TAPS.to(conv.weight)
+            weight = torch.einsum("yk,xl,oikl->ioyx", taps, taps, conv.weight)  # (in_ch, out_ch, 4, 4)
         y = F.conv_transpose2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, conv.bias, stride=2, padding=3)
         return self.conv[2:](y)
 
