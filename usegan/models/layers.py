@@ -67,13 +67,16 @@ class UpBlock(nn.Module):
         super().__init__()
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
         self.conv = conv_block(in_ch, out_ch, 3, 1, norm, nn.ReLU(inplace=True))
+        # a buffer, not a module-level tensor, so torch.compile's weight freezing folds the kernel into a constant;
+        # not persistent, so checkpoints are unchanged
+        self.register_buffer("taps", _UP_TAPS.clone(), persistent=False)
 
     def forward(self, x):
         if self.training:
             return self.conv(self.up(x))
         conv = self.conv[1]
         with torch.autocast(x.device.type, enabled=False):  # sum the taps in the weights' precision, not bf16
-            taps = _UP_TAPS.to(conv.weight)
+            taps = self.taps.to(conv.weight)
             weight = torch.einsum("yk,xl,oikl->ioyx", taps, taps, conv.weight)  # (in_ch, out_ch, 4, 4)
         y = F.conv_transpose2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, conv.bias, stride=2, padding=3)
         return self.conv[2:](y)
