@@ -146,6 +146,33 @@ def clicked(container, label: str, *, key: str, page: str, target: object, **kwa
     return False
 
 
+ASSIGNED_VALUES = "assigned_widget_values"  # session key: widget keys whose page-assigned value may not be shown yet
+
+
+def assign_widget_value(key: str, value: object) -> None:
+    """Give the keyed widget ``key`` a value from the page (in a run before the widget is built, or in a callback);
+    build the widget with :func:`keyed_widget` so the browser is sure to show it."""
+    st.session_state[key] = value
+    st.session_state.setdefault(ASSIGNED_VALUES, set()).add(key)
+
+
+def keyed_widget(build, *args, key: str, **kwargs):
+    """``build(*args, key=key, **kwargs)`` (``st.text_area``, ``st.radio``, ...) such that a value the page assigned
+    with :func:`assign_widget_value` reaches the browser.
+
+    Streamlit sends an assigned value along with the widget only in the run that assigned it. When a rerun request
+    stops that run before the widget is sent (the canvas reporting late, on a loaded machine), the next run keeps the
+    value on the server while the browser shows the widget's default: after Reload, an empty conclusion over a signed
+    reading (seen in the browser suite; the server still had the reading's text). Until the widget has been built
+    once after the assignment, each run assigns the value again, so it goes out with the widget."""
+    assigned = st.session_state.setdefault(ASSIGNED_VALUES, set())
+    if key in assigned and key in st.session_state:
+        st.session_state[key] = st.session_state[key]  # new in this run: sent with the widget
+    value = build(*args, key=key, **kwargs)
+    assigned.discard(key)
+    return value
+
+
 def drop_pending_click() -> None:
     """End of a page run that got this far: a click it did not carry out (another target now) is not kept."""
     st.session_state.pop(PENDING_CLICK, None)

@@ -5,7 +5,7 @@ proposal, which the page renders in its own column."""
 import streamlit as st
 
 from pages import _reading as reading_ui
-from pages._common import clicked, show_error
+from pages._common import assign_widget_value, clicked, keyed_widget, show_error
 from usegan.scoring import ScoreResult
 from usegan.scoring.systems import confirmed_scale
 from usegan.services import service, signing
@@ -22,7 +22,7 @@ def _insert_template(score_key: str, conclusion_key: str, view, force: bool = Fa
     if not force and signing.replaces_typed_text(st.session_state.get(conclusion_key, ""), view):
         st.session_state["review_template_ask"] = True
         return
-    st.session_state[conclusion_key] = signing.template_for(view, chosen)
+    assign_widget_value(conclusion_key, signing.template_for(view, chosen))
 
 
 def _form_revision(case_id: str, mode: str) -> int:
@@ -57,11 +57,12 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
     if mode == Mode.STRAIN:  # Tsukuba / Rago pictograms: strain scales only (an SWE reading has its own scale)
         reading_ui.score_pictograms(case.organ)
     if score_key not in st.session_state:  # set through the state, not `index=`: a keyed radio keeps what the
-        st.session_state[score_key] = start if start in scale.scores else None  # browser shows; Reload resets it
-    score = st.radio(f"Confirmed score ({scale.name})", list(scale.scores), index=None, horizontal=True, key=score_key)
+        assign_widget_value(score_key, start if start in scale.scores else None)  # browser shows; Reload resets it
+    score = keyed_widget(st.radio, f"Confirmed score ({scale.name})", list(scale.scores), index=None, horizontal=True,
+                         key=score_key)  # fmt: skip
     st.caption(scale.wording.get(score, "choose a score").capitalize())
     if conclusion_key not in st.session_state:
-        st.session_state[conclusion_key] = loaded.conclusion if loaded else ""
+        assign_widget_value(conclusion_key, loaded.conclusion if loaded else "")
     # A callback, not `if st.button(...)`: it runs before the script, so the text area is built with the template
     # in this very run; writing the key after a click and calling st.rerun() could be overwritten by the
     # browser's stale "" when another rerun request overtook it under load. The score is read when clicked.
@@ -80,7 +81,7 @@ def confirmed_panel(store, view: service.CaseView, mode: str, rois: dict, result
                           args=(score_key, conclusion_key, view, True))  # fmt: skip
             ask[1].button("Keep my text", key="review_template_keep",
                           on_click=lambda: st.session_state.pop("review_template_ask", None))  # fmt: skip
-    conclusion = st.text_area("Conclusion", key=conclusion_key, height=140, max_chars=MAX_CONCLUSION)
+    conclusion = keyed_widget(st.text_area, "Conclusion", key=conclusion_key, height=140, max_chars=MAX_CONCLUSION)
     reason = (
         st.text_input("Reason for the amendment", key="review_amend_reason", max_chars=MAX_REASON) if signed else ""
     )

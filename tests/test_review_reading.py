@@ -344,3 +344,24 @@ def test_a_length_typed_then_calibrate_clicked_calibrates_with_that_length(app, 
     with _store(environment) as s:
         spacing = s.get_case(case_id).pixel_spacing_mm
     assert spacing == pytest.approx((0.5, 0.5)), spacing  # 20 mm over 40 px
+
+
+def test_a_conclusion_the_page_assigned_is_sent_again_if_its_run_was_stopped_before_the_widget(app, environment):
+    """Streamlit sends a page-assigned widget value only in the run that assigned it; a run stopped between the
+    assignment and the widget (the canvas's late rerun) left the browser showing an empty conclusion after Reload
+    while the server held the signed text (browser suite). Until the widget is built, the value is sent again."""
+    from pages._common import ASSIGNED_VALUES
+    from usegan.services.signing import form_keys
+
+    case_id = _new_case(app)
+    at = _open(app, case_id)
+    score_key, conclusion_key = form_keys("review", case_id, "strain")
+    assert at.text_area(key=conclusion_key).proto.set_value  # assigned on the first run: sent with the widget
+    at.run()
+    assert not at.text_area(key=conclusion_key).proto.set_value  # a plain rerun sends nothing
+    at.session_state[ASSIGNED_VALUES] = {conclusion_key, score_key}  # what a run stopped before the widgets leaves
+    at.run()
+    assert at.text_area(key=conclusion_key).proto.set_value and at.radio(key=score_key).proto.set_value
+    assert not at.session_state[ASSIGNED_VALUES]  # built, so not sent again
+    at.run()
+    assert not at.text_area(key=conclusion_key).proto.set_value
