@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
-import time
 
 
 def main() -> None:
     import torch
 
+    from usegan.bench import time_runs
     from usegan.checkpoint import load_generator
     from usegan.inference import compile_generator, compiling
     from usegan.models.layers import UpBlock
@@ -50,14 +50,7 @@ def main() -> None:
         runs["now, compiled"] = (compile_generator(new), x)
 
     def median_ms(model, inp) -> float:
-        times = []
-        with torch.inference_mode():
-            model(inp)
-            for _ in range(args.repeats):
-                t0 = time.perf_counter()
-                model(inp)
-                times.append(time.perf_counter() - t0)
-        return statistics.median(times) * 1000
+        return statistics.median(time_runs(model, inp, args.repeats)) * 1000
 
     results: dict[str, list[float]] = {name: [] for name in runs}
     with compiling(), torch.inference_mode():

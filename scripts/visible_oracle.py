@@ -32,7 +32,7 @@ from usegan.agreement import quadratic_weighted_kappa  # noqa: E402
 from usegan.colormaps import colormap_for  # noqa: E402
 from usegan.phantom.writer import read_case  # noqa: E402
 from usegan.scoring import propose  # noqa: E402
-from usegan.training.evaluate import CLASSES, crop_case, truth_class  # noqa: E402
+from usegan.training.evaluate import CLASSES, crop_case, evaluate_cases, truth_class  # noqa: E402
 from usegan.training.metrics import VISIBLE_LESION_CONTRAST, lesion_contrast  # noqa: E402
 
 RING_PX = 10  # the ring the lesion's stand-in value comes from (lesion_contrast's ring)
@@ -109,8 +109,6 @@ def main() -> None:
                 if engine.info.mode != mode:
                     cells.append("")
                     continue
-                from usegan.training.evaluate import evaluate_cases
-
                 report = evaluate_cases(engine, case_folders(Path(folder)))
                 key = engine.info.version
                 for case in report.per_case:

@@ -59,7 +59,9 @@ def count_gflops(model: nn.Module, size: int, in_channels: int = 1) -> float:
     return 2 * macs / 1e9
 
 
-def _time(model: nn.Module, x: torch.Tensor, repeats: int, bf16: bool) -> list[float]:
+def time_runs(model: nn.Module, x: torch.Tensor, repeats: int, bf16: bool = False) -> list[float]:
+    """Seconds of each of ``repeats`` forward passes on ``x`` after one warm-up pass, under
+    ``torch.inference_mode()`` (and bf16 autocast when ``bf16``)."""
     times = []
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         model(x)  # warm-up
@@ -96,8 +98,8 @@ def bench_model(
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         model.to(memory_format=fmt)
         a, b = x1.contiguous(memory_format=fmt), xb.contiguous(memory_format=fmt)
-        t1 = _time(model, a, repeats, bf16)
-        tb = _time(model, b, max(2, repeats // 4), bf16)
+        t1 = time_runs(model, a, repeats, bf16)
+        tb = time_runs(model, b, max(2, repeats // 4), bf16)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             diff = (model(a).float() - reference).abs().max().item()
         results.append(
@@ -127,8 +129,8 @@ def _bench_compiled(name, model, x1, xb, reference, params, gflops, repeats, bat
         with torch.inference_mode():
             diff = (compiled(x1).float() - reference).abs().max().item()
         compile_s = time.perf_counter() - t0
-        t1 = _time(compiled, x1, repeats, bf16=False)
-        tb = _time(compiled, xb, max(2, repeats // 4), bf16=False)  # its warm-up call compiles batch 16
+        t1 = time_runs(compiled, x1, repeats, bf16=False)
+        tb = time_runs(compiled, xb, max(2, repeats // 4), bf16=False)  # its warm-up call compiles batch 16
     return BenchResult(name, "fp32+compile", params, round(gflops, 3), round(statistics.median(t1) * 1000, 2),
                        round(batch / statistics.median(tb), 2), round(diff, 6), round(compile_s, 1))  # fmt: skip
 
