@@ -6,7 +6,17 @@ import hashlib
 
 import streamlit as st
 
-from pages._common import FRAME_SUGGESTIONS, SHOWN_IMAGES, get_store, open_review, plain, require_role, show_error
+from pages._common import (
+    FRAME_SUGGESTIONS,
+    SHOWN_IMAGES,
+    assign_widget_value,
+    get_store,
+    keyed_widget,
+    open_review,
+    plain,
+    require_role,
+    show_error,
+)
 from pages._intake import crop_controls, real_elastogram_tab, show_crop
 from usegan.imageio import ImageLoadError
 from usegan.screencrop import CropBox
@@ -138,9 +148,9 @@ def reason_keys(case_id: str) -> tuple[str, str]:
 
 def correct_case(case_id: str) -> None:
     done = st.session_state.pop(CLEAR_REASONS, None)
-    if done is not None:  # set before the fields exist, so the browser shows it too
+    if done is not None:  # set before the fields exist; keyed_widget makes sure the browser shows it
         for key in reason_keys(done):
-            st.session_state[key] = ""
+            assign_widget_value(key, "")
     recrop_reason_key, withdraw_reason_key = reason_keys(case_id)
     try:
         view = open_for_recrop(store, case_id, settings)
@@ -171,7 +181,9 @@ def correct_case(case_id: str) -> None:
             # the typed reason is kept when the store refuses (a stale image, a crop that changes nothing...) and
             # cleared once the re-crop is made
             with st.form(f"new_case_recrop_{case_id}"):
-                reason = st.text_input("Why re-crop (audited)", max_chars=MAX_REASON, key=recrop_reason_key)
+                reason = keyed_widget(
+                    st.text_input, "Why re-crop (audited)", max_chars=MAX_REASON, key=recrop_reason_key
+                )
                 if not view.can_recrop:
                     st.caption(f"This case has a {view.status} reading: withdraw it and create a new case instead.")
                 recrop = st.form_submit_button("Re-crop case", disabled=not view.can_recrop)
@@ -194,8 +206,8 @@ def correct_case(case_id: str) -> None:
                 st.rerun()
     with control_col:
         with st.form(f"new_case_withdraw_{case_id}"):  # the reason is kept on a refusal, as above
-            reason = st.text_input(
-                "Reason for withdrawing (audited; at least 3 characters)", max_chars=MAX_REASON,
+            reason = keyed_widget(
+                st.text_input, "Reason for withdrawing (audited; at least 3 characters)", max_chars=MAX_REASON,
                 key=withdraw_reason_key,
             )  # fmt: skip
             withdraw = st.form_submit_button("Withdraw case")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.app_fixtures import make_environment
 from tests.research_fixtures import ORIGINAL_NAME, PATIENT_ID, research_archive
-from tests.test_browser import browser, free_port, page, settle, sign_in, start_app  # noqa: F401 (fixtures)
+from tests.test_browser import WAIT_MS, browser, free_port, page, settle, sign_in, start_app, sync_api  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +71,9 @@ def test_researcher_sees_gallery_images_without_identifiers(page, server):
     settle(page)
     images = gallery.locator('[data-testid="stImage"] img')
     assert images.count() >= 2
-    for i in range(images.count()):
-        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+    for i in range(images.count()):  # each one loads (in its own time on a loaded machine) and is a real picture
+        sync_api.expect(images.nth(i)).to_have_js_property("complete", True, timeout=WAIT_MS)
+        assert images.nth(i).evaluate("img => img.naturalWidth > 0")
     text = page.locator('[data-testid="stApp"]').inner_text()
     assert PATIENT_ID not in text and ORIGINAL_NAME not in text and "Smith" not in text
     assert gallery.get_by_role("button", name="Open in review").count() == 0

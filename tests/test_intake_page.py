@@ -108,6 +108,24 @@ def test_an_existing_case_is_recropped_from_its_original(new_case_page, store):
     assert at.text_input(key=f"new_case_recrop_reason_{case_id}").value == ""  # made: the form starts empty again
 
 
+def test_a_cleared_reason_is_sent_again_when_the_run_that_cleared_it_was_stopped(new_case_page, store):
+    """The emptied reason reaches the browser only with the widget; a run stopped between clearing it and building
+    the field (a rerun request on a loaded machine) must not leave the old reason shown (pages._common.keyed_widget)."""
+    from pages._common import ASSIGNED_VALUES
+
+    case_id = capture_case(store)
+    at = new_case_page(tab=FIX)
+    at.selectbox(key="new_case_fix_case").select(case_id).run()
+    key = f"new_case_withdraw_reason_{case_id}"
+    at.run()
+    assert not at.text_input(key=key).proto.set_value  # a plain rerun sends nothing
+    at.session_state[key] = ""
+    at.session_state[ASSIGNED_VALUES] = {key}  # what a run stopped after the clearing and before the field leaves
+    at.run()
+    assert at.text_input(key=key).proto.set_value and at.text_input(key=key).value == ""
+    assert not at.session_state[ASSIGNED_VALUES]
+
+
 def test_a_lesion_small_in_the_frame_gets_a_box_around_it_suggested(new_case_page, store):
     case_id = capture_case(store)  # 398 x 188 px, cut from the capture at (80, 52)
     mask = np.zeros((188, 398), bool)

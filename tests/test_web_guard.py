@@ -133,6 +133,9 @@ def test_deep_link_reload_second_tab_media_and_sign_out_everywhere(browser, serv
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name=f"Case {case_id}").wait_for(timeout=300_000)  # the first run: a cold start
+    # A run stopped early for the canvas's first report (a loaded machine) can leave the app idle for a moment
+    # before the images arrive: wait for them, not only for an idle app.
+    page.locator('img[src*="/media/"]').first.wait_for(state="attached")
     settle(page)
     # The patient id is markdown and HTML: shown literally, and the browser fetched nothing it names.
     assert page.get_by_text("![x](http://127.0.0.1:9/x.png) [c](http://127.0.0.1:9/) <b>b</b>").count() == 1
