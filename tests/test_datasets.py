@@ -8,7 +8,15 @@ import torch
 
 from usegan.cli import main
 from usegan.colormaps import strain_colormap
-from usegan.datasets import AugmentConfig, PairsDataset, PhantomDataset, augment_pair, colour_box
+from usegan.datasets import (
+    AugmentConfig,
+    PairsDataset,
+    PhantomDataset,
+    amplitude_mix,
+    augment_pair,
+    colour_box,
+    style_bank,
+)
 from usegan.imageio import save_png
 
 
@@ -163,6 +171,77 @@ def test_depth_gain_reaches_the_training_set(phantom_root):
     torch.manual_seed(1)
     flat = [open_dataset(root, "strain", 48, augment=plain)[0]["bmode"] for _ in range(8)]
     assert any(not torch.equal(a, b) for a, b in zip(items, flat, strict=True))
+
+
+def _speckle(shape, seed):
+    return np.random.default_rng(seed).uniform(0.2, 0.6, shape).astype(np.float32)
+
+
+def test_amplitude_mix_moves_the_low_frequencies_to_the_style_and_keeps_the_structure():
+    from scipy import ndimage
+
+    ramp = np.linspace(0.55, 0.45, 64, dtype=np.float32)[:, None]  # a faint depth fall-off of the image's own
+    image = _speckle((64, 48), 0) + ramp - 0.3  # in [0.35, 0.85]
+    style = np.linspace(0.9, 0.1, 128, dtype=np.float32)[:, None] * np.ones((1, 96), np.float32)  # steep, darker
+    np.testing.assert_allclose(amplitude_mix(image, style, 0.1, 0.0), image, atol=1e-5)  # weight 0: unchanged
+    mixed = amplitude_mix(image, style, 0.1, 1.0)
+    assert mixed.shape == image.shape and mixed.dtype == np.float32 and 0 <= mixed.min() and mixed.max() <= 1
+
+    def fall_off(a):
+        return a[8:24].mean() - a[40:56].mean()
+
+    # the image's own fall-off keeps its direction and takes the style's strength; the mean grey follows the style
+    assert fall_off(image) < 0.08 and fall_off(mixed) > 2 * fall_off(image)
+    assert abs(mixed.mean() - style.mean()) < abs(image.mean() - style.mean())
+
+    # the speckle (high frequencies: where the structures are) is the image's own
+    def high(a):
+        return a - ndimage.uniform_filter(a, 9)
+
+    assert np.corrcoef(high(mixed).ravel(), high(image).ravel())[0, 1] > 0.8
+    assert abs(np.corrcoef(high(mixed).ravel(), high(_speckle((64, 48), 2)).ravel())[0, 1]) < 0.1
+
+
+def test_amplitude_mix_keeps_black_pixels_black():
+    image = _speckle((32, 32), 0)
+    image[:, :5] = 0.0  # fill or crushed black
+    mixed = amplitude_mix(image, np.full((16, 16), 0.9, np.float32), 0.2, 1.0)
+    assert np.all(mixed[:, :5] == 0) and mixed[:, 5:].mean() > image[:, 5:].mean()
+
+
+def test_style_transfer_touches_only_the_bmode_half_of_the_time(tmp_path):
+    for i in range(3):
+        save_png((np.linspace(250, 5, 40)[:, None] * np.ones((40, 30))).astype(np.uint8), tmp_path / f"scan{i}.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert len(style_bank(str(tmp_path))) == 3
+    plain = dict(hflip=0.0, gain=0.0, contrast=0.0, rotate_deg=0.0, gamma=0.0, blur_px=0.0)
+    config = AugmentConfig(**plain, style_dir=str(tmp_path), style_beta=0.1)
+    bmode, elasto = _speckle((32, 24), 3), np.full((32, 24, 3), 200, np.uint8)
+    rng = np.random.default_rng(0)
+    changed = 0
+    for _ in range(40):
+        b, e, _, _ = augment_pair(bmode, elasto, np.zeros((32, 24), bool), (0, 0, 24, 32), config, rng)
+        np.testing.assert_array_equal(e, elasto)
+        changed += not np.allclose(b, bmode)
+    assert 8 < changed < 32
+    # off (beta 0): no random number of its own is drawn, so the runs before it reproduce draw for draw
+    states = []
+    for off in (AugmentConfig(**plain), AugmentConfig(**plain, style_dir=str(tmp_path), style_beta=0.0)):
+        rng = np.random.default_rng(5)
+        augment_pair(bmode, elasto, np.zeros((32, 24), bool), (0, 0, 24, 32), off, rng)
+        states.append(rng.random())
+    rng = np.random.default_rng(5)
+    augment_pair(bmode, elasto, np.zeros((32, 24), bool), (0, 0, 24, 32), config, rng)
+    assert states[0] == states[1] != rng.random()
+
+
+def test_style_settings_are_checked_when_made(tmp_path):
+    with pytest.raises(ValueError, match="needs style_dir"):
+        AugmentConfig(style_beta=0.1)
+    with pytest.raises(ValueError, match="style_beta"):
+        AugmentConfig(style_dir=str(tmp_path), style_beta=0.7)
+    with pytest.raises(ValueError, match="holds no images"):
+        AugmentConfig(style_dir=str(tmp_path / "missing"), style_beta=0.1)
 
 
 def test_dataset_augmentation_follows_torch_seed(phantom_root):

@@ -15,14 +15,15 @@ rotated in): those pixels are *fill* and no loss may learn from them; ``mask (1,
 ``box (4,)`` int64 elastography box (x, y, w, h) in pixels, ``name`` str.
 
 Augmentations (:class:`AugmentConfig`) are drawn once per item and applied identically to the B-mode, the
-elastogram, the mask and the box (flips, small rotations); gain/contrast/depth-gain jitter touches only the B-mode,
-because elastogram colours encode strain or kPa and must not change.
+elastogram, the mask and the box (flips, small rotations); gain/contrast/depth-gain jitter and the style transfer from
+target-domain scans touch only the B-mode, because elastogram colours encode strain or kPa and must not change.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,14 @@ class AugmentConfig:
     # full scale) at the bottom, clipped to [0, 1] (deep tissue crushed to black or washed out). 0 = off (the
     # bundled models trained without it; off, it draws no random number, so their runs reproduce).
     depth_gain: float = 0.0
+    # Unpaired appearance transfer from unlabelled target-domain scans (Fourier amplitude mixing: FDA, Yang & Soatto,
+    # CVPR 2020; the interpolated form of Xu et al., CVPR 2021): half of the time the B-mode's low-frequency Fourier
+    # amplitude (a band of half-width style_beta x the shorter side) is moved towards that of a scan drawn from
+    # style_dir, its phase kept: the mean grey level and the strength of the image's own slow trends (depth
+    # fall-off, shading) take the target scanner's, while every structure stays where it is and the pair stays
+    # aligned (a trend the image lacks is not created: that is the phase's). 0 = off (draws no random number).
+    style_dir: str = ""
+    style_beta: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("hflip", "vflip"):
@@ -58,6 +67,42 @@ class AugmentConfig:
         for name in ("gain", "contrast", "rotate_deg", "gamma", "blur_px", "depth_gain"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0.0 <= self.style_beta <= 0.5:
+            raise ValueError(f"style_beta is a fraction of the image side in [0, 0.5], got {self.style_beta!r}")
+        if self.style_beta > 0 and not self.style_dir:
+            raise ValueError("style_beta > 0 needs style_dir (a folder of target-domain B-mode scans)")
+        if self.style_beta > 0:
+            style_bank(self.style_dir)  # a missing or empty folder is an error now, not in a loader worker
+
+
+@lru_cache(maxsize=4)
+def style_bank(folder: str) -> tuple[np.ndarray, ...]:
+    """The scans under ``folder`` (any of :data:`IMAGE_SUFFIXES`, sorted by name) as gray float32 ``(H, W)`` in
+    [0, 1]; read once per process. Raises ValueError naming the folder when it holds none."""
+    root = Path(folder)
+    files = sorted(f for f in root.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) if root.is_dir() else []
+    if not files:
+        raise ValueError(f"style_dir {folder!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    return tuple(to_gray(load_image(f)).astype(np.float32) / 255.0 for f in files)
+
+
+def amplitude_mix(image: np.ndarray, style: np.ndarray, beta: float, weight: float) -> np.ndarray:
+    """``image`` (H, W) float32 in [0, 1] with the amplitude of its Fourier components in the low-frequency band
+    (frequencies up to ``beta`` x the shorter side, per axis) moved a fraction ``weight`` in [0, 1] of the way to
+    those of ``style`` (any size: resized to H x W first); phases are kept. Returns (H, W) float32 clipped to
+    [0, 1]; pixels exactly 0 in ``image`` (crushed black, fill still black) stay 0."""
+    h, w = image.shape
+    if style.shape != (h, w):
+        style = ndimage.zoom(style, (h / style.shape[0], w / style.shape[1]), order=1)[:h, :w]
+        style = np.pad(style, ((0, h - style.shape[0]), (0, w - style.shape[1])), mode="edge")
+    spectrum, target = np.fft.fft2(image), np.fft.fft2(style)
+    amplitude, phase = np.abs(spectrum), np.angle(spectrum)
+    band = max(1, int(beta * min(h, w)))
+    fy, fx = np.abs(np.fft.fftfreq(h) * h), np.abs(np.fft.fftfreq(w) * w)
+    low = (fy[:, None] <= band) & (fx[None, :] <= band)
+    amplitude[low] = (1.0 - weight) * amplitude[low] + weight * np.abs(target)[low]
+    mixed = np.real(np.fft.ifft2(amplitude * np.exp(1j * phase))).astype(np.float32)
+    return np.where(image == 0, 0.0, np.clip(mixed, 0.0, 1.0)).astype(np.float32)
 
 
 def augment_pair(
@@ -95,6 +140,9 @@ def augment_pair(
         # a log-compressed image's TGC error adds grey levels in proportion to depth (rows): dB per cm is linear
         ramp = np.linspace(0.0, rng.uniform(-config.depth_gain, config.depth_gain), h, dtype=np.float32)
         bmode = np.clip(bmode + ramp[:, None], 0.0, 1.0)
+    if config.style_beta > 0 and rng.random() < 0.5:
+        bank = style_bank(config.style_dir)
+        bmode = amplitude_mix(bmode, bank[rng.integers(len(bank))], config.style_beta, rng.uniform(0.0, 1.0))
     if config.gamma > 0:
         bmode = bmode ** np.float32(np.exp(rng.uniform(-1, 1) * np.log1p(config.gamma)))
     if config.blur_px > 0 and rng.random() < 0.5:

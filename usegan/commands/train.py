@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
             config.data,
             config.mode,
             config.image_size,
-            AugmentConfig(depth_gain=config.depth_gain) if config.augment else False,
+            AugmentConfig(depth_gain=config.depth_gain, style_dir=config.style_dir, style_beta=config.style_beta)
+            if config.augment
+            else False,
             config.val_fraction,
             config.seed,
             config.val_data or None,

@@ -91,6 +91,14 @@ class TrainConfig:
     depth_gain: float = option(
         0.0, "with augment: TGC-error jitter, a grey-level ramp over depth reaching +/- this at the bottom (0 = off)"
     )
+    style_dir: str = option(
+        "",
+        "with augment: a folder of unlabelled target-domain B-mode scans whose appearance is mixed into training "
+        "B-modes (Fourier amplitude mixing; never their labels: they have none)",
+    )
+    style_beta: float = option(
+        0.0, "with style_dir: half-width of the low-frequency band mixed, as a fraction of the shorter side (0 = off)"
+    )
     crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
     resume: str = option("", "training state file (state.pt) to resume from")
     init_from: str = option("", "checkpoint whose matching generator weights initialise a new run (any format)")
