@@ -235,6 +235,61 @@ def test_evaluate_on_phantom_cases(tmp_path, capsys):
     assert "size must be a multiple of 8" in capsys.readouterr().err
 
 
+def test_swe_lesion_errors_split_by_type_and_visibility():
+    from usegan.training.evaluate import lesion_errors
+    from usegan.training.metrics import VISIBLE_LESION_CONTRAST as SHOWN
+
+    def row(kind, mae, bias, truth, contrast):
+        return {"lesion_type": kind, "mae_kpa_lesion": mae, "bias_kpa_lesion": bias, "truth_kpa_lesion": truth,
+                "lesion_contrast": contrast}  # fmt: skip
+
+    rows = [
+        row("iso_stiff", 110.0, -110.0, 150.0, 0.1),
+        row("iso_stiff", 130.0, -120.0, 140.0, 0.2),
+        row("cyst", 10.0, 10.0, 8.0, SHOWN + 1.0),
+        row("cyst", 30.0, 20.0, 9.0, SHOWN - 0.1),
+        {"lesion_type": "none", "mae_kpa_lesion": None},  # no lesion: not scored
+    ]
+    table = lesion_errors(rows)
+    assert list(table) == ["all", "cyst", "iso_stiff"]
+    assert table["all"]["n"] == 4 and table["all"]["mae"] == 70.0 and table["all"]["bias"] == -50.0
+    iso = table["iso_stiff"]
+    assert (iso["n_visible"], iso["mae_visible"], iso["n_hidden"], iso["mae_hidden"]) == (0, None, 2, 120.0)
+    assert iso["truth"] == 145.0 and iso["bias"] == -115.0
+    cyst = table["cyst"]
+    assert (cyst["mae_visible"], cyst["mae_hidden"], cyst["bias"]) == (10.0, 30.0, 15.0)
+    assert lesion_errors([]) == {"all": {"n": 0, "mae": None, "bias": None, "truth": None, "mae_visible": None,
+                                         "n_visible": 0, "mae_hidden": None, "n_hidden": 0}}  # fmt: skip
+
+
+def test_evaluate_swe_reports_lesion_errors_by_type(tmp_path, capsys):
+    import torch
+
+    from usegan.checkpoint import save_checkpoint
+    from usegan.models.generator import GeneratorConfig, USEGANGenerator
+
+    data = tmp_path / "test"
+    args = ["phantom", "-n", "3", "--out", str(data), "--size", "64", "--seed", "5", "--quiet", "--workers", "1"]
+    assert main([*args, "--types", "malignant", "cyst"]) == 0
+    torch.manual_seed(0)
+    model = tmp_path / "swe.pt"
+    save_checkpoint(
+        model, USEGANGenerator(GeneratorConfig(base_channels=4, image_size=64)), mode="swe", version="swe-eval-test"
+    )
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model), "--data", str(data), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    table = summary["lesion_errors"]
+    assert table["all"]["n"] == 3 and abs(table["all"]["mae"] - summary["mae_kpa_lesion"]) < 1e-9
+    assert sum(g["n"] for kind, g in table.items() if kind != "all") == 3
+    assert set(table) - {"all"} <= {"malignant", "cyst"}
+    assert abs(table["all"]["bias"]) <= table["all"]["mae"] + 1e-9  # |mean signed error| <= mean |error|
+    assert main(["evaluate", "--model", str(model), "--data", str(data)]) == 0
+    text = capsys.readouterr().out
+    assert "SWE lesion error, kPa" in text
+    assert all(f"    {kind} " in text for kind in table)  # a line per group
+
+
 def test_box_crop_dataset_keeps_pairs_aligned_and_letterboxes(tmp_path):
     from usegan.training.data import open_dataset
 

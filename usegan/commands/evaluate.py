@@ -77,5 +77,22 @@ def run(args: argparse.Namespace) -> int:
         print("  confusion (rows truth 1-5, cols pre-score 1-5):")
         for row in s["confusion"]:
             print("   ", row)
+        if s["lesion_errors"]:
+            print_lesion_errors(s["lesion_errors"])
         print(f"  per-case CSV: {csv_path}")
     return 0
+
+
+def print_lesion_errors(table: dict[str, dict]) -> None:
+    """The SWE lesion error by lesion type (:func:`usegan.training.evaluate.lesion_errors`) as a text table."""
+
+    def kpa(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    print("  SWE lesion error, kPa (visible: the B-mode shows the lesion):")
+    print(f"    {'lesion type':16} {'n':>4} {'truth':>7} {'MAE':>7} {'bias':>7} {'visible (n)':>13} {'hidden (n)':>13}")
+    for name, g in table.items():
+        means = " ".join(f"{kpa(g[key]):>7}" for key in ("truth", "mae", "bias"))
+        shown = f"{kpa(g['mae_visible'])} ({g['n_visible']})"
+        hidden = f"{kpa(g['mae_hidden'])} ({g['n_hidden']})"
+        print(f"    {name:16} {g['n']:>4} {means} {shown:>13} {hidden:>13}")

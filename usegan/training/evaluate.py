@@ -8,7 +8,8 @@ a full-field virtual elastogram of the image or of the region the user crops to)
   mask as ROI, against the ground-truth class: Tsukuba from the true strain (strain models), or the SWE
   interpretation class from the true kPa map (SWE models);
 * SWE models: mean absolute error in kPa inside the lesion and inside the box (generated scalar vs the true
-  elastogram decoded through the colour map);
+  elastogram decoded through the colour map), and the lesion error by lesion type and by whether the B-mode shows
+  the lesion (:func:`lesion_errors`: where the error sits, and how much of it is a bias);
 * the same kappa over the lesions the B-mode shows (:func:`usegan.training.metrics.lesion_contrast` >= 0.8): an
   iso-echoic stiff lesion has no B-mode sign a virtual elastogram could follow, so the full kappa has a ceiling;
 * NCC (normalised cross-correlation) of the generated scalar with the true elastogram's scalar inside the box;
@@ -65,6 +66,7 @@ class EvaluationReport:
     confusion: list = field(default_factory=list)  # rows truth 1..5, columns pre-score 1..5
     mae_kpa_lesion: float | None = None  # SWE only
     mae_kpa_box: float | None = None  # SWE only
+    lesion_errors: dict = field(default_factory=dict)  # SWE only: :func:`lesion_errors` of the per-case rows
     ncc_box: float | None = None  # mean NCC of the generated scalar with the truth inside the box
     off_map_fraction: float = 0.0  # mean fraction of generated pixels not on the colour map
     off_map_max: float = 0.0  # largest per-case off-map fraction
@@ -160,6 +162,8 @@ def evaluate_cases(
                 row["mae_kpa_box"] = float(err[valid].mean()) if valid.any() else None
                 lesion = case["mask"] & valid
                 row["mae_kpa_lesion"] = float(err[lesion].mean()) if lesion.any() else None
+                row["bias_kpa_lesion"] = float((fake_kpa - real_kpa)[lesion].mean()) if lesion.any() else None
+                row["truth_kpa_lesion"] = float(real_kpa[lesion].mean()) if lesion.any() else None
             rows.append(row)
 
     def mean(key: str) -> float | None:
@@ -190,6 +194,7 @@ def evaluate_cases(
         confusion=confusion_matrix(truths, preds, CLASSES).tolist(),
         mae_kpa_lesion=mean("mae_kpa_lesion") if mode == "swe" else None,
         mae_kpa_box=mean("mae_kpa_box") if mode == "swe" else None,
+        lesion_errors=lesion_errors(rows) if mode == "swe" else {},
         ncc_box=mean("ncc_box"),
         off_map_fraction=mean("off_map_fraction") or 0.0,
         off_map_max=max((r["off_map_fraction"] for r in rows), default=0.0),
@@ -199,6 +204,39 @@ def evaluate_cases(
         interval90_coverage=float(np.mean(covered)) if covered else None,
         per_case=rows,
     )
+
+
+def lesion_errors(rows: list[dict]) -> dict[str, dict]:
+    """SWE lesion error of per-case rows (of :func:`evaluate_cases`) by lesion type, ``"all"`` first.
+
+    Each group (rows with a ``mae_kpa_lesion``): ``n``; ``mae`` and ``bias`` (mean generated minus true kPa inside
+    the lesion: what a constant offset would remove), ``truth`` (mean true lesion kPa), all in kPa; and
+    ``mae_visible`` / ``n_visible``, ``mae_hidden`` / ``n_hidden`` split by whether the B-mode shows the lesion
+    (``lesion_contrast`` >= :data:`VISIBLE_LESION_CONTRAST`). A mean over no case is None.
+    """
+
+    def mean(values: list[float]) -> float | None:
+        return float(np.mean(values)) if values else None
+
+    scored = [r for r in rows if r.get("mae_kpa_lesion") is not None]
+    groups = {"all": scored}
+    for kind in sorted({str(r["lesion_type"]) for r in scored}):
+        groups[kind] = [r for r in scored if str(r["lesion_type"]) == kind]
+    table = {}
+    for name, group in groups.items():
+        shows = [r for r in group if r.get("lesion_contrast", 0.0) >= VISIBLE_LESION_CONTRAST]
+        hidden = [r for r in group if r.get("lesion_contrast", 0.0) < VISIBLE_LESION_CONTRAST]
+        table[name] = {
+            "n": len(group),
+            "mae": mean([r["mae_kpa_lesion"] for r in group]),
+            "bias": mean([r["bias_kpa_lesion"] for r in group]),
+            "truth": mean([r["truth_kpa_lesion"] for r in group]),
+            "mae_visible": mean([r["mae_kpa_lesion"] for r in shows]),
+            "n_visible": len(shows),
+            "mae_hidden": mean([r["mae_kpa_lesion"] for r in hidden]),
+            "n_hidden": len(hidden),
+        }
+    return table
 
 
 def _ncc(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -223,6 +261,7 @@ def set_summary(engine: VirtualElastographer, data: str | Path) -> dict:
         "kappa_visible": report.kappa_visible,
         "ncc": report.ncc_box,
         "mae_kpa_lesion": report.mae_kpa_lesion,
+        "lesion_errors": report.lesion_errors,
         "carcinomas_under_read": sum(r["prescore"] < r["truth"] for r in carcinomas),
         "carcinomas_scored": len(carcinomas),
         "off_map_max": report.off_map_max,
