@@ -185,47 +185,32 @@ def test_ddp_two_cpu_processes(pairs_folder, tmp_path):
     assert len(done) == 1  # only rank 0 logs
 
 
-def test_evaluate_on_phantom_cases(tmp_path, capsys):
+def phantom_and_tiny_model(tmp_path: Path, mode: str, n: int, seed: int, types: list[str]) -> tuple[Path, Path]:
+    """``n`` 64 px phantom cases of ``types`` and an untrained tiny ``mode`` generator, version "<mode>-eval-test"."""
     import torch
 
     from usegan.checkpoint import save_checkpoint
     from usegan.models.generator import GeneratorConfig, USEGANGenerator
 
     data = tmp_path / "test"
-    assert (
-        main(
-            [
-                "phantom",
-                "-n",
-                "4",
-                "--out",
-                str(data),
-                "--size",
-                "64",
-                "--seed",
-                "3",
-                "--quiet",
-                "--workers",
-                "1",
-                "--types",
-                "malignant",
-                "fibroadenoma",
-            ]
-        )
-        == 0
-    )
+    args = ["phantom", "-n", str(n), "--out", str(data), "--size", "64", "--seed", str(seed), "--quiet"]
+    assert main([*args, "--workers", "1", "--types", *types]) == 0
     torch.manual_seed(0)
-    model = tmp_path / "m.pt"
-    save_checkpoint(
-        model, USEGANGenerator(GeneratorConfig(base_channels=4, image_size=64)), mode="strain", version="eval-test"
-    )
+    model = tmp_path / f"{mode}.pt"
+    generator = USEGANGenerator(GeneratorConfig(base_channels=4, image_size=64))
+    save_checkpoint(model, generator, mode=mode, version=f"{mode}-eval-test")
+    return data, model
+
+
+def test_evaluate_on_phantom_cases(tmp_path, capsys):
+    data, model = phantom_and_tiny_model(tmp_path, "strain", 4, 3, ["malignant", "fibroadenoma"])
     capsys.readouterr()
     assert main(["evaluate", "--model", str(model), "--data", str(data), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["n_cases"] == 4 and summary["model_version"] == "eval-test"
+    assert summary["n_cases"] == 4 and summary["model_version"] == "strain-eval-test"
     assert -1 <= summary["ssim_box"] <= 1 and 0 <= summary["hist_intersection_box"] <= 1
     assert sum(map(sum, summary["confusion"])) == summary["n_scored"]
-    rows = (tmp_path / "m_eval.csv").read_text().splitlines()
+    rows = (tmp_path / "strain_eval.csv").read_text().splitlines()
     assert len(rows) == 5 and rows[0].startswith("name")
     assert summary["size"] == 64
     args = ["evaluate", "--model", str(model), "--data", str(data)]
@@ -263,26 +248,17 @@ def test_swe_lesion_errors_split_by_type_and_visibility():
 
 
 def test_evaluate_swe_reports_lesion_errors_by_type(tmp_path, capsys):
-    import torch
-
-    from usegan.checkpoint import save_checkpoint
-    from usegan.models.generator import GeneratorConfig, USEGANGenerator
-
-    data = tmp_path / "test"
-    args = ["phantom", "-n", "3", "--out", str(data), "--size", "64", "--seed", "5", "--quiet", "--workers", "1"]
-    assert main([*args, "--types", "malignant", "cyst"]) == 0
-    torch.manual_seed(0)
-    model = tmp_path / "swe.pt"
-    save_checkpoint(
-        model, USEGANGenerator(GeneratorConfig(base_channels=4, image_size=64)), mode="swe", version="swe-eval-test"
-    )
+    data, model = phantom_and_tiny_model(tmp_path, "swe", 4, 5, ["malignant", "cyst"])
     capsys.readouterr()
     assert main(["evaluate", "--model", str(model), "--data", str(data), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     table = summary["lesion_errors"]
-    assert table["all"]["n"] == 3 and abs(table["all"]["mae"] - summary["mae_kpa_lesion"]) < 1e-9
-    assert sum(g["n"] for kind, g in table.items() if kind != "all") == 3
-    assert set(table) - {"all"} <= {"malignant", "cyst"}
+    assert table["all"]["n"] == 4 and abs(table["all"]["mae"] - summary["mae_kpa_lesion"]) < 1e-9
+    assert sum(g["n"] for kind, g in table.items() if kind != "all") == 4
+    assert set(table) == {"all", "malignant", "cyst"}
+    assert table["cyst"]["truth"] < 20 < 80 < table["malignant"]["truth"]  # the true map's kPa, by type
+    for g in table.values():  # truth + bias is the mean generated kPa: on the SWE map's 0-180 kPa scale
+        assert 0 <= g["truth"] + g["bias"] <= 180
     assert abs(table["all"]["bias"]) <= table["all"]["mae"] + 1e-9  # |mean signed error| <= mean |error|
     assert main(["evaluate", "--model", str(model), "--data", str(data)]) == 0
     text = capsys.readouterr().out
