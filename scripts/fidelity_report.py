@@ -14,11 +14,14 @@ For each mode's model (``--model-dir``, default the bundled ones):
   how many read as expected (carcinomas hard, fibroadenomas not hard, cysts soft), how many cannot be scored;
   and the same lesions *framed* (``--second-sim-frame K``, default 3): each case cropped to a box K times the
   lesion, as an operator frames the elastography box (:func:`usegan.training.rfsim.framed`);
+* **hybrid cases** (with ``--hybrid N``): ``N`` simulated lesions of each type drawn into the real scans
+  (:mod:`usegan.training.hybrid`: real anatomy and scanner texture, simulated lesion), scored and framed the same way;
 * **phantom realism** (with ``--phantoms DIR`` of ``usegan phantom`` cases): :mod:`usegan.phantom.realism` against
   the real scans.
 
 Writes ``report.json`` and contact sheets (``sheet_<mode>.png``: B-mode | virtual elastogram for the first scans,
-``sheet_second_sim_<mode>.png``: the same for the first second-simulator cases, lesion outlined, proposal written,
+``sheet_second_sim_<mode>.png`` / ``sheet_hybrid_<mode>.png``: the same for the first second-simulator / hybrid
+cases, lesion outlined, proposal written,
 ``sheet_realism.png``: phantom and real B-modes) into ``--out``: sheets hold real images, so keep them out of the
 repository (``data/tmp`` is ignored). Works with models whose output is a scalar map and, for comparison with the
 first bundled models, with code whose elastograms are RGB only (their colours are inverted).
@@ -123,28 +126,27 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
     return report.summary()
 
 
-def second_simulator(
+def lesion_check(
     path: Path,
-    n_per_type: int,
-    seed: int,
+    cases: list,
+    name: str,
     out: Path,
     precision: str = "fp32",
     frame: float = FRAME_FACTOR,
     size: int | None = None,
 ) -> dict:
-    """:func:`usegan.training.fidelity.second_simulator_report` of the model at ``path`` on ``n_per_type`` cases of
-    each lesion type (seed ``seed``), its sheet of the first 12 cases and (``frame`` > 0) the report on the same
-    cases framed in a box ``frame`` times the lesion (``framed``); ``size``: the side the model runs at (default its
-    training size)."""
+    """:func:`usegan.training.fidelity.second_simulator_report` of the model at ``path`` on the lesion ``cases``
+    (:class:`usegan.training.rfsim.StressCase`), their sheet ``sheet_<name>_<mode>.png`` (the first 12: B-mode |
+    virtual elastogram, lesion outlined, proposal written) and (``frame`` > 0) the report on the same cases framed in
+    a box ``frame`` times the lesion (``framed``); ``size``: the side the model runs at (default its training size)."""
     from PIL import ImageDraw
     from scipy import ndimage
 
     from usegan.inference import VirtualElastographer
     from usegan.training.fidelity import framing_gain, second_simulator_report
-    from usegan.training.rfsim import framed, stress_cases
+    from usegan.training.rfsim import framed
 
     engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
-    cases = stress_cases(n_per_type, seed)
     outputs = engine.generate_batch([c.bmode for c in cases])
     report = second_simulator_report(engine, cases, outputs)
     tiles = []
@@ -155,8 +157,8 @@ def second_simulator(
         ImageDraw.Draw(tile).text((4, 4), f"{case.lesion_type}: {score}", fill=(255, 255, 0))
         tiles.append(np.asarray(tile))
     sheet = np.concatenate([np.concatenate(tiles[i : i + 3], 1) for i in range(0, len(tiles) - 2, 3)], 0)
-    Image.fromarray(sheet).save(out / f"sheet_second_sim_{engine.info.mode}.png")
-    result = {"version": engine.info.version, "n_per_type": n_per_type, "seed": seed, **report}
+    Image.fromarray(sheet).save(out / f"sheet_{name}_{engine.info.mode}.png")
+    result = {"version": engine.info.version, **report}
     if frame > 0:
         result["framed"] = {"factor": frame, **second_simulator_report(engine, [framed(c, frame) for c in cases])}
         # where the review page offers its framed reading: the lesions under a quarter of the frame
@@ -179,22 +181,38 @@ def main(argv: list[str] | None = None) -> int:
         "--second-sim-frame",
         type=float,
         default=FRAME_FACTOR,
-        help="also score the lesions framed in a box K x their size (0: not)",
+        help="also score the second-simulator and hybrid lesions framed in a box K x their size (0: not)",
     )
+    parser.add_argument(
+        "--hybrid", type=int, default=0, help="lesions of each type drawn into the real scans (usegan.training.hybrid)"
+    )
+    parser.add_argument("--hybrid-seed", type=int, default=0)
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     parser.add_argument("--size", type=int, default=None, help="side the models run at (default: their training size)")
     args = parser.parse_args(argv)
     from usegan.checkpoint import bundled_checkpoints
+    from usegan.training.hybrid import hybrid_cases
+    from usegan.training.rfsim import stress_cases
+
+    mm = args.mm_per_px
 
     real = load_real(args.real)
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
     for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):
         report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision, args.size)
-        if args.second_sim:
-            report["models"][mode]["second_simulator"] = second_simulator(
-                path, args.second_sim, args.second_sim_seed, args.out, args.precision, args.second_sim_frame, args.size
-            )
+        checks = {
+            "second_simulator": (args.second_sim, args.second_sim_seed, "second_sim", stress_cases),
+            "hybrid": (args.hybrid, args.hybrid_seed, "hybrid", lambda n, seed: hybrid_cases(real, n, seed, mm)),
+        }
+        for key, (n_per_type, seed, name, make) in checks.items():
+            if n_per_type:
+                cases = make(n_per_type, seed)
+                report["models"][mode][key] = {
+                    "n_per_type": n_per_type,
+                    "seed": seed,
+                    **lesion_check(path, cases, name, args.out, args.precision, args.second_sim_frame, args.size),
+                }
     if args.phantoms:
         report["realism"] = realism(args.phantoms, real, args.out)
     (args.out / "report.json").write_text(json.dumps(report, indent=2))

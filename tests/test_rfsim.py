@@ -1,4 +1,5 @@
-"""The second simulator: reproducible cases whose lesions look as their type should, and the stress report's counts."""
+"""The second simulator and the hybrid cases (lesions drawn into real scans): reproducible cases whose lesions look as
+their type should, and the stress report's counts."""
 
 from __future__ import annotations
 
@@ -129,3 +130,75 @@ def test_the_framing_gain_counts_lesions_small_in_the_frame_only():
     assert framing_gain(cases, "strain", whole, framed_scores, below=0.0)["by_type"] == {}
     with pytest.raises(ValueError, match="one proposal per case"):
         framing_gain(cases, "strain", whole[:-1], framed_scores)
+
+
+# --- hybrid cases: simulated lesions drawn into real scans (a synthetic stand-in for the real scan here) ---
+
+
+def _scan(seed: int = 0, size: int = 192) -> np.ndarray:
+    """A speckled, layered grey scan (uint8) standing in for a real lesion-free B-mode; darker at depth."""
+    rng = np.random.default_rng(seed)
+    speckle = ndimage.gaussian_filter(rng.rayleigh(1.0, (size, size)), (0.8, 1.5))
+    layers = 0.5 + 0.1 * np.sin(np.arange(size)[:, None] / 9.0) - 0.2 * np.arange(size)[:, None] / size
+    return np.clip(255 * layers * speckle / speckle.mean(), 0, 255).astype(np.uint8)
+
+
+def test_hybrid_cases_are_reproducible_interleaved_and_edit_only_the_lesion_and_behind_it():
+    from usegan.training.hybrid import hybrid_cases
+
+    scans = [("a.png", _scan(0)), ("b.png", _scan(1))]
+    a, b = hybrid_cases(scans, 2, seed=3), hybrid_cases(scans, 2, seed=3)
+    assert [c.lesion_type for c in a] == list(LESION_TYPES) * 2
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.bmode, y.bmode) and np.array_equal(x.mask, y.mask) and x.imaging == y.imaging
+        scan = dict(scans)[x.imaging["scan"]]
+        assert x.bmode.dtype == np.uint8 and x.bmode.shape == x.mask.shape == scan.shape and x.mask.any()
+        rows, cols = np.nonzero(x.mask)
+        near = ndimage.binary_dilation(x.mask, iterations=8)
+        behind = np.zeros_like(x.mask)
+        behind[rows.min() :, max(0, cols.min() - 6) : cols.max() + 7] = True
+        changed = x.bmode != scan
+        assert changed[x.mask].mean() > 0.5 and not changed[~(near | behind)].any()
+    assert not np.array_equal(a[0].bmode, hybrid_cases(scans, 2, seed=4)[0].bmode)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hybrid_lesions_look_like_their_type(seed):
+    from usegan.training.hybrid import insert_lesion
+
+    rng = np.random.default_rng(seed)
+    for lesion_type in LESION_TYPES:
+        case = insert_lesion(_scan(seed), lesion_type, rng, mm_per_px=0.18)
+        inside = case.bmode[ndimage.binary_erosion(case.mask, iterations=2)].astype(float).mean()
+        ring = ndimage.binary_dilation(case.mask, iterations=12) & ~ndimage.binary_dilation(case.mask, iterations=4)
+        assert inside < case.bmode[ring].astype(float).mean() - 20, lesion_type  # every lesion type is darker
+        assert 3.0 <= 2 * np.sqrt(case.mask.sum() / np.pi) * case.mm_per_px <= 20.0
+        under, side = _posterior_and_side(case)
+        if lesion_type == "carcinoma":
+            assert case.imaging["posterior_db"] < 0 and under < side  # posterior shadow
+        if lesion_type == "cyst":
+            assert inside < 15  # anechoic
+            assert case.imaging["posterior_db"] > 0 and under > side  # posterior enhancement
+
+
+def test_hybrid_lesions_sit_in_tissue_and_bad_scans_are_refused():
+    from usegan.training.hybrid import MIN_TISSUE_GREY, hybrid_cases, insert_lesion
+
+    scan = _scan(2)
+    scan[:, : scan.shape[1] // 2] = 0  # the left half black (a shadow, the chest wall): no lesion goes there
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        case = insert_lesion(scan, "carcinoma", rng)
+        ring = ndimage.binary_dilation(case.mask, iterations=8) & ~ndimage.binary_dilation(case.mask, iterations=3)
+        assert np.median(scan[ring]) >= MIN_TISSUE_GREY * 255
+    black = np.zeros((128, 128), np.uint8)
+    with pytest.raises(ValueError, match="no place"):
+        insert_lesion(black, "cyst", rng, name="black.png")
+    with pytest.raises(ValueError, match="mostly black"):
+        hybrid_cases([("black.png", black)], 1)
+    with pytest.raises(ValueError, match="lesion_type"):
+        insert_lesion(scan, "lipoma", rng)
+    with pytest.raises(ValueError, match="uint8 grey"):
+        insert_lesion(np.stack([scan] * 3, -1), "cyst", rng)
+    with pytest.raises(ValueError, match="at least one"):
+        hybrid_cases([], 1)

@@ -60,13 +60,19 @@ class StressCase:
     imaging: dict
 
 
-def _lesion_mask(rng: np.random.Generator, lesion_type: str, size: int, mm_per_px: float) -> np.ndarray:
-    diameter_mm = rng.uniform(min(5.0, 0.2 * size * mm_per_px), min(15.0, 0.3 * size * mm_per_px))
+def lesion_mask(
+    rng: np.random.Generator, lesion_type: str, size: int | tuple[int, int], mm_per_px: float
+) -> np.ndarray:
+    """A ``lesion_type`` outline (the shape column of the table above), 5-15 mm across (at most 0.3 of the shorter
+    side), fully inside an image of ``size`` (a side or ``(H, W)``) and no deeper than 0.55 of it: ``(H, W)`` bool."""
+    h, w = (size, size) if isinstance(size, int) else size
+    side = min(h, w)
+    diameter_mm = rng.uniform(min(5.0, 0.2 * side * mm_per_px), min(15.0, 0.3 * side * mm_per_px))
     radius = diameter_mm / 2 / mm_per_px
-    depth_mm = size * mm_per_px
-    cy = rng.uniform(max(8.0 / mm_per_px, radius * 1.3 + 6), min(0.55 * depth_mm / mm_per_px, size - radius * 1.5))
-    cx = rng.uniform(radius * 1.4 + 4, size - radius * 1.4 - 4)
-    yy, xx = np.mgrid[:size, :size].astype(np.float64)
+    depth_mm = h * mm_per_px
+    cy = rng.uniform(max(8.0 / mm_per_px, radius * 1.3 + 6), min(0.55 * depth_mm / mm_per_px, h - radius * 1.5))
+    cx = rng.uniform(radius * 1.4 + 4, w - radius * 1.4 - 4)
+    yy, xx = np.mgrid[:h, :w].astype(np.float64)
     theta = np.arctan2(yy - cy, xx - cx)
     if lesion_type == "carcinoma":
         aspect = rng.uniform(0.9, 1.2)  # height / width: taller than wide is a malignant sign
@@ -104,7 +110,7 @@ def simulate(rng: np.random.Generator, lesion_type: str, size: int = 256) -> Str
         "gamma": float(rng.uniform(0.8, 1.25)),
         "look": str(rng.choice(["uniform", "layered"])),
     }
-    mask = _lesion_mask(rng, lesion_type, size, mm_per_px)
+    mask = lesion_mask(rng, lesion_type, size, mm_per_px)
 
     # echogenicity and attenuation at the output resolution
     field = ndimage.gaussian_filter(rng.standard_normal((size, size)), rng.uniform(4.0, 12.0))
