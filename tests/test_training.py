@@ -407,6 +407,50 @@ def test_lesion_focus_puts_the_lesion_in_every_patch(tmp_path):
         open_dataset(root, "strain", 64, augment=True, patch=24, lesion_focus=1.5)
 
 
+def test_cut_above_lesion_puts_the_lesion_at_the_top_of_an_about_square_frame():
+    import torch
+
+    from usegan.training.data import cut_above_lesion
+
+    mask = torch.zeros(100, 120, dtype=torch.bool)
+    mask[40:50, 50:62] = True  # a 10 x 12 lesion in a box (10, 5) - (110, 95)
+    box = (10, 5, 110, 95)
+    x0, y0, x1, y1 = cut_above_lesion(mask, box, draw=0.0)
+    assert (y0, y1) == (40, 95) and x1 - x0 == y1 - y0 == 55  # starts at the lesion, square, the depth below kept
+    assert 10 <= x0 and x1 <= 110 and x0 <= 50 and 62 <= x1  # inside the box, the lesion inside it
+    x0, y0, x1, y1 = cut_above_lesion(mask, box, draw=0.5, max_margin=0.1)
+    assert y0 == 40 - round(0.05 * 90) and x0 <= 50 - round(0.05 * 90) and 62 <= x1 <= 110
+    assert cut_above_lesion(torch.zeros_like(mask), box, 0.0) == box  # no lesion: unchanged
+    deep = torch.zeros_like(mask)
+    deep[80:92, 50:60] = True  # too little depth below the cut to hold twice the lesion
+    assert cut_above_lesion(deep, box, 0.0) == box
+
+
+def test_lesion_top_puts_the_lesion_at_the_top_of_the_training_frame(tmp_path):
+    """lesion_top=1: every training box starts just above its lesion (letterboxed, no patch, no rotation): at most a
+    tenth of the box's 40 rows above it (4 of the cut box's <= 34 rows), where the plain box has 10 of 40 (the colour
+    box of _pairs_with_box spans rows 10-50, the lesion starts at row 20)."""
+    import torch
+
+    from usegan.datasets import AugmentConfig
+    from usegan.training.data import open_dataset
+
+    root = _pairs_with_box(tmp_path / "pairs")
+    still = AugmentConfig(hflip=0.0, rotate_deg=0.0)
+
+    def lesion_top_row(item) -> float:
+        x, y, w, h = item["box"].tolist()
+        return (torch.nonzero(item["mask"][0].any(dim=1))[0, 0].item() - y) / h
+
+    torch.manual_seed(0)
+    cut = open_dataset(root, "strain", 64, augment=still, lesion_top=1.0)
+    tops = [lesion_top_row(cut[0]) for _ in range(8)]
+    assert max(tops) <= 4 / 34 + 0.02 and len(set(tops)) > 1  # the margin is drawn
+    assert lesion_top_row(open_dataset(root, "strain", 64, augment=still, lesion_top=0.0)[0]) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="lesion_top"):
+        open_dataset(root, "strain", 64, augment=True, lesion_top=-0.1)
+
+
 def test_lesion_weight_reaches_the_margin_and_scales_the_lesion_error(tmp_path):
     import torch
 

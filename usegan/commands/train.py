@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             config.patch_size or None,
             config.scale_jitter,
             config.lesion_focus,
+            config.lesion_top,
         )
         trainer = Trainer(config, train_set, val_set)
     except (ValueError, FileNotFoundError) as exc:

@@ -35,6 +35,9 @@ class TrainConfig:
     )
     scale_jitter: float = option(0.25, "training scale drawn log-uniformly in [1/(1+j), 1+j] (field of view variety)")
     lesion_focus: float = option(0.0, "probability a training patch is placed to hold a lesion pixel (patch_size > 0)")
+    lesion_top: float = option(
+        0.0, "probability a training box is cut to start just above its lesion (lesion at the top of the frame)"
+    )
     output: str = option(
         "colormap", 'generator head: "colormap" (scalar + uncertainty through the LUT) or "rgb" (ablation)'
     )
@@ -129,8 +132,9 @@ class TrainConfig:
             raise ValueError("mask_fill=false is an ablation of the free-RGB head only (output='rgb')")
         if self.scalar_loss not in ("l1", "bce"):
             raise ValueError(f"scalar_loss must be 'l1' or 'bce', got {self.scalar_loss!r}")
-        if not 0.0 <= self.lesion_focus <= 1.0:
-            raise ValueError(f"lesion_focus is a probability in [0, 1], got {self.lesion_focus}")
+        for name in ("lesion_focus", "lesion_top"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a probability in [0, 1], got {getattr(self, name)}")
         if self.w_lesion < 0 or self.lesion_margin_px < 0:
             raise ValueError(
                 f"w_lesion and lesion_margin_px must be >= 0, got {self.w_lesion}, {self.lesion_margin_px}"

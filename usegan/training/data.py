@@ -40,6 +40,7 @@ class BoxCropDataset(Dataset):
         patch: int | None = None,
         scale_jitter: float = 0.0,
         lesion_focus: float = 0.0,
+        lesion_top: float = 0.0,
     ) -> None:
         if patch is not None and not 8 <= patch <= size:
             raise ValueError(f"patch must be in [8, size={size}], got {patch!r}")
@@ -47,11 +48,14 @@ class BoxCropDataset(Dataset):
             raise ValueError(f"scale_jitter must be >= 0, got {scale_jitter!r}")
         if not 0.0 <= lesion_focus <= 1.0:
             raise ValueError(f"lesion_focus is a probability in [0, 1], got {lesion_focus!r}")
+        if not 0.0 <= lesion_top <= 1.0:
+            raise ValueError(f"lesion_top is a probability in [0, 1], got {lesion_top!r}")
         self.base = base
         self.size = size
         self.patch = patch
         self.scale_jitter = scale_jitter
         self.lesion_focus = lesion_focus
+        self.lesion_top = lesion_top
 
     def __len__(self) -> int:
         return len(self.base)
@@ -64,6 +68,8 @@ class BoxCropDataset(Dataset):
         x1, y1 = min(width, x + w), min(height, y + h)
         if x1 - x0 < 8 or y1 - y0 < 8:  # degenerate box (e.g. rotated away): use the whole image
             x0, y0, x1, y1 = 0, 0, width, height
+        if self.lesion_top > 0 and torch.rand(()).item() < self.lesion_top:  # no draw when off: old runs reproduce
+            x0, y0, x1, y1 = cut_above_lesion(item["mask"][0] > 0.5, (x0, y0, x1, y1), torch.rand(()).item())
         crop = {k: item[k][:, y0:y1, x0:x1] for k in ("bmode", "elasto", "position", "mask")}
         if self.patch is None:
             fit = Letterbox.fit(y1 - y0, x1 - x0, self.size)
@@ -102,6 +108,29 @@ class BoxCropDataset(Dataset):
         return out, box
 
 
+def cut_above_lesion(
+    mask: torch.Tensor, box: tuple[int, int, int, int], draw: float, max_margin: float = 0.1
+) -> tuple[int, int, int, int]:
+    """The box ``(x0, y0, x1, y1)`` cut to start a margin above the lesion of ``mask`` (``(H, W)`` bool, the
+    lesion inside the box) and narrowed around it to about square: the lesion at the top of the frame, its depth
+    below unchanged. The margin is ``draw`` (in [0, 1)) x ``max_margin`` of the box's height. The box is returned
+    unchanged when it holds no lesion pixel or the cut would leave less than twice the lesion's height."""
+    x0, y0, x1, y1 = box
+    inside = mask[y0:y1, x0:x1]
+    rows, cols = torch.nonzero(inside.any(dim=1))[:, 0], torch.nonzero(inside.any(dim=0))[:, 0]
+    if rows.numel() == 0:
+        return box
+    top, bottom = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+    left, right = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+    margin = round(draw * max_margin * (y1 - y0))
+    new_y0 = max(y0, top - margin)
+    if y1 - new_y0 < max(16, 2 * (bottom - top)):
+        return box
+    width = min(x1 - x0, max(y1 - new_y0, right - left + 2 * margin))
+    new_x0 = min(max(x0, round((left + right - width) / 2)), x1 - width)
+    return new_x0, new_y0, new_x0 + width, y1
+
+
 FILL = {"bmode": -1.0, "elasto": -1.0, "position": float("nan"), "mask": 0.0}
 
 
@@ -129,10 +158,11 @@ def open_dataset(
     patch: int | None = None,
     scale_jitter: float = 0.0,
     lesion_focus: float = 0.0,
+    lesion_top: float = 0.0,
 ) -> Dataset:
     """``root/index.csv`` -> :class:`PhantomDataset`; ``root/bmode/`` -> :class:`PairsDataset` (mode is the
     department's own pairing); otherwise a ``ValueError`` naming the folder. ``crop_to_box`` wraps it in
-    :class:`BoxCropDataset` (``patch`` / ``scale_jitter`` / ``lesion_focus``: see there; used only for the
+    :class:`BoxCropDataset` (``patch`` / ``scale_jitter`` / ``lesion_focus`` / ``lesion_top``: see there; only for the
     augmented training set). ``augment``: an :class:`AugmentConfig`, True for its defaults, False for none."""
     root = Path(root)
     aug = augment if isinstance(augment, AugmentConfig) else AugmentConfig() if augment else None
@@ -149,7 +179,7 @@ def open_dataset(
         return base
     if aug is None:
         return BoxCropDataset(base, size)
-    return BoxCropDataset(base, size, patch, scale_jitter, lesion_focus)
+    return BoxCropDataset(base, size, patch, scale_jitter, lesion_focus, lesion_top)
 
 
 def train_val_split(
@@ -164,11 +194,12 @@ def train_val_split(
     patch: int | None = None,
     scale_jitter: float = 0.0,
     lesion_focus: float = 0.0,
+    lesion_top: float = 0.0,
 ) -> tuple[Dataset, Dataset]:
     """Training set (augmented) and validation set (never augmented). Without ``val_root`` a seeded random
     ``val_fraction`` of ``root`` is held out; the split depends only on the seed and the case count. Validation
     items are whole boxes letterboxed to ``size``, as inference sees them."""
-    train_full = open_dataset(root, mode, size, augment, crop_to_box, patch, scale_jitter, lesion_focus)
+    train_full = open_dataset(root, mode, size, augment, crop_to_box, patch, scale_jitter, lesion_focus, lesion_top)
     if val_root:
         return train_full, open_dataset(val_root, mode, size, augment=False, crop_to_box=crop_to_box)
     n = len(train_full)
