@@ -46,10 +46,9 @@ class BoxCropDataset(Dataset):
             raise ValueError(f"patch must be in [8, size={size}], got {patch!r}")
         if scale_jitter < 0:
             raise ValueError(f"scale_jitter must be >= 0, got {scale_jitter!r}")
-        if not 0.0 <= lesion_focus <= 1.0:
-            raise ValueError(f"lesion_focus is a probability in [0, 1], got {lesion_focus!r}")
-        if not 0.0 <= lesion_top <= 1.0:
-            raise ValueError(f"lesion_top is a probability in [0, 1], got {lesion_top!r}")
+        for name, value in (("lesion_focus", lesion_focus), ("lesion_top", lesion_top)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} is a probability in [0, 1], got {value!r}")
         self.base = base
         self.size = size
         self.patch = patch

@@ -44,12 +44,17 @@ MIN_TISSUE_GREY = 0.2  # median grey (0-1) of the ring around a placed lesion
 PLACEMENT_TRIES = 50
 
 
+class NoPlaceError(ValueError):
+    """A scan has no place for a lesion with tissue of at least :data:`MIN_TISSUE_GREY` around it."""
+
+
 def insert_lesion(
     scan: np.ndarray, lesion_type: str, rng: np.random.Generator, mm_per_px: float = 0.18, name: str = ""
 ) -> StressCase:
     """``scan`` (``(H, W)`` uint8 grey, a lesion-free real B-mode) with one simulated ``lesion_type`` lesion drawn
     into it (steps 1-4 of the module): a :class:`~usegan.training.rfsim.StressCase` whose ``imaging`` holds the scan's
-    ``name`` and the draws. Raises ``ValueError`` for a bad ``lesion_type`` or ``scan``, or when no place in
+    ``name`` and the draws. Raises ``ValueError`` for a bad ``lesion_type`` or ``scan``, or
+    :class:`NoPlaceError` (a ``ValueError``) when no place in
     :data:`PLACEMENT_TRIES` draws has tissue of at least :data:`MIN_TISSUE_GREY` around it."""
     if lesion_type not in LESION_TYPES:
         raise ValueError(f"lesion_type must be one of {LESION_TYPES}, got {lesion_type!r}")
@@ -64,7 +69,7 @@ def insert_lesion(
         if np.median(grey[ring]) >= MIN_TISSUE_GREY:
             break
     else:
-        raise ValueError(f"scan {name or '(unnamed)'}: no place with tissue of grey >= {MIN_TISSUE_GREY} around it")
+        raise NoPlaceError(f"scan {name or '(unnamed)'}: no place with tissue of grey >= {MIN_TISSUE_GREY} around it")
     dynamic_range = float(rng.uniform(*DYNAMIC_RANGE_DB))
     db = grey * dynamic_range
     shift = (int(rng.integers(h // 4, 3 * h // 4)), int(rng.integers(w // 4, 3 * w // 4)))
@@ -120,7 +125,6 @@ def _insert_somewhere(
         name, scan = scans[int(rng.integers(len(scans)))]
         try:
             return insert_lesion(scan, lesion_type, rng, mm_per_px, name)
-        except ValueError as error:
-            if "no place" not in str(error):
-                raise
+        except NoPlaceError:
+            continue
     raise ValueError(f"no place for a {lesion_type} in 10 scans drawn: are the scans mostly black?")
