@@ -248,6 +248,43 @@ def test_small_in_frame_shows_the_lesion_small_in_a_whole_field_and_keeps_the_re
         random_case_of_type(seed, "cyst", 64, small_in_frame=1.5)
 
 
+def test_shallow_raises_the_lesion_under_a_thin_fat_layer_and_keeps_the_rest():
+    from usegan.phantom.case import SHALLOW_FAT_MM, case_seed, random_case_of_type
+
+    seed = case_seed(4000, 3)
+    plain = random_case_of_type(seed, "malignant", 128)
+    assert random_case_of_type(seed, "malignant", 128, shallow=0.0).meta() == plain.meta()  # share 0: phantom-3
+    raised = random_case_of_type(seed, "malignant", 128, shallow=1.0)
+    assert raised.extra.get("shallow") is True and "shallow" not in plain.extra
+    p, q = raised.params, plain.params
+    assert SHALLOW_FAT_MM[0] * p.fov_mm / 40 <= p.fat_mm <= SHALLOW_FAT_MM[1] * p.fov_mm / 40
+    assert p.depth_mm < q.depth_mm
+    # the lesion's top row sits within the top third of the image (phantom-3 keeps it below about a third)
+    rows = np.nonzero(raised.mask.any(axis=1))[0]
+    assert rows[0] < 128 / 3 < np.nonzero(plain.mask.any(axis=1))[0][0]
+    # type, size, echo and stiffness stay, so depth says nothing about stiffness; a raised carcinoma is still hard
+    keep = ("lesion_type", "size_mm", "aspect", "lesion_echo", "lesion_kpa", "skin_mm", "fov_mm")
+    assert [getattr(p, k) for k in keep] == [getattr(q, k) for k in keep]
+    assert raised.labels["tsukuba"] >= 3 and raised.labels["strain_ratio"] > 2
+    both = random_case_of_type(seed, "malignant", 128, small_in_frame=1.0, shallow=1.0)
+    assert both.extra == {"small_in_frame": True, "shallow": True} and both.params.fat_mm == p.fat_mm
+    assert "shallow" not in random_case_of_type(seed, "none", 64, shallow=1.0).extra
+    with pytest.raises(ValueError, match="shallow"):
+        random_case_of_type(seed, "cyst", 64, shallow=-0.1)
+
+
+@pytest.mark.parametrize("lesion_type", ["malignant", "malignant_halo", "fibroadenoma", "cyst"])
+def test_a_raised_lesion_stays_inside_its_view_and_never_goes_deeper(lesion_type):
+    from usegan.phantom.case import raise_lesion, sample_params
+
+    rng = np.random.default_rng(12)
+    for fov in (25.0, 33.8, 40.0, 60.0):  # small views hold big lesions only at the middle depth
+        for _ in range(100):
+            p = sample_params(rng, lesion_type, fov_mm=fov)
+            q = raise_lesion(p, rng)
+            assert p.skin_mm < q.depth_mm <= p.depth_mm < fov, (lesion_type, fov, p)
+
+
 def test_speckle_config_validation_names_the_value():
     with pytest.raises(ValueError, match="dynamic_range_db"):
         BModeConfig(dynamic_range_db=0)
@@ -296,6 +333,22 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert main(["phantom", "-n", "0", "--out", str(tmp_path / "x")]) == 2
     assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--small-in-frame", "2"]) == 2
     assert "--small-in-frame" in capsys.readouterr().err
+    assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--shallow", "-0.5"]) == 2
+    assert "--shallow" in capsys.readouterr().err
+
+
+def test_cli_shallow_raises_the_lesion_cases_it_draws(tmp_path):
+    out = _run(tmp_path, "shallow", "--workers", "1", "--shallow", "1")
+    plain = _run(tmp_path, "plain", "--workers", "1")
+    for name in ("case_00000", "case_00005"):  # a carcinoma and the lesion-free view
+        meta, before = (json.loads((folder / name / "meta.json").read_text()) for folder in (out, plain))
+        lesion = meta["params"]["lesion_type"] != "none"
+        assert meta["extra"].get("shallow") is (True if lesion else None)
+        if lesion:
+            assert meta["params"]["depth_mm"] <= before["params"]["depth_mm"]
+            assert meta["params"]["fat_mm"] <= 3.0 * meta["params"]["fov_mm"] / 40 < before["params"]["fat_mm"]
+        else:
+            assert meta["params"] == before["params"]
 
 
 def test_cli_lesion_types_match_the_library():

@@ -55,19 +55,26 @@ def register(subparsers) -> None:
         help="share of lesion cases redrawn small in a whole field (usegan.phantom.case.shrink_lesion); default 0: "
         "phantom-3 as it was",
     )
+    parser.add_argument(
+        "--shallow",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of lesion cases moved up under a thin fat layer, a few mm below the skin "
+        "(usegan.phantom.case.raise_lesion); default 0: phantom-3 as it was",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
-def _work(job: tuple[int, int, str, int, str, bool, str, float]) -> dict:
-    """Worker: build and write case ``index``; return its index.csv row. Module-level so it pickles."""
+def _work(job: tuple[int, int, str, int, str, bool, dict]) -> dict:
+    """Worker: build and write case ``index``; return its index.csv row. Module-level so it pickles. The job's last
+    field: the keyword arguments of :func:`usegan.phantom.case.random_case_of_type` (scanner, shares)."""
     from usegan.phantom.case import case_seed, random_case_of_type
     from usegan.phantom.writer import case_name, index_row, write_case
 
-    index, seed, lesion_type, size, out, true_strain, scanner, small_in_frame = job
-    case = random_case_of_type(
-        case_seed(seed, index), lesion_type, size, scanner=scanner, small_in_frame=small_in_frame
-    )
+    index, seed, lesion_type, size, out, true_strain, draw = job
+    case = random_case_of_type(case_seed(seed, index), lesion_type, size, **draw)
     name = case_name(index)
     write_case(case, Path(out) / name, true_strain=true_strain)
     return index_row(name, case)
@@ -87,8 +94,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown lesion type(s) {', '.join(unknown)}; choose from {', '.join(LESION_TYPES)}")
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, got {args.workers}")
-    if not 0.0 <= args.small_in_frame <= 1.0:
-        raise CommandError(f"--small-in-frame must be between 0 and 1, got {args.small_in_frame}")
+    for flag, share in (("--small-in-frame", args.small_in_frame), ("--shallow", args.shallow)):
+        if not 0.0 <= share <= 1.0:
+            raise CommandError(f"{flag} must be between 0 and 1, got {share}")
     if args.start < 0:
         raise CommandError(f"--start must be >= 0, got {args.start}")
     if args.out.exists() and not args.out.is_dir():
@@ -102,8 +110,7 @@ def run(args: argparse.Namespace) -> int:
             args.size,
             str(args.out),
             not args.no_true_strain,
-            args.scanner,
-            args.small_in_frame,
+            {"scanner": args.scanner, "small_in_frame": args.small_in_frame, "shallow": args.shallow},
         )
         for i in range(args.start, args.start + args.count)
     ]
@@ -143,9 +150,7 @@ def _write_sheet(args: argparse.Namespace, jobs: list[tuple]) -> None:
     from usegan.phantom.sheet import contact_sheet
 
     cases = [
-        random_case_of_type(case_seed(seed, i), t, size, scanner=job[6], small_in_frame=job[7])
-        for job in jobs
-        for i, seed, t, size in [job[:4]]
+        random_case_of_type(case_seed(seed, i), t, size, **job[6]) for job in jobs for i, seed, t, size in [job[:4]]
     ]
     save_png(contact_sheet(cases), args.sheet)
     print(f"wrote contact sheet {args.sheet}")

@@ -268,7 +268,7 @@ def _dark_regions(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
     only; a deep chest wall is anatomy (chest-wall tissue, 1.4x gland, where gland or muscle was)."""
     shadows = int(rng.choice([0, 0, 1, 1, 2]))
     deep = rng.uniform(12.0, 16.0) * p.fov_mm / 40.0
-    half_h = 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
+    half_h = _lesion_half_height(p)
     room = p.fov_mm - deep - p.retro_fat_mm - 1.2 * p.muscle_mm - (p.depth_mm + half_h + 1.0)
     chest = deep if rng.random() < 0.2 and (p.lesion_type == "none" or room > 0) else p.chest_wall_mm
     edges = {"edge_dark_left_mm": 0.0, "edge_dark_right_mm": 0.0}
@@ -280,9 +280,32 @@ def _dark_regions(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
     return replace(p, broad_shadows=shadows, chest_wall_mm=chest, **edges)
 
 
+SHALLOW_FAT_MM = (1.0, 3.0)  # a raised lesion's subcutaneous fat thickness at a 40 mm view, mm
+SHALLOW_SPAN_MM = 3.0  # how far below the top of the gland a raised lesion's top may lie, mm
+
+
+def raise_lesion(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
+    """``p`` with a thin subcutaneous fat layer (:data:`SHALLOW_FAT_MM`, scaled with the view) and its lesion at the
+    top of the gland: the lesion's top (with its halo) lies 1 to 1 + :data:`SHALLOW_SPAN_MM` mm below the fat, a few
+    millimetres under the skin and near the top of the image and of its box. Everything else (type, size, shape,
+    echo, stiffness) stays as drawn, so a lesion's depth says nothing about its stiffness. Made because phantom-3
+    never puts a lesion above about a third of the view (:func:`_lesion_depth` keeps it below 1.2 x a 3-13 mm fat
+    layer), while on lesions drawn into real scans the bundled strain model reads shallow carcinomas soft
+    (docs/fidelity.md, "Lesions drawn into real scans")."""
+    fat = float(rng.uniform(*SHALLOW_FAT_MM)) * p.fov_mm / 40.0
+    top = p.skin_mm + 1.2 * fat + _lesion_half_height(p) + 1.0
+    # never deeper than drawn (a lesion too big for its view keeps the middle depth _lesion_depth gave it)
+    return replace(p, fat_mm=fat, depth_mm=min(top + float(rng.uniform(0.0, SHALLOW_SPAN_MM)), p.depth_mm))
+
+
+def _lesion_half_height(p: PhantomParams) -> float:
+    """Half the vertical extent of ``p``'s lesion and halo with a 20 % allowance for its outline, mm."""
+    return 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
+
+
 def _lesion_depth(p: PhantomParams, rng: np.random.Generator) -> float:
     """A centre depth that keeps the lesion (and halo) inside the gland, between fat and muscle."""
-    half_h = 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
+    half_h = _lesion_half_height(p)
     top = p.skin_mm + 1.2 * p.fat_mm + half_h + 1.0
     bottom = p.fov_mm - p.chest_wall_mm - p.retro_fat_mm - 1.2 * p.muscle_mm - half_h - 1.0
     return float(rng.uniform(top, bottom)) if bottom > top else 0.5 * (top + bottom)
@@ -351,16 +374,19 @@ def random_case_of_type(
     rng: np.random.Generator | None = None,
     scanner: str = "training",
     small_in_frame: float = 0.0,
+    shallow: float = 0.0,
 ) -> PhantomCase:
     """A random case of a given lesion type (used by the CLI to balance types round-robin); ``scanner`` picks the
     imaging-chain ranges ("training", or "held-out" for the held-out scanner test set).
 
     ``small_in_frame`` in [0, 1]: the share of lesion cases shown small in a whole field (:func:`shrink_lesion`,
-    a full-field box); 0 gives phantom-3 exactly. The draw has its own random stream, so the other cases of a run
-    are the same whatever the share.
+    a full-field box); ``shallow`` in [0, 1]: the share of lesion cases moved up under a thin subcutaneous fat
+    layer (:func:`raise_lesion`). 0 and 0 give phantom-3 exactly. Each draw has its own random stream, so the other
+    cases of a run are the same whatever the shares.
     """
-    if not 0.0 <= small_in_frame <= 1.0:
-        raise ValueError(f"small_in_frame must be in [0, 1], got {small_in_frame!r}")
+    for name, share in (("small_in_frame", small_in_frame), ("shallow", shallow)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {share!r}")
     rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
     scanner_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5CA7]))
     params = sample_params(rng, lesion_type, fov_mm=sample_fov(scanner_rng, scanner))
@@ -368,12 +394,19 @@ def random_case_of_type(
     full_field = bool(scanner_rng.random() < 0.4)
     small_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A11]))
     small = lesion_type != "none" and bool(small_rng.random() < small_in_frame)
+    shallow_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A10]))
+    raised = lesion_type != "none" and bool(shallow_rng.random() < shallow)
+    drawn = params
     if small:
-        shrunk = shrink_lesion(params, small_rng)  # the focus keeps its drawn offset from the lesion
-        focus = float(np.clip(bmode.focus_mm + shrunk.depth_mm - params.depth_mm, 3.0, params.fov_mm - 2.0))
-        params, bmode, full_field = shrunk, replace(bmode, focus_mm=focus), True
+        params, full_field = shrink_lesion(params, small_rng), True
+    if raised:
+        params = raise_lesion(params, shallow_rng)
+    if params is not drawn:  # the focus keeps its drawn offset from the lesion
+        focus = float(np.clip(bmode.focus_mm + params.depth_mm - drawn.depth_mm, 3.0, params.fov_mm - 2.0))
+        bmode = replace(bmode, focus_mm=focus)
     case = make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)
-    return replace(case, extra={**case.extra, "small_in_frame": True}) if small else case
+    notes = {name: True for name, drawn_here in (("small_in_frame", small), ("shallow", raised)) if drawn_here}
+    return replace(case, extra={**case.extra, **notes}) if notes else case
 
 
 SMALL_LESION_SPAN = (0.1, 0.22)  # a small-in-frame lesion's width over the field of view
