@@ -447,6 +447,12 @@ def test_lesion_top_puts_the_lesion_at_the_top_of_the_training_frame(tmp_path):
     tops = [lesion_top_row(cut[0]) for _ in range(8)]
     assert max(tops) <= 4 / 34 + 0.02 and len(set(tops)) > 1  # the margin is drawn
     assert lesion_top_row(open_dataset(root, "strain", 64, augment=still, lesion_top=0.0)[0]) == pytest.approx(0.25)
+    # patches of a box scaled below the patch (jitter < 1): the cut box still starts at the frame's top row
+    small = open_dataset(root, "strain", 64, augment=still, patch=60, scale_jitter=1.0, lesion_top=1.0)
+    items = [small[0] for _ in range(12)]
+    assert all(item["box"][1] == 0 for item in items)
+    assert all((item["bmode"][0, 0] > -1).any() for item in items)
+    assert any(item["box"][3] < 60 for item in items)  # some boxes were smaller than the patch (fill below them)
     with pytest.raises(ValueError, match="lesion_top"):
         open_dataset(root, "strain", 64, augment=True, lesion_top=-0.1)
 

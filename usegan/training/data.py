@@ -67,20 +67,25 @@ class BoxCropDataset(Dataset):
         x1, y1 = min(width, x + w), min(height, y + h)
         if x1 - x0 < 8 or y1 - y0 < 8:  # degenerate box (e.g. rotated away): use the whole image
             x0, y0, x1, y1 = 0, 0, width, height
+        cut = False
         if self.lesion_top > 0 and torch.rand(()).item() < self.lesion_top:  # no draw when off: old runs reproduce
-            x0, y0, x1, y1 = cut_above_lesion(item["mask"][0] > 0.5, (x0, y0, x1, y1), torch.rand(()).item())
+            drawn = (x0, y0, x1, y1)
+            x0, y0, x1, y1 = cut_above_lesion(item["mask"][0] > 0.5, drawn, torch.rand(()).item())
+            cut = (x0, y0, x1, y1) != drawn
         crop = {k: item[k][:, y0:y1, x0:x1] for k in ("bmode", "elasto", "position", "mask")}
         if self.patch is None:
             fit = Letterbox.fit(y1 - y0, x1 - x0, self.size)
             out = {k: _letterbox(v, fit, FILL[k]) for k, v in crop.items()}
             box = [fit.pad_left, fit.pad_top, fit.inner_width, fit.inner_height]
         else:
-            out, box = self._patch(crop)
+            out, box = self._patch(crop, pin_top=cut)
         out["mask"] = (out["mask"] > 0.5).float()
         return {**out, "box": torch.tensor(box, dtype=torch.int64), "name": item["name"]}
 
-    def _patch(self, crop: dict) -> tuple[dict, list[int]]:
-        """Scale the box (longer side ``size`` x jitter), then a random ``patch`` window, fill where it runs out."""
+    def _patch(self, crop: dict, pin_top: bool = False) -> tuple[dict, list[int]]:
+        """Scale the box (longer side ``size`` x jitter), then a random ``patch`` window, fill where it runs out;
+        ``pin_top``: the window starts at the box's top row (a box cut above its lesion keeps the lesion at the top
+        of the frame, with no fill above it however small the scaled box)."""
         h, w = crop["bmode"].shape[-2:]
         jitter = float(np.exp(np.log1p(self.scale_jitter) * (2 * torch.rand(()).item() - 1)))
         scale = self.size / max(h, w) * jitter
@@ -94,6 +99,8 @@ class BoxCropDataset(Dataset):
             cy, cx = lesion[int(torch.randint(len(lesion), ()).item())].tolist()
             top_range = (max(top_range[0], cy - p + 1), min(top_range[1], cy))
             left_range = (max(left_range[0], cx - p + 1), min(left_range[1], cx))
+        if pin_top:
+            top_range = (0, 0)
         top = int(torch.randint(top_range[0], top_range[1] + 1, ()).item())
         left = int(torch.randint(left_range[0], left_range[1] + 1, ()).item())
         out = {}
