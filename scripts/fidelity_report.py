@@ -15,7 +15,10 @@ For each mode's model (``--model-dir``, default the bundled ones):
   and the same lesions *framed* (``--second-sim-frame K``, default 3): each case cropped to a box K times the
   lesion, as an operator frames the elastography box (:func:`usegan.training.rfsim.framed`);
 * **hybrid cases** (with ``--hybrid N``): ``N`` simulated lesions of each type drawn into the real scans
-  (:mod:`usegan.training.hybrid`: real anatomy and scanner texture, simulated lesion), scored and framed the same way;
+  (:mod:`usegan.training.hybrid`: real anatomy and scanner texture, simulated lesion), scored and framed the same way,
+  and split by depth (``by_depth``: lesions centred above / below :data:`usegan.training.fidelity.SHALLOW_ROW` of the
+  image); with ``--hybrid-background DIR`` (a ``usegan phantom`` folder) the same lesions drawn into its lesion-free
+  scans too (``hybrid_on_background``): whether a miss is the lesion or the real tissue around it;
 * **phantom realism** (with ``--phantoms DIR`` of ``usegan phantom`` cases): :mod:`usegan.phantom.realism` against
   the real scans.
 
@@ -126,6 +129,31 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
     return report.summary()
 
 
+def on_backgrounds(cases: list, phantoms: Path) -> list:
+    """Hybrid ``cases`` redrawn (:func:`usegan.training.hybrid.redraw`) into the lesion-free scans of the ``usegan
+    phantom`` folder ``phantoms`` (its ``none`` cases, resized to each case's size), taken in turn."""
+    import csv
+
+    from usegan.imageio import load_image, to_gray
+    from usegan.training.hybrid import redraw
+
+    index = phantoms / "index.csv"
+    if not index.is_file():
+        raise SystemExit(f"{phantoms}: no index.csv (not a `usegan phantom` folder)")
+    with index.open() as handle:
+        names = [row["name"] for row in csv.DictReader(handle) if row["lesion_type"] == "none"]
+    if not names:
+        raise SystemExit(f"{phantoms}: no lesion-free ('none') cases")
+    grey = {name: to_gray(load_image(phantoms / name / "bmode.png")) for name in names}
+    out = []
+    for i, case in enumerate(cases):
+        name = names[i % len(names)]
+        h, w = case.mask.shape
+        scan = Image.fromarray(np.round(grey[name] * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
+        out.append(redraw(case, np.asarray(scan), name))
+    return out
+
+
 def lesion_check(
     path: Path,
     cases: list,
@@ -143,7 +171,7 @@ def lesion_check(
     from scipy import ndimage
 
     from usegan.inference import VirtualElastographer
-    from usegan.training.fidelity import framing_gain, second_simulator_report
+    from usegan.training.fidelity import depth_split, framing_gain, second_simulator_report
     from usegan.training.rfsim import framed
 
     engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
@@ -158,13 +186,13 @@ def lesion_check(
         tiles.append(np.asarray(tile))
     sheet = np.concatenate([np.concatenate(tiles[i : i + 3], 1) for i in range(0, len(tiles) - 2, 3)], 0)
     Image.fromarray(sheet).save(out / f"sheet_{name}_{engine.info.mode}.png")
-    result = {"version": engine.info.version, **report}
+    mode = engine.info.mode
+    result = {"version": engine.info.version, **report, "by_depth": depth_split(cases, mode, report["per_case"])}
     if frame > 0:
         result["framed"] = {"factor": frame, **second_simulator_report(engine, [framed(c, frame) for c in cases])}
+        result["framed"]["by_depth"] = depth_split(cases, mode, result["framed"]["per_case"])
         # where the review page offers its framed reading: the lesions under a quarter of the frame
-        result["framed"]["small_in_frame"] = framing_gain(
-            cases, engine.info.mode, report["per_case"], result["framed"]["per_case"]
-        )
+        result["framed"]["small_in_frame"] = framing_gain(cases, mode, report["per_case"], result["framed"]["per_case"])
     return result
 
 
@@ -187,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         "--hybrid", type=int, default=0, help="lesions of each type drawn into the real scans (usegan.training.hybrid)"
     )
     parser.add_argument("--hybrid-seed", type=int, default=0)
+    parser.add_argument(
+        "--hybrid-background",
+        type=Path,
+        help="a `usegan phantom` folder: also draw the same hybrid lesions into its lesion-free scans "
+        "(usegan.training.hybrid.redraw; is a miss the lesion or the real tissue around it?)",
+    )
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="generator precision (fp32: reference)")
     parser.add_argument("--size", type=int, default=None, help="side the models run at (default: their training size)")
     args = parser.parse_args(argv)
@@ -205,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
             "second_simulator": (args.second_sim, args.second_sim_seed, "second_sim", stress_cases),
             "hybrid": (args.hybrid, args.hybrid_seed, "hybrid", lambda n, seed: hybrid_cases(real, n, seed, mm)),
         }
+        if args.hybrid and args.hybrid_background:
+            checks["hybrid_on_background"] = (
+                args.hybrid, args.hybrid_seed, "hybrid_background",
+                lambda n, seed: on_backgrounds(hybrid_cases(real, n, seed, mm), args.hybrid_background),
+            )  # fmt: skip
         for key, (n_per_type, seed, name, make) in checks.items():
             if n_per_type:
                 cases = make(n_per_type, seed)

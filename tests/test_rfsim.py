@@ -132,6 +132,25 @@ def test_the_framing_gain_counts_lesions_small_in_the_frame_only():
         framing_gain(cases, "strain", whole[:-1], framed_scores)
 
 
+def test_the_depth_split_counts_shallow_and_deep_lesions_apart():
+    from usegan.training.fidelity import depth_split
+
+    cases = stress_cases(4, seed=1)
+    rows = [np.nonzero(c.mask)[0].mean() / c.mask.shape[0] for c in cases]
+    scores = [5 if r < 0.5 else 1 for r in rows]  # shallow lesions read hard, deep ones soft
+    split = depth_split(cases, "strain", scores, above=0.5)
+    assert split["above"] == 0.5
+    for kind, row in split["by_type"].items():
+        n_shallow = sum(c.lesion_type == kind and r < 0.5 for c, r in zip(cases, rows, strict=True))
+        assert row["shallow"]["n"] == n_shallow and row["deep"]["n"] == 4 - n_shallow
+        hard = kind == "carcinoma"  # only carcinomas are expected hard
+        assert row["shallow"]["as_expected"] == (n_shallow if hard else 0)
+        assert row["deep"]["as_expected"] == (0 if hard else 4 - n_shallow)
+    assert 0 < sum(r < 0.5 for r in rows) < len(rows)  # both places occur, or the test says nothing
+    with pytest.raises(ValueError, match="one proposal per case"):
+        depth_split(cases, "strain", scores[:-1])
+
+
 # --- hybrid cases: simulated lesions drawn into real scans (a synthetic stand-in for the real scan here) ---
 
 
@@ -202,3 +221,28 @@ def test_hybrid_lesions_sit_in_tissue_and_bad_scans_are_refused():
         insert_lesion(np.stack([scan] * 3, -1), "cyst", rng)
     with pytest.raises(ValueError, match="at least one"):
         hybrid_cases([], 1)
+
+
+def test_redraw_puts_the_same_lesion_into_another_scan():
+    from usegan.training.hybrid import hybrid_cases, redraw
+
+    scans = [("a.png", _scan(0)), ("b.png", _scan(1))]
+    other = _scan(5)
+    for case in hybrid_cases(scans, 1, seed=2):
+        same = redraw(case, dict(scans)[case.imaging["scan"]], case.imaging["scan"])
+        assert np.array_equal(same.bmode, case.bmode) and same.imaging == case.imaging  # its own scan: itself
+        moved = redraw(case, other, "other.png")
+        assert np.array_equal(moved.mask, case.mask) and moved.lesion_type == case.lesion_type
+        assert moved.imaging == {**case.imaging, "scan": "other.png"}
+        near = ndimage.binary_dilation(case.mask, iterations=8)
+        behind = np.zeros_like(case.mask)
+        rows, cols = np.nonzero(case.mask)
+        behind[rows.min() :, max(0, cols.min() - 6) : cols.max() + 7] = True
+        changed = moved.bmode != other
+        assert changed[case.mask].mean() > 0.5 and not changed[~(near | behind)].any()  # the lesion, on other tissue
+        if case.lesion_type == "carcinoma":  # still darker than the tissue around it, with its shadow
+            inside = moved.bmode[ndimage.binary_erosion(case.mask, iterations=2)].astype(float).mean()
+            ring = near & ~ndimage.binary_dilation(case.mask, iterations=4)
+            assert inside < moved.bmode[ring].astype(float).mean() - 20
+    with pytest.raises(ValueError, match="uint8 grey"):
+        redraw(case, other[:100])

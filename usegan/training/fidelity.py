@@ -141,6 +141,28 @@ def second_simulator_report(engine, cases: list, outputs: list | None = None) ->
     }
 
 
+SHALLOW_ROW = 80 / 256  # a lesion whose centre lies above this share of the image height is shallow (~14 mm here)
+
+
+def depth_split(cases: list, mode: str, proposals: list, above: float = SHALLOW_ROW) -> dict:
+    """How many lesions of ``cases`` (:class:`usegan.training.rfsim.StressCase`) read as expected (``proposals``:
+    one score per case, None = unscorable; framed proposals count by their case's depth in the whole image) when
+    shallow (the mask's centre row above ``above`` x the image height) and when deep: ``{"above", "by_type":
+    {type: {"shallow": {"n", "as_expected"}, "deep": {...}}}}``. On lesions drawn into real scans the bundled strain
+    model misses the shallow carcinomas (docs/fidelity.md)."""
+    from usegan.training.rfsim import reads_as_expected
+
+    if len(cases) != len(proposals):
+        raise ValueError(f"one proposal per case: {len(cases)} cases, {len(proposals)} proposals")
+    table: dict[str, dict] = {}
+    for case, score in zip(cases, proposals, strict=True):
+        place = "shallow" if np.nonzero(case.mask)[0].mean() < above * case.mask.shape[0] else "deep"
+        row = table.setdefault(case.lesion_type, {p: {"n": 0, "as_expected": 0} for p in ("shallow", "deep")})
+        row[place]["n"] += 1
+        row[place]["as_expected"] += int(reads_as_expected(case.lesion_type, mode, score))
+    return {"above": above, "by_type": dict(sorted(table.items()))}
+
+
 def framing_gain(cases: list, mode: str, whole: list, framed: list, below: float | None = None) -> dict:
     """For the lesions of ``cases`` (:func:`usegan.training.rfsim.stress_cases`) smaller in the frame than
     ``below`` (the lesion's longer side / the image's shorter side; default

@@ -30,6 +30,7 @@ reads a simulated lesion as expected on real anatomy and a real scanner's textur
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy import ndimage
@@ -71,35 +72,55 @@ def insert_lesion(
     else:
         raise NoPlaceError(f"scan {name or '(unnamed)'}: no place with tissue of grey >= {MIN_TISSUE_GREY} around it")
     dynamic_range = float(rng.uniform(*DYNAMIC_RANGE_DB))
-    db = grey * dynamic_range
     shift = (int(rng.integers(h // 4, 3 * h // 4)), int(rng.integers(w // 4, 3 * w // 4)))
-    texture = np.roll(db - ndimage.gaussian_filter(db, 2.0), shift, axis=(0, 1))
-    if lesion_type == "cyst":
-        echo_db = None
-        inside = float(rng.uniform(0.01, 0.04)) * dynamic_range + 0.1 * texture
-    else:
-        echo_db = float(20.0 * np.log10(rng.uniform(*ECHO[lesion_type])))
-        inside = float(np.median(db[ring])) + echo_db + texture
-    margin = float(rng.uniform(*MARGIN_PX[lesion_type]))
-    weight = ndimage.gaussian_filter(mask.astype(np.float64), margin)
-    db = db * (1.0 - weight) + inside * weight
-
-    posterior_db = float(rng.uniform(*POSTERIOR_DB[lesion_type]))
-    thickness = mask.sum(axis=0)
-    bottom = np.where(thickness > 0, h - 1 - np.argmax(mask[::-1], axis=0), h)
-    behind = np.arange(h)[:, None] > bottom[None, :]
-    db += ndimage.gaussian_filter1d(posterior_db * behind * (thickness / thickness.max())[None, :], 1.5, axis=1)
-
-    bmode = np.round(np.clip(db / dynamic_range, 0.0, 1.0) * 255.0).astype(np.uint8)
+    echo_db = None if lesion_type == "cyst" else float(20.0 * np.log10(rng.uniform(*ECHO[lesion_type])))
+    cyst_level = float(rng.uniform(0.01, 0.04)) if lesion_type == "cyst" else None
     imaging = {
         "scan": name,
         "dynamic_range_db": dynamic_range,
         "echo_db": echo_db,
-        "margin_px": margin,
-        "posterior_db": posterior_db,
+        "cyst_level": cyst_level,
+        "margin_px": float(rng.uniform(*MARGIN_PX[lesion_type])),
+        "posterior_db": float(rng.uniform(*POSTERIOR_DB[lesion_type])),
         "texture_shift": list(shift),
     }
-    return StressCase(bmode, mask, lesion_type, mm_per_px, imaging)
+    return StressCase(_render(grey, mask, imaging), mask, lesion_type, mm_per_px, imaging)
+
+
+def redraw(case: StressCase, scan: np.ndarray, name: str = "") -> StressCase:
+    """The lesion of hybrid ``case`` (outline, echogenicity, margin, posterior sign, display range, texture offset)
+    drawn into another ``scan`` (``(H, W)`` uint8 grey of the case's size) at the same place, with no placement
+    check: what the same lesion looks like on other anatomy, for instance a phantom's lesion-free scan (is a miss
+    the lesion or the tissue around it?). ``redraw(case, original_scan)`` gives ``case`` back."""
+    scan = np.asarray(scan)
+    if scan.shape != case.mask.shape or scan.dtype != np.uint8:
+        raise ValueError(f"scan must be {case.mask.shape} uint8 grey like the case's, got {scan.shape} {scan.dtype}")
+    imaging = {**case.imaging, "scan": name}
+    return replace(case, bmode=_render(scan.astype(np.float64) / 255.0, case.mask, imaging), imaging=imaging)
+
+
+def _render(grey: np.ndarray, mask: np.ndarray, imaging: dict) -> np.ndarray:
+    """Steps 1-4 of the module: ``grey`` (``(H, W)`` in [0, 1]) with the lesion of ``mask`` drawn as ``imaging``
+    (an ``insert_lesion`` case's draws) says -> ``(H, W)`` uint8."""
+    h = grey.shape[0]
+    dynamic_range = imaging["dynamic_range_db"]
+    db = grey * dynamic_range
+    ring = ndimage.binary_dilation(mask, iterations=8) & ~ndimage.binary_dilation(mask, iterations=3)
+    texture = np.roll(db - ndimage.gaussian_filter(db, 2.0), tuple(imaging["texture_shift"]), axis=(0, 1))
+    if imaging["echo_db"] is None:  # a cyst: anechoic
+        inside = imaging["cyst_level"] * dynamic_range + 0.1 * texture
+    else:
+        inside = float(np.median(db[ring])) + imaging["echo_db"] + texture
+    weight = ndimage.gaussian_filter(mask.astype(np.float64), imaging["margin_px"])
+    db = db * (1.0 - weight) + inside * weight
+
+    thickness = mask.sum(axis=0)
+    bottom = np.where(thickness > 0, h - 1 - np.argmax(mask[::-1], axis=0), h)
+    behind = np.arange(h)[:, None] > bottom[None, :]
+    db += ndimage.gaussian_filter1d(
+        imaging["posterior_db"] * behind * (thickness / thickness.max())[None, :], 1.5, axis=1
+    )
+    return np.round(np.clip(db / dynamic_range, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def hybrid_cases(
