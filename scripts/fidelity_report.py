@@ -20,7 +20,7 @@ For each mode's model (``--model-dir``, default the bundled ones):
   image); with ``--hybrid-background DIR`` (a ``usegan phantom`` folder) the same lesions drawn into its lesion-free
   scans too (``hybrid_on_background``): whether a miss is the lesion or the real tissue around it;
 * **phantom realism** (with ``--phantoms DIR`` of ``usegan phantom`` cases): :mod:`usegan.phantom.realism` against
-  the real scans.
+  the real scans, whole and by depth band (``by_depth_band``: the top third, skin and subcutaneous fat, and the rest).
 
 Writes ``report.json`` and contact sheets (``sheet_<mode>.png``: B-mode | virtual elastogram for the first scans,
 ``sheet_second_sim_<mode>.png`` / ``sheet_hybrid_<mode>.png``: the same for the first second-simulator / hybrid
@@ -119,14 +119,15 @@ def evaluate_model(
 
 def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> dict:
     from usegan.imageio import load_image
-    from usegan.phantom.realism import compare, feature_table
+    from usegan.phantom.realism import compare, compare_bands, feature_table
 
     bmodes = [load_image(p) for p in sorted(phantoms.glob("*/bmode.png"))[:150]]
     report = compare(feature_table(bmodes), feature_table([im for _, im in real]))
+    bands = compare_bands(bmodes, [im for _, im in real])
     top = np.concatenate([im for _, im in real[:8]], 1)
     bottom = np.concatenate([np.asarray(Image.fromarray(b).resize((256, 256))) for b in bmodes[:8]], 1)
     Image.fromarray(np.concatenate([top, bottom], 0)).save(out / "sheet_realism.png")
-    return report.summary()
+    return {**report.summary(), "by_depth_band": {name: band.summary() for name, band in bands.items()}}
 
 
 def on_backgrounds(cases: list, phantoms: Path) -> list:

@@ -33,3 +33,23 @@ def test_same_distribution_is_indistinguishable_and_different_is_separated():
     assert different.auc > 0.95 and different.mean_abs_smd > compare(a, b).mean_abs_smd
     with pytest.raises(ValueError, match="at least 5"):
         compare(a[:3], b)
+
+
+def test_depth_bands_find_where_the_sets_differ():
+    from usegan.phantom.realism import compare_bands
+
+    rng = np.random.default_rng(2)
+
+    def scan(top_level: float) -> np.ndarray:  # same texture below the top third; the top third's level varies
+        image = _speckle(rng, 1.0, 90.0)
+        image[:42] = _speckle(rng, 1.0, top_level)[:42]
+        return image
+
+    real = [scan(90.0) for _ in range(20)]
+    phantom = [scan(35.0) for _ in range(20)]  # a darker, flatter top third only
+    bands = compare_bands(phantom, real)
+    assert set(bands) == {"top_third", "lower_two_thirds"}
+    assert bands["top_third"].auc > 0.95 and bands["lower_two_thirds"].auc < 0.8
+    assert bands["top_third"].mean_abs_smd > 2 * bands["lower_two_thirds"].mean_abs_smd
+    with pytest.raises(ValueError, match="band 'x'"):
+        compare_bands(phantom, real, {"x": (0.5, 0.2)})

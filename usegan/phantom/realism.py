@@ -197,3 +197,31 @@ def compare(phantom: np.ndarray, real: np.ndarray, folds: int = 5, seed: int = 0
         phantom_means=dict(zip(FEATURES, phantom.mean(0).tolist(), strict=True)),
         real_means=dict(zip(FEATURES, real.mean(0).tolist(), strict=True)),
     )
+
+
+DEPTH_BANDS = {"top_third": (0.0, 1 / 3), "lower_two_thirds": (1 / 3, 1.0)}  # share of the image height
+
+
+def compare_bands(
+    phantom: Sequence[np.ndarray], real: Sequence[np.ndarray], bands: dict | None = None
+) -> dict[str, RealismReport]:
+    """:func:`compare` of phantom and real images band by band of depth: each band ``name: (top, bottom)`` (shares
+    of the height, default :data:`DEPTH_BANDS`: skin and subcutaneous fat, then the rest) is cut from every image
+    and compared as an image of its own. Says where along depth the phantom looks least like the real scans."""
+    bands = DEPTH_BANDS if bands is None else bands
+    out = {}
+    for name, (top, bottom) in bands.items():
+        if not 0.0 <= top < bottom <= 1.0:
+            raise ValueError(
+                f"band {name!r} must be 0 <= top < bottom <= 1 (shares of the height), got {(top, bottom)}"
+            )
+        cut = [[_band(image, top, bottom) for image in images] for images in (phantom, real)]
+        out[name] = compare(feature_table(cut[0]), feature_table(cut[1]))
+    return out
+
+
+def _band(image: np.ndarray, top: float, bottom: float) -> np.ndarray:
+    """The rows of ``image`` (``(H, W)`` or ``(H, W, C)``) from ``top`` to ``bottom`` x its height, at least 8."""
+    rows = np.asarray(image).shape[0]
+    start = min(round(top * rows), rows - 8)
+    return np.asarray(image)[start : max(start + 8, round(bottom * rows))]
