@@ -273,6 +273,32 @@ def test_shallow_raises_the_lesion_under_a_thin_fat_layer_and_keeps_the_rest():
         random_case_of_type(seed, "cyst", 64, shallow=-0.1)
 
 
+def test_superficial_brightens_the_skin_and_fat_and_changes_nothing_else():
+    from usegan.phantom.case import SUPERFICIAL_LOOK, case_seed, random_case_of_type
+
+    seed = case_seed(4000, 5)
+    plain = random_case_of_type(seed, "malignant", 128)
+    assert random_case_of_type(seed, "malignant", 128, superficial=0.0).meta() == plain.meta()  # share 0: phantom-3
+    bright = random_case_of_type(seed, "malignant", 128, superficial=1.0)
+    assert bright.extra == {"superficial": True} and "superficial" not in plain.extra
+    for name, (lo, hi) in SUPERFICIAL_LOOK.items():
+        assert lo <= getattr(bright.params, name) <= hi, name
+    # appearance only: stiffness, strain, the lesion and its labels stay
+    np.testing.assert_array_equal(bright.stiffness_kpa, plain.stiffness_kpa)
+    np.testing.assert_array_equal(bright.strain, plain.strain)
+    np.testing.assert_array_equal(bright.mask, plain.mask)
+    assert bright.labels == plain.labels and bright.box == plain.box
+    # the skin and fat rows come out brighter on the B-mode; the rows below the fat barely change
+    mm = plain.params.fov_mm / 128
+    fat_rows = slice(0, int((plain.params.skin_mm + 0.5 * plain.params.fat_mm) / mm))
+    deep_rows = slice(int(0.6 * 128), 128)
+    assert bright.bmode[fat_rows].mean() > plain.bmode[fat_rows].mean() + 10
+    assert abs(float(bright.bmode[deep_rows].mean()) - float(plain.bmode[deep_rows].mean())) < 5
+    assert "superficial" in random_case_of_type(seed, "none", 64, superficial=1.0).extra  # lesion-free views too
+    with pytest.raises(ValueError, match="superficial"):
+        random_case_of_type(seed, "cyst", 64, superficial=2.0)
+
+
 @pytest.mark.parametrize("lesion_type", ["malignant", "malignant_halo", "fibroadenoma", "cyst"])
 def test_a_raised_lesion_stays_inside_its_view_and_never_goes_deeper(lesion_type):
     from usegan.phantom.case import raise_lesion, sample_params
@@ -335,6 +361,8 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert "--small-in-frame" in capsys.readouterr().err
     assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--shallow", "-0.5"]) == 2
     assert "--shallow" in capsys.readouterr().err
+    assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--superficial", "1.5"]) == 2
+    assert "--superficial" in capsys.readouterr().err
 
 
 def test_cli_shallow_raises_the_lesion_cases_it_draws(tmp_path):

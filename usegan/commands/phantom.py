@@ -63,6 +63,14 @@ def register(subparsers) -> None:
         help="share of lesion cases moved up under a thin fat layer, a few mm below the skin "
         "(usegan.phantom.case.raise_lesion); default 0: phantom-3 as it was",
     )
+    parser.add_argument(
+        "--superficial",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of cases whose skin and subcutaneous layer look like real scans' (bright skin line and septa; "
+        "usegan.phantom.case.brighten_superficial); default 0: phantom-3 as it was",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -94,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown lesion type(s) {', '.join(unknown)}; choose from {', '.join(LESION_TYPES)}")
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, got {args.workers}")
-    for flag, share in (("--small-in-frame", args.small_in_frame), ("--shallow", args.shallow)):
+    shares = {"--small-in-frame": args.small_in_frame, "--shallow": args.shallow, "--superficial": args.superficial}
+    for flag, share in shares.items():
         if not 0.0 <= share <= 1.0:
             raise CommandError(f"{flag} must be between 0 and 1, got {share}")
     if args.start < 0:
@@ -110,7 +119,12 @@ def run(args: argparse.Namespace) -> int:
             args.size,
             str(args.out),
             not args.no_true_strain,
-            {"scanner": args.scanner, "small_in_frame": args.small_in_frame, "shallow": args.shallow},
+            {
+                "scanner": args.scanner,
+                "small_in_frame": args.small_in_frame,
+                "shallow": args.shallow,
+                "superficial": args.superficial,
+            },
         )
         for i in range(args.start, args.start + args.count)
     ]

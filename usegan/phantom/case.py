@@ -298,6 +298,24 @@ def raise_lesion(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
     return replace(p, fat_mm=fat, depth_mm=min(top + float(rng.uniform(0.0, SHALLOW_SPAN_MM)), p.depth_mm))
 
 
+SUPERFICIAL_LOOK = {  # brighten_superficial's ranges (phantom-3: skin 2.5, fat 0.16, septa 3.0 at width 0.12)
+    "skin_echo": (8.0, 25.0),
+    "septa_echo": (8.0, 16.0),
+    "septa_width": (0.18, 0.28),
+    "fat_echo": (0.25, 0.5),
+}
+
+
+def brighten_superficial(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
+    """``p`` with the skin and subcutaneous layer drawn to look like the real scans' (:data:`SUPERFICIAL_LOOK`): a
+    bright skin line, brighter fat lobules and thicker, brighter septa (Cooper's ligaments) between them. Appearance
+    only: stiffness, the lesion and everything below the fat stay. Made because the phantom-3 top third is the part
+    of the image furthest from the real scans (``usegan.phantom.realism.compare_bands``: darker, flatter) and the
+    bundled models misread lesions among real superficial tissue that they read right among the phantom's
+    (docs/fidelity.md, "The lesion or the tissue around it?")."""
+    return replace(p, **{name: float(rng.uniform(lo, hi)) for name, (lo, hi) in SUPERFICIAL_LOOK.items()})
+
+
 def _lesion_half_height(p: PhantomParams) -> float:
     """Half the vertical extent of ``p``'s lesion and halo with a 20 % allowance for its outline, mm."""
     return 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
@@ -375,16 +393,18 @@ def random_case_of_type(
     scanner: str = "training",
     small_in_frame: float = 0.0,
     shallow: float = 0.0,
+    superficial: float = 0.0,
 ) -> PhantomCase:
     """A random case of a given lesion type (used by the CLI to balance types round-robin); ``scanner`` picks the
     imaging-chain ranges ("training", or "held-out" for the held-out scanner test set).
 
     ``small_in_frame`` in [0, 1]: the share of lesion cases shown small in a whole field (:func:`shrink_lesion`,
     a full-field box); ``shallow`` in [0, 1]: the share of lesion cases moved up under a thin subcutaneous fat
-    layer (:func:`raise_lesion`). 0 and 0 give phantom-3 exactly. Each draw has its own random stream, so the other
-    cases of a run are the same whatever the shares.
+    layer (:func:`raise_lesion`); ``superficial`` in [0, 1]: the share of all cases whose skin and subcutaneous
+    layer look like the real scans' (:func:`brighten_superficial`). All 0 give phantom-3 exactly. Each draw has its
+    own random stream, so the other cases of a run are the same whatever the shares.
     """
-    for name, share in (("small_in_frame", small_in_frame), ("shallow", shallow)):
+    for name, share in (("small_in_frame", small_in_frame), ("shallow", shallow), ("superficial", superficial)):
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {share!r}")
     rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
@@ -401,11 +421,16 @@ def random_case_of_type(
         params, full_field = shrink_lesion(params, small_rng), True
     if raised:
         params = raise_lesion(params, shallow_rng)
-    if params is not drawn:  # the focus keeps its drawn offset from the lesion
+    superficial_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A12]))
+    brightened = bool(superficial_rng.random() < superficial)
+    if brightened:  # appearance only: the lesion, its depth and the focus stay
+        params = brighten_superficial(params, superficial_rng)
+    if params.depth_mm != drawn.depth_mm:  # the focus keeps its drawn offset from the lesion
         focus = float(np.clip(bmode.focus_mm + params.depth_mm - drawn.depth_mm, 3.0, params.fov_mm - 2.0))
         bmode = replace(bmode, focus_mm=focus)
     case = make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)
-    notes = {name: True for name, drawn_here in (("small_in_frame", small), ("shallow", raised)) if drawn_here}
+    drawn_here = (("small_in_frame", small), ("shallow", raised), ("superficial", brightened))
+    notes = {name: True for name, happened in drawn_here if happened}
     return replace(case, extra={**case.extra, **notes}) if notes else case
 
 

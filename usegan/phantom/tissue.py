@@ -71,6 +71,11 @@ class PhantomParams:
     broad_shadows: int = 0  # wide posterior shadows (oblique ligament bundles, nipple, probe contact loss)
     edge_dark_left_mm: float = 0.0  # dark band along the left image edge (probe-edge drop-out), mm (0 = none)
     edge_dark_right_mm: float = 0.0  # the same along the right edge, mm
+    # the superficial layers' look (defaults: phantom-3; usegan.phantom.case.brighten_superficial draws others)
+    skin_echo: float = 2.5  # skin backscatter relative to gland
+    fat_echo: float = 0.16  # subcutaneous fat lobules' mean backscatter relative to gland (~ -8 dB)
+    septa_echo: float = 3.0  # Cooper's ligaments / septa between the fat lobules
+    septa_width: float = 0.12  # share of the lobule field's range counted as septum (wider = thicker septa)
 
     def __post_init__(self) -> None:
         if self.lesion_type not in LESION_TYPES:
@@ -218,7 +223,7 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     fat = labels == FAT
     # Fat lobules: cells of a laterally stretched random field; their borders are Cooper's ligaments / septa.
     cells = anisotropic_noise(rng, (size, size), 1.0 / mm, 2.6 / mm)
-    ligament = fat & (np.abs(cells) < 0.12)
+    ligament = fat & (np.abs(cells) < params.septa_width)
     gland = labels == GLAND
     # Fat islands inside the gland: dark, elongated lobules with a thin bright rim.
     islands = anisotropic_noise(rng, (size, size), 1.0 / mm, 2.8 / mm)
@@ -258,12 +263,12 @@ def build_tissue(params: PhantomParams, size: int, rng: np.random.Generator) -> 
     echo[:] = np.exp(0.6 * layered + 0.45 * density + 0.25 * texture - 0.25)
     # fat lobules: hypoechoic to gland (~ -8 dB) but the reference "iso-echoic" level of breast sonography: a
     # carcinoma is darker than fat (markedly hypoechoic), a fibroadenoma about as dark or brighter
-    echo[fat] = 0.16 * np.exp(0.35 * texture[fat] + 0.2 * layered[fat])
+    echo[fat] = params.fat_echo * np.exp(0.35 * texture[fat] + 0.2 * layered[fat])
     echo[gland_fat] = 0.14 * np.exp(0.3 * texture[gland_fat])
     echo[gland_rim] *= 2.5
     echo[labels == RETRO_FAT] = 0.14
-    echo[labels == LIGAMENT] = 3.0  # Cooper's ligaments: thin echogenic septa
-    echo[labels == SKIN] = 2.5
+    echo[labels == LIGAMENT] = params.septa_echo  # Cooper's ligaments: thin echogenic septa
+    echo[labels == SKIN] = params.skin_echo
     muscle = labels == MUSCLE
     slope = rng.uniform(-0.25, 0.25)
     striation = np.sin((depth + slope * x) * 2 * np.pi / rng.uniform(1.0, 1.8) + 0.3 * texture) > 0.7
