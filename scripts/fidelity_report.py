@@ -33,6 +33,7 @@ first bundled models, with code whose elastograms are RGB only (their colours ar
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -60,14 +61,28 @@ def region_place(centroid_xy: tuple[float, float], shape: tuple[int, int]) -> st
     return "deep" if y > 0.6 * height else "other"
 
 
-def load_real(folder: Path) -> list[tuple[str, np.ndarray]]:
-    """The scans of ``folder`` (PNG / JPEG) as ``(name, uint8 (H, W) grey)`` pairs, sorted by name."""
+@functools.lru_cache(maxsize=2)
+def load_engine(path: Path, precision: str = "fp32", size: int | None = None):
+    """The :class:`usegan.inference.VirtualElastographer` of the checkpoint at ``path``, loaded once per report (the
+    real-scan check and each lesion check of a mode share it)."""
+    from usegan.inference import VirtualElastographer
+
+    return VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
+
+
+def grey_u8(path: Path) -> np.ndarray:
+    """The image at ``path`` as ``(H, W)`` uint8 grey."""
     from usegan.imageio import load_image, to_gray
 
+    return np.round(to_gray(load_image(path)) * 255).astype(np.uint8)
+
+
+def load_real(folder: Path) -> list[tuple[str, np.ndarray]]:
+    """The scans of ``folder`` (PNG / JPEG) as ``(name, uint8 (H, W) grey)`` pairs, sorted by name."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     if not files:
         raise SystemExit(f"{folder}: no images")
-    return [(p.name, np.round(to_gray(load_image(p)) * 255).astype(np.uint8)) for p in files]
+    return [(p.name, grey_u8(p)) for p in files]
 
 
 def evaluate_model(
@@ -78,10 +93,9 @@ def evaluate_model(
     precision: str = "fp32",
     size: int | None = None,
 ) -> dict:
-    from usegan.inference import VirtualElastographer
     from usegan.training.fidelity import false_hard_regions, garbage_images
 
-    engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
+    engine = load_engine(path, precision, size)
     cmap = engine.info.colormap
     mode = engine.info.mode
     off, hard, rows = [], [], []
@@ -133,24 +147,21 @@ def realism(phantoms: Path, real: list[tuple[str, np.ndarray]], out: Path) -> di
 def on_backgrounds(cases: list, phantoms: Path) -> list:
     """Hybrid ``cases`` redrawn (:func:`usegan.training.hybrid.redraw`) into the lesion-free scans of the ``usegan
     phantom`` folder ``phantoms`` (its ``none`` cases, resized to each case's size), taken in turn."""
-    import csv
-
-    from usegan.imageio import load_image, to_gray
+    from usegan.phantom.writer import read_index
     from usegan.training.hybrid import redraw
 
-    index = phantoms / "index.csv"
-    if not index.is_file():
-        raise SystemExit(f"{phantoms}: no index.csv (not a `usegan phantom` folder)")
-    with index.open() as handle:
-        names = [row["name"] for row in csv.DictReader(handle) if row["lesion_type"] == "none"]
+    try:
+        names = [row["name"] for row in read_index(phantoms) if row["lesion_type"] == "none"]
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
     if not names:
         raise SystemExit(f"{phantoms}: no lesion-free ('none') cases")
-    grey = {name: to_gray(load_image(phantoms / name / "bmode.png")) for name in names}
+    grey = {name: grey_u8(phantoms / name / "bmode.png") for name in names}
     out = []
     for i, case in enumerate(cases):
         name = names[i % len(names)]
         h, w = case.mask.shape
-        scan = Image.fromarray(np.round(grey[name] * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
+        scan = Image.fromarray(grey[name]).resize((w, h), Image.Resampling.BILINEAR)
         out.append(redraw(case, np.asarray(scan), name))
     return out
 
@@ -171,11 +182,10 @@ def lesion_check(
     from PIL import ImageDraw
     from scipy import ndimage
 
-    from usegan.inference import VirtualElastographer
     from usegan.training.fidelity import depth_split, framing_gain, second_simulator_report
     from usegan.training.rfsim import framed
 
-    engine = VirtualElastographer.from_checkpoint(path, precision=precision, size=size)
+    engine = load_engine(path, precision, size)
     outputs = engine.generate_batch([c.bmode for c in cases])
     report = second_simulator_report(engine, cases, outputs)
     tiles = []
@@ -229,30 +239,28 @@ def main(argv: list[str] | None = None) -> int:
     from usegan.training.hybrid import hybrid_cases
     from usegan.training.rfsim import stress_cases
 
-    mm = args.mm_per_px
-
     real = load_real(args.real)
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict = {"real": str(args.real), "mm_per_px": args.mm_per_px, "models": {}}
+    # the lesion cases do not depend on the model: made once, read by each mode's model
+    checks: dict[str, tuple[str, int, int, list]] = {}  # report key -> (sheet name, lesions per type, seed, cases)
+    if args.second_sim:
+        cases = stress_cases(args.second_sim, args.second_sim_seed)
+        checks["second_simulator"] = ("second_sim", args.second_sim, args.second_sim_seed, cases)
+    if args.hybrid:
+        hybrid = hybrid_cases(real, args.hybrid, args.hybrid_seed, args.mm_per_px)
+        checks["hybrid"] = ("hybrid", args.hybrid, args.hybrid_seed, hybrid)
+        if args.hybrid_background:
+            cases = on_backgrounds(hybrid, args.hybrid_background)
+            checks["hybrid_on_background"] = ("hybrid_background", args.hybrid, args.hybrid_seed, cases)
     for mode, path in sorted(bundled_checkpoints(args.model_dir).items()):
         report["models"][mode] = evaluate_model(path, real, args.mm_per_px, args.out, args.precision, args.size)
-        checks = {
-            "second_simulator": (args.second_sim, args.second_sim_seed, "second_sim", stress_cases),
-            "hybrid": (args.hybrid, args.hybrid_seed, "hybrid", lambda n, seed: hybrid_cases(real, n, seed, mm)),
-        }
-        if args.hybrid and args.hybrid_background:
-            checks["hybrid_on_background"] = (
-                args.hybrid, args.hybrid_seed, "hybrid_background",
-                lambda n, seed: on_backgrounds(hybrid_cases(real, n, seed, mm), args.hybrid_background),
-            )  # fmt: skip
-        for key, (n_per_type, seed, name, make) in checks.items():
-            if n_per_type:
-                cases = make(n_per_type, seed)
-                report["models"][mode][key] = {
-                    "n_per_type": n_per_type,
-                    "seed": seed,
-                    **lesion_check(path, cases, name, args.out, args.precision, args.second_sim_frame, args.size),
-                }
+        for key, (name, n_per_type, seed, cases) in checks.items():
+            report["models"][mode][key] = {
+                "n_per_type": n_per_type,
+                "seed": seed,
+                **lesion_check(path, cases, name, args.out, args.precision, args.second_sim_frame, args.size),
+            }
     if args.phantoms:
         report["realism"] = realism(args.phantoms, real, args.out)
     (args.out / "report.json").write_text(json.dumps(report, indent=2))
