@@ -299,6 +299,31 @@ def test_superficial_brightens_the_skin_and_fat_and_changes_nothing_else():
         random_case_of_type(seed, "cyst", 64, superficial=2.0)
 
 
+def test_dark_shadows_darken_the_bmode_and_change_nothing_else():
+    from usegan.phantom.case import DARK_SHADOW_LOOK, case_seed, random_case_of_type
+
+    seed = case_seed(4000, 7)
+    plain = random_case_of_type(seed, "fibroadenoma", 128)
+    assert random_case_of_type(seed, "fibroadenoma", 128, dark_shadows=0.0).meta() == plain.meta()  # share 0: phantom-3
+    dark = random_case_of_type(seed, "fibroadenoma", 128, dark_shadows=1.0)
+    assert dark.extra == {"dark_shadows": True} and "dark_shadows" not in plain.extra
+    assert dark.params.broad_shadows in (1, 2)
+    for name, (lo, hi) in DARK_SHADOW_LOOK.items():
+        assert lo <= getattr(dark.params, name) <= hi, name
+    # appearance only: stiffness, strain, the lesion and its labels stay
+    np.testing.assert_array_equal(dark.stiffness_kpa, plain.stiffness_kpa)
+    np.testing.assert_array_equal(dark.strain, plain.strain)
+    np.testing.assert_array_equal(dark.mask, plain.mask)
+    assert dark.labels == plain.labels and dark.box == plain.box
+    # some columns below the shadows' origin are near black where the plain scan's are not
+    lower = slice(int(0.6 * 128), 128)
+    plain_cols = plain.bmode[lower].astype(float).mean(axis=0)
+    dark_cols = dark.bmode[lower].astype(float).mean(axis=0)
+    assert (plain_cols - dark_cols).max() > 20
+    with pytest.raises(ValueError, match="dark_shadows"):
+        random_case_of_type(seed, "cyst", 64, dark_shadows=1.5)
+
+
 @pytest.mark.parametrize("lesion_type", ["malignant", "malignant_halo", "fibroadenoma", "cyst"])
 def test_a_raised_lesion_stays_inside_its_view_and_never_goes_deeper(lesion_type):
     from usegan.phantom.case import raise_lesion, sample_params
@@ -363,6 +388,8 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert "--shallow" in capsys.readouterr().err
     assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--superficial", "1.5"]) == 2
     assert "--superficial" in capsys.readouterr().err
+    assert main(["phantom", "-n", "2", "--out", str(tmp_path / "x"), "--dark-shadows", "-1"]) == 2
+    assert "--dark-shadows" in capsys.readouterr().err
 
 
 def test_cli_shallow_raises_the_lesion_cases_it_draws(tmp_path):

@@ -71,6 +71,14 @@ def register(subparsers) -> None:
         help="share of cases whose skin and subcutaneous layer look like real scans' (bright skin line and septa; "
         "usegan.phantom.case.brighten_superficial); default 0: phantom-3 as it was",
     )
+    parser.add_argument(
+        "--dark-shadows",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of cases with one or two broad shadows as dark and wide as real scans' "
+        "(usegan.phantom.case.deepen_shadows); default 0: phantom-3 as it was",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -102,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown lesion type(s) {', '.join(unknown)}; choose from {', '.join(LESION_TYPES)}")
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, got {args.workers}")
-    shares = {"--small-in-frame": args.small_in_frame, "--shallow": args.shallow, "--superficial": args.superficial}
+    shares = {
+        "--small-in-frame": args.small_in_frame,
+        "--shallow": args.shallow,
+        "--superficial": args.superficial,
+        "--dark-shadows": args.dark_shadows,
+    }
     for flag, share in shares.items():
         if not 0.0 <= share <= 1.0:
             raise CommandError(f"{flag} must be between 0 and 1, got {share}")
@@ -124,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 "small_in_frame": args.small_in_frame,
                 "shallow": args.shallow,
                 "superficial": args.superficial,
+                "dark_shadows": args.dark_shadows,
             },
         )
         for i in range(args.start, args.start + args.count)

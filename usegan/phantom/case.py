@@ -316,6 +316,23 @@ def brighten_superficial(p: PhantomParams, rng: np.random.Generator) -> PhantomP
     return replace(p, **{name: float(rng.uniform(lo, hi)) for name, (lo, hi) in SUPERFICIAL_LOOK.items()})
 
 
+DARK_SHADOW_LOOK = {  # deepen_shadows' ranges (phantom-3: 6-20 dB over 3-10 mm, none in half of the scans)
+    "shadow_db_low": (15.0, 20.0),
+    "shadow_db_high": (30.0, 40.0),
+    "shadow_width_low_mm": (4.0, 6.0),
+    "shadow_width_high_mm": (12.0, 16.0),
+}
+
+
+def deepen_shadows(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
+    """``p`` with one or two broad posterior shadows as dark and wide as the real scans' (:data:`DARK_SHADOW_LOOK`:
+    up to 40 dB below their origin, up to 16 mm wide; phantom-3's are 6-20 dB and 3-10 mm, partial, not black).
+    Appearance only: stiffness and strain stay (a shadow hides tissue, it does not stiffen it). Made because the
+    bundled SWE model paints the broad near-black shadows of the real normal scans stiff red (docs/fidelity.md)."""
+    looks = {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in DARK_SHADOW_LOOK.items()}
+    return replace(p, broad_shadows=int(rng.integers(1, 3)), **looks)
+
+
 def _lesion_half_height(p: PhantomParams) -> float:
     """Half the vertical extent of ``p``'s lesion and halo with a 20 % allowance for its outline, mm."""
     return 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
@@ -394,6 +411,7 @@ def random_case_of_type(
     small_in_frame: float = 0.0,
     shallow: float = 0.0,
     superficial: float = 0.0,
+    dark_shadows: float = 0.0,
 ) -> PhantomCase:
     """A random case of a given lesion type (used by the CLI to balance types round-robin); ``scanner`` picks the
     imaging-chain ranges ("training", or "held-out" for the held-out scanner test set).
@@ -401,10 +419,17 @@ def random_case_of_type(
     ``small_in_frame`` in [0, 1]: the share of lesion cases shown small in a whole field (:func:`shrink_lesion`,
     a full-field box); ``shallow`` in [0, 1]: the share of lesion cases moved up under a thin subcutaneous fat
     layer (:func:`raise_lesion`); ``superficial`` in [0, 1]: the share of all cases whose skin and subcutaneous
-    layer look like the real scans' (:func:`brighten_superficial`). All 0 give phantom-3 exactly. Each draw has its
-    own random stream, so the other cases of a run are the same whatever the shares.
+    layer look like the real scans' (:func:`brighten_superficial`); ``dark_shadows`` in [0, 1]: the share of all
+    cases with broad shadows as dark as the real scans' (:func:`deepen_shadows`). All 0 give phantom-3 exactly.
+    Each draw has its own random stream, so the other cases of a run are the same whatever the shares.
     """
-    for name, share in (("small_in_frame", small_in_frame), ("shallow", shallow), ("superficial", superficial)):
+    shares = (
+        ("small_in_frame", small_in_frame),
+        ("shallow", shallow),
+        ("superficial", superficial),
+        ("dark_shadows", dark_shadows),
+    )
+    for name, share in shares:
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {share!r}")
     rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
@@ -425,11 +450,20 @@ def random_case_of_type(
     brightened = bool(superficial_rng.random() < superficial)
     if brightened:  # appearance only: the lesion, its depth and the focus stay
         params = brighten_superficial(params, superficial_rng)
+    shadow_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A13]))
+    darkened = bool(shadow_rng.random() < dark_shadows)
+    if darkened:  # appearance only
+        params = deepen_shadows(params, shadow_rng)
     if params.depth_mm != drawn.depth_mm:  # the focus keeps its drawn offset from the lesion
         focus = float(np.clip(bmode.focus_mm + params.depth_mm - drawn.depth_mm, 3.0, params.fov_mm - 2.0))
         bmode = replace(bmode, focus_mm=focus)
     case = make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)
-    drawn_here = (("small_in_frame", small), ("shallow", raised), ("superficial", brightened))
+    drawn_here = (
+        ("small_in_frame", small),
+        ("shallow", raised),
+        ("superficial", brightened),
+        ("dark_shadows", darkened),
+    )
     notes = {name: True for name, happened in drawn_here if happened}
     return replace(case, extra={**case.extra, **notes}) if notes else case
 

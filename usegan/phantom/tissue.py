@@ -76,6 +76,11 @@ class PhantomParams:
     fat_echo: float = 0.16  # subcutaneous fat lobules' mean backscatter relative to gland (~ -8 dB)
     septa_echo: float = 3.0  # Cooper's ligaments / septa between the fat lobules
     septa_width: float = 0.12  # share of the lobule field's range counted as septum (wider = thicker septa)
+    # broad shadows' darkness and width (defaults: phantom-3; usegan.phantom.case.deepen_shadows draws darker ones)
+    shadow_db_low: float = 6.0  # two-way loss over a broad shadow's origin, dB: drawn from [low, high]
+    shadow_db_high: float = 20.0
+    shadow_width_low_mm: float = 3.0  # a broad shadow's width, mm: drawn from [low, high]
+    shadow_width_high_mm: float = 10.0
 
     def __post_init__(self) -> None:
         if self.lesion_type not in LESION_TYPES:
@@ -362,9 +367,10 @@ def _ligament_shadows(
     params: PhantomParams, atten: np.ndarray, ligament: np.ndarray, mm: float, rng: np.random.Generator
 ) -> None:
     """Give a few short ligament segments a high attenuation, so each casts a thin vertical shadow (refraction at
-    an oblique ligament, seen on most real scans), and ``broad_shadows`` wider ones (3-10 mm, 6-20 dB darker
-    below their origin in the fat or the upper gland, with soft edges): on the real scans the largest dark regions
-    are such shadows, and a model that reads "dark" as "stiff" paints them hard. Appearance only, not stiffness."""
+    an oblique ligament, seen on most real scans), and ``broad_shadows`` wider ones (``shadow_width_*_mm`` wide,
+    phantom-3 3-10 mm; ``shadow_db_*`` darker below their origin in the fat or the upper gland, phantom-3 6-20 dB;
+    soft edges): on the real scans the largest dark regions are such shadows, and a model that reads "dark" as
+    "stiff" paints them hard. Appearance only, not stiffness."""
     rows, cols = np.nonzero(ligament)
     if rows.size and params.ligament_shadows > 0:
         width = max(1, int(round(rng.uniform(0.3, 0.8) / mm)))
@@ -375,9 +381,10 @@ def _ligament_shadows(
     for _ in range(params.broad_shadows):
         top = int(rng.uniform(params.skin_mm + 0.5, 0.5 * params.fov_mm) / mm)
         thick = max(1, int(round(rng.uniform(1.0, 3.0) / mm)))  # a gradual onset, not a step
-        centre, half = rng.uniform(0, size), 0.5 * rng.uniform(3.0, 10.0) / mm
-        # two-way loss over the origin band, 2 * f * a * t: 6-20 dB at the default 7.5 MHz (partial, not black)
-        loss = rng.uniform(6.0, 20.0) / (2.0 * 7.5 * thick * mm / 10.0)
+        centre = rng.uniform(0, size)
+        half = 0.5 * rng.uniform(params.shadow_width_low_mm, params.shadow_width_high_mm) / mm
+        # two-way loss over the origin band, 2 * f * a * t, at the default 7.5 MHz (phantom-3: partial, not black)
+        loss = rng.uniform(params.shadow_db_low, params.shadow_db_high) / (2.0 * 7.5 * thick * mm / 10.0)
         distance = np.abs(np.arange(size) - centre)
         profile = np.where(distance < half, 0.5 * (1.0 + np.cos(np.pi * distance / half)), 0.0)  # soft edges
         band = atten[top : top + thick]
