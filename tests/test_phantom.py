@@ -402,6 +402,27 @@ def test_cli_shallow_raises_the_lesion_cases_it_draws(tmp_path):
             assert meta["params"] == before["params"]
 
 
+@pytest.mark.parametrize("flag,extra", [("--superficial", "superficial"), ("--dark-shadows", "dark_shadows")])
+def test_cli_appearance_options_reach_every_case(tmp_path, flag, extra):
+    out = _run(tmp_path, extra, "--workers", "1", flag, "1")
+    plain = _run(tmp_path, "plain", "--workers", "1")
+    for name in ("case_00000", "case_00005"):  # a carcinoma and the lesion-free view
+        meta, before = (json.loads((folder / name / "meta.json").read_text()) for folder in (out, plain))
+        assert meta["extra"].get(extra) is True and extra not in before.get("extra", {})
+        assert meta["params"]["lesion_type"] == before["params"]["lesion_type"]
+        assert meta["params"]["depth_mm"] == before["params"]["depth_mm"]  # appearance only
+
+
+def test_cli_share_options_are_the_library_keywords():
+    import inspect
+
+    from usegan.commands.phantom import SHARES
+    from usegan.phantom.case import RESTYLES, random_case_of_type
+
+    keywords = inspect.signature(random_case_of_type).parameters
+    assert all(name in keywords for name in SHARES) and set(RESTYLES) <= set(SHARES)
+
+
 def test_cli_lesion_types_match_the_library():
     from usegan.commands import phantom as command
 

@@ -16,6 +16,8 @@ from usegan.phantom.scanner import PROFILE_NAMES
 from usegan.vocab import LesionType, values
 
 LESION_TYPES = values(LesionType)
+# the share options (flags --small-in-frame, ...), passed as keywords to usegan.phantom.case.random_case_of_type
+SHARES = ("small_in_frame", "shallow", "superficial", "dark_shadows")
 
 
 def register(subparsers) -> None:
@@ -110,15 +112,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"unknown lesion type(s) {', '.join(unknown)}; choose from {', '.join(LESION_TYPES)}")
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, got {args.workers}")
-    shares = {
-        "--small-in-frame": args.small_in_frame,
-        "--shallow": args.shallow,
-        "--superficial": args.superficial,
-        "--dark-shadows": args.dark_shadows,
-    }
-    for flag, share in shares.items():
+    shares = {name: getattr(args, name) for name in SHARES}
+    for name, share in shares.items():
         if not 0.0 <= share <= 1.0:
-            raise CommandError(f"{flag} must be between 0 and 1, got {share}")
+            raise CommandError(f"--{name.replace('_', '-')} must be between 0 and 1, got {share}")
     if args.start < 0:
         raise CommandError(f"--start must be >= 0, got {args.start}")
     if args.out.exists() and not args.out.is_dir():
@@ -132,13 +129,7 @@ def run(args: argparse.Namespace) -> int:
             args.size,
             str(args.out),
             not args.no_true_strain,
-            {
-                "scanner": args.scanner,
-                "small_in_frame": args.small_in_frame,
-                "shallow": args.shallow,
-                "superficial": args.superficial,
-                "dark_shadows": args.dark_shadows,
-            },
+            {"scanner": args.scanner, **shares},
         )
         for i in range(args.start, args.start + args.count)
     ]

@@ -333,6 +333,11 @@ def deepen_shadows(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
     return replace(p, broad_shadows=int(rng.integers(1, 3)), **looks)
 
 
+# random_case_of_type's appearance options: keyword -> (the tag of its own random stream, what it restyles). Each
+# changes the B-mode only, for a share of all cases (lesion-free views too).
+RESTYLES = {"superficial": (0x5A12, brighten_superficial), "dark_shadows": (0x5A13, deepen_shadows)}
+
+
 def _lesion_half_height(p: PhantomParams) -> float:
     """Half the vertical extent of ``p``'s lesion and halo with a 20 % allowance for its outline, mm."""
     return 0.5 * p.size_mm * max(p.aspect, 1.0) * 1.2 + p.halo_mm
@@ -423,13 +428,8 @@ def random_case_of_type(
     cases with broad shadows as dark as the real scans' (:func:`deepen_shadows`). All 0 give phantom-3 exactly.
     Each draw has its own random stream, so the other cases of a run are the same whatever the shares.
     """
-    shares = (
-        ("small_in_frame", small_in_frame),
-        ("shallow", shallow),
-        ("superficial", superficial),
-        ("dark_shadows", dark_shadows),
-    )
-    for name, share in shares:
+    looks = {"superficial": superficial, "dark_shadows": dark_shadows}  # the shares of RESTYLES
+    for name, share in {"small_in_frame": small_in_frame, "shallow": shallow, **looks}.items():
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {share!r}")
     rng = rng or np.random.default_rng(np.random.SeedSequence([int(seed), 0xCA5E]))
@@ -446,25 +446,18 @@ def random_case_of_type(
         params, full_field = shrink_lesion(params, small_rng), True
     if raised:
         params = raise_lesion(params, shallow_rng)
-    superficial_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A12]))
-    brightened = bool(superficial_rng.random() < superficial)
-    if brightened:  # appearance only: the lesion, its depth and the focus stay
-        params = brighten_superficial(params, superficial_rng)
-    shadow_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A13]))
-    darkened = bool(shadow_rng.random() < dark_shadows)
-    if darkened:  # appearance only
-        params = deepen_shadows(params, shadow_rng)
+    restyled = {}
+    for name, (tag, restyle) in RESTYLES.items():
+        look_rng = np.random.default_rng(np.random.SeedSequence([int(seed), tag]))
+        restyled[name] = bool(look_rng.random() < looks[name])
+        if restyled[name]:  # appearance only: the lesion, its depth and the focus stay
+            params = restyle(params, look_rng)
     if params.depth_mm != drawn.depth_mm:  # the focus keeps its drawn offset from the lesion
         focus = float(np.clip(bmode.focus_mm + params.depth_mm - drawn.depth_mm, 3.0, params.fov_mm - 2.0))
         bmode = replace(bmode, focus_mm=focus)
     case = make_case(params, seed=seed, size=size, bmode_config=bmode, display=display, full_field=full_field)
-    drawn_here = (
-        ("small_in_frame", small),
-        ("shallow", raised),
-        ("superficial", brightened),
-        ("dark_shadows", darkened),
-    )
-    notes = {name: True for name, happened in drawn_here if happened}
+    drawn_here = {"small_in_frame": small, "shallow": raised, **restyled}
+    notes = {name: True for name, happened in drawn_here.items() if happened}
     return replace(case, extra={**case.extra, **notes}) if notes else case
 
 
