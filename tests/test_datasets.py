@@ -15,7 +15,7 @@ from usegan.datasets import (
     amplitude_mix,
     augment_pair,
     colour_box,
-    style_bank,
+    target_scans,
 )
 from usegan.imageio import save_png
 
@@ -213,7 +213,10 @@ def test_style_transfer_touches_only_the_bmode_half_of_the_time(tmp_path):
     for i in range(3):
         save_png((np.linspace(250, 5, 40)[:, None] * np.ones((40, 30))).astype(np.uint8), tmp_path / f"scan{i}.png")
     (tmp_path / "notes.txt").write_text("not an image")
-    assert len(style_bank(str(tmp_path))) == 3
+    scans = target_scans(str(tmp_path))
+    assert len(scans) == 3
+    # grey levels as saved: row 0 is 250 of 255, the last row 5 (a scan read 255x too dark is a black style target)
+    assert scans[0][0, 0] == pytest.approx(250 / 255, abs=1e-6) and scans[0][-1, 0] == pytest.approx(5 / 255, abs=1e-6)
     plain = dict(hflip=0.0, gain=0.0, contrast=0.0, rotate_deg=0.0, gamma=0.0, blur_px=0.0)
     config = AugmentConfig(**plain, style_dir=str(tmp_path), style_beta=0.1)
     bmode, elasto = _speckle((32, 24), 3), np.full((32, 24, 3), 200, np.uint8)

@@ -72,18 +72,18 @@ class AugmentConfig:
         if self.style_beta > 0 and not self.style_dir:
             raise ValueError("style_beta > 0 needs style_dir (a folder of target-domain B-mode scans)")
         if self.style_beta > 0:
-            style_bank(self.style_dir)  # a missing or empty folder is an error now, not in a loader worker
+            target_scans(self.style_dir)  # a missing or empty folder is an error now, not in a loader worker
 
 
 @lru_cache(maxsize=4)
-def style_bank(folder: str) -> tuple[np.ndarray, ...]:
+def target_scans(folder: str) -> tuple[np.ndarray, ...]:
     """The scans under ``folder`` (any of :data:`IMAGE_SUFFIXES`, sorted by name) as gray float32 ``(H, W)`` in
     [0, 1]; read once per process. Raises ValueError naming the folder when it holds none."""
     root = Path(folder)
     files = sorted(f for f in root.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) if root.is_dir() else []
     if not files:
-        raise ValueError(f"style_dir {folder!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-    return tuple(to_gray(load_image(f)).astype(np.float32) / 255.0 for f in files)
+        raise ValueError(f"{folder!r} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    return tuple(to_gray(load_image(f)).astype(np.float32) for f in files)  # to_gray is in [0, 1] already
 
 
 def amplitude_mix(image: np.ndarray, style: np.ndarray, beta: float, weight: float) -> np.ndarray:
@@ -141,7 +141,7 @@ def augment_pair(
         ramp = np.linspace(0.0, rng.uniform(-config.depth_gain, config.depth_gain), h, dtype=np.float32)
         bmode = np.clip(bmode + ramp[:, None], 0.0, 1.0)
     if config.style_beta > 0 and rng.random() < 0.5:
-        bank = style_bank(config.style_dir)
+        bank = target_scans(config.style_dir)
         bmode = amplitude_mix(bmode, bank[rng.integers(len(bank))], config.style_beta, rng.uniform(0.0, 1.0))
     if config.gamma > 0:
         bmode = bmode ** np.float32(np.exp(rng.uniform(-1, 1) * np.log1p(config.gamma)))
