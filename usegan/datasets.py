@@ -86,6 +86,32 @@ def target_scans(folder: str) -> tuple[np.ndarray, ...]:
     return tuple(to_gray(load_image(f)).astype(np.float32) for f in files)  # to_gray is in [0, 1] already
 
 
+def target_crops(
+    scans: tuple[np.ndarray, ...], n: int, shape: tuple[int, int], rng: np.random.Generator, min_side: float = 0.5
+) -> torch.Tensor:
+    """``n`` random views of target-domain ``scans`` (:func:`target_scans`): a scan drawn at random, a square of a
+    ``U(min_side, 1)`` fraction of its shorter side at a random place, mirrored half of the time, resized to
+    ``shape`` (H, W). Returns ``(n, 1, H, W)`` float32 in [-1, 1], as the training B-modes are: the unlabelled input
+    of feature-level domain adaptation (:mod:`usegan.models.domain`)."""
+    if not scans:
+        raise ValueError("target_crops needs at least one scan")
+    if not 0.0 < min_side <= 1.0:
+        raise ValueError(f"min_side is a fraction of the shorter side in (0, 1], got {min_side!r}")
+    views = []
+    for _ in range(n):
+        scan = scans[int(rng.integers(len(scans)))]
+        side = max(8, int(round(rng.uniform(min_side, 1.0) * min(scan.shape))))
+        top = int(rng.integers(scan.shape[0] - side + 1))
+        left = int(rng.integers(scan.shape[1] - side + 1))
+        view = torch.from_numpy(np.ascontiguousarray(scan[top : top + side, left : left + side]))
+        if rng.random() < 0.5:
+            view = view.flip(-1)
+        views.append(
+            torch.nn.functional.interpolate(view[None, None], size=shape, mode="bilinear", align_corners=False)
+        )
+    return torch.cat(views).clamp(0.0, 1.0) * 2.0 - 1.0
+
+
 def amplitude_mix(image: np.ndarray, style: np.ndarray, beta: float, weight: float) -> np.ndarray:
     """``image`` (H, W) float32 in [0, 1] with the amplitude of its Fourier components in the low-frequency band
     (frequencies up to ``beta`` x the shorter side, per axis) moved a fraction ``weight`` in [0, 1] of the way to

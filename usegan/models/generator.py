@@ -103,8 +103,21 @@ class USEGANGenerator(nn.Module):
             self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ch, config.out_channels, 7), nn.Tanh())
 
     def forward(self, bmode: torch.Tensor, with_scalar: bool = False, quantise: bool = False):
-        """1. check the input size; 2. run every stage in order (see the class docstring); 3. render the
-        predicted position through the colour map (``quantise``: nearest LUT entry, for inference)."""
+        """1. check the input size; 2. run every stage in order (see the class docstring: :meth:`encode`, then
+        :meth:`decode`); 3. render the predicted position through the colour map (``quantise``: nearest LUT entry,
+        for inference)."""
+        return self.decode(self.encode(bmode), with_scalar, quantise)
+
+    def _stages(self) -> tuple[list[nn.Module], list[nn.Module]]:
+        """The named children split after the last residual block: (encoder stages, decoder stages)."""
+        stages = list(self.children())
+        cut = 1 + self.config.n_down + self.config.n_res_blocks + 1  # stem, spatial attention, downs, residuals
+        return stages[:cut], stages[cut:]
+
+    def encode(self, bmode: torch.Tensor) -> torch.Tensor:
+        """Stem to the last residual block: ``(B, in_channels, H, W)`` -> bottleneck features
+        ``(B, base_channels * 2 ** n_down, H / 2 ** n_down, W / 2 ** n_down)`` (what feature-level domain adaptation,
+        :mod:`usegan.models.domain`, aligns)."""
         if bmode.ndim != 4 or bmode.shape[1] != self.config.in_channels:
             raise ValueError(f"expected input (B, {self.config.in_channels}, H, W), got {tuple(bmode.shape)}")
         h, w = bmode.shape[-2:]
@@ -112,6 +125,13 @@ class USEGANGenerator(nn.Module):
         if h % m or w % m:
             raise ValueError(f"image side must be a multiple of {m}, got {h}x{w}")
         x = bmode
-        for module in self.children():
+        for module in self._stages()[0]:
+            x = module(x)
+        return x
+
+    def decode(self, features: torch.Tensor, with_scalar: bool = False, quantise: bool = False):
+        """Bottleneck features (:meth:`encode`) -> the elastogram, as :meth:`forward` returns it."""
+        x = features
+        for module in self._stages()[1]:
             x = module(x)
         return finish_output(x, self.config.output, getattr(self, "lut", None), with_scalar, quantise)

@@ -102,6 +102,14 @@ class TrainConfig:
     style_beta: float = option(
         0.0, "with style_dir: half-width of the low-frequency band mixed, as a fraction of the shorter side (0 = off)"
     )
+    domain_dir: str = option(
+        "",
+        "a folder of unlabelled target-domain B-mode scans for feature-level domain adaptation (DANN at the "
+        "generator's bottleneck; they supervise nothing else: they have no elastogram)",
+    )
+    domain_weight: float = option(
+        0.0, "with domain_dir: weight of the reversed domain gradient, ramped up over the run (0 = off)"
+    )
     crop_to_box: bool = option(True, "learn the elastogram inside the elastography box (crop each pair to its box)")
     resume: str = option("", "training state file (state.pt) to resume from")
     init_from: str = option("", "checkpoint whose matching generator weights initialise a new run (any format)")
@@ -143,6 +151,12 @@ class TrainConfig:
             raise ValueError(f"time_budget_s must be >= 0, got {self.time_budget_s}")
         if not 0.0 <= self.decay_start <= 1.0:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
+        if self.domain_weight < 0:
+            raise ValueError(f"domain_weight must be >= 0, got {self.domain_weight!r}")
+        if self.domain_weight > 0 and not self.domain_dir:
+            raise ValueError("domain_weight > 0 needs domain_dir (a folder of target-domain B-mode scans)")
+        if self.domain_weight > 0 and self.architecture != "usegan":
+            raise ValueError(f"domain adaptation needs the usegan generator's bottleneck, got {self.architecture!r}")
 
     @property
     def loss_weights(self) -> LossWeights:

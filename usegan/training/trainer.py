@@ -30,8 +30,10 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSamp
 from usegan import provenance
 from usegan.checkpoint import default_colour_scale, save_checkpoint
 from usegan.colormaps import lut_positions
+from usegan.datasets import target_crops, target_scans
 from usegan.inference import tensor_to_rgb
 from usegan.models.discriminator import USEGANDiscriminator, mask_to_boxes
+from usegan.models.domain import DomainClassifier, dann_ramp, domain_loss, valid_locations
 from usegan.models.generator import USEGANGenerator
 from usegan.models.losses import ColorLoss, GANLoss, VGGPerceptualLoss
 from usegan.models.unet import UNetGenerator
@@ -75,6 +77,17 @@ class Trainer:
         self.discriminator = (
             USEGANDiscriminator(config.discriminator_config).to(self.device) if weights.gan > 0 else None
         )
+        self.domain_classifier, self.domain_scans, self.opt_domain = None, (), None
+        if config.domain_weight > 0:
+            if self.dist.enabled:
+                raise ValueError("domain adaptation (domain_weight > 0) runs in a single process, not under torchrun")
+            gen = self.generator.config
+            self.domain_scans = target_scans(config.domain_dir)
+            self.domain_classifier = DomainClassifier(gen.base_channels * 2**gen.n_down).to(self.device)
+            self.opt_domain = torch.optim.Adam(
+                self.domain_classifier.parameters(), config.lr_d, betas=(config.beta1, config.beta2)
+            )
+            self.domain_rng = np.random.default_rng([config.seed, 0xDA])
         self.gan_loss = GANLoss(weights.gan_mode)
         self.color_loss = ColorLoss().to(self.device) if weights.color > 0 else None
         self.vgg_loss = (
@@ -170,7 +183,11 @@ class Trainer:
             boxes = mask_to_boxes(batch["mask"].to(self.device))
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
         with autocast:
-            fake_e, position, log_scale = self.g_train(real_b, with_scalar=True)
+            if self.domain_classifier is None:
+                fake_e, position, log_scale = self.g_train(real_b, with_scalar=True)
+            else:
+                features = self.generator.encode(real_b)
+                fake_e, position, log_scale = self.generator.decode(features, with_scalar=True)
         fake_e = torch.where(valid, fake_e.float(), real_e)
         losses: dict[str, float] = {}
         if self.d_train is not None:
@@ -224,14 +241,36 @@ class Trainer:
             total = total + self.config.w_scalar * loss_g_scalar + self.config.w_nll * loss_g_nll
             losses["loss_g_scalar"] = loss_g_scalar.item()
             losses["loss_g_nll"] = loss_g_nll.item()
+        if self.domain_classifier is not None:
+            loss_domain, accuracy = self.domain_term(features, valid)
+            total = total + loss_domain
+            losses["loss_domain"], losses["domain_accuracy"] = loss_domain.item(), accuracy
+            self.opt_domain.zero_grad(set_to_none=True)
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
         self.opt_g.step()
+        if self.opt_domain is not None:
+            self.opt_domain.step()
         self.sched_g.step()
         if self.sched_d:
             self.sched_d.step()
         losses["loss_g"] = total.item()
         return losses
+
+    def domain_term(self, features: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """The DANN term (:mod:`usegan.models.domain`) for a batch whose bottleneck ``features`` came from training
+        B-modes with content mask ``valid`` ``(B, 1, H, W)``: as many random views of the target-domain scans
+        (:func:`usegan.datasets.target_crops`) are encoded, and the classifier tells the two apart through a
+        gradient reversal of ``domain_weight`` times :func:`usegan.models.domain.dann_ramp` of the run's progress.
+        Returns ``(loss, accuracy)``."""
+        n, shape = features.shape[0], tuple(valid.shape[-2:])
+        target_b = target_crops(self.domain_scans, n, shape, self.domain_rng).to(self.device)
+        weight = self.config.domain_weight * dann_ramp(self.step / max(1, self.total_steps))
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+            target_features = self.generator.encode(target_b)
+            return domain_loss(
+                self.domain_classifier, features, target_features, weight, valid_locations(valid, features)
+            )
 
     def pixel_weights(self, mask: torch.Tensor, bmode: torch.Tensor | None = None) -> torch.Tensor:
         """``(B, 1, H, W)`` lesion mask in {0, 1} (and the B-mode in [-1, 1]) -> per-pixel weights of the L1 and
@@ -375,6 +414,8 @@ class Trainer:
                 opt_d=self.opt_d.state_dict(),
                 sched_d=self.sched_d.state_dict(),
             )
+        if self.domain_classifier is not None:
+            state.update(domain_classifier=self.domain_classifier.state_dict(), opt_domain=self.opt_domain.state_dict())
         tmp = self.out / ".state.pt.tmp"
         torch.save(state, tmp)
         tmp.replace(self.out / "state.pt")
@@ -388,6 +429,9 @@ class Trainer:
             self.discriminator.load_state_dict(state["discriminator"])
             self.opt_d.load_state_dict(state["opt_d"])
             self.sched_d.load_state_dict(state["sched_d"])
+        if self.domain_classifier is not None and "domain_classifier" in state:
+            self.domain_classifier.load_state_dict(state["domain_classifier"])
+            self.opt_domain.load_state_dict(state["opt_domain"])
         self.step = int(state["step"])
         self.best_metric = float(state["best_metric"])
         self.best_step = int(state["best_step"])
