@@ -146,6 +146,9 @@ def test_training_with_a_domain_term_logs_it_keeps_its_state_and_ships_only_the_
     assert all("loss_domain" in e and 0.0 <= e["domain_accuracy"] <= 1.0 for e in events)
     state = torch.load(run / "state.pt", weights_only=True)
     assert "domain_classifier" in state and "opt_domain" in state
+    saved_views = np.random.default_rng(0)
+    saved_views.bit_generator.state = state["domain_rng"]
+    assert saved_views.random() != np.random.default_rng([0, 0xDA]).random()  # the views drawn so far are not redrawn
     shipped = read_checkpoint(run / "last.pt")
     assert set(shipped["state_dict"]) == set(
         USEGANGenerator(GeneratorConfig(**shipped["generator_config"])).state_dict()

@@ -415,7 +415,11 @@ class Trainer:
                 sched_d=self.sched_d.state_dict(),
             )
         if self.domain_classifier is not None:
-            state.update(domain_classifier=self.domain_classifier.state_dict(), opt_domain=self.opt_domain.state_dict())
+            state.update(
+                domain_classifier=self.domain_classifier.state_dict(),
+                opt_domain=self.opt_domain.state_dict(),
+                domain_rng=self.domain_rng.bit_generator.state,  # a resumed run draws new real views, not the first
+            )
         tmp = self.out / ".state.pt.tmp"
         torch.save(state, tmp)
         tmp.replace(self.out / "state.pt")
@@ -432,6 +436,7 @@ class Trainer:
         if self.domain_classifier is not None and "domain_classifier" in state:
             self.domain_classifier.load_state_dict(state["domain_classifier"])
             self.opt_domain.load_state_dict(state["opt_domain"])
+            self.domain_rng.bit_generator.state = state["domain_rng"]
         self.step = int(state["step"])
         self.best_metric = float(state["best_metric"])
         self.best_step = int(state["best_step"])
