@@ -156,3 +156,32 @@ def test_training_with_a_domain_term_logs_it_keeps_its_state_and_ships_only_the_
     assert json.loads((run / "config.json").read_text())["domain_weight"] == 1.0
     assert main([*args, "--steps", "3", "--resume", str(run / "state.pt")]) == 0
     assert [e["step"] for e in read_log(run) if e["event"] == "train"] == [1, 2, 3]
+
+
+def test_the_domain_term_alone_moves_the_encoder_and_not_the_decoder(tmp_path, scans_folder):
+    """With every other loss weighted 0, one training step half way through the run changes the generator's
+    encoder (the reversed domain gradient reaches it) and leaves its decoder as it was."""
+    from usegan.training.trainer import Trainer
+
+    torch.manual_seed(0)
+    config = TrainConfig(
+        out=str(tmp_path / "run"), image_size=16, base_channels=8, n_res_blocks=1, batch_size=2, steps=10,
+        w_gan=0.0, w_vgg=0.0, w_l1=0.0, w_color=0.0, w_scalar=0.0, w_nll=0.0, device="cpu", seed=0,
+        domain_dir=str(scans_folder), domain_weight=1.0,
+    )  # fmt: skip
+    batch = {
+        "bmode": torch.rand(2, 1, 16, 16) * 2 - 1,
+        "elasto": torch.zeros(2, 3, 16, 16),
+        "position": torch.full((2, 1, 16, 16), 0.5),
+        "mask": torch.zeros(2, 1, 16, 16),
+        "box": torch.tensor([[0, 0, 16, 16]] * 2),
+    }
+    trainer = Trainer(config, [batch])
+    trainer.step = 5  # the ramp is 0 at the start
+    encoder, decoder = (torch.nn.ModuleList(part) for part in trainer.generator._stages())
+    before = [[p.detach().clone() for p in part.parameters()] for part in (encoder, decoder)]
+    losses = trainer.train_step(batch)
+    assert losses["loss_domain"] > 0
+    moved = [any(not torch.equal(a, b) for a, b in zip(old, part.parameters(), strict=True)) for old, part in
+             zip(before, (encoder, decoder), strict=True)]  # fmt: skip
+    assert moved == [True, False]

@@ -242,7 +242,7 @@ class Trainer:
             losses["loss_g_scalar"] = loss_g_scalar.item()
             losses["loss_g_nll"] = loss_g_nll.item()
         if self.domain_classifier is not None:
-            loss_domain, accuracy = self.domain_term(features, valid)
+            loss_domain, accuracy = self.domain_term(features, valid, autocast)
             total = total + loss_domain
             losses["loss_domain"], losses["domain_accuracy"] = loss_domain.item(), accuracy
             self.opt_domain.zero_grad(set_to_none=True)
@@ -257,16 +257,16 @@ class Trainer:
         losses["loss_g"] = total.item()
         return losses
 
-    def domain_term(self, features: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, float]:
+    def domain_term(self, features: torch.Tensor, valid: torch.Tensor, autocast) -> tuple[torch.Tensor, float]:
         """The DANN term (:mod:`usegan.models.domain`) for a batch whose bottleneck ``features`` came from training
         B-modes with content mask ``valid`` ``(B, 1, H, W)``: as many random views of the target-domain scans
         (:func:`usegan.datasets.target_crops`) are encoded, and the classifier tells the two apart through a
         gradient reversal of ``domain_weight`` times :func:`usegan.models.domain.dann_ramp` of the run's progress.
-        Returns ``(loss, accuracy)``."""
+        ``autocast`` is the step's precision context. Returns ``(loss, accuracy)``."""
         n, shape = features.shape[0], tuple(valid.shape[-2:])
         target_b = target_crops(self.domain_scans, n, shape, self.domain_rng).to(self.device)
         weight = self.config.domain_weight * dann_ramp(self.step / max(1, self.total_steps))
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16):
+        with autocast:
             target_features = self.generator.encode(target_b)
             return domain_loss(
                 self.domain_classifier, features, target_features, weight, valid_locations(valid, features)
