@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from usegan.cli import main
 from usegan.colormaps import swe_colormap
-from usegan.phantom import LESION_TYPES, make_case, random_case, teaching_params
+from usegan.phantom import LESION_TYPES, PhantomParams, make_case, random_case, teaching_params
 from usegan.phantom.bmode import BModeConfig, speckle_envelope
 from usegan.phantom.mechanics import MechanicsConfig, axial_strain
 from usegan.phantom.render import box_mask
@@ -206,6 +206,20 @@ def test_teaching_params_set_the_requested_anatomy():
         teaching_params("cyst", shape="star")
     with pytest.raises(ValueError, match="lesion_type"):
         teaching_params("lymphoma")
+
+
+@pytest.mark.parametrize(
+    "fields, named",
+    [
+        ({"shadow_db_low": 25.0, "shadow_db_high": 20.0}, "shadow_db_low"),
+        ({"shadow_db_low": -1.0}, "shadow_db_low"),
+        ({"shadow_width_low_mm": 12.0, "shadow_width_high_mm": 10.0}, "shadow_width_low_mm"),
+    ],
+)
+def test_phantom_params_refuse_an_inverted_shadow_range(fields, named):
+    with pytest.raises(ValueError, match=named):
+        PhantomParams(**fields)
+    PhantomParams(shadow_db_low=20.0, shadow_db_high=20.0)  # an empty range (one value) is allowed
 
 
 def test_cases_are_deterministic_in_their_seed():

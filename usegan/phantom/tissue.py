@@ -94,6 +94,11 @@ class PhantomParams:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if not 0 < self.depth_mm < self.fov_mm:
             raise ValueError(f"depth_mm must lie inside the field of view (0, {self.fov_mm}), got {self.depth_mm!r}")
+        for low, high in (("shadow_db_low", "shadow_db_high"), ("shadow_width_low_mm", "shadow_width_high_mm")):
+            if not 0 <= getattr(self, low) <= getattr(self, high):
+                raise ValueError(
+                    f"{low} must satisfy 0 <= {low} <= {high}, got {getattr(self, low)!r} and {getattr(self, high)!r}"
+                )
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ edits the grey levels as a log-compressed display would show the lesion:
 
 1. **grey -> dB above black**: ``D = grey * DR``, the display's dynamic range ``DR`` drawn in :data:`DYNAMIC_RANGE_DB`
    per case (the scans do not say theirs);
-2. **inside**: the tissue level around the lesion (median of ``D`` in a ring 3-8 px outside it) plus the lesion's
-   echogenicity in dB (:data:`ECHO`: carcinoma -22 to -10 dB, fibroadenoma -16 to -7 dB, as in
-   :mod:`usegan.training.rfsim`) plus the scan's own speckle texture (``D`` minus its 2 px Gaussian blur) taken from
-   another place of the same scan, so the lesion has the scanner's speckle but not the anatomy under it; a cyst is
-   anechoic: 1-4 % of ``DR`` above black with a tenth of that texture;
+2. **inside**: the tissue level around the lesion (median of ``D`` in the ring 4-8 px outside it,
+   :func:`surrounding_ring`) plus the lesion's echogenicity in dB (:data:`ECHO`: carcinoma -22 to -10 dB,
+   fibroadenoma -16 to -7 dB, as in :mod:`usegan.training.rfsim`) plus the scan's own speckle texture (``D`` minus
+   its 2 px Gaussian blur) taken from another place of the same scan, so the lesion has the scanner's speckle but not
+   the anatomy under it; a cyst is anechoic: 1-4 % of ``DR`` above black with a tenth of that texture;
 3. **margin**: blended over a Gaussian of the outline (:data:`MARGIN_PX`: 1-2 px for a carcinoma's indistinct
    margin, 0.5 px for the circumscribed ones);
 4. **behind the lesion**, down each column from the lesion's lower edge to the bottom: a shadow (carcinoma) or an
@@ -49,6 +49,13 @@ class NoPlaceError(ValueError):
     """A scan has no place for a lesion with tissue of at least :data:`MIN_TISSUE_GREY` around it."""
 
 
+def surrounding_ring(mask: np.ndarray) -> np.ndarray:
+    """The tissue around a lesion: ``(H, W)`` bool, the pixels 4-8 px (city-block distance) outside ``mask``
+    (``(H, W)`` bool). Its median grey decides where a lesion may go and sets the level the lesion's echogenicity is
+    counted from."""
+    return ndimage.binary_dilation(mask, iterations=8) & ~ndimage.binary_dilation(mask, iterations=3)
+
+
 def insert_lesion(
     scan: np.ndarray, lesion_type: str, rng: np.random.Generator, mm_per_px: float = 0.18, name: str = ""
 ) -> StressCase:
@@ -66,7 +73,7 @@ def insert_lesion(
     h, w = grey.shape
     for _ in range(PLACEMENT_TRIES):
         mask = lesion_mask(rng, lesion_type, (h, w), mm_per_px)
-        ring = ndimage.binary_dilation(mask, iterations=8) & ~ndimage.binary_dilation(mask, iterations=3)
+        ring = surrounding_ring(mask)
         if np.median(grey[ring]) >= MIN_TISSUE_GREY:
             break
     else:
@@ -105,7 +112,7 @@ def _render(grey: np.ndarray, mask: np.ndarray, imaging: dict) -> np.ndarray:
     h = grey.shape[0]
     dynamic_range = imaging["dynamic_range_db"]
     db = grey * dynamic_range
-    ring = ndimage.binary_dilation(mask, iterations=8) & ~ndimage.binary_dilation(mask, iterations=3)
+    ring = surrounding_ring(mask)
     texture = np.roll(db - ndimage.gaussian_filter(db, 2.0), tuple(imaging["texture_shift"]), axis=(0, 1))
     if imaging["echo_db"] is None:  # a cyst: anechoic
         inside = imaging["cyst_level"] * dynamic_range + 0.1 * texture
