@@ -58,8 +58,8 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/usegan bench --json
 
-model: $(VENV)/.installed
-	$(BIN)/python scripts/train_bundled_models.py
+model: $(VENV)/.installed  # REAL=DIR: the real lesion-free scans (default ../shared/real-bmode/breast-normal)
+	$(BIN)/python scripts/train_bundled_models.py $(if $(REAL),--real $(REAL))
 
 dicom-listen: $(VENV)/.installed
 	$(BIN)/usegan dicom listen

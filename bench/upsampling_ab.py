@@ -25,7 +25,7 @@ def main() -> None:
     from usegan.models.layers import UpBlock
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="data/models/usegan-strain-v4.pt")
+    parser.add_argument("--model", default="data/models/usegan-strain-v6.pt")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4)

@@ -318,8 +318,8 @@ def remember_framing(case, result: reading.Reading) -> None:
 
 FRAMED_EVIDENCE = (
     "Why: on the second simulator (docs/fidelity.md, lesions under a quarter of the frame, seeds 0-4) the bundled "
-    "models (usegan-strain-v4, usegan-swe-v5) read 43 and 74 of 107 carcinomas hard in the whole image and 105 and "
-    "106 framed like this, while 16 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): "
+    "models (usegan-strain-v6, usegan-swe-v5) read 56 and 74 of 107 carcinomas hard in the whole image and 106 and "
+    "106 framed like this, while 15 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): "
     "weigh it with the B-mode."
 )
 IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text), shown while that image is up

@@ -4,8 +4,9 @@
 #   OUT=/tmp/out BUDGET=430 bash scripts/gpu_stage.sh
 # STAGE=phantom2 (default; stage 6, v4): INIT is a folder of <run>.pt the bundled runs start from (first leg: copies
 # of data/models/usegan-{strain,swe}-v3.pt named strain-v4.pt / swe-v4.pt; second leg: the first leg's).
-# STAGE=phantom3 (stage 8, the v6 candidates): RUNS=strain-v6,strain-v6-control,swe-v6 and INIT a folder holding
-# copies of the bundled checkpoints named after those runs. RUNS (comma-separated) and CASES are optional.
+# STAGE=phantom3 (stage 8, GPU candidates tried once): RUNS=strain-gpu-dg,strain-gpu-control,swe-gpu-dg and INIT a
+# folder holding copies of strain v4 and SWE v5 (then bundled) named after those runs. RUNS (comma-separated) and
+# CASES are optional.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 OUT=${OUT:?set OUT} BUDGET=${BUDGET:-430} WORK=${WORK:-/tmp/usegan-v4} CASES=${CASES:-3000}

@@ -20,8 +20,8 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
 5. **equal budget** (``--runs``), every run from scratch on the merged set for ``--steps`` with the stage-3
    recipe: ``strain-scratch`` (USE-GAN), ``strain-unet`` (pix2pix U-Net, GAN + 100 L1), ``strain-rgbhead``
    (free-RGB head instead of the colour-map head), ``strain-rgb-nomask`` (free RGB and no fill masking);
-6. **phantom-2 stage** (bundled ``strain-v4``; ``swe-v4``, :func:`phantom2_legs`): phantom-2 adds broad acoustic
-   shadows (appearance only) and deep chest walls; from the stage-3 / stage-4 checkpoints, two legs at
+6. **phantom-2 stage** (``strain-v4``, bundled until v6; ``swe-v4``, :func:`phantom2_legs`): phantom-2 adds broad
+   acoustic shadows (appearance only) and deep chest walls; from the stage-3 / stage-4 checkpoints, two legs at
    native 256 px (whole scaled boxes, batch 12, VGG19 relu1_1-relu5_1 at full size), leg a on 3000 cases of seed
    3000, leg b from leg a on the first 2000 of them, for the steps the lent GPU reached in its time budget
    (:data:`V4_LEGS`); and the equal-budget pair ``eq-usegan`` / ``eq-unet`` from scratch at constant learning
@@ -32,11 +32,19 @@ Stages (each skipped when its output exists, so an interrupted run resumes):
    budget reached (:data:`V5_RUNS`);
    and the randomisation ablation (:func:`randomisation_pair`): USE-GAN from scratch for 600 steps of the stage-3
    recipe on those 1500 cases and on the same seeds rendered with one fixed imaging chain (``--scanner one-chain``);
-8. ``usegan evaluate`` every run on both test sets
-   (stage 8 of the script, the v6 candidates of :data:`V6_RUNS`, runs only on a lent GPU with
+8. (stage 8 of the script, the GPU candidates of :data:`GPU_P3_RUNS`, runs only on a lent GPU with
    ``--phantom3-gpu-only``: tried once, not shipped, so ``make model`` does not repeat it; see docs/fidelity.md)
-9. copy the final checkpoints of the runs :data:`model_card.VERSIONS` names (``strain-v4``, ``swe-v5``; end of the
-   learning-rate decay, no choice on the test sets) to ``data/models/`` and write their model cards (``.md``).
+9. **style stage, strain** (bundled ``strain-v6``, :func:`style_stage`): from ``strain-v4`` on this CPU (the
+   stage-7 recipe) on 1500 phantom-3 cases of seed 4000 with more shallow lesions and the real-like superficial look
+   (``--shallow 0.4 --superficial 0.5``), the depth-gain (TGC) augmentation and unpaired appearance transfer from
+   the first 67 real lesion-free scans of ``--real`` (``--style-dir``, ``--style-beta 0.03``: half of the B-modes
+   take a real scan's low-frequency Fourier amplitude; the scans have no elastogram and supervise nothing), 1461
+   steps (``strain-sst2``); ``strain-v6`` is the weight-space average 0.5 ``strain-v4`` + 0.5 ``strain-sst2``
+   (:data:`AVERAGES`). Needs ``--real`` (the BUSI normal class, not in this repository): without it ``make model``
+   refuses to start;
+10. ``usegan evaluate`` every run on both test sets; copy the final checkpoints of the runs
+    :data:`model_card.VERSIONS` names (``strain-v6``, ``swe-v5``; end of the learning-rate decay or the fixed
+    average, no choice on the test sets) to ``data/models/`` and write their model cards (``.md``).
 
 CPU recipe (stages 2-5): the generator runs at 256 px; training uses random 128 px patches of the box scaled as
 inference scales it (a quarter of the cost per image, same resolution), bf16 autocast, VGG19 on 64 px copies up to
@@ -54,6 +62,7 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -140,13 +149,25 @@ V5_RUNS = {"swe-v5": (V4_RUNS["swe-v4"][0], "swe-v4", 1464)}
 # same strain recipe without it as the control. The CPU fine-tunes of strain v4 (batch 4, VGG at 128 px) lost held-out
 # kappa with and without the augmentation; at this GPU recipe they lost it too (docs/fidelity.md).
 DEPTH_GAIN = ["--depth-gain", "0.3"]
-V6_RUNS = {
-    "strain-v6": ([*V4_RUNS["strain-v4"][0], *DEPTH_GAIN], "strain-v4"),
-    "strain-v6-control": (V4_RUNS["strain-v4"][0], "strain-v4"),
-    "swe-v6": ([*V4_RUNS["swe-v4"][0], *DEPTH_GAIN], "swe-v5"),
+GPU_P3_RUNS = {
+    "strain-gpu-dg": ([*V4_RUNS["strain-v4"][0], *DEPTH_GAIN], "strain-v4"),
+    "strain-gpu-control": (V4_RUNS["strain-v4"][0], "strain-v4"),
+    "swe-gpu-dg": ([*V4_RUNS["swe-v4"][0], *DEPTH_GAIN], "swe-v5"),
 }
+# Stage 9 (v6, strain only): strain-v4 fine-tuned on this CPU (CPU_256) on phantom-3 cases with more shallow lesions
+# and the real-like superficial look (SUPERFICIAL_CASES of PHANTOM3_SEED with SUPERFICIAL_FLAGS), the depth-gain (TGC)
+# augmentation and unpaired appearance transfer from real lesion-free scans (``--style-dir``: the first STYLE_SCANS
+# of ``--real`` by name; they have no elastogram and supervise nothing; the others stay unseen for the checks), for
+# the steps in the table; the shipped strain-v6 is the weight-space average of strain-v4 and that run (AVERAGES,
+# usegan.training.ensemble.interpolate). Shipped by a rule set before it was evaluated (docs/fidelity.md): the
+# unseen real scans served for that decision.
+SUPERFICIAL_FLAGS, SUPERFICIAL_CASES = ["--shallow", "0.4", "--superficial", "0.5"], 1500
+STYLE_SCANS = 67
+V6_RUNS = {"strain-sst2": ([*V4_RUNS["strain-v4"][0], *DEPTH_GAIN, "--style-beta", "0.03"], "strain-v4", 1461)}
+AVERAGES = {"strain-v6": ("strain-v4", "strain-sst2", 0.5)}  # run -> (a, b, alpha): (1 - alpha) a + alpha b
+CPU_RUNS = {**V5_RUNS, **V6_RUNS}  # runs with the CPU_256 recipe
 # GPU stage -> (its runs, the phantom seed of its training set, that set's folder under --work)
-GPU_STAGES = {"phantom2": (V4_RUNS, PHANTOM2_SEED, "phantom2-train"), "phantom3": (V6_RUNS, PHANTOM3_SEED,
+GPU_STAGES = {"phantom2": (V4_RUNS, PHANTOM2_SEED, "phantom2-train"), "phantom3": (GPU_P3_RUNS, PHANTOM3_SEED,
               "phantom3-gpu-train")}  # fmt: skip
 # The randomisation ablation: USE-GAN from scratch with the stage-3 recipe for RANDOMISATION_STEPS on the phantom-3
 # set of stage 7 (a random imaging chain per case) and on the same seeds rendered with one fixed chain
@@ -179,10 +200,12 @@ def sh(cmd: list[str], log: Path | None = None) -> subprocess.CompletedProcess:
     return proc
 
 
-def simulate(folder: Path, n: int, seed: int, scanner: str = "training", workers: int = 2) -> Path:
+def simulate(
+    folder: Path, n: int, seed: int, scanner: str = "training", workers: int = 2, extra: Sequence[str] = ()
+) -> Path:
     if not (folder / "index.csv").is_file():
         sh([*USEGAN, "phantom", "-n", n, "--out", folder, "--seed", seed, "--size", 256, "--workers", workers,
-            "--no-true-strain", "--quiet", "--scanner", scanner])  # fmt: skip
+            "--no-true-strain", "--quiet", "--scanner", scanner, *extra])  # fmt: skip
     return folder
 
 
@@ -248,16 +271,17 @@ def start_run(
     budget_s: float = 0.0,
     device: str = "",
     loader_workers: int = 1,
+    extra_flags: Sequence = (),
 ) -> subprocess.Popen | None:
-    """Start stage-6, -7 or -8 run ``name`` (a key of :data:`V4_RUNS`, :data:`V5_RUNS` or :data:`V6_RUNS`) in
-    ``out`` as a background process (None when it has finished already); resumes from its ``state.pt``, else starts
-    from ``init``."""
+    """Start stage-6, -7, -8 or -9 run ``name`` (a key of :data:`V4_RUNS`, :data:`V5_RUNS`, :data:`GPU_P3_RUNS` or
+    :data:`V6_RUNS`) in ``out`` as a background process (None when it has finished already), with ``extra_flags``
+    after the table's; resumes from its ``state.pt``, else starts from ``init``."""
     if finished(out, steps):
         return None
-    common = [*CPU_256] if name in V5_RUNS else [*GPU_COMMON]
-    extra = {**V4_RUNS, **V5_RUNS, **V6_RUNS}[name][0]
+    common = [*CPU_256] if name in CPU_RUNS else [*GPU_COMMON]
+    extra = {**V4_RUNS, **CPU_RUNS, **GPU_P3_RUNS}[name][0]
     cmd = [*USEGAN, "train", "--data", train, "--out", out, "--steps", steps, "--version", f"usegan-{name}",
-           *common, "--num-workers", loader_workers, *extra]  # fmt: skip
+           *common, "--num-workers", loader_workers, *extra, *extra_flags]  # fmt: skip
     if budget_s:
         cmd += ["--time-budget-s", budget_s]
     if device:
@@ -344,6 +368,42 @@ def phantom3_stage(work: Path, inits: dict[str, Path], workers: int) -> dict[str
     return {name: work / name for name in V5_RUNS}
 
 
+def style_scans(work: Path, real: Path) -> Path:
+    """``work/real-style``: links to the first :data:`STYLE_SCANS` images of ``real`` by name (the unlabelled
+    target-domain scans of stage 9; the others are kept unseen for the real-scan checks). Raises ``SystemExit``
+    when ``real`` holds fewer."""
+    from usegan.datasets import IMAGE_SUFFIXES
+
+    scans = sorted(p for p in real.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if len(scans) < STYLE_SCANS:
+        raise SystemExit(f"stage 9 needs {STYLE_SCANS} real lesion-free scans in {real}, found {len(scans)}")
+    folder = work / "real-style"
+    folder.mkdir(parents=True, exist_ok=True)
+    for scan in scans[:STYLE_SCANS]:
+        if not (folder / scan.name).exists():
+            (folder / scan.name).symlink_to(scan.resolve())
+    return folder
+
+
+def style_stage(work: Path, inits: dict[str, Path], real: Path, workers: int) -> dict[str, Path]:
+    """Stage 9 in ``make model``: each run of :data:`V6_RUNS` on :data:`SUPERFICIAL_CASES` cases of
+    :data:`PHANTOM3_SEED` simulated with :data:`SUPERFICIAL_FLAGS`, from its checkpoint in ``inits``, with the
+    appearance of :func:`style_scans` of ``real`` mixed in; then each average of :data:`AVERAGES` (its folder holds
+    ``last.pt`` only)."""
+    from usegan.training.ensemble import interpolate
+
+    data = simulate(work / "phantom3-sup-train", SUPERFICIAL_CASES, PHANTOM3_SEED, workers=workers,
+                    extra=SUPERFICIAL_FLAGS)  # fmt: skip
+    style = ["--style-dir", style_scans(work, real)]
+    for name, (_, _, steps) in V6_RUNS.items():
+        wait_all({name: start_run(name, work / name, data, steps, inits[name], extra_flags=style)})
+    for name, (a, b, alpha) in AVERAGES.items():
+        (work / name).mkdir(exist_ok=True)
+        if not (work / name / "last.pt").is_file():
+            interpolate(work / a / "last.pt", work / b / "last.pt", alpha, work / name / "last.pt", f"usegan-{name}")
+    return {name: work / name for name in (*V6_RUNS, *AVERAGES)}
+
+
 def randomisation_pair(work: Path, workers: int) -> dict[str, Path]:
     """The randomisation ablation (:data:`RANDOMISATION_RUNS`): both runs side by side, one thread each."""
     sets = {
@@ -416,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--phantom3-gpu-only",
         default="",
-        help="run only stage 8 for these comma-separated runs (" + ",".join(V6_RUNS) + "), on a lent GPU",
+        help="run only stage 8 for these comma-separated runs (" + ",".join(GPU_P3_RUNS) + "), on a lent GPU",
     )
     parser.add_argument("--v4-steps", type=int, default=40000, help="stages 6 and 8: steps of each run (at most)")
     parser.add_argument("--v4-budget-s", type=float, default=0.0, help="stages 6 and 8: wall-clock budget per run")
@@ -428,7 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         "--real",
         type=Path,
         default=ROOT.parent / "shared" / "real-bmode" / "breast-normal",
-        help="real normal scans for the randomisation ablation's false-hard rate (skipped when absent)",
+        help="real lesion-free scans (the BUSI normal class): stage 9's unlabelled appearance source (its first "
+        f"{STYLE_SCANS} by name; make model refuses to start without them) and the "
+        "randomisation ablation's false-hard rate",
     )
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -449,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"total wall time {time.time() - t0:.0f} s")
         return 0
+    if not args.real.is_dir():  # refused before hours of training, not at stage 9
+        raise SystemExit(
+            f"stage 9 (strain v6) needs the real lesion-free scans: {args.real} is not a folder (pass --real DIR, "
+            "the BUSI normal class; they are not in this repository)"
+        )
     base_set = simulate(args.work / "phantom-train", args.train_cases, TRAIN_SEED)
     extra_set = simulate(args.work / "phantom-extra", args.extra_cases, EXTRA_SEED)
     big_set = merged(args.work / "phantom-big", [base_set, extra_set])
@@ -474,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     runs.update(
         phantom3_stage(args.work, {n: runs[base] / "last.pt" for n, (_, base, _) in V5_RUNS.items()}, args.workers)
     )
+    inits = {n: runs[base] / "last.pt" for n, (_, base, _) in V6_RUNS.items()}
+    runs.update(style_stage(args.work, inits, args.real, args.workers))
     tests = {
         "test": simulate(args.work / "phantom-test", args.test_cases, TEST_SEED),
         "heldout": simulate(args.work / "heldout-test", args.test_cases, HELD_OUT_SEED, "held-out"),
@@ -482,9 +551,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, out in runs.items():
         for tag, folder in tests.items():
             results[f"{name}/{tag}"] = evaluate(out, folder, tag)
-    if args.real.is_dir():
-        for name in RANDOMISATION_RUNS:
-            results[f"{name}/real"] = real_scan_check(runs[name], args.real)
+    for name in RANDOMISATION_RUNS:
+        results[f"{name}/real"] = real_scan_check(runs[name], args.real)
     (args.work / "results.json").write_text(json.dumps(results, indent=2))
     keys = ("kappa", "kappa_visible", "ncc_box", "mae_kpa_lesion", "off_map_max", "uncertainty_spearman")
     print(json.dumps({n: {k: r.get(k) for k in keys} for n, r in results.items()}, indent=2))

@@ -1,7 +1,7 @@
 """How far a reader that follows the B-mode can take the pre-score kappa on a phantom set.
 
     python scripts/visible_oracle.py --data test=data/tmp/test held-out=data/tmp/heldout
-    python scripts/visible_oracle.py --data test=data/tmp/test --model data/models/usegan-strain-v4.pt
+    python scripts/visible_oracle.py --data test=data/tmp/test --model data/models/usegan-strain-v6.pt
 
 A lesion "the B-mode shows" is one with ``lesion_contrast >= 0.8`` (:mod:`usegan.training.metrics`, the rule
 behind ``usegan evaluate``'s visible-lesion kappa). The *B-mode-visible oracle* reads every lesion the B-mode shows

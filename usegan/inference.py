@@ -1,7 +1,7 @@
 """Generate virtual elastograms from B-mode images: a notebook-friendly API over a loaded generator.
 
 >>> from usegan.inference import VirtualElastographer
->>> elastographer = VirtualElastographer.from_checkpoint("data/models/usegan-strain-v4.pt")  # doctest: +SKIP
+>>> elastographer = VirtualElastographer.from_checkpoint("data/models/usegan-strain-v6.pt")  # doctest: +SKIP
 >>> result = elastographer.generate("bmode.png")  # doctest: +SKIP
 >>> result.rgb.shape, result.model_version, result.mode  # doctest: +SKIP
 ((480, 640, 3), 'usegan-strain-1.0.0', 'strain')

@@ -290,7 +290,7 @@ def raise_lesion(p: PhantomParams, rng: np.random.Generator) -> PhantomParams:
     millimetres under the skin and near the top of the image and of its box. Everything else (type, size, shape,
     echo, stiffness) stays as drawn, so a lesion's depth says nothing about its stiffness. Made because phantom-3
     never puts a lesion above about a third of the view (:func:`_lesion_depth` keeps it below 1.2 x a 3-13 mm fat
-    layer), while on lesions drawn into real scans the bundled strain model reads shallow carcinomas soft
+    layer), while on lesions drawn into real scans strain v4 read shallow carcinomas soft
     (docs/fidelity.md, "Lesions drawn into real scans")."""
     fat = float(rng.uniform(*SHALLOW_FAT_MM)) * p.fov_mm / 40.0
     top = p.skin_mm + 1.2 * fat + _lesion_half_height(p) + 1.0

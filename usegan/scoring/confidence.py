@@ -17,7 +17,7 @@ caution: "the B-mode does not determine the stiffness here".
 **Framing** (:func:`framing`): a scanner's elastography box is placed around the lesion, and the models learnt
 lesions framed that way. A lesion whose longer side is under :data:`SMALL_IN_FRAME` of the image's shorter side
 gets a caution to re-crop the case to a box about three times the lesion: on the second simulator
-(docs/fidelity.md, seed 2, bundled strain model) carcinomas that small in the whole image read hard in 3 of 17,
+(docs/fidelity.md, seed 2, strain v4) carcinomas that small in the whole image read hard in 3 of 17,
 those larger in 28 of 33, and the same 50 framed in a box three times their size in 49.
 
 [Zheng20] Zheng et al. 2020, breast SWE with and without the quality map, 368 lesions, as quoted in the project's

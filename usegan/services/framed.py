@@ -2,9 +2,9 @@
 
 A scanner's elastography box is placed around the lesion, and the models learnt lesions framed that way; a small
 lesion in a whole image reads less reliably (:data:`usegan.scoring.confidence.SMALL_IN_FRAME`). On the second
-simulator (docs/fidelity.md, "Framing decides", seeds 0-4) the bundled strain model reads 31-38 of 50 carcinomas
-hard in the whole image and 47-49 in a box three times their size (SWE 40-46 and 49-50), while 0-7 more of 50
-fibroadenomas read hard framed.
+simulator (docs/fidelity.md, "Framing decides", seeds 0-4) the bundled strain model (v6) reads 35-41 of 50
+carcinomas hard in the whole image and 48-50 in a box three times their size (SWE v5 40-46 and 49-50), while 0-7 more
+of 50 fibroadenomas read hard framed.
 
 :func:`framed_reading` cuts that box (:func:`usegan.scoring.confidence.framed_box`) out of the case's B-mode,
 generates its virtual elastogram with the model that made the case's own, and proposes a score for the lesion

@@ -148,8 +148,8 @@ def depth_split(cases: list, mode: str, proposals: list, above: float = SHALLOW_
     """How many lesions of ``cases`` (:class:`usegan.training.rfsim.StressCase`) read as expected (``proposals``:
     one score per case, None = unscorable; framed proposals count by their case's depth in the whole image) when
     shallow (the mask's centre row above ``above`` x the image height) and when deep: ``{"above", "by_type":
-    {type: {"shallow": {"n", "as_expected"}, "deep": {...}}}}``. On lesions drawn into real scans the bundled strain
-    model misses the shallow carcinomas (docs/fidelity.md)."""
+    {type: {"shallow": {"n", "as_expected"}, "deep": {...}}}}``. On lesions drawn into real scans strain v4 missed the
+    shallow carcinomas most (docs/fidelity.md)."""
     from usegan.training.rfsim import reads_as_expected
 
     if len(cases) != len(proposals):
