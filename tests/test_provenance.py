@@ -87,7 +87,7 @@ def test_bundled_model_not_in_the_registry_is_still_phantom_trained(store, tmp_p
     data = report_data_for_reading(store, _reading(store, "bundled-strain-1"))
     assert data.provenance is Provenance.PHANTOM
     text = " ".join(_pdf_text(build_report(data), tmp_path).split())
-    assert "trained on simulated phantoms only" in text
+    assert "trained on simulated phantom elastograms only (no real elastogram)" in text
     assert provenance_for_model(store, "nobody-knows-1", model_dir=models) is None
 
 
@@ -105,5 +105,5 @@ def test_fine_tuned_on_department_pairs_with_phantom_replay_is_mixed_not_phantom
     assert provenance_for_model(store, "ft-strain-2") is Provenance.MIXED
     data = report_data_for_reading(store, _reading(store, "ft-strain-2"))
     text = " ".join(_pdf_text(build_report(data), tmp_path).split())
-    assert "trained on simulated phantoms" not in text
+    assert "simulated phantom elastograms" not in text
     assert CAVEATS[Provenance.MIXED] in text

@@ -127,7 +127,7 @@ def test_report_text_reads_back(tmp_path):
 @needs_poppler
 def test_draft_and_phantom_wording(tmp_path):
     text = _text(build_report(_data(signed_at=None, status="draft", provenance=Provenance.PHANTOM)), tmp_path)
-    assert "DRAFT" in text and "trained on simulated phantoms" in text
+    assert "DRAFT" in text and "trained on simulated phantom elastograms only" in text
 
 
 @needs_poppler
@@ -307,7 +307,7 @@ def test_report_from_the_store_and_archived(store, tmp_path, monkeypatch):
         "131.5",
         "Suspicious nodule.",
         "kPa",
-        "trained on simulated phantoms",
+        "trained on simulated phantom elastograms only",
         "swe-1",
     ):
         assert expected in text, expected

@@ -1,8 +1,9 @@
 """Where a model's training data came from, as one typed value: the only answer to "was this model
 trained on phantoms?" that the review page, the PDF report and the teaching lab read.
 
-* :attr:`Provenance.PHANTOM` - simulated phantoms only (the bundled models): a demonstration until fine-tuned on a
-  department's own paired data (DOMAIN.md section 5).
+* :attr:`Provenance.PHANTOM` - simulated phantom elastograms only (the bundled models; unlabelled real B-mode
+  scans may have lent their appearance, as for strain v6, but no real elastogram taught it): a demonstration until
+  fine-tuned on a department's own paired data (DOMAIN.md section 5).
 * :attr:`Provenance.DEPARTMENT` - the department's own B-mode / elastogram pairs only.
 * :attr:`Provenance.MIXED` - department pairs with simulated phantom replay (a fine-tune that keeps phantoms in).
 
@@ -25,14 +26,14 @@ class Provenance(StrEnum):
 
 
 CAVEATS = {
-    Provenance.PHANTOM: "trained on simulated phantoms only: a demonstration, not for clinical use before "
-    "fine-tuning on local paired data",
+    Provenance.PHANTOM: "trained on simulated phantom elastograms only (no real elastogram): a demonstration, not "
+    "for clinical use before fine-tuning on local paired data",
     Provenance.MIXED: "fine-tuned on department pairs with simulated phantom replay",
     Provenance.DEPARTMENT: "trained on department pairs",
     None: "training data not recorded for this model: treat as a demonstration",
 }
 CAVEATS_ZH = {
-    Provenance.PHANTOM: "仅用模拟体模训练：仅供演示，须用本科室配对数据微调后方可用于临床",
+    Provenance.PHANTOM: "仅用模拟体模弹性图训练（无真实弹性图）：仅供演示，须用本科室配对数据微调后方可用于临床",
     Provenance.MIXED: "用本科室配对数据（含模拟体模回放）微调",
     Provenance.DEPARTMENT: "用本科室配对数据训练",
     None: "未记录该模型的训练数据：仅作演示",
