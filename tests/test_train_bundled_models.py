@@ -75,3 +75,14 @@ def test_make_model_refuses_to_start_without_real_scans(tmp_path, monkeypatch):
     monkeypatch.setattr(tbm, "simulate", lambda *a, **k: pytest.fail("simulated before the real scans were checked"))
     with pytest.raises(SystemExit, match="stage 9 .* needs the real lesion-free scans: .*nowhere"):
         tbm.main(["--work", str(tmp_path / "work"), "--real", str(tmp_path / "nowhere")])
+
+
+@pytest.mark.parametrize("stage", list(tbm.GPU_STAGES))
+def test_a_gpu_stage_refuses_unknown_runs_and_missing_inits_before_any_work(stage, tmp_path, monkeypatch):
+    monkeypatch.setattr(tbm, "simulate", lambda *a, **k: pytest.fail("simulated before the runs were checked"))
+    with pytest.raises(SystemExit, match="unknown .* run\\(s\\) nope"):
+        tbm.gpu_stage(stage, tmp_path, ["nope"], 10, 0.0, 4, 1)
+    table = tbm.GPU_STAGES[stage][0]
+    needs_init = next(n for n, (_, start) in table.items() if start)
+    with pytest.raises(SystemExit, match=f"{needs_init} start"):
+        tbm.gpu_stage(stage, tmp_path, [needs_init], 10, 0.0, 4, 1, init_dir=tmp_path)
