@@ -86,3 +86,45 @@ def test_a_gpu_stage_refuses_unknown_runs_and_missing_inits_before_any_work(stag
     needs_init = next(n for n, (_, start) in table.items() if start)
     with pytest.raises(SystemExit, match=f"{needs_init} start"):
         tbm.gpu_stage(stage, tmp_path, [needs_init], 10, 0.0, 4, 1, init_dir=tmp_path)
+
+
+def test_style_stage_trains_with_the_linked_scans_and_writes_the_average(tmp_path, monkeypatch):
+    import torch
+
+    from tests.app_fixtures import tiny_checkpoint
+    from usegan.checkpoint import load_generator
+
+    work, real = tmp_path / "work", tmp_path / "real"
+    real.mkdir()
+    for k in range(tbm.STYLE_SCANS):
+        (real / f"normal_{k:03d}.png").write_bytes(b"")
+    simulated, started = [], []
+    monkeypatch.setattr(tbm, "simulate", lambda folder, *a, **k: simulated.append((folder, k)) or folder)
+
+    def fake_start(name, out, train, steps, init, extra_flags=(), **_):  # "trains": writes a checkpoint of its own
+        started.append((name, train, steps, init, list(extra_flags)))
+        out.mkdir(parents=True, exist_ok=True)
+        tiny_checkpoint(out / "last.pt", "strain", f"usegan-{name}", lut_index=200)
+
+    monkeypatch.setattr(tbm, "start_run", fake_start)
+    (work / "strain-v4").mkdir(parents=True)
+    tiny_checkpoint(work / "strain-v4" / "last.pt", "strain", "v4", lut_index=40)
+    runs = tbm.style_stage(work, {"strain-sst2": work / "strain-v4" / "last.pt"}, real, workers=1)
+
+    assert simulated == [(work / "phantom3-sup-train", {"workers": 1, "extra": tbm.SUPERFICIAL_FLAGS})]
+    [(name, train, steps, init, flags)] = started
+    assert (name, train, steps, init) == (
+        "strain-sst2",
+        work / "phantom3-sup-train",
+        1461,
+        work / "strain-v4" / "last.pt",
+    )
+    assert flags == ["--style-dir", work / "real-style"] and len(list((work / "real-style").iterdir())) == 67
+    assert set(runs) == {"strain-sst2", "strain-v6"}
+    average, info = load_generator(work / "strain-v6" / "last.pt")
+    a, _ = load_generator(work / "strain-v4" / "last.pt")
+    b, _ = load_generator(work / "strain-sst2" / "last.pt")
+    bias = lambda g: g.head[1].bias.float()  # noqa: E731 - the two tiny models differ in this bias only
+    assert info.version == "usegan-strain-v6"
+    assert info.training["weight_ensemble"] == {"a": "v4", "b": "usegan-strain-sst2", "alpha": 0.5}
+    torch.testing.assert_close(bias(average), 0.5 * bias(a) + 0.5 * bias(b), atol=2e-3, rtol=0)
