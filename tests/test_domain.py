@@ -156,6 +156,12 @@ def test_training_with_a_domain_term_logs_it_keeps_its_state_and_ships_only_the_
     assert json.loads((run / "config.json").read_text())["domain_weight"] == 1.0
     assert main([*args, "--steps", "3", "--resume", str(run / "state.pt")]) == 0
     assert [e["step"] for e in read_log(run) if e["event"] == "train"] == [1, 2, 3]
+    # a state.pt written before the views' stream was saved (no "domain_rng") still resumes
+    state = torch.load(run / "state.pt", weights_only=True)
+    del state["domain_rng"]
+    torch.save(state, run / "old-state.pt")
+    assert main([*args, "--steps", "4", "--resume", str(run / "old-state.pt")]) == 0
+    assert [e["step"] for e in read_log(run) if e["event"] == "train"] == [1, 2, 3, 4]
 
 
 def test_the_domain_term_alone_moves_the_encoder_and_not_the_decoder(tmp_path, scans_folder):

@@ -436,7 +436,8 @@ class Trainer:
         if self.domain_classifier is not None and "domain_classifier" in state:
             self.domain_classifier.load_state_dict(state["domain_classifier"])
             self.opt_domain.load_state_dict(state["opt_domain"])
-            self.domain_rng.bit_generator.state = state["domain_rng"]
+            if "domain_rng" in state:  # a state.pt saved before the views' stream was kept starts it afresh
+                self.domain_rng.bit_generator.state = state["domain_rng"]
         self.step = int(state["step"])
         self.best_metric = float(state["best_metric"])
         self.best_step = int(state["best_step"])
