@@ -51,6 +51,11 @@ inference scales it (a quarter of the cost per image, same resolution), bf16 aut
 relu3_1. The test sets and every training set are simulated with the current phantom (phantom-3): the shipped
 checkpoints' stages 2-5 saw phantom-1 cases, the same cases without the broad shadows, deep chest walls and edge
 bands, and stage 6 phantom-2 cases (without the edge bands).
+
+bf16 autocast (every CPU stage) is fast only on a CPU with AMX, as the shipped stages had. On a 2-core AVX2 CPU
+without it a stage-9 step took over 17 s in bf16 against 3.1 s in fp32 (2026-11-29), so ``make model`` takes about
+five times longer there; training in fp32 instead changes the arithmetic and with it the checkpoint (an fp32 rebuild
+of an SWE candidate measured differently from its bf16 run: docs/fidelity.md).
 """
 
 from __future__ import annotations
