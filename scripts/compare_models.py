@@ -9,7 +9,7 @@ change over the baseline on the same cases, with a paired bootstrap interval
 (:func:`usegan.research.stats.paired_kappa_change`): two models on one set differ far less by chance than two
 separate intervals suggest. The baseline defaults to the bundled model of the candidate's mode. Writes
 ``compare.json`` and ``compare.md`` (a table) into ``--out``. Decide what a candidate must reach before running
-this (docs/fidelity.md keeps the rules and their outcomes).
+this (docs/fidelity.md keeps the rules and their outcomes); ``scripts/rule_verdict.py`` judges it item by item.
 """
 
 from __future__ import annotations
