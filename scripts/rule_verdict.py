@@ -21,10 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LESION_TYPES = ("carcinoma", "fibroadenoma", "cyst")  # read as expected: hard / not hard / soft
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from usegan.training.rfsim import LESION_TYPES  # noqa: E402 - the types a hybrid / second-simulator reading counts
+
+# the fidelity report's lesion readings, whole and framed: report key -> what the rule calls it
+READINGS = {"hybrid": "lesions drawn into real scans", "second_simulator": "second simulator"}
 
 
 @dataclass(frozen=True)
@@ -113,10 +120,10 @@ def judge(
             items.append(Item("false-hard rate on the real scans", cand <= need + 1e-9,
                               f"{base:.3f} -> {cand:.3f} (needs <= {need:.3f})"))  # fmt: skip
     if type_margin is not None:
-        for key, label in (("hybrid", "lesions drawn into real scans"), ("second_simulator", "second simulator")):
+        for key, label in READINGS.items():
             for framed in (False, True):
                 base, cand = _counts(baseline.get(key), framed), _counts(candidate.get(key), framed)
-                name = f"{label}, {'framed' if framed else 'whole'}: carcinoma / fibroadenoma / cyst as expected"
+                name = f"{label}, {'framed' if framed else 'whole'}: {' / '.join(LESION_TYPES)} as expected"
                 if None in (base, cand):
                     items.append(Item(name, False, "not measured"))
                     continue
@@ -127,7 +134,7 @@ def judge(
     off = {f"{name}, candidate": r.get("candidate", {}).get("off_map_max") for name, r in compare.items()}
     off["real scans"] = candidate.get("real_off_map_max")
     off.update({f"garbage {k}": v for k, v in (candidate.get("garbage_off_map") or {}).items()})
-    for key in ("hybrid", "second_simulator"):
+    for key in READINGS:
         if candidate.get(key):
             off[key] = candidate[key].get("off_map_max")
             off[f"{key}, framed"] = (candidate[key].get("framed") or {}).get("off_map_max")
