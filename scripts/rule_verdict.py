@@ -1,7 +1,7 @@
 """Judge a candidate model against a shipping rule written before it was evaluated, item by item.
 
     python scripts/rule_verdict.py --baseline-report base/report.json --candidate-report cand/report.json \
-        --compare compare/compare.json --false-hard-cut 0.15 --type-margin 2 \
+        --compare compare/compare.json --false-hard-cut 0.15 --type-margin 2 --hybrid-gain carcinoma=5 \
         --kappa-margin test=0.015 held-out=0.03 --visible-floor test=0.80 --ncc-floor test=0.65 --mae-margin test=2
 
 The measurements come from the tools that make them, run on the same cases for both models: the baseline's and the
@@ -102,13 +102,16 @@ def judge(
     false_hard_cut: float | None = None,
     type_margin: int | None = None,
     per_set: dict[str, dict[str, float]] | None = None,
+    hybrid_gain: dict[str, int] | None = None,
 ) -> list[Item]:
     """The items of a rule, in order. ``baseline`` / ``candidate``: one mode's entry of a fidelity report's
     ``models``; ``compare``: ``compare.json``'s ``results`` (set -> baseline / candidate / change).
 
     ``false_hard_cut``: the candidate's false-hard rate at most the baseline's minus this; ``type_margin``: each
     lesion type read as expected, whole and framed, on the hybrids and on the second simulator, at least the
-    baseline's minus this (None: no such items); ``per_set``: a key of :data:`SET_ITEMS` -> {set: value}. Off-map
+    baseline's minus this (None: no such items); ``per_set``: a key of :data:`SET_ITEMS` -> {set: value};
+    ``hybrid_gain``: lesion type -> how many more of it the candidate must read as expected than the baseline on the
+    lesions drawn into real scans, whole image (what a candidate aims at, as against a margin it may not lose). Off-map
     0.000 in every measurement given is always an item."""
     items: list[Item] = []
     if false_hard_cut is not None:
@@ -129,6 +132,14 @@ def judge(
                     continue
                 ok = all(c >= b - type_margin for b, c in zip(base, cand, strict=True))
                 items.append(Item(name, ok, f"{base} -> {cand} (each needs >= baseline - {type_margin})"))
+    for lesion_type, gain in (hybrid_gain or {}).items():
+        name = f"{READINGS['hybrid']}, whole: {lesion_type} as expected, gain"
+        base, cand = _counts(baseline.get("hybrid"), False), _counts(candidate.get("hybrid"), False)
+        if None in (base, cand):
+            items.append(Item(name, False, "not measured"))
+            continue
+        b, c = base[LESION_TYPES.index(lesion_type)], cand[LESION_TYPES.index(lesion_type)]
+        items.append(Item(name, c >= b + gain, f"{b} -> {c} (needs >= {b + gain})"))
     for flag, table in (per_set or {}).items():
         items.extend(_set_item(flag, name, compare.get(name), x) for name, x in table.items())
     off = {f"{name}, candidate": r.get("candidate", {}).get("off_map_max") for name, r in compare.items()}
@@ -152,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", help="the models' mode in the reports (default: the only one)")
     parser.add_argument("--false-hard-cut", type=float, help="false-hard rate <= baseline's - CUT")
     parser.add_argument("--type-margin", type=int, help="each lesion type as expected >= baseline's - MARGIN")
+    parser.add_argument(
+        "--hybrid-gain",
+        nargs="*",
+        default=[],
+        metavar="TYPE=N",
+        help="that lesion type as expected on the hybrids, whole, >= baseline's + N",
+    )
     parser.add_argument("--kappa-margin", nargs="*", default=[], metavar="SET=X", help="kappa change >= -X")
     parser.add_argument("--visible-floor", nargs="*", default=[], metavar="SET=X", help="visible kappa >= X")
     parser.add_argument("--visible-margin", nargs="*", default=[], metavar="SET=X", help="visible >= baseline - X")
@@ -169,12 +187,19 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{path}: pass --mode, one of {', '.join(models)}")
         reports.append(models[mode])
     per_set = {flag: _per_set(getattr(args, flag), "--" + flag.replace("_", "-")) for flag in SET_ITEMS}
+    gains = {}
+    for value in args.hybrid_gain:
+        lesion_type, sep, number = value.partition("=")
+        if lesion_type not in LESION_TYPES or not sep or not number.lstrip("-").isdigit():
+            raise SystemExit(f"--hybrid-gain takes TYPE=N, TYPE one of {', '.join(LESION_TYPES)}, got {value!r}")
+        gains[lesion_type] = int(number)
     items = judge(
         *reports,
         json.loads(args.compare.read_text())["results"],
         false_hard_cut=args.false_hard_cut,
         type_margin=args.type_margin,
         per_set={flag: table for flag, table in per_set.items() if table},
+        hybrid_gain=gains,
     )
     passed = all(item.passed for item in items)
     if args.json:

@@ -118,3 +118,25 @@ def test_a_malformed_per_set_value_is_refused_by_name(tmp_path, passing):
     with pytest.raises(SystemExit, match="--ncc-floor 'test=high': 'high' is not a number"):
         _run(tmp_path, *passing, "--ncc-floor", "test=high")
     assert _run(tmp_path, *passing, "--visible-floor", "test=0.95") == 1  # a failing rule exits 1
+
+
+@pytest.mark.parametrize(("carcinomas", "passes"), [(46, True), (45, False)])
+def test_a_hybrid_gain_asks_for_more_than_the_baseline(tmp_path, passing, capsys, carcinomas, passes):
+    baseline, candidate, compare = passing
+    candidate["hybrid"]["by_type"]["carcinoma"]["as_expected"] = carcinomas  # the baseline reads 41
+    assert _run(tmp_path, baseline, candidate, compare, *RULE, "--hybrid-gain", "carcinoma=5") == (0 if passes else 1)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "carcinoma as expected, gain" in x)
+    assert line.startswith("pass" if passes else "FAIL") and f"41 -> {carcinomas} (needs >= 46)" in line
+
+
+def test_a_hybrid_gain_needs_a_hybrid_reading(passing):
+    baseline, candidate, compare = passing
+    del candidate["hybrid"]
+    items = rv.judge(baseline, candidate, compare, hybrid_gain={"carcinoma": 5})
+    assert [i.detail for i in items if i.name.endswith("gain")] == ["not measured"]
+
+
+@pytest.mark.parametrize("value", ["carcinoma", "lipoma=5", "carcinoma=five"])
+def test_a_malformed_hybrid_gain_is_refused_by_name(tmp_path, passing, value):
+    with pytest.raises(SystemExit, match="--hybrid-gain"):
+        _run(tmp_path, *passing, "--hybrid-gain", value)
