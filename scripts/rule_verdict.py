@@ -189,10 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     per_set = {flag: _per_set(getattr(args, flag), "--" + flag.replace("_", "-")) for flag in SET_ITEMS}
     gains = {}
     for value in args.hybrid_gain:
-        lesion_type, sep, number = value.partition("=")
-        if lesion_type not in LESION_TYPES or not sep or not number.lstrip("-").isdigit():
-            raise SystemExit(f"--hybrid-gain takes TYPE=N, TYPE one of {', '.join(LESION_TYPES)}, got {value!r}")
-        gains[lesion_type] = int(number)
+        lesion_type, _, number = value.partition("=")
+        try:
+            gain = int(number)
+        except ValueError:
+            gain = 0
+        if lesion_type not in LESION_TYPES or gain < 1 or lesion_type in gains:
+            raise SystemExit(
+                f"--hybrid-gain takes TYPE=N, each TYPE (one of {', '.join(LESION_TYPES)}) once and N >= 1 "
+                f"(a loss the rule allows is --type-margin), got {value!r}"
+            )
+        gains[lesion_type] = gain
     items = judge(
         *reports,
         json.loads(args.compare.read_text())["results"],

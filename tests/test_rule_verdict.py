@@ -136,7 +136,18 @@ def test_a_hybrid_gain_needs_a_hybrid_reading(passing):
     assert [i.detail for i in items if i.name.endswith("gain")] == ["not measured"]
 
 
-@pytest.mark.parametrize("value", ["carcinoma", "lipoma=5", "carcinoma=five"])
-def test_a_malformed_hybrid_gain_is_refused_by_name(tmp_path, passing, value):
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["carcinoma"],
+        ["lipoma=5"],
+        ["carcinoma=five"],
+        ["carcinoma=--3"],
+        ["carcinoma=-3"],
+        ["carcinoma=0"],
+        ["carcinoma=5", "carcinoma=2"],
+    ],  # fmt: skip
+)
+def test_a_malformed_hybrid_gain_is_refused_by_name(tmp_path, passing, values):
     with pytest.raises(SystemExit, match="--hybrid-gain"):
-        _run(tmp_path, *passing, "--hybrid-gain", value)
+        _run(tmp_path, *passing, "--hybrid-gain", *values)
