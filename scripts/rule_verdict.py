@@ -43,18 +43,28 @@ class Item:
     detail: str
 
 
-def _per_set(values: list[str], flag: str) -> dict[str, float]:
-    """``["test=0.015", ...]`` -> ``{"test": 0.015}``; a value without ``SET=`` is refused by name."""
+def _assignments(values: list[str], flag: str, usage: str, parse, what: str, keys=None) -> dict:
+    """``["KEY=VALUE", ...]`` -> ``{KEY: parse(VALUE)}``. Refused by name: a value without ``KEY=``, a key given
+    twice or not among ``keys`` (when given: ``usage`` says which), and a value ``parse`` rejects with ``ValueError``
+    (``what`` it should be)."""
     out = {}
     for value in values:
-        name, sep, number = value.partition("=")
-        if not sep or not name:
-            raise SystemExit(f"{flag} takes SET=NUMBER (a set name of compare.json), got {value!r}")
+        key, sep, text = value.partition("=")
+        if not sep or not key or key in out or (keys is not None and key not in keys):
+            raise SystemExit(f"{flag} takes {usage}, got {value!r}")
         try:
-            out[name] = float(number)
+            out[key] = parse(text)
         except ValueError:
-            raise SystemExit(f"{flag} {value!r}: {number!r} is not a number") from None
+            raise SystemExit(f"{flag} {value!r}: {text!r} is not {what}") from None
     return out
+
+
+def _positive_int(text: str) -> int:
+    """``"5"`` -> 5; ``ValueError`` for anything but a whole number >= 1."""
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
 
 
 def _counts(reading: dict | None, framed: bool) -> list[int] | None:
@@ -186,20 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         if mode not in models:
             raise SystemExit(f"{path}: pass --mode, one of {', '.join(models)}")
         reports.append(models[mode])
-    per_set = {flag: _per_set(getattr(args, flag), "--" + flag.replace("_", "-")) for flag in SET_ITEMS}
-    gains = {}
-    for value in args.hybrid_gain:
-        lesion_type, _, number = value.partition("=")
-        try:
-            gain = int(number)
-        except ValueError:
-            gain = 0
-        if lesion_type not in LESION_TYPES or gain < 1 or lesion_type in gains:
-            raise SystemExit(
-                f"--hybrid-gain takes TYPE=N, each TYPE (one of {', '.join(LESION_TYPES)}) once and N >= 1 "
-                f"(a loss the rule allows is --type-margin), got {value!r}"
-            )
-        gains[lesion_type] = gain
+    per_set = {
+        flag: _assignments(getattr(args, flag), "--" + flag.replace("_", "-"),
+                           "SET=NUMBER (a set name of compare.json), each SET once", float, "a number")
+        for flag in SET_ITEMS
+    }  # fmt: skip
+    gains = _assignments(args.hybrid_gain, "--hybrid-gain", f"TYPE=N, each TYPE once, one of {', '.join(LESION_TYPES)} "
+                         "(a loss the rule allows is --type-margin)", _positive_int, "a whole number >= 1",
+                         keys=LESION_TYPES)  # fmt: skip
     items = judge(
         *reports,
         json.loads(args.compare.read_text())["results"],

@@ -117,6 +117,8 @@ def test_a_malformed_per_set_value_is_refused_by_name(tmp_path, passing):
         _run(tmp_path, *passing, "--kappa-margin", "0.015")
     with pytest.raises(SystemExit, match="--ncc-floor 'test=high': 'high' is not a number"):
         _run(tmp_path, *passing, "--ncc-floor", "test=high")
+    with pytest.raises(SystemExit, match="--kappa-margin takes SET=NUMBER .* each SET once.* got 'test=0.02'"):
+        _run(tmp_path, *passing, "--kappa-margin", "test=0.015", "test=0.02")
     assert _run(tmp_path, *passing, "--visible-floor", "test=0.95") == 1  # a failing rule exits 1
 
 
