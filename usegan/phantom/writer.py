@@ -87,13 +87,14 @@ def index_row(name: str, case: PhantomCase) -> dict:
     }
 
 
-def write_index(rows: list[dict], out: str | Path) -> Path:
-    """Write ``index.csv`` (rows sorted by name) into ``out``; returns its path."""
+def write_index(rows: list[dict], out: str | Path, columns: tuple[str, ...] = INDEX_COLUMNS) -> Path:
+    """Write ``index.csv`` (rows sorted by name, ``columns``: a phantom folder's by default) into ``out``, atomically;
+    returns its path."""
     path = Path(out) / "index.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(".index.csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=INDEX_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(sorted(rows, key=lambda r: r["name"]))
     tmp.replace(path)

@@ -38,7 +38,6 @@ final checkpoint the candidates use.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +47,7 @@ from PIL import Image
 from scipy import ndimage
 
 from usegan.colormaps import coloured_mask
-from usegan.phantom.writer import read_case, read_index
+from usegan.phantom.writer import read_case, read_index, write_index
 from usegan.training.hybrid import MIN_TISSUE_GREY
 from usegan.training.metrics import lesion_contrast
 
@@ -210,8 +209,5 @@ def write_composites(
         rows.append({"name": name, "lesion_type": row["lesion_type"], "source": "composite", "scan": scan_name,
                      "box_x": x, "box_y": y, "box_w": w, "box_h": h, "size": made["bmode"].shape[0]})  # fmt: skip
         counts["composites"] += 1
-    with (out / "index.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=INDEX_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_index(rows, out, INDEX_FIELDS)
     return counts
