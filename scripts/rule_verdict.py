@@ -2,7 +2,7 @@
 
     python scripts/rule_verdict.py --baseline-report base/report.json --candidate-report cand/report.json \
         --compare compare/compare.json --false-hard-cut 0.15 --type-margin 2 --hybrid-gain carcinoma=5 \
-        --kappa-margin test=0.015 held-out=0.03 --visible-floor test=0.80 --ncc-floor test=0.65 --mae-margin test=2
+        --kappa-margin test=0.015 held-out=0.03 --kappa-gain held-out=0.03 --visible-floor test=0.80 --ncc-floor test=0.65 --mae-margin test=2
 
 The measurements come from the tools that make them, run on the same cases for both models: the baseline's and the
 candidate's ``report.json`` of ``scripts/fidelity_report.py`` (false-hard rate on real lesion-free scans; lesions
@@ -80,6 +80,7 @@ def _counts(reading: dict | None, framed: bool) -> list[int] | None:
 # per-set items (compare.json): flag -> (label, field of the set summary, how the candidate must relate)
 SET_ITEMS = {
     "kappa_margin": ("kappa change over the baseline", "kappa", "change"),
+    "kappa_gain": ("kappa gain over the baseline (an aim)", "kappa", "gain"),
     "visible_floor": ("kappa, lesions the B-mode shows", "kappa_visible", "floor"),
     "visible_margin": ("kappa, lesions the B-mode shows, vs the baseline", "kappa_visible", "down_at_most"),
     "ncc_floor": ("NCC of the scalar with the truth", "ncc", "floor"),
@@ -96,10 +97,12 @@ def _set_item(flag: str, name: str, result: dict | None, x: float) -> Item:
         change = result["change"]
     except (KeyError, TypeError):
         return Item(title, False, f"not measured on set {name!r}")
-    if how == "change":
-        ok = change["kappa"] >= -x
+    if how in ("change", "gain"):  # a margin it may lose, or a gain it must make with its interval above 0
+        need = -x if how == "change" else x
+        ok = change["kappa"] >= need - 1e-9 and (how == "change" or change["low"] > 0)
+        also = "" if how == "change" else ", and a 95 % CI above 0"
         return Item(title, ok, f"{base:.3f} -> {cand:.3f}, {change['kappa']:+.3f} (95 % CI {change['low']:+.3f} to "
-                               f"{change['high']:+.3f}; needs >= {-x:+.3f})")  # fmt: skip
+                               f"{change['high']:+.3f}; needs >= {need:+.3f}{also})")  # fmt: skip
     need = {"floor": x, "down_at_most": base - x, "up_at_most": base + x}[how]
     ok = cand <= need + 1e-9 if how == "up_at_most" else cand >= need - 1e-9
     return Item(title, ok, f"{base:.3f} -> {cand:.3f} (needs {'<=' if how == 'up_at_most' else '>='} {need:.3f})")
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         help="that lesion type as expected on the hybrids, whole, >= baseline's + N",
     )
     parser.add_argument("--kappa-margin", nargs="*", default=[], metavar="SET=X", help="kappa change >= -X")
+    parser.add_argument("--kappa-gain", nargs="*", default=[], metavar="SET=X",
+                        help="kappa change >= X with its 95 %% CI above 0 (an aim)")  # fmt: skip
     parser.add_argument("--visible-floor", nargs="*", default=[], metavar="SET=X", help="visible kappa >= X")
     parser.add_argument("--visible-margin", nargs="*", default=[], metavar="SET=X", help="visible >= baseline - X")
     parser.add_argument("--ncc-floor", nargs="*", default=[], metavar="SET=X", help="NCC >= X")

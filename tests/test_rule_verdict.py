@@ -131,6 +131,18 @@ def test_a_hybrid_gain_asks_for_more_than_the_baseline(tmp_path, passing, capsys
     assert line.startswith("pass" if passes else "FAIL") and f"41 -> {carcinomas} (needs >= 46)" in line
 
 
+@pytest.mark.parametrize(
+    ("change", "low", "passes"), [(0.03, 0.001, True), (0.029, 0.001, False), (0.05, 0.0, False), (0.05, -0.01, False)]
+)
+def test_a_kappa_gain_needs_the_gain_and_an_interval_above_zero(tmp_path, passing, capsys, change, low, passes):
+    baseline, candidate, compare = passing
+    compare["held-out"]["change"].update(kappa=change, low=low, high=change + 0.04)
+    rule = [*RULE, "--kappa-gain", "held-out=0.03"]
+    assert _run(tmp_path, baseline, candidate, compare, *rule) == (0 if passes else 1)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "held-out: kappa gain" in x)
+    assert line.startswith("pass" if passes else "FAIL") and "needs >= +0.030, and a 95 % CI above 0" in line
+
+
 def test_a_hybrid_gain_needs_a_hybrid_reading(passing):
     baseline, candidate, compare = passing
     del candidate["hybrid"]
