@@ -2,7 +2,8 @@
 
     python scripts/rule_verdict.py --baseline-report base/report.json --candidate-report cand/report.json \
         --compare compare/compare.json --false-hard-cut 0.15 --type-margin 2 --hybrid-gain carcinoma=5 \
-        --kappa-margin test=0.015 held-out=0.03 --kappa-gain held-out=0.03 --visible-floor test=0.80 --ncc-floor test=0.65 --mae-margin test=2
+        --kappa-margin test=0.015 --kappa-gain held-out=0.03 --visible-floor test=0.80 --ncc-floor test=0.65 \
+        --mae-margin test=2
 
 The measurements come from the tools that make them, run on the same cases for both models: the baseline's and the
 candidate's ``report.json`` of ``scripts/fidelity_report.py`` (false-hard rate on real lesion-free scans; lesions
