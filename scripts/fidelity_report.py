@@ -93,13 +93,14 @@ def evaluate_model(
     precision: str = "fp32",
     size: int | None = None,
 ) -> dict:
-    from usegan.training.fidelity import false_hard_regions, garbage_images
+    from usegan.training.fidelity import cautioned, false_hard_regions, garbage_images
 
     engine = load_engine(path, precision, size)
     cmap = engine.info.colormap
     mode = engine.info.mode
     off, hard, rows = [], [], []
     places = {"edge": 0, "deep": 0, "other": 0}
+    flagged = 0  # false-hard regions an ROI over which the quality map cautions
     results = engine.generate_batch([image for _, image in real])
     for (name, _), result in zip(real, results, strict=True):
         _, dist = cmap.invert(result.rgb)
@@ -109,6 +110,7 @@ def evaluate_model(
         hard.append(bool(regions))
         for region in regions:
             places[region_place(region.centroid_xy, scalar.shape)] += 1
+            flagged += bool(cautioned(result.rgb, cmap, result.uncertainty, region.mask))
         rows.append({"name": name, "off_map": off[-1], "hard_regions": len(regions)})
     junk = {name: engine.generate(image) for name, image in garbage_images().items()}
     junk_off = {name: float(np.mean(cmap.invert(r.rgb)[1] > 12.0)) for name, r in junk.items()}
@@ -126,6 +128,7 @@ def evaluate_model(
         "real_off_map_max": float(np.max(off)),
         "false_hard_rate": float(np.mean(hard)),
         "false_hard_regions_by_place": places,
+        "false_hard_regions_cautioned": flagged,
         "garbage_off_map": junk_off,
         "per_scan": rows,
     }

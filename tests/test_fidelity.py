@@ -1,11 +1,13 @@
-"""False-hard regions: a compact hard mass counts, a thin hard layer, a deep chest-wall band or a speck does not."""
+"""False-hard regions: a compact hard mass counts, a thin hard layer, a deep chest-wall band or a speck does not; a
+region carries its pixels, and an ROI over it is cautioned where the model's uncertainty says it is unsure."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from usegan.training.fidelity import false_hard_regions
+from usegan.colormaps import colormap_for
+from usegan.training.fidelity import cautioned, false_hard_regions
 
 
 def _disk(shape, centre, radius):
@@ -30,3 +32,21 @@ def test_layers_specks_and_the_chest_wall_are_not_masses():
     assert false_hard_regions(strain, "strain", mm_per_px=0.2) == []
     with pytest.raises(ValueError, match="mm_per_px"):
         false_hard_regions(strain, "strain", mm_per_px=0)
+
+
+def test_a_region_carries_its_pixels_and_is_cautioned_only_where_the_model_is_unsure():
+    kpa = np.full((128, 128), 20.0, np.float32)
+    disk = _disk(kpa.shape, (50, 64), 12)
+    kpa[disk] = 150.0
+    [region] = false_hard_regions(kpa, "swe", mm_per_px=0.2)
+    assert region.mask.sum() == region.area_px and not (region.mask & ~disk).any()
+    cmap = colormap_for("swe")
+    rgb = cmap.apply(kpa)
+    sure = np.full(kpa.shape, 2.0, np.float32)  # SD 2 kPa on a 0-180 kPa scale
+    assert cautioned(rgb, cmap, sure, region.mask) is False
+    unsure = np.where(region.mask, 60.0, 2.0).astype(np.float32)  # above 15 % of twice the scale: unsure
+    assert cautioned(rgb, cmap, unsure, region.mask) is True
+    assert cautioned(rgb, cmap, np.where(disk, 2.0, 60.0).astype(np.float32), region.mask) is False  # unsure elsewhere
+    grey = rgb.copy()
+    grey[region.mask] = 128  # no colour under the ROI: nothing to caution
+    assert cautioned(grey, cmap, unsure, region.mask) is None

@@ -82,19 +82,23 @@ def test_expected_readings():
 
 class _HardWhereTold:
     """An engine stand-in whose SWE reading is 150 kPa inside the lesions of the cases of ``hard`` types, else
-    20 kPa (it recognises a case by its B-mode)."""
+    20 kPa, with an uncertainty of 60 kPa (unsure) inside the lesions of the ``unsure`` types, else 2 kPa (it
+    recognises a case by its B-mode)."""
 
-    def __init__(self, cases, hard):
+    def __init__(self, cases, hard, unsure=()):
         from usegan.colormaps import colormap_for
 
         self.info = type("Info", (), {"mode": "swe", "colormap": colormap_for("swe")})()
-        self.truth = {c.bmode.tobytes(): c.mask & (c.lesion_type in hard) for c in cases}
+        self.truth = {c.bmode.tobytes(): (c.mask & (c.lesion_type in hard), c.mask & (c.lesion_type in unsure))
+                      for c in cases}  # fmt: skip
 
     def generate_batch(self, images):
         outs = []
         for image in images:
-            kpa = np.where(self.truth[image.tobytes()], 150.0, 20.0).astype(np.float32)
-            outs.append(type("Out", (), {"rgb": self.info.colormap.apply(kpa), "scalar": kpa})())
+            hard, unsure = self.truth[image.tobytes()]
+            kpa = np.where(hard, 150.0, 20.0).astype(np.float32)
+            sd = np.where(unsure, 60.0, 2.0).astype(np.float32)
+            outs.append(type("Out", (), {"rgb": self.info.colormap.apply(kpa), "scalar": kpa, "uncertainty": sd})())
         return outs
 
 
@@ -103,8 +107,8 @@ def test_the_report_counts_what_the_engine_reads():
     report = second_simulator_report(_HardWhereTold(cases, hard={"carcinoma", "cyst"}), cases)
     assert report["n_cases"] == 9 and report["unscorable"] == 0 and report["off_map_max"] == 0.0
     assert report["by_type"]["carcinoma"] | {"visible": 0, "visible_as_expected": 0} == {
-        "n": 3, "as_expected": 3, "visible": 0, "visible_as_expected": 0, "unscorable": 0, "scores": {"2": 3},
-        "rate": 1.0,
+        "n": 3, "as_expected": 3, "visible": 0, "visible_as_expected": 0, "unscorable": 0, "cautioned": 0,
+        "scores": {"2": 3}, "rate": 1.0,
     }  # fmt: skip
     assert report["by_type"]["cyst"]["as_expected"] == 0 and report["by_type"]["cyst"]["scores"] == {"2": 3}
     assert report["by_type"]["fibroadenoma"]["as_expected"] == 3
@@ -112,6 +116,12 @@ def test_the_report_counts_what_the_engine_reads():
     assert report["per_case"] == [2, 1, 2] * 3  # carcinoma, fibroadenoma, cyst, interleaved
     visible = [r["visible"] for r in report["by_type"].values()]
     assert report["by_type"]["cyst"]["visible"] == 3 and all(0 <= v <= 3 for v in visible)
+
+
+def test_the_report_counts_the_lesions_the_quality_map_would_caution():
+    cases = stress_cases(3, seed=0)
+    report = second_simulator_report(_HardWhereTold(cases, hard={"carcinoma"}, unsure={"cyst"}), cases)
+    assert {t: r["cautioned"] for t, r in report["by_type"].items()} == {"carcinoma": 0, "fibroadenoma": 0, "cyst": 3}
 
 
 def test_the_framing_gain_counts_lesions_small_in_the_frame_only():

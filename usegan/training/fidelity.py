@@ -6,11 +6,15 @@ SWE: >= ``HARD_SWE_KPA`` kPa (at or above the breast cut-off for a suspicious Em
 diameter >= ``min_diameter_mm``, solidity >= ``min_solidity``, height >= 0.3 x width, i.e. a mass, not a thin layer)
 and does not lie in the bottom ``bottom_margin`` of the image (the chest wall, where no breast lesion is looked for).
 A scan *is false-hard* when it has at least one. Used on lesion-free real scans, where every such region is false.
+
+**Cautioned** (:func:`cautioned`): whether the review page and the report would put the quality map's caution ("the
+B-mode does not determine the stiffness here", :mod:`usegan.scoring.confidence`) on an ROI drawn over a region: asked
+of false-hard regions and of true lesions alike, it says whether the model's uncertainty tells the two apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
@@ -25,6 +29,7 @@ class HardRegion:
     area_px: int  # pixels
     diameter_mm: float  # equivalent-circle diameter
     solidity: float  # area / convex-hull area
+    mask: np.ndarray | None = field(default=None, repr=False, compare=False)  # (H, W) bool: its pixels
 
 
 def hard_mask(scalar: np.ndarray, mode: str) -> np.ndarray:
@@ -64,8 +69,22 @@ def false_hard_regions(
             and rows >= 0.3 * cols
             and cy < (1.0 - bottom_margin) * height
         ):
-            found.append(HardRegion((float(cx), float(cy)), int(region.area), diameter_mm, float(region.solidity)))
+            found.append(HardRegion((float(cx), float(cy)), int(region.area), diameter_mm, float(region.solidity),
+                                    labels == region.label))  # fmt: skip
     return found
+
+
+def cautioned(rgb: np.ndarray, colormap, uncertainty: np.ndarray | None, mask: np.ndarray) -> bool | None:
+    """Whether an ROI over ``mask`` (``(H, W)`` bool) on the virtual elastogram ``rgb`` (``(H, W, 3)`` uint8, drawn
+    in ``colormap``) gets the quality map's caution, built as the review page and the report build it: from the
+    model's ``uncertainty`` (``(H, W)`` SD in the scale's units; None: the colour-map distance stands in). None when
+    the mask has no coloured pixel."""
+    from usegan.colormaps import coloured_mask
+    from usegan.scoring.confidence import quality_map, roi_confidence
+
+    _, distance = colormap.invert(rgb)
+    sure = roi_confidence(quality_map(distance, colormap, uncertainty, inside=coloured_mask(rgb)), mask)
+    return None if sure is None else sure.caution
 
 
 def garbage_images(height: int = 256, width: int = 256) -> dict[str, np.ndarray]:
@@ -91,10 +110,11 @@ def second_simulator_report(engine, cases: list, outputs: list | None = None) ->
     (the proposal inside the true lesion mask) and count, per lesion type, how many read as that type is expected to
     (:func:`~usegan.training.rfsim.reads_as_expected`), how many of those the B-mode shows (``visible``:
     :func:`~usegan.training.metrics.lesion_contrast` >= ``VISIBLE_LESION_CONTRAST``, as ``usegan evaluate``) and
-    how many of the visible ones read as expected, how many cannot be scored, the scores proposed, and the largest
-    off-map fraction of any image; ``per_case`` holds each case's proposed score (None: unscorable), in order.
-    ``engine``: a :class:`usegan.inference.VirtualElastographer`; ``outputs``: its elastograms of ``cases`` when
-    already generated."""
+    how many of the visible ones read as expected, how many cannot be scored, how many an ROI on the lesion would
+    be :func:`cautioned` on (``cautioned``), the scores proposed, and the largest off-map fraction of any image;
+    ``per_case`` holds each case's proposed score (None: unscorable), in order. ``engine``: a
+    :class:`usegan.inference.VirtualElastographer`; ``outputs``: its elastograms of ``cases`` when already
+    generated."""
     from usegan.inference import on_map_fraction_off
     from usegan.scoring import propose
     from usegan.training.metrics import VISIBLE_LESION_CONTRAST, lesion_contrast
@@ -112,7 +132,15 @@ def second_simulator_report(engine, cases: list, outputs: list | None = None) ->
         off_map = max(off_map, on_map_fraction_off(out.rgb, cmap))
         row = by_type.setdefault(
             case.lesion_type,
-            {"n": 0, "as_expected": 0, "visible": 0, "visible_as_expected": 0, "unscorable": 0, "scores": {}},
+            {
+                "n": 0,
+                "as_expected": 0,
+                "visible": 0,
+                "visible_as_expected": 0,
+                "unscorable": 0,
+                "cautioned": 0,
+                "scores": {},
+            },  # fmt: skip
         )
         expected = reads_as_expected(case.lesion_type, mode, score)
         visible = lesion_contrast(case.bmode.astype(np.float32), case.mask) >= VISIBLE_LESION_CONTRAST
@@ -121,6 +149,7 @@ def second_simulator_report(engine, cases: list, outputs: list | None = None) ->
         row["visible"] += int(visible)
         row["visible_as_expected"] += int(visible and expected)
         row["unscorable"] += int(score is None)
+        row["cautioned"] += int(bool(cautioned(out.rgb, cmap, getattr(out, "uncertainty", None), case.mask)))
         key = "none" if score is None else str(score)
         row["scores"][key] = row["scores"].get(key, 0) + 1
     for row in by_type.values():
