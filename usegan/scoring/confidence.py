@@ -62,6 +62,7 @@ def quality_map(
     colormap: Colormap,
     uncertainty: np.ndarray | None = None,
     inside: np.ndarray | None = None,
+    sd_fraction: float = UNSURE_SD_FRACTION,
 ) -> QualityMap:
     """The quality map of one elastogram.
 
@@ -70,6 +71,8 @@ def quality_map(
         colormap: the scale the elastogram was drawn in (its range sets the uncertainty's scale).
         uncertainty: ``(H, W)`` float predicted SD in the scale's units (strain 0..1, SWE kPa), or None.
         inside: ``(H, W)`` bool, the colour box (pixels outside get NaN); None = everywhere.
+        sd_fraction: with ``uncertainty``, a pixel is unsure where the SD exceeds this fraction of the scale's range
+            (``scripts/caution_threshold.py`` measures what other values would flag).
     """
     distance = np.asarray(distance, dtype=np.float32)
     if distance.ndim != 2:
@@ -78,7 +81,9 @@ def quality_map(
         sd = np.asarray(uncertainty, dtype=np.float32)
         if sd.shape != distance.shape:
             raise ValueError(f"uncertainty {sd.shape} must match the elastogram's {distance.shape}")
-        full_scale = 2 * UNSURE_SD_FRACTION * (colormap.vmax - colormap.vmin)
+        if not sd_fraction > 0:
+            raise ValueError(f"sd_fraction must be positive, got {sd_fraction!r}")
+        full_scale = 2 * sd_fraction * (colormap.vmax - colormap.vmin)
         confidence, source = 1.0 - np.nan_to_num(sd, nan=np.inf) / full_scale, "model uncertainty"
     else:
         confidence, source = 1.0 - distance / UNKNOWN_DELTA_E, "colour-map distance"

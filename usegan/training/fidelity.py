@@ -74,16 +74,19 @@ def false_hard_regions(
     return found
 
 
-def cautioned(rgb: np.ndarray, colormap, uncertainty: np.ndarray | None, mask: np.ndarray) -> bool | None:
+def cautioned(
+    rgb: np.ndarray, colormap, uncertainty: np.ndarray | None, mask: np.ndarray, sd_fraction: float | None = None
+) -> bool | None:
     """Whether an ROI over ``mask`` (``(H, W)`` bool) on the virtual elastogram ``rgb`` (``(H, W, 3)`` uint8, drawn
     in ``colormap``) gets the quality map's caution, built as the review page and the report build it: from the
-    model's ``uncertainty`` (``(H, W)`` SD in the scale's units; None: the colour-map distance stands in). None when
-    the mask has no coloured pixel."""
+    model's ``uncertainty`` (``(H, W)`` SD in the scale's units; None: the colour-map distance stands in), unsure
+    above ``sd_fraction`` of the scale (None: the app's). None when the mask has no coloured pixel."""
     from usegan.colormaps import coloured_mask
     from usegan.scoring.confidence import quality_map, roi_confidence
 
     _, distance = colormap.invert(rgb)
-    sure = roi_confidence(quality_map(distance, colormap, uncertainty, inside=coloured_mask(rgb)), mask)
+    extra = {} if sd_fraction is None else {"sd_fraction": sd_fraction}
+    sure = roi_confidence(quality_map(distance, colormap, uncertainty, inside=coloured_mask(rgb), **extra), mask)
     return None if sure is None else sure.caution
 
 
