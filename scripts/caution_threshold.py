@@ -4,7 +4,8 @@
         --hybrid-seed 20 --out DIR
 
 The review page and the report caution an ROI whose pixels are mostly *unsure*: the model's predicted SD above
-``sd_fraction`` of the colour scale's range (:func:`usegan.scoring.confidence.quality_map`, 0.15 in the app). A
+``sd_fraction`` of the colour scale's range (:func:`usegan.scoring.confidence.quality_map`; the app's per mode:
+``UNSURE_SD_FRACTION``, chosen with this script). A
 caution means something when it falls on wrong readings and spares right ones. The ROIs here (whole images, fp32):
 
 * every false-hard region on the lesion-free scans of ``--real`` (:func:`usegan.training.fidelity.false_hard_regions`;

@@ -49,7 +49,10 @@ def test_the_sweep_scores_each_threshold_by_wrong_against_right_readings_caution
 def test_quality_map_takes_the_threshold_and_refuses_a_non_positive_one():
     cmap = colormap_for("swe")
     distance, sd = np.zeros((2, 2), np.float32), np.full((2, 2), 36.0, np.float32)  # 20 % of 180 kPa
-    assert quality_map(distance, cmap, sd).unsure.all()  # the app's 0.15
-    assert not quality_map(distance, cmap, sd, sd_fraction=0.25).unsure.any()
+    assert not quality_map(distance, cmap, sd).unsure.any()  # the app's SWE 0.25
+    assert quality_map(distance, cmap, sd, sd_fraction=0.15).unsure.all()
+    strain = colormap_for("strain")  # the app's strain 0.15 of its 0-1 range
+    assert quality_map(distance, strain, np.full((2, 2), 0.2, np.float32)).unsure.all()
+    assert not quality_map(distance, strain, np.full((2, 2), 0.1, np.float32)).unsure.any()
     with pytest.raises(ValueError, match="sd_fraction must be positive, got 0"):
         quality_map(distance, cmap, sd, sd_fraction=0)

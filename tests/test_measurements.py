@@ -189,7 +189,7 @@ def test_quality_map_from_colour_distance_and_from_uncertainty():
     assert q.source == "colour-map distance"
     assert q.confidence.ravel().tolist() == pytest.approx([1.0, 0.75, 0.25, 0.0])
     assert q.unsure.tolist() == [[False, False], [True, True]]
-    sd = np.array([[0.0, 10.0], [30.0, 90.0]], np.float32)  # kPa on a 0-180 scale: unsure above 27 kPa
+    sd = np.array([[0.0, 10.0], [50.0, 90.0]], np.float32)  # kPa on a 0-180 scale: unsure above 45 kPa (SWE: 0.25)
     u = quality_map(distance, swe_colormap(), uncertainty=sd, inside=np.array([[True, True], [True, False]]))
     assert u.source == "model uncertainty"
     assert u.unsure.tolist() == [[False, False], [True, False]]
