@@ -322,6 +322,10 @@ FRAMED_EVIDENCE = (
     "106 framed like this, while 15 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): "
     "weigh it with the B-mode."
 )
+QUALITY_MAP_LIMIT = (
+    "White is not a reassurance: on real scans most carcinomas the models read soft get no caution (strain 16 of "
+    '27, SWE 17 of 17; docs/fidelity.md, "Does the caution fall on the wrong readings?").'
+)
 IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text), shown while that image is up
 
 

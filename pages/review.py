@@ -108,6 +108,7 @@ def images(store, view: service.CaseView, mode: str) -> tuple[reading.Reading, S
     with image_cols[1]:
         if choice.quality:
             st.markdown(f"**Quality map** ({read.quality.source}): white = model sure, magenta = unsure")
+            st.caption(reading_ui.QUALITY_MAP_LIMIT)
             shown = reading.outlines(reading.quality_image(read.quality, view.bmode), masks)
             label = f"QUALITY MAP of the VIRTUAL elastogram - {view.generation.model_version}"
         else:

@@ -92,7 +92,9 @@ FAILURES = {
         "elastography box is placed (then 1-5 of 50 fibroadenomas read hard too); the review page and the report "
         "caution when a lesion is under a quarter of the frame, and the review page then shows the lesion's framed "
         "reading beside the proposal, with one click to re-crop the case to it (docs/fidelity.md; `usegan read` for "
-        "batch work). Treat every proposal as a draft the clinician overrides."
+        "batch work). Treat every proposal as a draft the clinician overrides. The quality map's caution does not tell "
+        'its wrong readings from its right ones on real scans (docs/fidelity.md, "Does the caution fall on the wrong '
+        'readings?"): no caution is no reassurance.'
     ),
     "swe": (
         "**Known failure — false stiff regions on real scans:** on 133 real lesion-free breast scans, 62 % show a "
@@ -107,7 +109,9 @@ FAILURES = {
         "of 50 fibroadenomas then read stiff; the review page shows that framed reading for a lesion under a "
         "quarter of the frame). Do not read an SWE "
         "virtual elastogram at the image edges, in shadows or below the breast "
-        "tissue, and never without the B-mode beside it."
+        "tissue, and never without the B-mode beside it. Its caution (an SD above 25 % of the scale) falls on most "
+        "false stiff regions of real scans but on none of the carcinomas it reads soft there (docs/fidelity.md): no "
+        "caution is no reassurance."
     ),
 }
 
