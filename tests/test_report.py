@@ -192,7 +192,8 @@ def test_findings_carry_the_review_pages_roi_confidence():
     from usegan.ui.roi_canvas import Marks
 
     sure = dict(key_figures(_data()))["ROI confidence"]
-    assert sure == "100% (0% of the ROI unsure; colour-map distance)"  # every pixel on the map, no uncertainty map
+    none = " (no caution is no reassurance: most carcinomas the models read soft in real tissue get none)"
+    assert sure == "100% (0% of the ROI unsure; colour-map distance)" + none  # every pixel on the map, no SD map
     sd = np.zeros((60, 80), np.float32)
     sd[24:, :] = 0.5  # the model is unsure over the lower part of the lesion (SD half the strain scale)
     stored = {"x": 26, "y": 18, "w": 30, "h": 20}  # a rectangle: the page scores its inscribed ellipse
@@ -201,7 +202,7 @@ def test_findings_carry_the_review_pages_roi_confidence():
     page = read(data.elastogram, "strain", None, Marks(rois={"lesion": Rect(26, 18, 30, 20)}), None, uncertainty=sd)
     sure = page.confidence
     assert 0 < sure.unsure_fraction < 1 and sure.source == "model uncertainty"
-    caution = " (the B-mode does not determine the stiffness here)" if sure.caution else ""
+    caution = " (the B-mode does not determine the stiffness here)" if sure.caution else none
     assert row == f"{sure.mean:.0%} ({sure.unsure_fraction:.0%} of the ROI unsure; model uncertainty){caution}"
     sd[:] = 0.5
     assert dict(key_figures(_data(uncertainty=sd, language="zh")))["模型对病灶感兴趣区的置信度"] == (

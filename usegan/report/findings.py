@@ -96,10 +96,12 @@ def _size_and_depth(data: ReportData, t: dict) -> list[tuple[str, str]]:
 
 
 def _confidence(data: ReportData, t: dict) -> list[tuple[str, str]]:
-    """The review page's confidence line (:func:`_roi_confidence`) as a findings row, with its source."""
+    """The review page's confidence line (:func:`_roi_confidence`) as a findings row, with its source, and either
+    its caution or what the lack of one does not mean (docs/fidelity.md, "Does the caution fall on the wrong
+    readings?")."""
     if (sure := _roi_confidence(data)) is None:
         return []
-    caution = f" ({t['roi_confidence_caution']})" if sure.caution else ""
+    caution = f" ({t['roi_confidence_caution' if sure.caution else 'roi_confidence_no_caution']})"
     source = CONFIDENCE_SOURCES[data.language].get(sure.source, sure.source)
     value = t["roi_confidence_value"].format(mean=sure.mean, unsure=sure.unsure_fraction, source=source)
     return [(t["roi_confidence"], value + caution)]

@@ -60,6 +60,8 @@ LABELS = {
         "roi_confidence": "ROI confidence",
         "roi_confidence_value": "{mean:.0%} ({unsure:.0%} of the ROI unsure; {source})",
         "roi_confidence_caution": "the B-mode does not determine the stiffness here",
+        "roi_confidence_no_caution": "no caution is no reassurance: most carcinomas the models read soft in real "
+        "tissue get none",
         "eratio": "Eratio (lesion / fat Emean)",
         "signature": "Signature",
         "signed_by": "Signed by {who} on {when}",
@@ -123,6 +125,7 @@ LABELS = {
         "roi_confidence": "模型对病灶感兴趣区的置信度",
         "roi_confidence_value": "{mean:.0%}（{unsure:.0%} 的感兴趣区不确定；{source}）",
         "roi_confidence_caution": "此处 B 模式图像不能确定硬度",
+        "roi_confidence_no_caution": "未提示不代表可靠：模型在真实组织中判为软的多数癌灶均无提示",
         "eratio": "E 比值（病灶 / 脂肪 Emean）",
         "signature": "签名",
         "signed_by": "{who} 于 {when} 签署",
