@@ -44,7 +44,7 @@ def test_a_region_carries_its_pixels_and_is_cautioned_only_where_the_model_is_un
     rgb = cmap.apply(kpa)
     sure = np.full(kpa.shape, 2.0, np.float32)  # SD 2 kPa on a 0-180 kPa scale
     assert cautioned(rgb, cmap, sure, region.mask) is False
-    unsure = np.where(region.mask, 60.0, 2.0).astype(np.float32)  # above 15 % of twice the scale: unsure
+    unsure = np.where(region.mask, 60.0, 2.0).astype(np.float32)  # above SWE's 25 % of 180 kPa (45): unsure
     assert cautioned(rgb, cmap, unsure, region.mask) is True
     assert cautioned(rgb, cmap, np.where(disk, 2.0, 60.0).astype(np.float32), region.mask) is False  # unsure elsewhere
     grey = rgb.copy()

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from usegan.colormaps import strain_colormap, swe_colormap
-from usegan.scoring.confidence import CAUTION_TEXT, FRAMING_TEXT, SMALL_IN_FRAME, framing, quality_map, roi_confidence
+from usegan.scoring.confidence import (
+    CAUTION_TEXT,
+    FRAMING_TEXT,
+    NO_CAUTION_TEXT,
+    SMALL_IN_FRAME,
+    framing,
+    quality_map,
+    roi_confidence,
+)
 from usegan.scoring.geometry import PixelSpacing, calibrate, circle_mm, distance_mm, region_axes
 from usegan.scoring.measurements import (
     MeasurementSeries,
@@ -208,6 +216,14 @@ def test_roi_confidence_cautions_when_the_roi_lies_mostly_where_the_model_is_uns
     sure_right = roi_confidence(q, right)
     assert sure_right.caution and sure_right.unsure_fraction == 1.0
     assert CAUTION_TEXT in sure_right.describe()
+    assert roi_confidence(q, left).describe() == "ROI confidence 100% (0% of the ROI unsure; colour-map distance)"
+    sd = np.where(right, 0.5, 0.0).astype(np.float32)  # from the model's uncertainty: no caution is no reassurance
+    u = quality_map(np.zeros((50, 50), np.float32), strain_colormap(), uncertainty=sd)
+    assert roi_confidence(u, left).describe().endswith(f"; {NO_CAUTION_TEXT}.")
+    assert (
+        CAUTION_TEXT in roi_confidence(u, right).describe()
+        and NO_CAUTION_TEXT not in roi_confidence(u, right).describe()
+    )
 
 
 def test_framing_cautions_when_the_lesion_is_small_in_the_frame():

@@ -192,8 +192,7 @@ def test_findings_carry_the_review_pages_roi_confidence():
     from usegan.ui.roi_canvas import Marks
 
     sure = dict(key_figures(_data()))["ROI confidence"]
-    none = " (no caution is no reassurance: most carcinomas the models read soft in real tissue get none)"
-    assert sure == "100% (0% of the ROI unsure; colour-map distance)" + none  # every pixel on the map, no SD map
+    assert sure == "100% (0% of the ROI unsure; colour-map distance)"  # every pixel on the map, no SD map: no note
     sd = np.zeros((60, 80), np.float32)
     sd[24:, :] = 0.5  # the model is unsure over the lower part of the lesion (SD half the strain scale)
     stored = {"x": 26, "y": 18, "w": 30, "h": 20}  # a rectangle: the page scores its inscribed ellipse
@@ -201,9 +200,16 @@ def test_findings_carry_the_review_pages_roi_confidence():
     row = dict(key_figures(data))["ROI confidence"]
     page = read(data.elastogram, "strain", None, Marks(rois={"lesion": Rect(26, 18, 30, 20)}), None, uncertainty=sd)
     sure = page.confidence
-    assert 0 < sure.unsure_fraction < 1 and sure.source == "model uncertainty"
-    caution = " (the B-mode does not determine the stiffness here)" if sure.caution else none
+    assert 0.5 < sure.unsure_fraction < 1 and sure.source == "model uncertainty" and sure.caution
+    caution = " (the B-mode does not determine the stiffness here)"
     assert row == f"{sure.mean:.0%} ({sure.unsure_fraction:.0%} of the ROI unsure; model uncertainty){caution}"
+    none = " (no caution is no reassurance: most carcinomas drawn into real scans that the models read soft got none)"
+    sure_everywhere = _data(uncertainty=np.zeros_like(sd), rois={"lesion": stored})  # no caution from the model
+    row = dict(key_figures(sure_everywhere))["ROI confidence"]
+    assert row == "100% (0% of the ROI unsure; model uncertainty)" + none
+    assert dict(key_figures(_data(uncertainty=np.zeros_like(sd), language="zh")))["模型对病灶感兴趣区的置信度"] == (
+        "100%（0% 的感兴趣区不确定；模型不确定度） (未提示不代表可靠：植入真实扫描的癌灶中，模型判为软的多数均无提示)"
+    )
     sd[:] = 0.5
     assert dict(key_figures(_data(uncertainty=sd, language="zh")))["模型对病灶感兴趣区的置信度"] == (
         "0%（100% 的感兴趣区不确定；模型不确定度） (此处 B 模式图像不能确定硬度)"

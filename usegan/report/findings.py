@@ -101,7 +101,8 @@ def _confidence(data: ReportData, t: dict) -> list[tuple[str, str]]:
     readings?")."""
     if (sure := _roi_confidence(data)) is None:
         return []
-    caution = f" ({t['roi_confidence_caution' if sure.caution else 'roi_confidence_no_caution']})"
+    note = "roi_confidence_caution" if sure.caution else "roi_confidence_no_caution"
+    caution = f" ({t[note]})" if sure.caution or sure.no_caution_is_no_reassurance else ""
     source = CONFIDENCE_SOURCES[data.language].get(sure.source, sure.source)
     value = t["roi_confidence_value"].format(mean=sure.mean, unsure=sure.unsure_fraction, source=source)
     return [(t["roi_confidence"], value + caution)]

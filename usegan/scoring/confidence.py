@@ -43,6 +43,11 @@ CAUTION_FRACTION = 0.5  # an ROI with more than this fraction of unsure pixels g
 # keeps 0.15: no threshold separated its wrong readings from its right ones (J <= 0.11; docs/fidelity.md).
 UNSURE_SD_FRACTION = {"strain": 0.15, "swe": 0.25}
 CAUTION_TEXT = "the B-mode does not determine the stiffness here"
+# Said where the model's uncertainty gives no caution: of the carcinomas drawn into real lesion-free scans that the
+# models read soft, most got none (docs/fidelity.md, "Does the caution fall on the wrong readings?").
+NO_CAUTION_TEXT = (
+    "no caution is no reassurance: most carcinomas drawn into real scans that the models read soft got none"
+)
 SMALL_IN_FRAME = 0.25  # lesion's longer side / image's shorter side below which the framing caution shows
 FRAME_FACTOR = 3.0  # an elastography box framing a lesion: a square this many times its longer side
 FRAMING_TEXT = (
@@ -117,9 +122,17 @@ class RoiConfidence:
     def caution(self) -> bool:
         return self.unsure_fraction > CAUTION_FRACTION
 
+    @property
+    def no_caution_is_no_reassurance(self) -> bool:
+        """No caution from the model's uncertainty, which on real scans missed most carcinomas read soft
+        (:data:`NO_CAUTION_TEXT`); the colour-map stand-in was not measured so."""
+        return not self.caution and self.source == "model uncertainty"
+
     def describe(self) -> str:
         text = f"ROI confidence {self.mean:.0%} ({self.unsure_fraction:.0%} of the ROI unsure; {self.source})"
-        return f"{text}. Caution: {CAUTION_TEXT}." if self.caution else text
+        if self.caution:
+            return f"{text}. Caution: {CAUTION_TEXT}."
+        return f"{text}; {NO_CAUTION_TEXT}." if self.no_caution_is_no_reassurance else text
 
 
 def roi_confidence(quality: QualityMap, mask: np.ndarray) -> RoiConfidence | None:

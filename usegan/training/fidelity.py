@@ -80,7 +80,8 @@ def cautioned(
     """Whether an ROI over ``mask`` (``(H, W)`` bool) on the virtual elastogram ``rgb`` (``(H, W, 3)`` uint8, drawn
     in ``colormap``) gets the quality map's caution, built as the review page and the report build it: from the
     model's ``uncertainty`` (``(H, W)`` SD in the scale's units; None: the colour-map distance stands in), unsure
-    above ``sd_fraction`` of the scale (None: the app's). None when the mask has no coloured pixel."""
+    above ``sd_fraction`` of the scale (None: the app's). The ROI is ``mask`` itself, not the rectangle or ellipse
+    a reader would draw over it: an idealised caution. None when the mask has no coloured pixel."""
     from usegan.colormaps import coloured_mask
     from usegan.scoring.confidence import quality_map, roi_confidence
 
