@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from pages._common import FRAME_SUGGESTIONS, MODE_NAMES, SHOWN_IMAGES, clicked, get_elastographer, show_error
-from usegan.scoring.confidence import NO_CAUTION_TEXT
+from usegan.scoring.confidence import NO_CAUTION_EVIDENCE
 from usegan.scoring.geometry import PixelSpacing, calibrate
 from usegan.scoring.measurements import MeasurementSeries
 from usegan.scoring.roi import roi_iou
@@ -323,7 +323,7 @@ FRAMED_EVIDENCE = (
     "106 framed like this, while 15 and 15 of 183 fibroadenomas more read hard framed (cysts soft either way): "
     "weigh it with the B-mode."
 )
-QUALITY_MAP_LIMIT = f"White is not a reassurance: {NO_CAUTION_TEXT} (docs/fidelity.md)."
+QUALITY_MAP_LIMIT = f"White is no reassurance: {NO_CAUTION_EVIDENCE} (docs/fidelity.md)."
 IMAGE_NOTES = "review_image_notes"  # session key: case id -> (B-mode sha, kind, text), shown while that image is up
 
 

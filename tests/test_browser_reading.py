@@ -112,7 +112,7 @@ def test_strain_ratio_series_qbox_quality_map_zoom_and_caliper(page, server):
     settle(page)
     # the fixture models predict an uncertainty (colour-map head): the map shows it, not the colour-distance stand-in
     expect(page.get_by_text(re.compile(r"Quality map \(model uncertainty\)"))).to_be_visible()
-    expect(page.get_by_text("White is not a reassurance", exact=False)).to_be_visible()  # what white does not mean
+    expect(page.get_by_text("White is no reassurance", exact=False)).to_be_visible()  # what white does not mean
     test_browser.shot(page, "review_quality_map")
     expect(page.get_by_text(re.compile(r"ROI confidence \d+%"))).to_be_visible()
     quality_toggle.click()

@@ -203,7 +203,10 @@ def test_findings_carry_the_review_pages_roi_confidence():
     assert 0.5 < sure.unsure_fraction < 1 and sure.source == "model uncertainty" and sure.caution
     caution = " (the B-mode does not determine the stiffness here)"
     assert row == f"{sure.mean:.0%} ({sure.unsure_fraction:.0%} of the ROI unsure; model uncertainty){caution}"
-    none = " (no caution is no reassurance: most carcinomas drawn into real scans that the models read soft got none)"
+    none = (
+        " (no caution is no reassurance: of the carcinomas drawn into real scans that the models read soft, most got "
+        "no caution)"
+    )
     sure_everywhere = _data(uncertainty=np.zeros_like(sd), rois={"lesion": stored})  # no caution from the model
     row = dict(key_figures(sure_everywhere))["ROI confidence"]
     assert row == "100% (0% of the ROI unsure; model uncertainty)" + none

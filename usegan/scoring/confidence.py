@@ -45,9 +45,8 @@ UNSURE_SD_FRACTION = {"strain": 0.15, "swe": 0.25}
 CAUTION_TEXT = "the B-mode does not determine the stiffness here"
 # Said where the model's uncertainty gives no caution: of the carcinomas drawn into real lesion-free scans that the
 # models read soft, most got none (docs/fidelity.md, "Does the caution fall on the wrong readings?").
-NO_CAUTION_TEXT = (
-    "no caution is no reassurance: most carcinomas drawn into real scans that the models read soft got none"
-)
+NO_CAUTION_EVIDENCE = "of the carcinomas drawn into real scans that the models read soft, most got no caution"
+NO_CAUTION_TEXT = f"no caution is no reassurance: {NO_CAUTION_EVIDENCE}"
 SMALL_IN_FRAME = 0.25  # lesion's longer side / image's shorter side below which the framing caution shows
 FRAME_FACTOR = 3.0  # an elastography box framing a lesion: a square this many times its longer side
 FRAMING_TEXT = (
