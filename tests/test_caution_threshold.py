@@ -56,3 +56,7 @@ def test_quality_map_takes_the_threshold_and_refuses_a_non_positive_one():
     assert not quality_map(distance, strain, np.full((2, 2), 0.1, np.float32)).unsure.any()
     with pytest.raises(ValueError, match="sd_fraction must be positive, got 0"):
         quality_map(distance, cmap, sd, sd_fraction=0)
+    # with an SD map the colour-map distance is not needed (not inverting the image is the point)
+    assert quality_map(None, cmap, sd).confidence.tolist() == quality_map(distance, cmap, sd).confidence.tolist()
+    with pytest.raises(ValueError, match="needs a colour-map distance or an uncertainty map, got neither"):
+        quality_map(None, cmap)

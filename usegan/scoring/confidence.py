@@ -69,7 +69,7 @@ class QualityMap:
 
 
 def quality_map(
-    distance: np.ndarray,
+    distance: np.ndarray | None,
     colormap: Colormap,
     uncertainty: np.ndarray | None = None,
     inside: np.ndarray | None = None,
@@ -78,7 +78,8 @@ def quality_map(
     """The quality map of one elastogram.
 
     Args:
-        distance: ``(H, W)`` float colour-map distance (Delta E) from ``colormap.invert``.
+        distance: ``(H, W)`` float colour-map distance (Delta E) from ``colormap.invert``; may be None with an
+            ``uncertainty`` (which then decides alone: no need to invert the image).
         colormap: the scale the elastogram was drawn in (its range sets the uncertainty's scale).
         uncertainty: ``(H, W)`` float predicted SD in the scale's units (strain 0..1, SWE kPa), or None.
         inside: ``(H, W)`` bool, the colour box (pixels outside get NaN); None = everywhere.
@@ -86,7 +87,9 @@ def quality_map(
             None: :data:`UNSURE_SD_FRACTION` of the colour map's mode (``scripts/caution_threshold.py`` measures what
             other values would flag).
     """
-    distance = np.asarray(distance, dtype=np.float32)
+    if distance is None and uncertainty is None:
+        raise ValueError("quality_map needs a colour-map distance or an uncertainty map, got neither")
+    distance = np.asarray(uncertainty if distance is None else distance, dtype=np.float32)
     if distance.ndim != 2:
         raise ValueError(f"distance must be (H, W), got shape {distance.shape}")
     if uncertainty is not None:

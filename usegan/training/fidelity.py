@@ -85,7 +85,7 @@ def cautioned(
     from usegan.colormaps import coloured_mask
     from usegan.scoring.confidence import quality_map, roi_confidence
 
-    _, distance = colormap.invert(rgb)
+    distance = colormap.invert(rgb)[1] if uncertainty is None else None  # with an SD map the distance is not read
     extra = {} if sd_fraction is None else {"sd_fraction": sd_fraction}
     sure = roi_confidence(quality_map(distance, colormap, uncertainty, inside=coloured_mask(rgb), **extra), mask)
     return None if sure is None else sure.caution
@@ -144,7 +144,7 @@ def second_simulator_report(engine, cases: list, outputs: list | None = None) ->
                 "unscorable": 0,
                 "cautioned": 0,
                 "scores": {},
-            },  # fmt: skip
+            },
         )
         expected = reads_as_expected(case.lesion_type, mode, score)
         visible = lesion_contrast(case.bmode.astype(np.float32), case.mask) >= VISIBLE_LESION_CONTRAST
